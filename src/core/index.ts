@@ -1,0 +1,3 @@
+export { isDomainError, SovraError } from './errors.js'
+export type { Logger } from './logger.js'
+export { createLogger } from './logger.js'

@@ -1,0 +1,182 @@
+import type { SovraError } from '../core/index.js'
+
+/** The checksum algorithms S3 clients send in `x-amz-checksum-*`. */
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
+
+/** One stored piece of an object's bytes in the blob store, in order. */
+export interface BlobPart {
+  readonly ref: string
+  readonly size: number
+}
+
+/** Where an object's bytes are: inline in the metadata store (small) or in blob files. */
+export type ObjectData =
+  | { readonly kind: 'inline'; readonly bytes: Buffer }
+  | { readonly kind: 'blobs'; readonly parts: readonly BlobPart[] }
+
+/** A bucket as the cell knows it. */
+export interface BucketRecord {
+  readonly name: string
+  readonly tenantId: string
+  readonly createdAt: number
+}
+
+/** Everything stored about one object. `data.bytes` is present only when asked for. */
+export interface ObjectRecord {
+  readonly bucket: string
+  readonly key: string
+  /** `null` until versioning exists. */
+  readonly versionId: string | null
+  readonly size: number
+  /** Unquoted: md5 hex, or `<md5-of-md5s>-N` for multipart objects. */
+  readonly etag: string
+  /** Milliseconds since the epoch. */
+  readonly lastModified: number
+  /** Content-Type, Content-Encoding, Content-Disposition, Cache-Control, Expires, Content-Language (lower-case names). */
+  readonly headers: Readonly<Record<string, string>>
+  /** `x-amz-meta-*` values, names lower-case without the prefix. */
+  readonly userMetadata: Readonly<Record<string, string>>
+  /** Base64 checksums by algorithm. */
+  readonly checksums: Readonly<Partial<Record<ChecksumAlgorithm, string>>>
+  readonly checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null
+  /** Number of parts for a multipart object, else null. */
+  readonly partsCount: number | null
+  /** Sizes of each part for a multipart object (GET ?partNumber), else null. */
+  readonly partSizes: readonly number[] | null
+  readonly data: ObjectData
+}
+
+/** What a listing returns per key (no bytes). */
+export interface ObjectSummary {
+  readonly key: string
+  readonly size: number
+  readonly etag: string
+  readonly lastModified: number
+  readonly checksumAlgorithms: readonly ChecksumAlgorithm[]
+}
+
+export interface ListObjectsOptions {
+  readonly prefix: string
+  readonly delimiter: string | null
+  /** Exclusive: list keys (or common prefixes) strictly after this. */
+  readonly after: string | null
+  readonly maxKeys: number
+}
+
+export interface ListObjectsResult {
+  readonly objects: readonly ObjectSummary[]
+  readonly commonPrefixes: readonly string[]
+  readonly isTruncated: boolean
+  /** The last key or common prefix returned; the `after` of the next page. */
+  readonly lastReturned: string | null
+}
+
+/** An upload in progress. */
+export interface MultipartUploadRecord {
+  readonly uploadId: string
+  readonly bucket: string
+  readonly key: string
+  readonly initiated: number
+  readonly tenantId: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly userMetadata: Readonly<Record<string, string>>
+  readonly checksumAlgorithm: ChecksumAlgorithm | null
+  readonly checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null
+}
+
+export interface PartRecord {
+  readonly uploadId: string
+  readonly partNumber: number
+  readonly size: number
+  /** Unquoted md5 hex. */
+  readonly etag: string
+  readonly lastModified: number
+  readonly checksums: Readonly<Partial<Record<ChecksumAlgorithm, string>>>
+  readonly blob: BlobPart
+}
+
+export interface ListUploadsOptions {
+  readonly prefix: string
+  readonly delimiter: string | null
+  readonly keyMarker: string | null
+  readonly uploadIdMarker: string | null
+  readonly maxUploads: number
+}
+
+export interface ListUploadsResult {
+  readonly uploads: readonly MultipartUploadRecord[]
+  readonly commonPrefixes: readonly string[]
+  readonly isTruncated: boolean
+}
+
+/** Condition checked atomically with the write (conditional PUT). */
+export interface WriteCondition {
+  /** Unquoted etag the current object must have, or '*' for "must exist". */
+  readonly ifMatch?: string
+  /** '*' means "must not exist". */
+  readonly ifNoneMatch?: '*'
+}
+
+/**
+ * One cell's object metadata. Every write is durable when its promise resolves. Methods that
+ * drop objects or parts return the blob refs that are no longer referenced, which the caller
+ * removes from the blob store after the commit (a crash in between leaves orphans the startup
+ * sweep removes, never a dangling reference).
+ */
+export interface MetaStore {
+  createBucket(bucket: BucketRecord): Promise<void>
+  getBucket(name: string): Promise<BucketRecord | null>
+  /** Fails with `BucketNotEmpty` while objects remain; aborts the bucket's uploads and returns their blobs. */
+  deleteBucket(name: string): Promise<{ readonly orphaned: readonly BlobPart[] }>
+
+  /** Returns the record; `data.bytes` of inline objects only when `withData` is true. */
+  getObject(bucket: string, key: string, options?: { withData?: boolean }): Promise<ObjectRecord | null>
+  /** Inserts or replaces; checks `condition` in the same transaction (`PreconditionFailed`). */
+  putObject(
+    record: ObjectRecord,
+    condition?: WriteCondition,
+  ): Promise<{ readonly orphaned: readonly BlobPart[] }>
+  deleteObject(bucket: string, key: string): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }>
+  listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>
+  /** Counts objects in a bucket, stopping at `limit`. */
+  hasObjects(bucket: string): Promise<boolean>
+
+  createMultipartUpload(upload: MultipartUploadRecord): Promise<void>
+  getMultipartUpload(bucket: string, uploadId: string): Promise<MultipartUploadRecord | null>
+  /** Records a part; replaces an earlier part of the same number and returns its blob. */
+  putPart(part: PartRecord): Promise<{ readonly orphaned: readonly BlobPart[] }>
+  listParts(uploadId: string, options: { readonly after: number; readonly maxParts: number }): Promise<{
+    readonly parts: readonly PartRecord[]
+    readonly isTruncated: boolean
+  }>
+  /** All parts of an upload, ordered by part number. */
+  allParts(uploadId: string): Promise<readonly PartRecord[]>
+  /**
+   * Atomically: the upload and its part rows go, `record` is written (condition checked).
+   * Returns the blobs no longer referenced (replaced object, parts not used).
+   */
+  completeMultipartUpload(
+    uploadId: string,
+    record: ObjectRecord,
+    condition?: WriteCondition,
+  ): Promise<{ readonly orphaned: readonly BlobPart[] }>
+  abortMultipartUpload(bucket: string, uploadId: string): Promise<{ readonly orphaned: readonly BlobPart[] }>
+  listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult>
+
+  /** Whether any object or part references this blob (startup sweep). */
+  isBlobReferenced(ref: string): Promise<boolean>
+  close(): Promise<void>
+}
+
+/** Codes a MetaStore raises. */
+export const META_ERROR_CODES = [
+  'BucketAlreadyExists',
+  'NoSuchBucket',
+  'BucketNotEmpty',
+  'NoSuchUpload',
+  'PreconditionFailed',
+  'ConditionalRequestConflict',
+  'StoreClosed',
+] as const
+export type MetaErrorCode = (typeof META_ERROR_CODES)[number]
+export type MetaError = SovraError<MetaErrorCode>
