@@ -1,0 +1,22 @@
+export type { ConfigErrorCode } from './config-error.js'
+export { CONFIG_ERROR_CODES, ConfigError, ConfigErrors } from './config-error.js'
+export { DEFAULT_CONFIG } from './default-topology.js'
+export type { LoadConfigOptions } from './load-config.js'
+export { CONFIG_ENV_VARS, loadConfig, PORT_ENV_PREFIX, portEnvVar } from './load-config.js'
+export type {
+  ConfigFile,
+  DataCenterConfig,
+  DataCenterStatus,
+  LogLevel,
+  RootCredentialsConfig,
+  S3Config,
+  SovraConfig,
+} from './schema.js'
+export {
+  configFileSchema,
+  DATA_CENTER_ID_PATTERN,
+  DATA_CENTER_STATUSES,
+  dataCenterSchema,
+  LOG_LEVELS,
+  sovraConfigSchema,
+} from './schema.js'

@@ -1,0 +1,173 @@
+import { z } from 'zod'
+
+/** Log levels pino accepts, plus `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** A log level name. */
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** The lifecycle of a data center. */
+export const DATA_CENTER_STATUSES = ['planned', 'active', 'draining', 'retired'] as const
+
+/** A data center's lifecycle state. */
+export type DataCenterStatus = (typeof DATA_CENTER_STATUSES)[number]
+
+/** Data center ids: lower-case region-like names such as `us-west-1` or `cn-hangzhou`. */
+export const DATA_CENTER_ID_PATTERN = /^[a-z]{2}(-[a-z0-9]+)+$/
+
+/** One data center of the catalog. */
+export interface DataCenterConfig {
+  /** Stable id used in endpoints, bucket placement and ledgers, for example `us-west-1`. */
+  readonly id: string
+  /** Display name, for example `US West (Silicon Valley)`. */
+  readonly name: string
+  /** City the data center is in. */
+  readonly city: string
+  /** ISO 3166-1 alpha-2 code of the jurisdiction whose law governs the data. */
+  readonly jurisdiction: string
+  /** Lifecycle state; only `active` data centers take new buckets. */
+  readonly status: DataCenterStatus
+  /** TCP port of this data center's S3 endpoint; `0` picks any free port (tests). */
+  readonly port: number
+}
+
+/** S3 protocol limits. */
+export interface S3Config {
+  /** How far a request's signing time may differ from the server clock. */
+  readonly maxClockSkewSeconds: number
+  /** Objects up to this size are stored inline in the metadata store. */
+  readonly inlineMaxBytes: number
+  /** Largest total size of request headers accepted. */
+  readonly maxHeaderBytes: number
+}
+
+/** Credentials for the root (admin) tenant; both or neither. */
+export interface RootCredentialsConfig {
+  /** Access key id imported for the admin tenant; generated on first start when absent. */
+  readonly accessKeyId?: string
+  /** Secret for `accessKeyId`. */
+  readonly secretAccessKey?: string
+}
+
+/** The whole validated, frozen configuration tree. */
+export interface SovraConfig {
+  /** Folder holding the directory, every cell's stores and the key files. */
+  readonly dataDir: string
+  /** Address every listener binds to. */
+  readonly bindAddress: string
+  /** Host name used in endpoint URLs handed to clients (redirects, `serve` output). */
+  readonly publicHost: string
+  /** TCP port of the admin API; `0` picks any free port. */
+  readonly adminPort: number
+  /** Minimum level written to the log. */
+  readonly logLevel: LogLevel
+  /** The data center catalog, in display order. */
+  readonly dataCenters: readonly DataCenterConfig[]
+  /** S3 protocol limits. */
+  readonly s3: S3Config
+  /** Root tenant credentials. */
+  readonly rootCredentials: RootCredentialsConfig
+}
+
+const port = z
+  .int({ error: 'expected an integer port' })
+  .min(0, { error: 'expected a port between 0 and 65535' })
+  .max(65535, { error: 'expected a port between 0 and 65535' })
+
+const nonEmpty = z.string().trim().min(1, { error: 'expected a non-empty string' })
+
+/** Schema of one data center entry (file form: `status` defaults to `active`). */
+export const dataCenterSchema = z.strictObject({
+  id: z
+    .string()
+    .max(63, { error: 'expected at most 63 characters' })
+    .regex(DATA_CENTER_ID_PATTERN, {
+      error: 'expected a lower-case id such as "us-west-1" or "cn-hangzhou"',
+    }),
+  name: nonEmpty.max(100),
+  city: nonEmpty.max(100),
+  jurisdiction: z
+    .string()
+    .regex(/^[A-Z]{2}$/, { error: 'expected an ISO 3166-1 alpha-2 code such as "US"' }),
+  status: z.enum(DATA_CENTER_STATUSES).default('active'),
+  port,
+})
+
+const s3Schema = z.strictObject({
+  maxClockSkewSeconds: z.int().min(1).max(604_800),
+  inlineMaxBytes: z
+    .int()
+    .min(0)
+    .max(16 * 1024 * 1024),
+  maxHeaderBytes: z
+    .int()
+    .min(1024)
+    .max(1024 * 1024),
+})
+
+const rootCredentialsSchema = z.strictObject({
+  accessKeyId: nonEmpty.exactOptional(),
+  secretAccessKey: nonEmpty.exactOptional(),
+})
+
+/** Schema of a configuration file: every key optional, unknown keys rejected. */
+export const configFileSchema = z.strictObject({
+  dataDir: nonEmpty.exactOptional(),
+  bindAddress: nonEmpty.exactOptional(),
+  publicHost: nonEmpty.exactOptional(),
+  adminPort: port.exactOptional(),
+  logLevel: z.enum(LOG_LEVELS).exactOptional(),
+  dataCenters: z.array(dataCenterSchema).exactOptional(),
+  s3: s3Schema.partial().exactOptional(),
+  rootCredentials: rootCredentialsSchema.exactOptional(),
+  $schema: z.string().exactOptional(),
+})
+
+/** What a configuration file may contain. */
+export type ConfigFile = z.output<typeof configFileSchema>
+
+/** Schema of the merged configuration, with the cross-field rules. */
+export const sovraConfigSchema = z
+  .strictObject({
+    dataDir: nonEmpty,
+    bindAddress: nonEmpty,
+    publicHost: nonEmpty,
+    adminPort: port,
+    logLevel: z.enum(LOG_LEVELS),
+    dataCenters: z.array(dataCenterSchema).min(1, { error: 'expected at least one data center' }),
+    s3: s3Schema,
+    rootCredentials: rootCredentialsSchema,
+  })
+  .superRefine((config, ctx) => {
+    const ids = new Map<string, number>()
+    const ports = new Map<number, string>()
+    if (config.adminPort !== 0) ports.set(config.adminPort, 'adminPort')
+    config.dataCenters.forEach((dc, index) => {
+      if (ids.has(dc.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dataCenters', index, 'id'],
+          message: `duplicate data center id "${dc.id}"`,
+        })
+      }
+      ids.set(dc.id, index)
+      if (dc.port === 0) return
+      const other = ports.get(dc.port)
+      if (other !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dataCenters', index, 'port'],
+          message: `port "${dc.port}" of "${dc.id}" is already used by "${other}"`,
+        })
+      }
+      ports.set(dc.port, dc.id)
+    })
+    const { accessKeyId, secretAccessKey } = config.rootCredentials
+    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rootCredentials'],
+        message: 'expected both "accessKeyId" and "secretAccessKey", or neither',
+      })
+    }
+  })

@@ -1,0 +1,127 @@
+/** Lifecycle states of a data center, as the directory stores them. */
+export type DataCenterState = 'planned' | 'active' | 'draining' | 'retired'
+
+/** One catalog entry as configuration describes it (structurally the config's DataCenterConfig). */
+export interface DataCenterInput {
+  readonly id: string
+  readonly name: string
+  readonly city: string
+  readonly jurisdiction: string
+  readonly status: DataCenterState
+  readonly port: number
+}
+
+/** A data center as the directory knows it; `endpoint` is set by the running server only. */
+export interface DataCenterRecord extends DataCenterInput {
+  /** The S3 endpoint URL, known only in the process that listens; `null` elsewhere. */
+  readonly endpoint: string | null
+}
+
+/** A customer account. */
+export interface TenantRecord {
+  /** `t-` and 16 hex characters; never changes. */
+  readonly id: string
+  /** Unique, DNS-label-like name chosen by the operator. */
+  readonly name: string
+  /** 64 hex characters, shown as the S3 canonical user id. */
+  readonly canonicalId: string
+  /** Whether the tenant may use the admin API. */
+  readonly admin: boolean
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number
+}
+
+/** An access key without its secret. */
+export interface AccessKeyRecord {
+  readonly accessKeyId: string
+  readonly tenantId: string
+  readonly status: 'active' | 'revoked'
+  readonly createdAt: number
+  readonly revokedAt: number | null
+}
+
+/** A newly created access key; the only time its secret is handed out. */
+export interface NewAccessKey {
+  readonly accessKeyId: string
+  readonly secretAccessKey: string
+  readonly tenantId: string
+  readonly createdAt: number
+}
+
+/** What SigV4 verification needs for an active key. */
+export interface AccessKeyLookup {
+  readonly tenantId: string
+  readonly secretAccessKey: string
+}
+
+/** The data center a bucket name belongs to. */
+export interface BucketPlacement {
+  readonly name: string
+  readonly tenantId: string
+  readonly dcId: string
+  readonly createdAt: number
+}
+
+/** An access key id and secret. */
+export interface Credentials {
+  readonly accessKeyId: string
+  readonly secretAccessKey: string
+}
+
+/** The result of `ensureRootTenant`. */
+export interface RootTenant {
+  readonly tenant: TenantRecord
+  /** The root key and secret, handed out once: only on the first start. */
+  readonly credentials: Credentials | null
+  /** True on the first start, when the admin tenant was created. */
+  readonly created: boolean
+}
+
+/** The small global catalog: DCs, tenants, access keys, bucket → DC map. */
+export interface Directory {
+  /** Inserts or updates every data center of the configured catalog (others are kept). */
+  syncDataCenters(catalog: readonly DataCenterInput[]): Promise<void>
+  /** All known data centers, in catalog order. */
+  listDataCenters(): Promise<DataCenterRecord[]>
+  /** One data center, or null. */
+  getDataCenter(id: string): Promise<DataCenterRecord | null>
+  /** Records the endpoint URL a data center listens on (in memory, this process only). */
+  setEndpoint(id: string, url: string): Promise<void>
+
+  /** Creates a tenant with a unique name. */
+  createTenant(options: { name: string; admin?: boolean }): Promise<TenantRecord>
+  /** All tenants, by name. */
+  listTenants(): Promise<TenantRecord[]>
+  /** A tenant by id or name, or null. */
+  getTenant(idOrName: string): Promise<TenantRecord | null>
+
+  /** Creates (or imports, when both values are given) an access key for a tenant. */
+  createAccessKey(
+    tenantIdOrName: string,
+    options?: { accessKeyId?: string; secretAccessKey?: string },
+  ): Promise<NewAccessKey>
+  /** Access keys (without secrets) of one tenant, or of all tenants. */
+  listAccessKeys(tenantIdOrName?: string): Promise<AccessKeyRecord[]>
+  /** Marks a key revoked; it stays listed for audit and its id is never reused. */
+  revokeAccessKey(accessKeyId: string): Promise<AccessKeyRecord>
+  /** The tenant and secret of an active key, or null; on every request's path. */
+  lookupAccessKey(accessKeyId: string): Promise<AccessKeyLookup | null>
+
+  /** Reserves a globally unique bucket name in one data center. */
+  reserveBucket(options: { name: string; tenantId: string; dcId: string }): Promise<BucketPlacement>
+  /** Frees a bucket name. */
+  releaseBucket(name: string): Promise<void>
+  /** Where a bucket lives, or null. */
+  getBucket(name: string): Promise<BucketPlacement | null>
+  /** A tenant's buckets, by name. */
+  listBuckets(tenantId: string): Promise<BucketPlacement[]>
+
+  /** Creates the admin tenant and its key on first start; imports a configured key later. */
+  ensureRootTenant(options?: {
+    accessKeyId?: string
+    secretAccessKey?: string
+  }): Promise<RootTenant>
+
+  /** Closes the database. */
+  close(): Promise<void>
+}

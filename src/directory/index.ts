@@ -1,0 +1,19 @@
+export { ACCESS_KEY_PREFIX } from './credentials.js'
+export type {
+  AccessKeyLookup,
+  AccessKeyRecord,
+  BucketPlacement,
+  Credentials,
+  DataCenterInput,
+  DataCenterRecord,
+  DataCenterState,
+  Directory,
+  NewAccessKey,
+  RootTenant,
+  TenantRecord,
+} from './directory.js'
+export type { DirectoryErrorCode } from './directory-error.js'
+export { DIRECTORY_ERROR_CODES, DirectoryError, DirectoryErrors } from './directory-error.js'
+export { secretsKeyPath } from './secrets-cipher.js'
+export type { OpenDirectoryOptions } from './sqlite-directory.js'
+export { directoryPath, openDirectory, ROOT_TENANT_NAME } from './sqlite-directory.js'
