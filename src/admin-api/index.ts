@@ -1,0 +1,1 @@
+export { type AdminDeps, createAdminHandler } from './admin-server.js'

@@ -1,0 +1,52 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type BlobStore, openBlobStore } from '../blob/index.js'
+import type { Logger } from '../core/index.js'
+import { type MetaStore, openMetaStore } from '../meta/index.js'
+
+/** What a cell needs to know of its data center. */
+export interface CellDataCenter {
+  readonly id: string
+  readonly city: string
+  readonly jurisdiction: string
+}
+
+/** Everything that lives inside one data center: its metadata store and its blob folder. */
+export interface Cell {
+  readonly dc: CellDataCenter
+  readonly meta: MetaStore
+  readonly blob: BlobStore
+  close(): Promise<void>
+}
+
+/** Where a cell keeps its files: `<dataDir>/dcs/<id>/`. Cells never open each other's folders. */
+export function cellDir(dataDir: string, dcId: string): string {
+  return join(dataDir, 'dcs', dcId)
+}
+
+/**
+ * Opens one data center's stores and sweeps what an interrupted write left behind (temporary
+ * files, blobs no metadata row references).
+ */
+export async function createCell(
+  dc: CellDataCenter,
+  deps: { readonly dataDir: string; readonly logger: Logger },
+): Promise<Cell> {
+  const dir = cellDir(deps.dataDir, dc.id)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const meta = await openMetaStore({ driver: 'sqlite', path: join(dir, 'meta.sqlite') })
+  const blob = await openBlobStore({ driver: 'fs', root: join(dir, 'blobs') })
+  const swept = await blob.sweep((ref) => meta.isBlobReferenced(ref))
+  if (swept.temp + swept.orphans > 0) {
+    deps.logger.info({ dc: dc.id, temp: swept.temp, orphans: swept.orphans }, 'Swept leftovers of interrupted writes')
+  }
+  return {
+    dc,
+    meta,
+    blob,
+    async close() {
+      await meta.close()
+      await blob.close()
+    },
+  }
+}

@@ -1,0 +1,2 @@
+export type { Cell, CellDataCenter } from './cell.js'
+export { cellDir, createCell } from './cell.js'

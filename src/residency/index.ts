@@ -1,0 +1,2 @@
+export type { PlacementDecision } from './placement.js'
+export { placementOf } from './placement.js'

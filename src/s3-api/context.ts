@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Cell } from '../cell/index.js'
+import type { Logger } from '../core/index.js'
+import type { S3Metrics } from './metrics.js'
+import type { S3Request } from './router.js'
+import type { AuthResult } from './sigv4/index.js'
+
+/** A bucket's entry in the directory. */
+export interface DirectoryBucket {
+  readonly name: string
+  readonly tenantId: string
+  readonly dcId: string
+  readonly createdAt: number
+}
+
+/** A tenant as the S3 face sees it. */
+export interface S3Tenant {
+  readonly id: string
+  readonly name: string
+  readonly canonicalId: string
+}
+
+/** The subset of the directory the S3 face uses. */
+export interface S3Directory {
+  lookupAccessKey(accessKeyId: string): Promise<{ readonly tenantId: string; readonly secretAccessKey: string } | null>
+  getTenant(idOrName: string): Promise<S3Tenant | null>
+  getBucket(name: string): Promise<DirectoryBucket | null>
+  listBuckets(tenantId: string): Promise<readonly DirectoryBucket[]>
+  reserveBucket(bucket: { name: string; tenantId: string; dcId: string }): Promise<unknown>
+  releaseBucket(name: string): Promise<void>
+}
+
+/** Settings of the S3 face. */
+export interface S3Settings {
+  readonly maxClockSkewMs: number
+  readonly inlineMaxBytes: number
+  /** Host names that mean virtual-hosted style when prefixed by a bucket (`bucket.localhost`). */
+  readonly virtualHostSuffixes: readonly string[]
+}
+
+/** Everything a data center's S3 endpoint is built from. */
+export interface S3Deps {
+  readonly cell: Cell
+  readonly directory: S3Directory
+  /** The S3 endpoint URL of a data center, for redirects; null when it does not serve. */
+  readonly endpointOf: (dcId: string) => string | null
+  /** This data center's lifecycle status (only `active` accepts new buckets). */
+  readonly dcStatus: () => string
+  readonly logger: Logger
+  readonly metrics: S3Metrics
+  readonly settings: S3Settings
+  readonly now: () => number
+}
+
+/** One request on its way through the S3 face. */
+export interface RequestContext {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly deps: S3Deps
+  readonly requestId: string
+  readonly log: Logger
+  readonly s3: S3Request
+  readonly auth: AuthResult
+  /** The authenticated tenant (anonymous requests are refused before handlers run). */
+  readonly tenant: S3Tenant
+  /** The bucket's directory entry, when the operation names an existing bucket. */
+  readonly bucket: DirectoryBucket | null
+}

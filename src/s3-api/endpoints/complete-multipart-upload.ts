@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto'
+import type { ChecksumAlgorithm, ObjectRecord, PartRecord } from '../../meta/index.js'
+import { readSmallBody } from '../body.js'
+import { checksumHeader, startChecksum } from '../checksums.js'
+import type { RequestContext } from '../context.js'
+import { quoteEtag, unquoteEtag } from '../object-headers.js'
+import { sendXml } from '../response.js'
+import { S3Error, S3Errors } from '../s3-error.js'
+import { childList, childText, parseXml } from '../xml/parse.js'
+import { MIN_PART_SIZE, uploadOf } from './multipart.js'
+import { removeBlobs, writeConditionOf } from './store-object.js'
+
+interface RequestedPart {
+  readonly partNumber: number
+  readonly etag: string
+  readonly checksum: string | undefined
+}
+
+function requestedParts(body: Buffer, algorithm: ChecksumAlgorithm | null): RequestedPart[] {
+  const root = parseXml(body).CompleteMultipartUpload
+  if (root === undefined) throw S3Errors.malformedXml()
+  const parts = childList(root, 'Part').map((p) => {
+    const number = childText(p, 'PartNumber')
+    const etag = childText(p, 'ETag')
+    if (number === undefined || etag === undefined || !/^\d+$/.test(number)) throw S3Errors.malformedXml()
+    const checksum = algorithm === null ? undefined : childText(p, `Checksum${algorithm}`)
+    return { partNumber: Number(number), etag: unquoteEtag(etag), checksum }
+  })
+  if (parts.length === 0) throw new S3Error('InvalidRequest', 'You must specify at least one part')
+  for (let i = 1; i < parts.length; i++) {
+    if ((parts[i] as RequestedPart).partNumber <= (parts[i - 1] as RequestedPart).partNumber) {
+      throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.')
+    }
+  }
+  return parts
+}
+
+function invalidPart(n: number): S3Error {
+  return new S3Error(
+    'InvalidPart',
+    'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.',
+    { PartNumber: String(n) },
+  )
+}
+
+/**
+ * CompleteMultipartUpload: checks the part list (order, ETags, sizes, checksums), then commits
+ * the object atomically; the parts' blobs become the object's bytes without being copied.
+ */
+export async function completeMultipartUpload(ctx: RequestContext): Promise<void> {
+  const upload = await uploadOf(ctx)
+  const condition = writeConditionOf(ctx)
+  const body = await readSmallBody(ctx, 4 * 1024 * 1024)
+  const algorithm = upload.checksumAlgorithm
+  const wanted = requestedParts(body, algorithm)
+  const stored = new Map<number, PartRecord>()
+  for (const p of await ctx.deps.cell.meta.allParts(upload.uploadId)) stored.set(p.partNumber, p)
+  const chosen: PartRecord[] = []
+  for (const [i, want] of wanted.entries()) {
+    const part = stored.get(want.partNumber)
+    if (part === undefined || part.etag !== want.etag) throw invalidPart(want.partNumber)
+    if (i < wanted.length - 1 && part.size < MIN_PART_SIZE) {
+      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+        PartNumber: String(want.partNumber),
+        ProposedSize: String(part.size),
+        MinSizeAllowed: String(MIN_PART_SIZE),
+      })
+    }
+    if (algorithm !== null && want.checksum !== undefined && part.checksums[algorithm] !== want.checksum) {
+      throw invalidPart(want.partNumber)
+    }
+    chosen.push(part)
+  }
+  const md5 = createHash('md5')
+  for (const p of chosen) md5.update(Buffer.from(p.etag, 'hex'))
+  const etag = `${md5.digest('hex')}-${chosen.length}`
+  const checksums: Partial<Record<ChecksumAlgorithm, string>> = {}
+  if (algorithm !== null && chosen.every((p) => p.checksums[algorithm] !== undefined)) {
+    const composite = startChecksum(algorithm)
+    for (const p of chosen) composite.update(Buffer.from(p.checksums[algorithm] as string, 'base64'))
+    checksums[algorithm] = `${composite.digest().toString('base64')}-${chosen.length}`
+  }
+  const record: ObjectRecord = {
+    bucket: upload.bucket,
+    key: upload.key,
+    versionId: null,
+    size: chosen.reduce((a, p) => a + p.size, 0),
+    etag,
+    lastModified: ctx.deps.now(),
+    headers: upload.headers,
+    userMetadata: upload.userMetadata,
+    checksums,
+    checksumType: Object.keys(checksums).length > 0 ? 'COMPOSITE' : null,
+    partsCount: chosen.length,
+    partSizes: chosen.map((p) => p.size),
+    data: { kind: 'blobs', parts: chosen.map((p) => p.blob) },
+  }
+  const { orphaned } = await ctx.deps.cell.meta.completeMultipartUpload(upload.uploadId, record, condition)
+  await removeBlobs(ctx, orphaned.map((p) => p.ref))
+  const location = `${ctx.deps.endpointOf(ctx.deps.cell.dc.id) ?? ''}/${upload.bucket}/${encodeURIComponent(upload.key)}`
+  const result: Record<string, string> = {}
+  for (const [a, v] of Object.entries(checksums)) result[`Checksum${a}`] = v
+  sendXml(
+    ctx.res,
+    200,
+    'CompleteMultipartUploadResult',
+    { Location: location, Bucket: upload.bucket, Key: upload.key, ETag: quoteEtag(etag), ...result, ...(record.checksumType === null ? {} : { ChecksumType: record.checksumType }) },
+    Object.fromEntries(Object.entries(checksums).map(([a, v]) => [checksumHeader(a as ChecksumAlgorithm), v])),
+  )
+}

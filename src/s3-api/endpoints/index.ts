@@ -1,0 +1,50 @@
+import type { RequestContext } from '../context.js'
+import type { S3Operation } from '../router.js'
+import { abortMultipartUpload } from './abort-multipart-upload.js'
+import { completeMultipartUpload } from './complete-multipart-upload.js'
+import { copyObject } from './copy-object.js'
+import { createBucket } from './create-bucket.js'
+import { createMultipartUpload } from './create-multipart-upload.js'
+import { deleteBucket } from './delete-bucket.js'
+import { deleteObject } from './delete-object.js'
+import { deleteObjects } from './delete-objects.js'
+import { getBucketLocation } from './get-bucket-location.js'
+import { getBucketVersioning } from './get-bucket-versioning.js'
+import { getObject } from './get-object.js'
+import { headBucket } from './head-bucket.js'
+import { headObject } from './head-object.js'
+import { listBuckets } from './list-buckets.js'
+import { listMultipartUploads } from './list-multipart-uploads.js'
+import { listObjectVersions } from './list-object-versions.js'
+import { listObjects } from './list-objects.js'
+import { listObjectsV2 } from './list-objects-v2.js'
+import { listParts } from './list-parts.js'
+import { putObject } from './put-object.js'
+import { uploadPart } from './upload-part.js'
+import { uploadPartCopy } from './upload-part-copy.js'
+
+/** One handler per S3 operation; the compiler checks none is missing. */
+export const ENDPOINTS: Record<S3Operation, (ctx: RequestContext) => Promise<void>> = {
+  ListBuckets: listBuckets,
+  CreateBucket: createBucket,
+  HeadBucket: headBucket,
+  DeleteBucket: deleteBucket,
+  GetBucketLocation: getBucketLocation,
+  GetBucketVersioning: getBucketVersioning,
+  ListObjects: listObjects,
+  ListObjectsV2: listObjectsV2,
+  ListObjectVersions: listObjectVersions,
+  ListMultipartUploads: listMultipartUploads,
+  DeleteObjects: deleteObjects,
+  PutObject: putObject,
+  CopyObject: copyObject,
+  GetObject: getObject,
+  HeadObject: headObject,
+  DeleteObject: deleteObject,
+  CreateMultipartUpload: createMultipartUpload,
+  UploadPart: uploadPart,
+  UploadPartCopy: uploadPartCopy,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  ListParts: listParts,
+}

@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto'
+import type { MultipartUploadRecord } from '../../meta/index.js'
+import type { RequestContext } from '../context.js'
+import { S3Errors } from '../s3-error.js'
+
+/** The smallest size of every part but the last (5 MiB). */
+export const MIN_PART_SIZE = 5 * 1024 * 1024
+
+/** A new upload id: 32 random bytes, URL-safe. */
+export function newUploadId(): string {
+  return randomBytes(32).toString('base64url')
+}
+
+/** The upload named by `uploadId`, which must belong to this bucket and key; `NoSuchUpload` otherwise. */
+export async function uploadOf(ctx: RequestContext): Promise<MultipartUploadRecord> {
+  const uploadId = ctx.s3.query.get('uploadId') ?? ''
+  const upload = await ctx.deps.cell.meta.getMultipartUpload(ctx.s3.bucket as string, uploadId)
+  if (upload === null || upload.key !== ctx.s3.key) throw S3Errors.noSuchUpload(uploadId)
+  return upload
+}
+
+/** Reads `partNumber`: an integer 1..10000. */
+export function partNumberOf(ctx: RequestContext): number {
+  const raw = ctx.s3.query.get('partNumber') ?? ''
+  const n = Number(raw)
+  if (!/^\d+$/.test(raw) || n < 1 || n > 10000) {
+    throw S3Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', raw)
+  }
+  return n
+}

@@ -1,0 +1,41 @@
+import { MAX_SINGLE_UPLOAD } from '../body.js'
+import { checksumHeader } from '../checksums.js'
+import type { RequestContext } from '../context.js'
+import { quoteEtag, storedHeadersOf, userMetadataOf, validateKey } from '../object-headers.js'
+import { receiveObject } from '../object-writer.js'
+import { sendEmpty } from '../response.js'
+import { commitObject, writeConditionOf } from './store-object.js'
+
+/** PutObject: streams, verifies, makes durable, then commits the metadata (and only then answers). */
+export async function putObject(ctx: RequestContext): Promise<void> {
+  const key = ctx.s3.key as string
+  validateKey(key)
+  const headers = storedHeadersOf(ctx.req.headers)
+  const userMetadata = userMetadataOf(ctx.req.headers)
+  const condition = writeConditionOf(ctx)
+  const received = await receiveObject(ctx, { maxLength: MAX_SINGLE_UPLOAD, inline: true })
+  const record = await commitObject(
+    ctx,
+    received,
+    {
+      bucket: ctx.s3.bucket as string,
+      key,
+      versionId: null,
+      etag: received.md5,
+      lastModified: ctx.deps.now(),
+      headers,
+      userMetadata,
+      checksums: received.checksums,
+      checksumType: Object.keys(received.checksums).length > 0 ? 'FULL_OBJECT' : null,
+      partsCount: null,
+      partSizes: null,
+    },
+    condition,
+  )
+  const out: Record<string, string> = { etag: quoteEtag(record.etag) }
+  for (const [algorithm, value] of Object.entries(record.checksums)) {
+    out[checksumHeader(algorithm as 'CRC32')] = value
+  }
+  if (Object.keys(record.checksums).length > 0) out['x-amz-checksum-type'] = 'FULL_OBJECT'
+  sendEmpty(ctx.res, 200, out)
+}

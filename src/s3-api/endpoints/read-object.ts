@@ -1,0 +1,163 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { BlobStore } from '../../blob/index.js'
+import type { ObjectRecord } from '../../meta/index.js'
+import type { RequestContext } from '../context.js'
+import { httpDate, objectResponseHeaders, quoteEtag, unquoteEtag } from '../object-headers.js'
+import { sendEmpty } from '../response.js'
+import { S3Error, S3Errors } from '../s3-error.js'
+
+/** A byte range, inclusive. */
+export interface ByteRange {
+  readonly start: number
+  readonly end: number
+}
+
+/**
+ * Parses a Range header against an object size: `null` means "whole object" (no header, or one
+ * S3 ignores); an unsatisfiable range gets `InvalidRange` (416).
+ */
+export function parseRange(header: string | undefined, size: number): ByteRange | null {
+  if (header === undefined) return null
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (m === null) return null
+  const [, a = '', b = ''] = m
+  if (a === '' && b === '') return null
+  let start: number
+  let end: number
+  if (a === '') {
+    const suffix = Number(b)
+    if (suffix === 0) throw invalidRange(size)
+    start = Math.max(0, size - suffix)
+    end = size - 1
+  } else {
+    start = Number(a)
+    end = b === '' ? size - 1 : Math.min(Number(b), size - 1)
+    if (b !== '' && Number(b) < start) return null
+  }
+  if (start >= size || size === 0) throw invalidRange(size)
+  return { start, end }
+}
+
+function invalidRange(size: number): S3Error {
+  return new S3Error('InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: String(size) })
+}
+
+function parseDate(value: string | undefined): number | null {
+  if (value === undefined) return null
+  const t = Date.parse(value)
+  return Number.isNaN(t) ? null : t
+}
+
+function etagMatches(list: string, etag: string): boolean {
+  return list.split(',').some((v) => v.trim() === '*' || unquoteEtag(v) === etag)
+}
+
+/**
+ * Evaluates If-Match, If-Unmodified-Since, If-None-Match and If-Modified-Since as S3 does:
+ * 412 `PreconditionFailed` or 304 Not Modified (returned as 'not-modified').
+ */
+export function evaluateConditions(headers: IncomingHttpHeaders, record: ObjectRecord): 'ok' | 'not-modified' {
+  const seconds = Math.floor(record.lastModified / 1000) * 1000
+  const ifMatch = headers['if-match']
+  const ifUnmodified = parseDate(headers['if-unmodified-since'])
+  const ifNoneMatch = headers['if-none-match']
+  const ifModified = parseDate(headers['if-modified-since'])
+  if (ifMatch !== undefined) {
+    if (!etagMatches(ifMatch, record.etag)) throw S3Errors.preconditionFailed('If-Match')
+  } else if (ifUnmodified !== null && seconds > ifUnmodified) {
+    throw S3Errors.preconditionFailed('If-Unmodified-Since')
+  }
+  if (ifNoneMatch !== undefined) {
+    if (etagMatches(ifNoneMatch, record.etag)) return 'not-modified'
+  } else if (ifModified !== null && seconds <= ifModified) {
+    return 'not-modified'
+  }
+  return 'ok'
+}
+
+/** The `response-*` query overrides S3 allows on signed GETs. */
+const OVERRIDES: Record<string, string> = {
+  'response-content-type': 'content-type',
+  'response-content-language': 'content-language',
+  'response-expires': 'expires',
+  'response-cache-control': 'cache-control',
+  'response-content-disposition': 'content-disposition',
+  'response-content-encoding': 'content-encoding',
+}
+
+/** Streams bytes `range` of an object's blob parts, part after part. */
+export async function* blobBytes(blob: BlobStore, parts: readonly { ref: string; size: number }[], range: ByteRange): AsyncGenerator<Buffer> {
+  let offset = 0
+  for (const part of parts) {
+    const partStart = offset
+    const partEnd = offset + part.size - 1
+    offset += part.size
+    if (partEnd < range.start || partStart > range.end || part.size === 0) continue
+    const start = Math.max(range.start, partStart) - partStart
+    const end = Math.min(range.end, partEnd) - partStart
+    for await (const chunk of blob.read(part.ref, { start, end })) yield chunk as Buffer
+  }
+}
+
+/** GetObject and HeadObject: conditions, ranges and part numbers, then headers and (for GET) the bytes. */
+export async function readObject(ctx: RequestContext, options: { readonly body: boolean }): Promise<void> {
+  const key = ctx.s3.key as string
+  const q = ctx.s3.query
+  const versionId = q.get('versionId')
+  if (versionId !== null && versionId !== 'null') {
+    throw S3Errors.invalidArgument('Invalid version id specified', 'versionId', versionId)
+  }
+  const record = await ctx.deps.cell.meta.getObject(ctx.s3.bucket as string, key, { withData: options.body })
+  if (record === null) throw S3Errors.noSuchKey(key)
+  const partParam = q.get('partNumber')
+  let range: ByteRange | null
+  let partHeaders: Record<string, string> = {}
+  if (partParam !== null) {
+    const n = Number(partParam)
+    if (!/^\d+$/.test(partParam) || n < 1 || n > 10000) {
+      throw S3Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', partParam)
+    }
+    if (ctx.req.headers.range !== undefined) {
+      throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter')
+    }
+    const sizes = record.partSizes ?? [record.size]
+    if (n > sizes.length) throw new S3Error('InvalidRange', 'The requested partnumber is not satisfiable', { ActualObjectSize: String(record.size) })
+    const start = sizes.slice(0, n - 1).reduce((a, b) => a + b, 0)
+    range = { start, end: start + (sizes[n - 1] as number) - 1 }
+    if (record.partsCount !== null) partHeaders = { 'x-amz-mp-parts-count': String(record.partsCount) }
+  } else {
+    range = parseRange(ctx.req.headers.range, record.size)
+  }
+  const checksumMode = String(ctx.req.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED'
+  const headers = {
+    ...objectResponseHeaders(record, { checksums: checksumMode && range === null }),
+    ...partHeaders,
+  }
+  if (evaluateConditions(ctx.req.headers, record) === 'not-modified') {
+    sendEmpty(ctx.res, 304, { etag: quoteEtag(record.etag), 'last-modified': httpDate(record.lastModified) })
+    return
+  }
+  for (const [param, header] of Object.entries(OVERRIDES)) {
+    const value = q.get(param)
+    if (value !== null) headers[header] = value
+  }
+  const status = range === null ? 200 : 206
+  const whole = { start: 0, end: record.size - 1 }
+  const r = range ?? whole
+  const length = record.size === 0 ? 0 : r.end - r.start + 1
+  if (range !== null) headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`
+  headers['content-length'] = String(length)
+  ctx.res.writeHead(status, headers)
+  if (!options.body || length === 0) {
+    ctx.res.end()
+    return
+  }
+  ctx.deps.metrics.bytesOut.inc({ dc: ctx.deps.cell.dc.id, op: ctx.s3.op }, length)
+  if (record.data.kind === 'inline') {
+    ctx.res.end(record.data.bytes.subarray(r.start, r.end + 1))
+    return
+  }
+  await pipeline(Readable.from(blobBytes(ctx.deps.cell.blob, record.data.parts, r)), ctx.res)
+}

@@ -1,0 +1,126 @@
+import { SovraError } from '../core/index.js'
+import type { MetaErrorCode } from '../meta/index.js'
+import type { SigV4ErrorCode } from './sigv4/index.js'
+import type { S3ProtocolCode } from './s3-error.js'
+
+/** An S3 wire error: the code clients switch on and its HTTP status. */
+export interface S3WireError {
+  readonly code: string
+  readonly status: number
+}
+
+const e = (code: string, status: number): S3WireError => ({ code, status })
+
+/** Status of every error the S3 face raises itself. */
+const PROTOCOL = {
+  AccessDenied: e('AccessDenied', 403),
+  BadDigest: e('BadDigest', 400),
+  BucketAlreadyExists: e('BucketAlreadyExists', 409),
+  BucketAlreadyOwnedByYou: e('BucketAlreadyOwnedByYou', 409),
+  EntityTooLarge: e('EntityTooLarge', 400),
+  EntityTooSmall: e('EntityTooSmall', 400),
+  IllegalLocationConstraintException: e('IllegalLocationConstraintException', 400),
+  IncompleteBody: e('IncompleteBody', 400),
+  InvalidArgument: e('InvalidArgument', 400),
+  InvalidBucketName: e('InvalidBucketName', 400),
+  InvalidDigest: e('InvalidDigest', 400),
+  InvalidPart: e('InvalidPart', 400),
+  InvalidPartOrder: e('InvalidPartOrder', 400),
+  InvalidRange: e('InvalidRange', 416),
+  InvalidRequest: e('InvalidRequest', 400),
+  InvalidURI: e('InvalidURI', 400),
+  KeyTooLongError: e('KeyTooLongError', 400),
+  MalformedXML: e('MalformedXML', 400),
+  MetadataTooLarge: e('MetadataTooLarge', 400),
+  MethodNotAllowed: e('MethodNotAllowed', 405),
+  MissingContentLength: e('MissingContentLength', 411),
+  MissingRequestBodyError: e('MissingRequestBodyError', 400),
+  NoSuchBucket: e('NoSuchBucket', 404),
+  NoSuchKey: e('NoSuchKey', 404),
+  NoSuchUpload: e('NoSuchUpload', 404),
+  NotImplemented: e('NotImplemented', 501),
+  PreconditionFailed: e('PreconditionFailed', 412),
+  RequestHeaderSectionTooLarge: e('RequestHeaderSectionTooLarge', 400),
+  UnexpectedContent: e('UnexpectedContent', 400),
+  InternalError: e('InternalError', 500),
+  SlowDown: e('SlowDown', 503),
+} as const satisfies Record<S3ProtocolCode, S3WireError>
+
+/** Metadata store codes. */
+const META = {
+  BucketAlreadyExists: e('BucketAlreadyExists', 409),
+  NoSuchBucket: e('NoSuchBucket', 404),
+  BucketNotEmpty: e('BucketNotEmpty', 409),
+  NoSuchUpload: e('NoSuchUpload', 404),
+  PreconditionFailed: e('PreconditionFailed', 412),
+  ConditionalRequestConflict: e('ConditionalRequestConflict', 409),
+  StoreClosed: e('ServiceUnavailable', 503),
+} as const satisfies Record<MetaErrorCode, S3WireError>
+
+/** SigV4 verification codes. */
+const SIGV4 = {
+  AccessDenied: e('AccessDenied', 403),
+  AuthorizationHeaderMalformed: e('AuthorizationHeaderMalformed', 400),
+  AuthorizationQueryParametersError: e('AuthorizationQueryParametersError', 400),
+  InvalidAccessKeyId: e('InvalidAccessKeyId', 403),
+  SignatureDoesNotMatch: e('SignatureDoesNotMatch', 403),
+  RequestTimeTooSkewed: e('RequestTimeTooSkewed', 403),
+  RequestExpired: e('AccessDenied', 403),
+  MissingSecurityHeader: e('MissingSecurityHeader', 400),
+  XAmzContentSHA256Mismatch: e('XAmzContentSHA256Mismatch', 400),
+  InvalidRequest: e('InvalidRequest', 400),
+  IncompleteBody: e('IncompleteBody', 400),
+  InvalidChunkSizeError: e('InvalidChunkSizeError', 403),
+  MalformedTrailerError: e('MalformedTrailerError', 400),
+  InvalidArgument: e('InvalidArgument', 400),
+} as const satisfies Record<SigV4ErrorCode, S3WireError>
+
+/** Directory codes. */
+const DIRECTORY: Record<string, S3WireError> = {
+  BucketAlreadyExists: e('BucketAlreadyExists', 409),
+  BucketAlreadyOwnedByYou: e('BucketAlreadyOwnedByYou', 409),
+  NoSuchBucket: e('NoSuchBucket', 404),
+  InvalidAccessKey: e('InvalidAccessKeyId', 403),
+  NoSuchAccessKey: e('InvalidAccessKeyId', 403),
+  InvalidArgument: e('InvalidArgument', 400),
+}
+
+/** Blob store codes: every one is an internal failure from the client's point of view. */
+const BLOB: Record<string, S3WireError> = {
+  Aborted: e('RequestTimeout', 400),
+}
+
+const DOMAINS: Record<string, Record<string, S3WireError>> = {
+  s3: PROTOCOL,
+  meta: META,
+  sigv4: SIGV4,
+  directory: DIRECTORY,
+  blob: BLOB,
+}
+
+const INTERNAL = PROTOCOL.InternalError
+
+/**
+ * THE mapping from any error to its S3 wire form. Unknown errors and unmapped domain codes become
+ * `InternalError` 500 with a fixed message; the caller logs the cause.
+ */
+export function toS3Error(err: unknown): S3WireError & { readonly message: string; readonly internal: boolean; readonly details: Readonly<Record<string, string>> } {
+  if (err instanceof SovraError) {
+    const wire = DOMAINS[err.domain]?.[err.code]
+    if (wire !== undefined) return { ...wire, message: err.message, internal: false, details: err.details }
+  }
+  return {
+    ...INTERNAL,
+    message: 'We encountered an internal error. Please try again.',
+    internal: true,
+    details: {},
+  }
+}
+
+/** Every S3 error code this server can send (docs and tests read it). */
+export function allS3ErrorCodes(): string[] {
+  const codes = new Set<string>()
+  for (const table of Object.values(DOMAINS)) for (const wire of Object.values(table)) codes.add(wire.code)
+  codes.add('PermanentRedirect')
+  return [...codes].sort()
+}

@@ -1,0 +1,5 @@
+export type { DirectoryBucket, S3Deps, S3Directory, S3Settings, S3Tenant } from './context.js'
+export { allS3ErrorCodes, toS3Error } from './errors.js'
+export { createS3Metrics, type S3Metrics } from './metrics.js'
+export { PERMISSIONS, type S3Operation } from './router.js'
+export { createS3Handler } from './s3-handler.js'

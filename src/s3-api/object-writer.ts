@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { PendingBlob } from '../blob/index.js'
+import type { ChecksumAlgorithm } from '../meta/index.js'
+import { openBody } from './body.js'
+import { assertChecksumValue, CHECKSUM_ALGORITHMS, checksumHeader, parseChecksumAlgorithm, startChecksum } from './checksums.js'
+import type { RequestContext } from './context.js'
+import { S3Error } from './s3-error.js'
+
+/** Which checksums a write must compute, and the values the client expects. */
+export interface ChecksumRequest {
+  readonly algorithms: readonly ChecksumAlgorithm[]
+  /** Values sent as headers (base64). */
+  readonly expected: Partial<Record<ChecksumAlgorithm, string>>
+  /** An algorithm whose value arrives as a trailer. */
+  readonly trailer: ChecksumAlgorithm | null
+}
+
+/** Reads the checksum headers of a write; several different checksum values get `InvalidRequest`. */
+export function checksumRequestOf(headers: IncomingHttpHeaders): ChecksumRequest {
+  const algorithms = new Set<ChecksumAlgorithm>()
+  const expected: Partial<Record<ChecksumAlgorithm, string>> = {}
+  for (const algorithm of CHECKSUM_ALGORITHMS) {
+    const value = headers[checksumHeader(algorithm)]
+    if (typeof value !== 'string') continue
+    assertChecksumValue(algorithm, value)
+    expected[algorithm] = value
+    algorithms.add(algorithm)
+  }
+  if (algorithms.size > 1) {
+    throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.')
+  }
+  let trailer: ChecksumAlgorithm | null = null
+  const trailerHeader = headers['x-amz-trailer']
+  if (typeof trailerHeader === 'string' && trailerHeader.trim() !== '') {
+    const name = trailerHeader.trim().toLowerCase()
+    if (!name.startsWith('x-amz-checksum-')) {
+      throw new S3Error('InvalidRequest', `The trailer "${name}" is not supported`)
+    }
+    trailer = parseChecksumAlgorithm(name.slice('x-amz-checksum-'.length))
+    algorithms.add(trailer)
+  }
+  const declared = headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']
+  if (typeof declared === 'string' && declared !== '') algorithms.add(parseChecksumAlgorithm(declared))
+  return { algorithms: [...algorithms], expected, trailer }
+}
+
+/** Content-MD5 as raw bytes, or null; malformed values get `InvalidDigest`. */
+export function contentMd5Of(headers: IncomingHttpHeaders): Buffer | null {
+  const value = headers['content-md5']
+  if (typeof value !== 'string') return null
+  const raw = Buffer.from(value, 'base64')
+  if (raw.length !== 16 || raw.toString('base64') !== value.trim()) {
+    throw new S3Error('InvalidDigest', 'The Content-MD5 you specified is not valid.')
+  }
+  return raw
+}
+
+/** Bytes received and verified: in memory (small) or in a pending blob (to be committed). */
+export type ReceivedData =
+  | { readonly kind: 'inline'; readonly bytes: Buffer }
+  | { readonly kind: 'pending'; readonly pending: PendingBlob }
+
+/** The outcome of receiving one object or part body. */
+export interface Received {
+  readonly data: ReceivedData
+  readonly size: number
+  /** Lower-case md5 hex. */
+  readonly md5: string
+  readonly checksums: Partial<Record<ChecksumAlgorithm, string>>
+}
+
+/** Running MD5 plus S3 checksums over a stream of chunks. */
+export class Digest {
+  readonly #md5 = createHash('md5')
+  readonly #runs: Array<[ChecksumAlgorithm, ReturnType<typeof startChecksum>]>
+  size = 0
+
+  constructor(algorithms: readonly ChecksumAlgorithm[]) {
+    this.#runs = algorithms.map((a) => [a, startChecksum(a)])
+  }
+
+  /** Feeds bytes. */
+  update(chunk: Buffer): void {
+    this.size += chunk.length
+    this.#md5.update(chunk)
+    for (const [, run] of this.#runs) run.update(chunk)
+  }
+
+  /** Final digests; call once. */
+  finish(): { md5: Buffer; checksums: Partial<Record<ChecksumAlgorithm, string>> } {
+    const checksums: Partial<Record<ChecksumAlgorithm, string>> = {}
+    for (const [a, run] of this.#runs) checksums[a] = run.digest().toString('base64')
+    return { md5: this.#md5.digest(), checksums }
+  }
+}
+
+async function* digesting(source: Readable, digest: Digest, limit: number): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    const buf = chunk as Buffer
+    digest.update(buf)
+    if (digest.size > limit) {
+      throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header')
+    }
+    yield buf
+  }
+}
+
+/**
+ * Streams `source` (exactly `length` bytes) through `digest` into memory (small, when `inline`)
+ * or into a pending blob. On failure nothing is left behind.
+ */
+export async function storeBytes(
+  ctx: RequestContext,
+  source: Readable,
+  options: { readonly length: number; readonly digest: Digest; readonly inline: boolean },
+): Promise<ReceivedData> {
+  const { length, digest } = options
+  if (options.inline && length <= ctx.deps.settings.inlineMaxBytes) {
+    const chunks: Buffer[] = []
+    for await (const chunk of digesting(source, digest, length)) chunks.push(chunk)
+    return { kind: 'inline', bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) }
+  }
+  const pending = await ctx.deps.cell.blob.write(digesting(source, digest, length))
+  return { kind: 'pending', pending }
+}
+
+/**
+ * Receives a PUT body: decodes and verifies it (signature, Content-MD5, checksums, length),
+ * keeping small bodies in memory and streaming larger ones into a pending blob. Nothing is
+ * visible until the caller commits; on any failure the pending blob is discarded.
+ */
+export async function receiveObject(
+  ctx: RequestContext,
+  options: { readonly maxLength: number; readonly inline: boolean },
+): Promise<Received> {
+  const headers = ctx.req.headers
+  const wanted = checksumRequestOf(headers)
+  const md5Expected = contentMd5Of(headers)
+  const body = openBody(ctx, options.maxLength)
+  const digest = new Digest(wanted.algorithms)
+  const data = await storeBytes(ctx, body.stream, { length: body.length, digest, inline: options.inline })
+  try {
+    if (digest.size !== body.length) {
+      throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header')
+    }
+    const { md5, checksums } = digest.finish()
+    if (md5Expected !== null && !md5Expected.equals(md5)) {
+      throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.')
+    }
+    const expected = { ...wanted.expected }
+    if (wanted.trailer !== null) {
+      const value = body.decoder.trailers[checksumHeader(wanted.trailer)]
+      if (value === undefined) {
+        throw new S3Error('InvalidRequest', `The trailer "${checksumHeader(wanted.trailer)}" was declared but not sent`)
+      }
+      assertChecksumValue(wanted.trailer, value)
+      expected[wanted.trailer] = value
+    }
+    for (const [algorithm, value] of Object.entries(expected) as Array<[ChecksumAlgorithm, string]>) {
+      if (checksums[algorithm] !== value) {
+        throw new S3Error('BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`)
+      }
+    }
+    return { data, size: digest.size, md5: md5.toString('hex'), checksums }
+  } catch (err) {
+    if (data.kind === 'pending') await data.pending.discard()
+    throw err
+  }
+}

@@ -1,0 +1,199 @@
+import type { IncomingMessage } from 'node:http'
+import { S3Error } from './s3-error.js'
+
+/** Every S3 operation this server recognises (supported or answered NotImplemented). */
+export type S3Operation =
+  | 'ListBuckets'
+  | 'CreateBucket'
+  | 'HeadBucket'
+  | 'DeleteBucket'
+  | 'GetBucketLocation'
+  | 'GetBucketVersioning'
+  | 'ListObjects'
+  | 'ListObjectsV2'
+  | 'ListObjectVersions'
+  | 'ListMultipartUploads'
+  | 'DeleteObjects'
+  | 'PutObject'
+  | 'CopyObject'
+  | 'GetObject'
+  | 'HeadObject'
+  | 'DeleteObject'
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'UploadPartCopy'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'ListParts'
+
+/** What the router made of a request: the operation, its bucket and key, and its query. */
+export type S3Request =
+  | { readonly op: 'ListBuckets'; readonly bucket: null; readonly key: null; readonly query: URLSearchParams }
+  | {
+      readonly op: Exclude<S3Operation, 'ListBuckets'>
+      readonly bucket: string
+      readonly key: string | null
+      readonly query: URLSearchParams
+    }
+
+/** The permission each operation needs; authorization checks it once, before any handler. */
+export const PERMISSIONS: Record<S3Operation, string> = {
+  ListBuckets: 's3:ListAllMyBuckets',
+  CreateBucket: 's3:CreateBucket',
+  HeadBucket: 's3:ListBucket',
+  DeleteBucket: 's3:DeleteBucket',
+  GetBucketLocation: 's3:GetBucketLocation',
+  GetBucketVersioning: 's3:GetBucketVersioning',
+  ListObjects: 's3:ListBucket',
+  ListObjectsV2: 's3:ListBucket',
+  ListObjectVersions: 's3:ListBucketVersions',
+  ListMultipartUploads: 's3:ListBucketMultipartUploads',
+  DeleteObjects: 's3:DeleteObject',
+  PutObject: 's3:PutObject',
+  CopyObject: 's3:PutObject',
+  GetObject: 's3:GetObject',
+  HeadObject: 's3:GetObject',
+  DeleteObject: 's3:DeleteObject',
+  CreateMultipartUpload: 's3:PutObject',
+  UploadPart: 's3:PutObject',
+  UploadPartCopy: 's3:PutObject',
+  CompleteMultipartUpload: 's3:PutObject',
+  AbortMultipartUpload: 's3:AbortMultipartUpload',
+  ListParts: 's3:ListMultipartUploadParts',
+}
+
+/** Bucket and object subresources we know of but do not implement yet: answered NotImplemented. */
+const UNSUPPORTED_SUBRESOURCES = [
+  'accelerate',
+  'acl',
+  'analytics',
+  'attributes',
+  'cors',
+  'encryption',
+  'intelligent-tiering',
+  'inventory',
+  'legal-hold',
+  'lifecycle',
+  'logging',
+  'metrics',
+  'notification',
+  'object-lock',
+  'ownershipControls',
+  'policy',
+  'policyStatus',
+  'publicAccessBlock',
+  'replication',
+  'requestPayment',
+  'restore',
+  'retention',
+  'select',
+  'tagging',
+  'torrent',
+  'website',
+  'session',
+  'metadataTable',
+  'renameObject',
+]
+
+/** Addressing: the endpoint's own host names, so `bucket.<host>` means virtual-hosted style. */
+export interface RouterOptions {
+  readonly virtualHostSuffixes: readonly string[]
+}
+
+function splitHost(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1)
+  const colon = host.lastIndexOf(':')
+  return colon === -1 ? host : host.slice(0, colon)
+}
+
+/** Decodes a percent-encoded path segment; malformed encodings get `InvalidURI`. */
+function decodePath(raw: string): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    throw new S3Error('InvalidURI', `Couldn't parse the specified URI: "${raw}"`)
+  }
+}
+
+/** Finds the bucket and key: from the Host header (virtual-hosted style) or the first path segment. */
+export function addressOf(
+  req: Pick<IncomingMessage, 'url' | 'headers'>,
+  options: RouterOptions,
+): { bucket: string | null; key: string | null; query: URLSearchParams } {
+  const url = req.url ?? '/'
+  const q = url.indexOf('?')
+  const rawPath = q === -1 ? url : url.slice(0, q)
+  const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1))
+  const host = splitHost(String(req.headers.host ?? '')).toLowerCase()
+  for (const suffix of options.virtualHostSuffixes) {
+    if (host.length > suffix.length + 1 && host.endsWith(`.${suffix}`)) {
+      const bucket = host.slice(0, host.length - suffix.length - 1)
+      const key = rawPath.length > 1 ? decodePath(rawPath.slice(1)) : null
+      return { bucket, key, query }
+    }
+  }
+  if (rawPath === '/' || rawPath === '') return { bucket: null, key: null, query }
+  const slash = rawPath.indexOf('/', 1)
+  if (slash === -1) return { bucket: decodePath(rawPath.slice(1)), key: null, query }
+  const bucket = decodePath(rawPath.slice(1, slash))
+  const rawKey = rawPath.slice(slash + 1)
+  return { bucket, key: rawKey === '' ? null : decodePath(rawKey), query }
+}
+
+function notImplemented(what: string): S3Error {
+  return new S3Error('NotImplemented', `A header or query you provided implies functionality that is not implemented: "${what}"`)
+}
+
+/** Turns a raw request into a typed S3Request; unknown operations get `NotImplemented` or `MethodNotAllowed`. */
+export function route(req: Pick<IncomingMessage, 'url' | 'headers' | 'method'>, options: RouterOptions): S3Request {
+  const { bucket, key, query } = addressOf(req, options)
+  const method = (req.method ?? 'GET').toUpperCase()
+  for (const sub of UNSUPPORTED_SUBRESOURCES) if (query.has(sub)) throw notImplemented(sub)
+  if (bucket === null) {
+    if (method === 'GET') return { op: 'ListBuckets', bucket: null, key: null, query }
+    throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.')
+  }
+  const r = <Op extends Exclude<S3Operation, 'ListBuckets'>>(op: Op) => ({ op, bucket, key, query }) as const
+  if (key === null) {
+    switch (method) {
+      case 'PUT':
+        if (query.has('versioning')) throw notImplemented('versioning')
+        return r('CreateBucket')
+      case 'HEAD':
+        return r('HeadBucket')
+      case 'DELETE':
+        return r('DeleteBucket')
+      case 'POST':
+        if (query.has('delete')) return r('DeleteObjects')
+        throw notImplemented('POST Object (browser uploads)')
+      case 'GET':
+        if (query.has('location')) return r('GetBucketLocation')
+        if (query.has('versioning')) return r('GetBucketVersioning')
+        if (query.has('versions')) return r('ListObjectVersions')
+        if (query.has('uploads')) return r('ListMultipartUploads')
+        if (query.get('list-type') === '2') return r('ListObjectsV2')
+        return r('ListObjects')
+      default:
+        throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.')
+    }
+  }
+  switch (method) {
+    case 'PUT':
+      if (query.has('uploadId') || query.has('partNumber')) {
+        return r(req.headers['x-amz-copy-source'] === undefined ? 'UploadPart' : 'UploadPartCopy')
+      }
+      return r(req.headers['x-amz-copy-source'] === undefined ? 'PutObject' : 'CopyObject')
+    case 'GET':
+      return r(query.has('uploadId') ? 'ListParts' : 'GetObject')
+    case 'HEAD':
+      return r('HeadObject')
+    case 'DELETE':
+      return r(query.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject')
+    case 'POST':
+      if (query.has('uploads')) return r('CreateMultipartUpload')
+      if (query.has('uploadId')) return r('CompleteMultipartUpload')
+      throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.')
+    default:
+      throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.')
+  }
+}

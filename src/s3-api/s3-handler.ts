@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { placementOf } from '../residency/index.js'
+import type { DirectoryBucket, RequestContext, S3Deps, S3Tenant } from './context.js'
+import { ENDPOINTS } from './endpoints/index.js'
+import { sendError, sendXml } from './response.js'
+import { route, type S3Request } from './router.js'
+import { S3Error, S3Errors } from './s3-error.js'
+import { type AuthResult, authenticate } from './sigv4/index.js'
+
+/** Operations that may name a bucket that does not exist yet. */
+const CREATES_BUCKET = new Set(['CreateBucket'])
+
+function newRequestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase()
+}
+
+/** Header names kept in request logs; everything else (Authorization, SSE-C keys…) never is. */
+const LOGGED_HEADERS = ['host', 'user-agent', 'content-length', 'content-type', 'x-amz-content-sha256', 'range']
+
+function loggedHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of LOGGED_HEADERS) {
+    const v = req.headers[name]
+    if (typeof v === 'string') out[name] = v
+  }
+  return out
+}
+
+async function resolveTenant(deps: S3Deps, auth: AuthResult): Promise<S3Tenant> {
+  if (auth.kind === 'anonymous') throw S3Errors.accessDenied()
+  const key = await deps.directory.lookupAccessKey(auth.accessKeyId)
+  if (key === null) {
+    throw new S3Error('AccessDenied', 'The AWS Access Key Id you provided does not exist in our records.')
+  }
+  const tenant = await deps.directory.getTenant(key.tenantId)
+  if (tenant === null) throw S3Errors.accessDenied()
+  return tenant
+}
+
+/** Sends the 301 that points a client at the bucket's home data center. Never touches its bytes. */
+function sendRedirect(ctx: { res: ServerResponse; head: boolean }, deps: S3Deps, bucket: DirectoryBucket, requestId: string): void {
+  const endpoint = deps.endpointOf(bucket.dcId)
+  const headers: Record<string, string> = { 'x-amz-bucket-region': bucket.dcId }
+  const host = endpoint === null ? '' : new URL(endpoint).host
+  if (ctx.head) {
+    ctx.res.writeHead(301, { ...headers, 'content-length': '0' })
+    ctx.res.end()
+    return
+  }
+  sendXml(
+    ctx.res,
+    301,
+    'Error',
+    {
+      Code: 'PermanentRedirect',
+      Message:
+        'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+      Endpoint: host,
+      Bucket: bucket.name,
+      RequestId: requestId,
+    },
+    headers,
+  )
+}
+
+/**
+ * Builds the request listener of one data center's S3 endpoint: parse, authenticate, place
+ * (redirect), authorize, then dispatch to exactly one endpoint handler. Errors map to S3 in one place.
+ */
+export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: ServerResponse) => void {
+  const dcId = deps.cell.dc.id
+  const regions = [dcId, 'us-east-1']
+  return (req, res) => {
+    const started = process.hrtime.bigint()
+    const requestId = newRequestId()
+    res.setHeader('x-amz-request-id', requestId)
+    res.setHeader('x-amz-id-2', requestId)
+    res.setHeader('server', 'Sovra')
+    const head = req.method === 'HEAD'
+    let op = 'Unknown'
+    const log = deps.logger.child({ requestId, dc: dcId })
+    const resource = (req.url ?? '/').split('?')[0] ?? '/'
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      deps.metrics.requests.inc({ dc: dcId, op, status: String(res.statusCode) })
+      deps.metrics.duration.observe({ dc: dcId, op }, seconds)
+    })
+    const run = async (): Promise<void> => {
+      const s3: S3Request = route(req, { virtualHostSuffixes: deps.settings.virtualHostSuffixes })
+      op = s3.op
+      const auth = await authenticate(
+        { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
+        {
+          lookup: async (id) => deps.directory.lookupAccessKey(id),
+          regions,
+          now: deps.now(),
+          maxSkewMs: deps.settings.maxClockSkewMs,
+        },
+      )
+      const tenant = await resolveTenant(deps, auth)
+      let bucket: DirectoryBucket | null = null
+      if (s3.bucket !== null) {
+        bucket = await deps.directory.getBucket(s3.bucket)
+        if (bucket === null && !CREATES_BUCKET.has(s3.op)) throw S3Errors.noSuchBucket(s3.bucket)
+        if (bucket !== null) {
+          const placement = placementOf(bucket.dcId, dcId)
+          if (placement.kind === 'redirect') {
+            sendRedirect({ res, head }, deps, bucket, requestId)
+            return
+          }
+          if (bucket.tenantId !== tenant.id && s3.op !== 'CreateBucket') throw S3Errors.accessDenied()
+        }
+      }
+      const ctx: RequestContext = { req, res, deps, requestId, log: log.child({ tenant: tenant.id, op }), s3, auth, tenant, bucket }
+      await ENDPOINTS[s3.op](ctx)
+    }
+    run().catch((err: unknown) => {
+      const unread = !req.complete
+      if (unread && !res.headersSent) res.setHeader('connection', 'close')
+      const wire = sendError(res, err, { requestId, resource, head })
+      if (wire.internal) log.error({ err, op, headers: loggedHeaders(req) }, 'S3 request failed')
+      else log.info({ code: wire.code, op, message: wire.message }, 'S3 request refused')
+      // A body we did not read would otherwise be parsed as the next request.
+      if (unread) req.resume()
+    })
+  }
+}

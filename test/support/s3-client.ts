@@ -1,0 +1,30 @@
+import { S3Client } from '@aws-sdk/client-s3'
+import { ROOT, type TestSovra } from './start-server.js'
+
+/** An SDK client for one data center's endpoint, at the SDK's default checksum settings. */
+export function s3For(
+  server: TestSovra,
+  dcId: string,
+  credentials: { accessKeyId: string; secretAccessKey: string } = ROOT,
+): S3Client {
+  return new S3Client({
+    endpoint: server.endpoint(dcId),
+    region: dcId,
+    forcePathStyle: true,
+    credentials,
+  })
+}
+
+/**
+ * One client for every data center, the way Sovra users configure the SDK: each region maps to
+ * its data center's endpoint, so `followRegionRedirects` lands at the bucket's home.
+ */
+export function s3ForAll(server: TestSovra, options: { region: string; followRegionRedirects?: boolean }): S3Client {
+  return new S3Client({
+    region: options.region,
+    forcePathStyle: true,
+    credentials: ROOT,
+    followRegionRedirects: options.followRegionRedirects ?? true,
+    endpointProvider: (params: { Region?: string }) => ({ url: new URL(server.endpoint(params.Region ?? options.region)) }),
+  } as ConstructorParameters<typeof S3Client>[0])
+}
