@@ -10,8 +10,11 @@ export interface SignedRequest {
 }
 
 /** Resolves an access key id to its secret; `null` when unknown or revoked. */
-export type SecretLookup = (accessKeyId: string) => Promise<{ readonly secretAccessKey: string } | null>
+export type SecretLookup = (
+  accessKeyId: string,
+) => Promise<{ readonly secretAccessKey: string } | null>
 
+/** What `authenticate` needs besides the request: key lookup, accepted regions, clock, skew. */
 export interface AuthenticateOptions {
   readonly lookup: SecretLookup
   /** Regions a signature may name (the endpoint's DC id, and `us-east-1`). The first is "expected" in errors. */
@@ -20,6 +23,13 @@ export interface AuthenticateOptions {
   readonly now: number
   /** Allowed clock skew for header auth (AWS: 15 minutes). */
   readonly maxSkewMs: number
+  /** Where derived signing keys come from; defaults to a module-wide bounded cache. */
+  readonly signingKeys?: SigningKeySource
+}
+
+/** Derives (and may cache) SigV4 signing keys; `SigningKeyCache` is the stock implementation. */
+export interface SigningKeySource {
+  get(secretAccessKey: string, date: string, region: string, service: string): Buffer
 }
 
 /** How the body must be checked and decoded. */
@@ -39,6 +49,7 @@ export type PayloadMode =
   /** aws-chunked without signatures, trailing checksum (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`). */
   | { readonly kind: 'streaming-unsigned'; readonly trailer: true }
 
+/** Who signed the request (or nobody), and how its body must be checked. */
 export type AuthResult =
   | { readonly kind: 'anonymous' }
   | {
@@ -73,4 +84,5 @@ export const SIGV4_ERROR_CODES = [
   'MalformedTrailerError',
   'InvalidArgument',
 ] as const
+/** One of `SIGV4_ERROR_CODES`. */
 export type SigV4ErrorCode = (typeof SIGV4_ERROR_CODES)[number]
