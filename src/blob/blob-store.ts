@@ -16,12 +16,17 @@ export interface PendingBlob {
  */
 export interface BlobStore {
   /** Streams `source` into a temporary file and fsyncs it. Rejects (and removes the temp file) if the source errors or `signal` aborts. */
-  write(source: AsyncIterable<Buffer> | Readable, options?: { signal?: AbortSignal }): Promise<PendingBlob>
+  write(
+    source: AsyncIterable<Buffer> | Readable,
+    options?: { signal?: AbortSignal },
+  ): Promise<PendingBlob>
   /** Reads bytes `start`..`end` inclusive (defaults: whole blob). */
   read(ref: string, range?: { start: number; end: number }): Readable
   /** Removes committed blobs; missing ones are ignored. */
   remove(refs: readonly string[]): Promise<void>
   /** Removes temp files and every committed blob for which `isLive` is false. */
-  sweep(isLive: (ref: string) => Promise<boolean>): Promise<{ readonly temp: number; readonly orphans: number }>
+  sweep(
+    isLive: (ref: string) => Promise<boolean>,
+  ): Promise<{ readonly temp: number; readonly orphans: number }>
   close(): Promise<void>
 }

@@ -107,6 +107,10 @@ export interface ListUploadsResult {
   readonly uploads: readonly MultipartUploadRecord[]
   readonly commonPrefixes: readonly string[]
   readonly isTruncated: boolean
+  /** The last key or common prefix returned; the `keyMarker` of the next page. */
+  readonly nextKeyMarker: string | null
+  /** The last upload id returned when the page ended on an upload, else null. */
+  readonly nextUploadIdMarker: string | null
 }
 
 /** Condition checked atomically with the write (conditional PUT). */
@@ -129,23 +133,33 @@ export interface MetaStore {
   /** Fails with `BucketNotEmpty` while objects remain; aborts the bucket's uploads and returns their blobs. */
   deleteBucket(name: string): Promise<{ readonly orphaned: readonly BlobPart[] }>
 
-  /** Returns the record; `data.bytes` of inline objects only when `withData` is true. */
-  getObject(bucket: string, key: string, options?: { withData?: boolean }): Promise<ObjectRecord | null>
+  /** Returns the record; `data.bytes` of inline objects is filled only when `withData` is true (else empty). */
+  getObject(
+    bucket: string,
+    key: string,
+    options?: { withData?: boolean },
+  ): Promise<ObjectRecord | null>
   /** Inserts or replaces; checks `condition` in the same transaction (`PreconditionFailed`). */
   putObject(
     record: ObjectRecord,
     condition?: WriteCondition,
   ): Promise<{ readonly orphaned: readonly BlobPart[] }>
-  deleteObject(bucket: string, key: string): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }>
+  deleteObject(
+    bucket: string,
+    key: string,
+  ): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }>
   listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>
-  /** Counts objects in a bucket, stopping at `limit`. */
+  /** Whether the bucket holds at least one object. */
   hasObjects(bucket: string): Promise<boolean>
 
   createMultipartUpload(upload: MultipartUploadRecord): Promise<void>
   getMultipartUpload(bucket: string, uploadId: string): Promise<MultipartUploadRecord | null>
   /** Records a part; replaces an earlier part of the same number and returns its blob. */
   putPart(part: PartRecord): Promise<{ readonly orphaned: readonly BlobPart[] }>
-  listParts(uploadId: string, options: { readonly after: number; readonly maxParts: number }): Promise<{
+  listParts(
+    uploadId: string,
+    options: { readonly after: number; readonly maxParts: number },
+  ): Promise<{
     readonly parts: readonly PartRecord[]
     readonly isTruncated: boolean
   }>
@@ -160,7 +174,10 @@ export interface MetaStore {
     record: ObjectRecord,
     condition?: WriteCondition,
   ): Promise<{ readonly orphaned: readonly BlobPart[] }>
-  abortMultipartUpload(bucket: string, uploadId: string): Promise<{ readonly orphaned: readonly BlobPart[] }>
+  abortMultipartUpload(
+    bucket: string,
+    uploadId: string,
+  ): Promise<{ readonly orphaned: readonly BlobPart[] }>
   listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult>
 
   /** Whether any object or part references this blob (startup sweep). */

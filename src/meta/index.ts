@@ -1,0 +1,33 @@
+import type { MetaStore } from './meta-store.js'
+import { openSqliteMetaStore } from './sqlite/sqlite-meta-store.js'
+
+export { MetaError, MetaErrors, type PreconditionReason } from './meta-error.js'
+export {
+  type BlobPart,
+  type BucketRecord,
+  type ChecksumAlgorithm,
+  type ListObjectsOptions,
+  type ListObjectsResult,
+  type ListUploadsOptions,
+  type ListUploadsResult,
+  META_ERROR_CODES,
+  type MetaErrorCode,
+  type MetaStore,
+  type MultipartUploadRecord,
+  type ObjectData,
+  type ObjectRecord,
+  type ObjectSummary,
+  type PartRecord,
+  type WriteCondition,
+} from './meta-store.js'
+
+/** Which metadata driver to open, and where. */
+export type MetaStoreConfig = { readonly driver: 'sqlite'; readonly path: string }
+
+/** Opens the metadata store named by `config.driver`, creating and migrating it if needed. */
+export async function openMetaStore(config: MetaStoreConfig): Promise<MetaStore> {
+  switch (config.driver) {
+    case 'sqlite':
+      return openSqliteMetaStore({ driver: 'sqlite', path: config.path })
+  }
+}

@@ -1,0 +1,678 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { MetaError } from './meta-error.js'
+import type {
+  BlobPart,
+  ListObjectsOptions,
+  ListObjectsResult,
+  MetaErrorCode,
+  MetaStore,
+  MultipartUploadRecord,
+  ObjectRecord,
+  PartRecord,
+} from './meta-store.js'
+
+/** How a driver's test file plugs into the shared MetaStore suite. */
+export interface MetaStoreContractOptions {
+  readonly name: string
+  /** Opens the store kept at `location` (a fresh temp folder per test; the same folder reopens it). */
+  readonly open: (location: string) => Promise<MetaStore>
+  /** Test names to skip, each with the reason. */
+  readonly skip?: Readonly<Record<string, string>>
+}
+
+/** The behaviour every MetaStore driver must show; call it from `<driver>-meta-store.test.ts`. */
+export function runMetaStoreContract(options: MetaStoreContractOptions): void {
+  const skip = options.skip ?? {}
+  const test = (name: string, fn: () => Promise<void>) =>
+    skip[name] === undefined ? it(name, fn) : it.skip(`${name} (skipped: ${skip[name]})`, fn)
+
+  describe(`MetaStore contract: ${options.name}`, () => {
+    let location: string
+    let store: MetaStore
+    const opened: MetaStore[] = []
+    const open = async () => {
+      const s = await options.open(location)
+      opened.push(s)
+      return s
+    }
+
+    beforeEach(async () => {
+      location = await mkdtemp(join(tmpdir(), 'sovra-meta-'))
+      store = await open()
+      await store.createBucket(bucket('b'))
+    })
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close()
+      await rm(location, { recursive: true, force: true })
+    })
+
+    describe('buckets', () => {
+      test('createBucket() then getBucket() returns the record', async () => {
+        expect(await store.getBucket('b')).toEqual(bucket('b'))
+        expect(await store.getBucket('nope')).toBeNull()
+      })
+
+      test('createBucket() fails with BucketAlreadyExists for a taken name', async () => {
+        await expectCode(store.createBucket(bucket('b')), 'BucketAlreadyExists')
+      })
+
+      test('deleteBucket() fails with NoSuchBucket or BucketNotEmpty', async () => {
+        await expectCode(store.deleteBucket('nope'), 'NoSuchBucket')
+        await store.putObject(inline('b', 'k'))
+        await expectCode(store.deleteBucket('b'), 'BucketNotEmpty')
+        await store.deleteObject('b', 'k')
+        expect(await store.deleteBucket('b')).toEqual({ orphaned: [] })
+        expect(await store.getBucket('b')).toBeNull()
+      })
+
+      test('deleteBucket() aborts uploads and returns their part blobs', async () => {
+        await store.createMultipartUpload(upload('b', 'k', 'u1'))
+        await store.putPart(part('u1', 1, 'r1'))
+        await store.putPart(part('u1', 2, 'r2'))
+        const { orphaned } = await store.deleteBucket('b')
+        expect(refs(orphaned)).toEqual(['r1', 'r2'])
+        expect(await store.getMultipartUpload('b', 'u1')).toBeNull()
+        expect(await store.isBlobReferenced('r1')).toBe(false)
+      })
+
+      test('object operations on a missing bucket fail with NoSuchBucket', async () => {
+        await expectCode(store.putObject(inline('nope', 'k')), 'NoSuchBucket')
+        await expectCode(store.deleteObject('nope', 'k'), 'NoSuchBucket')
+        await expectCode(store.listObjects('nope', list({})), 'NoSuchBucket')
+        await expectCode(store.createMultipartUpload(upload('nope', 'k', 'u')), 'NoSuchBucket')
+        await expectCode(
+          store.listMultipartUploads('nope', {
+            prefix: '',
+            delimiter: null,
+            keyMarker: null,
+            uploadIdMarker: null,
+            maxUploads: 10,
+          }),
+          'NoSuchBucket',
+        )
+      })
+    })
+
+    describe('objects', () => {
+      test('getObject() returns inline bytes only with withData', async () => {
+        const record = inline('b', 'k', 'hello')
+        expect(await store.putObject(record)).toEqual({ orphaned: [] })
+        expect(await store.getObject('b', 'k', { withData: true })).toEqual(record)
+        const without = await store.getObject('b', 'k')
+        expect(without?.data).toEqual({ kind: 'inline', bytes: Buffer.alloc(0) })
+        expect(without?.userMetadata).toEqual({ color: 'blue' })
+        expect(await store.getObject('b', 'missing')).toBeNull()
+      })
+
+      test('putObject() round-trips a blob record with every field', async () => {
+        const record: ObjectRecord = {
+          ...blobs('b', 'k', ['r1', 'r2']),
+          checksums: { CRC32: 'AAAAAA==', SHA256: 'abc=' },
+          checksumType: 'COMPOSITE',
+          partsCount: 2,
+          partSizes: [5, 5],
+          headers: { 'content-type': 'text/plain' },
+        }
+        await store.putObject(record)
+        expect(await store.getObject('b', 'k', { withData: true })).toEqual(record)
+      })
+
+      test('putObject() over a blob object returns the replaced blobs', async () => {
+        await store.putObject(blobs('b', 'k', ['r1', 'r2']))
+        const { orphaned } = await store.putObject(blobs('b', 'k', ['r3']))
+        expect(refs(orphaned)).toEqual(['r1', 'r2'])
+        expect(orphaned[0]).toEqual({ ref: 'r1', size: 5 })
+        expect(await store.isBlobReferenced('r1')).toBe(false)
+        expect(await store.isBlobReferenced('r3')).toBe(true)
+      })
+
+      test('a blob referenced by two objects is orphaned only when both are gone', async () => {
+        await store.putObject(blobs('b', 'k1', ['shared']))
+        await store.putObject(blobs('b', 'k2', ['shared']))
+        expect((await store.deleteObject('b', 'k1')).orphaned).toEqual([])
+        expect(await store.isBlobReferenced('shared')).toBe(true)
+        expect(refs((await store.deleteObject('b', 'k2')).orphaned)).toEqual(['shared'])
+      })
+
+      test('putObject() that keeps the same blob does not orphan it', async () => {
+        await store.putObject(blobs('b', 'k', ['r1']))
+        const { orphaned } = await store.putObject({ ...blobs('b', 'k', ['r1']), etag: 'e2' })
+        expect(orphaned).toEqual([])
+        expect(await store.isBlobReferenced('r1')).toBe(true)
+      })
+
+      test('deleteObject() reports whether it deleted and what it orphaned', async () => {
+        await store.putObject(blobs('b', 'k', ['r1']))
+        expect(await store.deleteObject('b', 'k')).toEqual({
+          deleted: true,
+          orphaned: [{ ref: 'r1', size: 5 }],
+        })
+        expect(await store.deleteObject('b', 'k')).toEqual({ deleted: false, orphaned: [] })
+        expect(await store.hasObjects('b')).toBe(false)
+      })
+
+      test('hasObjects() is true while an object remains', async () => {
+        expect(await store.hasObjects('b')).toBe(false)
+        await store.putObject(inline('b', 'k'))
+        expect(await store.hasObjects('b')).toBe(true)
+      })
+    })
+
+    describe('conditional puts', () => {
+      test('ifNoneMatch "*" fails with PreconditionFailed when the key exists', async () => {
+        await store.putObject(inline('b', 'k'), { ifNoneMatch: '*' })
+        const err = await expectCode(
+          store.putObject(inline('b', 'k', 'new'), { ifNoneMatch: '*' }),
+          'PreconditionFailed',
+        )
+        expect(err.details.reason).toBe('exists')
+        const kept = await store.getObject('b', 'k', { withData: true })
+        expect(kept?.data).toEqual({ kind: 'inline', bytes: Buffer.from('data') })
+      })
+
+      test('ifMatch requires the key to exist with that etag', async () => {
+        await expectCode(store.putObject(inline('b', 'k'), { ifMatch: '*' }), 'PreconditionFailed')
+        await expectCode(store.putObject(inline('b', 'k'), { ifMatch: 'e1' }), 'PreconditionFailed')
+        await store.putObject({ ...inline('b', 'k'), etag: 'e1' })
+        await expectCode(store.putObject(inline('b', 'k'), { ifMatch: 'e2' }), 'PreconditionFailed')
+        await store.putObject({ ...inline('b', 'k'), etag: 'e2' }, { ifMatch: 'e1' })
+        await store.putObject({ ...inline('b', 'k'), etag: 'e3' }, { ifMatch: '*' })
+        expect((await store.getObject('b', 'k'))?.etag).toBe('e3')
+      })
+
+      test('of concurrent ifNoneMatch puts to one key exactly one wins', async () => {
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) =>
+            store.putObject({ ...inline('b', 'k'), etag: `e${i}` }, { ifNoneMatch: '*' }),
+          ),
+        )
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+        for (const r of results) {
+          if (r.status === 'rejected')
+            expect((r.reason as MetaError).code).toBe('PreconditionFailed')
+        }
+      })
+    })
+
+    describe('group commit', () => {
+      test('500 concurrent puts are all durable after reopening', async () => {
+        const keys = Array.from({ length: 500 }, (_, i) => `key-${i}`)
+        await Promise.all(keys.map((k) => store.putObject(inline('b', k, k))))
+        await store.close()
+        const reopened = await open()
+        const page = await reopened.listObjects('b', list({ maxKeys: 1000 }))
+        expect(page.objects).toHaveLength(500)
+        const one = await reopened.getObject('b', 'key-321', { withData: true })
+        expect(one?.data).toEqual({ kind: 'inline', bytes: Buffer.from('key-321') })
+      })
+
+      test('a failing op in a batch does not fail the others', async () => {
+        await store.putObject(inline('b', 'taken'))
+        const results = await Promise.allSettled([
+          store.putObject(inline('b', 'a')),
+          store.putObject(inline('b', 'taken', 'x'), { ifNoneMatch: '*' }),
+          store.putObject(inline('nope', 'c')),
+          store.createBucket(bucket('b')),
+          store.putObject(inline('b', 'd')),
+        ])
+        expect(results.map((r) => r.status)).toEqual([
+          'fulfilled',
+          'rejected',
+          'rejected',
+          'rejected',
+          'fulfilled',
+        ])
+        const page = await store.listObjects('b', list({}))
+        expect(page.objects.map((o) => o.key)).toEqual(['a', 'd', 'taken'])
+      })
+
+      test('writes queued before close() still commit; later calls fail with StoreClosed', async () => {
+        const pending = store.putObject(inline('b', 'late'))
+        await store.close()
+        await pending
+        await expectCode(store.getBucket('b'), 'StoreClosed')
+        await expectCode(store.putObject(inline('b', 'k')), 'StoreClosed')
+        const reopened = await open()
+        expect(await reopened.getObject('b', 'late')).not.toBeNull()
+      })
+    })
+
+    describe('listObjects', () => {
+      const put = (keys: readonly string[]) =>
+        Promise.all(keys.map((k) => store.putObject(inline('b', k))))
+
+      test('orders keys by UTF-8 bytes, not UTF-16 code units', async () => {
+        // U+FFFD is EF BF BD in UTF-8; U+1F600 is F0 9F 98 80 but D83D DE00 in UTF-16.
+        const keys = ['a\u{1f600}', 'a\ufffd', 'aé', 'az', 'a', 'A', 'a b']
+        await put(keys)
+        const page = await store.listObjects('b', list({}))
+        expect(page.objects.map((o) => o.key)).toEqual(byteSorted(keys))
+        expect(page.objects.map((o) => o.key)).toEqual([
+          'A',
+          'a',
+          'a b',
+          'az',
+          'aé',
+          'a\ufffd',
+          'a\u{1f600}',
+        ])
+        expect(page.isTruncated).toBe(false)
+      })
+
+      test('returns summaries with checksum algorithms', async () => {
+        await store.putObject({ ...inline('b', 'k'), checksums: { CRC32C: 'x', SHA1: 'y' } })
+        const page = await store.listObjects('b', list({}))
+        expect(page.objects[0]).toEqual({
+          key: 'k',
+          size: 4,
+          etag: 'etag',
+          lastModified: 1_700_000_000_000,
+          checksumAlgorithms: ['CRC32C', 'SHA1'],
+        })
+      })
+
+      test('filters by prefix and rolls keys up into common prefixes', async () => {
+        await put([
+          'a.b',
+          'a/',
+          'a/x',
+          'a/y/z',
+          'a0',
+          'b/1',
+          'b/2',
+          'c',
+          'photos/2024/x',
+          'photos/y',
+        ])
+        const root = await store.listObjects('b', list({ delimiter: '/' }))
+        expect(root.objects.map((o) => o.key)).toEqual(['a.b', 'a0', 'c'])
+        expect(root.commonPrefixes).toEqual(['a/', 'b/', 'photos/'])
+        expect(root.lastReturned).toBe('photos/')
+        const photos = await store.listObjects('b', list({ prefix: 'photos/', delimiter: '/' }))
+        expect(photos.objects.map((o) => o.key)).toEqual(['photos/y'])
+        expect(photos.commonPrefixes).toEqual(['photos/2024/'])
+        const a = await store.listObjects('b', list({ prefix: 'a/' }))
+        expect(a.objects.map((o) => o.key)).toEqual(['a/', 'a/x', 'a/y/z'])
+        const none = await store.listObjects('b', list({ prefix: 'zzz' }))
+        expect(none).toEqual({
+          objects: [],
+          commonPrefixes: [],
+          isTruncated: false,
+          lastReturned: null,
+        })
+      })
+
+      test('supports a multi-character delimiter', async () => {
+        await put(['x--1--a', 'x--1--b', 'x--2', 'x-3'])
+        const page = await store.listObjects('b', list({ prefix: 'x--', delimiter: '--' }))
+        expect(page.commonPrefixes).toEqual(['x--1--'])
+        expect(page.objects.map((o) => o.key)).toEqual(['x--2'])
+      })
+
+      test('isTruncated is exact and a common prefix counts towards maxKeys', async () => {
+        await put(['a', 'b/1', 'b/2', 'c'])
+        const three = await store.listObjects('b', list({ delimiter: '/', maxKeys: 3 }))
+        expect(three.objects.map((o) => o.key)).toEqual(['a', 'c'])
+        expect(three.commonPrefixes).toEqual(['b/'])
+        expect(three.isTruncated).toBe(false)
+        const two = await store.listObjects('b', list({ delimiter: '/', maxKeys: 2 }))
+        expect(two.commonPrefixes).toEqual(['b/'])
+        expect(two.isTruncated).toBe(true)
+        expect(two.lastReturned).toBe('b/')
+        const flat = await store.listObjects('b', list({ maxKeys: 4 }))
+        expect(flat.isTruncated).toBe(false)
+        const last = await store.listObjects('b', list({ maxKeys: 1, after: 'b/2' }))
+        expect(last.objects.map((o) => o.key)).toEqual(['c'])
+        expect(last.isTruncated).toBe(false)
+      })
+
+      test('ends a page on a common prefix whose keys are the last ones as not truncated', async () => {
+        await put(['a', 'z/1', 'z/2'])
+        const page = await store.listObjects('b', list({ delimiter: '/', maxKeys: 2 }))
+        expect(page.commonPrefixes).toEqual(['z/'])
+        expect(page.isTruncated).toBe(false)
+      })
+
+      test('an after equal to a returned common prefix continues past all its keys', async () => {
+        await put(['a/1', 'a/2', 'a/3', 'a0', 'b'])
+        const page = await store.listObjects('b', list({ delimiter: '/', after: 'a/' }))
+        expect(page.commonPrefixes).toEqual([])
+        expect(page.objects.map((o) => o.key)).toEqual(['a0', 'b'])
+        // Without a delimiter, "a/" is just a key position.
+        const flat = await store.listObjects('b', list({ after: 'a/' }))
+        expect(flat.objects.map((o) => o.key)).toEqual(['a/1', 'a/2', 'a/3', 'a0', 'b'])
+      })
+
+      test('an after before the prefix starts at the prefix', async () => {
+        await put(['a', 'p/1', 'p/2', 'q'])
+        const page = await store.listObjects('b', list({ prefix: 'p/', after: 'a' }))
+        expect(page.objects.map((o) => o.key)).toEqual(['p/1', 'p/2'])
+      })
+
+      test('pages of every size add up to the full listing', async () => {
+        const keys = [
+          'a',
+          'b/1',
+          'b/2',
+          'b/3/x',
+          'b0',
+          'c/é/1',
+          'c/é/2',
+          'c/z',
+          'd',
+          'e\u{1f600}/1',
+          'e\ufffd/1',
+          'f/',
+          'f//',
+          'g',
+        ]
+        await put(keys)
+        for (const delimiter of [null, '/']) {
+          for (const prefix of ['', 'b', 'c/']) {
+            const full = await store.listObjects('b', list({ prefix, delimiter, maxKeys: 1000 }))
+            expect(entries(full)).toEqual(model(keys, prefix, delimiter))
+            for (let maxKeys = 1; maxKeys <= 5; maxKeys++) {
+              const seen: string[] = []
+              let after: string | null = null
+              for (let pages = 0; pages < 50; pages++) {
+                const page: ListObjectsResult = await store.listObjects(
+                  'b',
+                  list({ prefix, delimiter, maxKeys, after }),
+                )
+                expect(page.objects.length + page.commonPrefixes.length).toBeLessThanOrEqual(
+                  maxKeys,
+                )
+                seen.push(...entries(page))
+                if (!page.isTruncated) break
+                after = page.lastReturned
+              }
+              expect(seen).toEqual(entries(full))
+            }
+          }
+        }
+      })
+
+      test('rolls up many keys under one prefix into a single entry', async () => {
+        await put(Array.from({ length: 300 }, (_, i) => `dir/${String(i).padStart(4, '0')}`))
+        await put(['after'])
+        const page = await store.listObjects('b', list({ delimiter: '/', maxKeys: 1 }))
+        expect(page.objects.map((o) => o.key)).toEqual(['after'])
+        expect(page.isTruncated).toBe(true)
+        const next = await store.listObjects('b', list({ delimiter: '/', after: 'after' }))
+        expect(next.commonPrefixes).toEqual(['dir/'])
+        expect(next.isTruncated).toBe(false)
+      })
+
+      test('maxKeys 0 returns nothing and reports whether keys remain', async () => {
+        const empty = await store.listObjects('b', list({ maxKeys: 0 }))
+        expect(empty.isTruncated).toBe(false)
+        await put(['k'])
+        const page = await store.listObjects('b', list({ maxKeys: 0 }))
+        expect(page.objects).toEqual([])
+        expect(page.isTruncated).toBe(true)
+        expect(page.lastReturned).toBeNull()
+      })
+    })
+
+    describe('multipart uploads', () => {
+      test('putPart() records parts and replaces one of the same number', async () => {
+        await store.createMultipartUpload(upload('b', 'k', 'u1'))
+        expect(await store.getMultipartUpload('b', 'u1')).toEqual(upload('b', 'k', 'u1'))
+        expect(await store.getMultipartUpload('other', 'u1')).toBeNull()
+        expect(await store.putPart(part('u1', 1, 'r1'))).toEqual({ orphaned: [] })
+        expect(await store.putPart(part('u1', 2, 'r2'))).toEqual({ orphaned: [] })
+        const replaced = await store.putPart(part('u1', 1, 'r1b'))
+        expect(replaced.orphaned).toEqual([{ ref: 'r1', size: 5 }])
+        expect(await store.allParts('u1')).toEqual([part('u1', 1, 'r1b'), part('u1', 2, 'r2')])
+        expect(await store.isBlobReferenced('r2')).toBe(true)
+      })
+
+      test('putPart() on a missing upload fails with NoSuchUpload', async () => {
+        await expectCode(store.putPart(part('nope', 1, 'r')), 'NoSuchUpload')
+        await expectCode(store.listParts('nope', { after: 0, maxParts: 10 }), 'NoSuchUpload')
+      })
+
+      test('listParts() pages by part number with exact truncation', async () => {
+        await store.createMultipartUpload(upload('b', 'k', 'u1'))
+        for (const n of [1, 2, 3, 5]) await store.putPart(part('u1', n, `r${n}`))
+        const first = await store.listParts('u1', { after: 0, maxParts: 2 })
+        expect(first.parts.map((p) => p.partNumber)).toEqual([1, 2])
+        expect(first.isTruncated).toBe(true)
+        const rest = await store.listParts('u1', { after: 2, maxParts: 2 })
+        expect(rest.parts.map((p) => p.partNumber)).toEqual([3, 5])
+        expect(rest.isTruncated).toBe(false)
+      })
+
+      test('completeMultipartUpload() writes the object and orphans unused parts and the old object', async () => {
+        await store.putObject(blobs('b', 'k', ['old']))
+        await store.createMultipartUpload(upload('b', 'k', 'u1'))
+        for (const n of [1, 2, 3]) await store.putPart(part('u1', n, `p${n}`))
+        const record = { ...blobs('b', 'k', ['p1', 'p3']), partsCount: 2, partSizes: [5, 5] }
+        const { orphaned } = await store.completeMultipartUpload('u1', record)
+        expect(refs(orphaned)).toEqual(['old', 'p2'])
+        expect(await store.getObject('b', 'k', { withData: true })).toEqual(record)
+        expect(await store.getMultipartUpload('b', 'u1')).toBeNull()
+        expect(await store.isBlobReferenced('p1')).toBe(true)
+        expect(await store.isBlobReferenced('p2')).toBe(false)
+        await expectCode(store.completeMultipartUpload('u1', record), 'NoSuchUpload')
+      })
+
+      test('concurrent completions of one upload: one wins, the other gets NoSuchUpload', async () => {
+        await store.createMultipartUpload(upload('b', 'k', 'u1'))
+        await store.putPart(part('u1', 1, 'p1'))
+        const record = blobs('b', 'k', ['p1'])
+        const results = await Promise.allSettled([
+          store.completeMultipartUpload('u1', record),
+          store.completeMultipartUpload('u1', record),
+        ])
+        expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+        const failed = results.find((r) => r.status === 'rejected')
+        expect(failed?.reason).toBeInstanceOf(MetaError)
+        expect((failed?.reason as MetaError | undefined)?.code).toBe('NoSuchUpload')
+        expect(await store.isBlobReferenced('p1')).toBe(true)
+      })
+
+      test('completeMultipartUpload() checks its condition and keeps the upload when it fails', async () => {
+        await store.putObject(inline('b', 'k'))
+        await store.createMultipartUpload(upload('b', 'k', 'u1'))
+        await store.putPart(part('u1', 1, 'p1'))
+        await expectCode(
+          store.completeMultipartUpload('u1', blobs('b', 'k', ['p1']), { ifNoneMatch: '*' }),
+          'PreconditionFailed',
+        )
+        expect(await store.getMultipartUpload('b', 'u1')).not.toBeNull()
+        expect(await store.allParts('u1')).toHaveLength(1)
+      })
+
+      test('abortMultipartUpload() removes the upload and returns its part blobs', async () => {
+        await store.createMultipartUpload(upload('b', 'k', 'u1'))
+        await store.putPart(part('u1', 1, 'p1'))
+        await expectCode(store.abortMultipartUpload('other', 'u1'), 'NoSuchBucket', 'NoSuchUpload')
+        expect(refs((await store.abortMultipartUpload('b', 'u1')).orphaned)).toEqual(['p1'])
+        await expectCode(store.abortMultipartUpload('b', 'u1'), 'NoSuchUpload')
+        await expectCode(store.putPart(part('u1', 2, 'p2')), 'NoSuchUpload')
+      })
+
+      test('listMultipartUploads() orders by key then initiation and honours markers', async () => {
+        await store.createMultipartUpload(upload('b', 'k2', 'u-a', 30))
+        await store.createMultipartUpload(upload('b', 'k1', 'u-z', 10))
+        await store.createMultipartUpload(upload('b', 'k1', 'u-b', 20))
+        await store.createMultipartUpload(upload('b', 'd/x', 'u-d', 5))
+        await store.createMultipartUpload(upload('b', 'd/y', 'u-e', 5))
+        const opts = { prefix: '', delimiter: null, keyMarker: null, uploadIdMarker: null }
+        const all = await store.listMultipartUploads('b', { ...opts, maxUploads: 100 })
+        expect(all.uploads.map((u) => u.uploadId)).toEqual(['u-d', 'u-e', 'u-z', 'u-b', 'u-a'])
+        expect(all.isTruncated).toBe(false)
+
+        const first = await store.listMultipartUploads('b', { ...opts, maxUploads: 3 })
+        expect(first.uploads.map((u) => u.uploadId)).toEqual(['u-d', 'u-e', 'u-z'])
+        expect(first.isTruncated).toBe(true)
+        expect([first.nextKeyMarker, first.nextUploadIdMarker]).toEqual(['k1', 'u-z'])
+        const second = await store.listMultipartUploads('b', {
+          ...opts,
+          keyMarker: 'k1',
+          uploadIdMarker: 'u-z',
+          maxUploads: 3,
+        })
+        expect(second.uploads.map((u) => u.uploadId)).toEqual(['u-b', 'u-a'])
+        expect(second.isTruncated).toBe(false)
+
+        const keyOnly = await store.listMultipartUploads('b', {
+          ...opts,
+          keyMarker: 'k1',
+          maxUploads: 10,
+        })
+        expect(keyOnly.uploads.map((u) => u.uploadId)).toEqual(['u-a'])
+
+        const rolled = await store.listMultipartUploads('b', {
+          ...opts,
+          delimiter: '/',
+          maxUploads: 2,
+        })
+        expect(rolled.commonPrefixes).toEqual(['d/'])
+        expect(rolled.uploads.map((u) => u.uploadId)).toEqual(['u-z'])
+        expect(rolled.isTruncated).toBe(true)
+        const afterPrefix = await store.listMultipartUploads('b', {
+          ...opts,
+          delimiter: '/',
+          keyMarker: 'd/',
+          maxUploads: 10,
+        })
+        expect(afterPrefix.commonPrefixes).toEqual([])
+        expect(afterPrefix.uploads.map((u) => u.uploadId)).toEqual(['u-z', 'u-b', 'u-a'])
+        expect(afterPrefix.nextUploadIdMarker).toBe('u-a')
+
+        const prefixed = await store.listMultipartUploads('b', {
+          ...opts,
+          prefix: 'k1',
+          maxUploads: 10,
+        })
+        expect(prefixed.uploads.map((u) => u.uploadId)).toEqual(['u-z', 'u-b'])
+      })
+    })
+
+    describe('blob references', () => {
+      test('isBlobReferenced() follows objects and parts', async () => {
+        expect(await store.isBlobReferenced('r1')).toBe(false)
+        await store.putObject(blobs('b', 'k', ['r1']))
+        await store.createMultipartUpload(upload('b', 'k', 'u1'))
+        await store.putPart(part('u1', 1, 'p1'))
+        expect(await store.isBlobReferenced('r1')).toBe(true)
+        expect(await store.isBlobReferenced('p1')).toBe(true)
+        await store.putObject(inline('b', 'k'))
+        expect(await store.isBlobReferenced('r1')).toBe(false)
+      })
+    })
+  })
+}
+
+// ── fixtures ──────────────────────────────────────────────────────────────────
+
+function bucket(name: string) {
+  return { name, tenantId: 't1', createdAt: 1_700_000_000_000 }
+}
+
+function inline(bucketName: string, key: string, body = 'data'): ObjectRecord {
+  const bytes = Buffer.from(body)
+  return {
+    bucket: bucketName,
+    key,
+    versionId: null,
+    size: bytes.length,
+    etag: 'etag',
+    lastModified: 1_700_000_000_000,
+    headers: {},
+    userMetadata: { color: 'blue' },
+    checksums: {},
+    checksumType: null,
+    partsCount: null,
+    partSizes: null,
+    data: { kind: 'inline', bytes },
+  }
+}
+
+function blobs(bucketName: string, key: string, blobRefs: readonly string[]): ObjectRecord {
+  const parts: BlobPart[] = blobRefs.map((ref) => ({ ref, size: 5 }))
+  return { ...inline(bucketName, key), size: parts.length * 5, data: { kind: 'blobs', parts } }
+}
+
+function upload(
+  bucketName: string,
+  key: string,
+  uploadId: string,
+  initiated = 1,
+): MultipartUploadRecord {
+  return {
+    uploadId,
+    bucket: bucketName,
+    key,
+    initiated,
+    tenantId: 't1',
+    headers: { 'content-type': 'text/plain' },
+    userMetadata: {},
+    checksumAlgorithm: 'CRC32',
+    checksumType: 'COMPOSITE',
+  }
+}
+
+function part(uploadId: string, partNumber: number, ref: string): PartRecord {
+  return {
+    uploadId,
+    partNumber,
+    size: 5,
+    etag: `etag-${partNumber}`,
+    lastModified: 1_700_000_000_000,
+    checksums: { CRC32: 'AAAAAA==' },
+    blob: { ref, size: 5 },
+  }
+}
+
+function list(o: Partial<ListObjectsOptions>): ListObjectsOptions {
+  return { prefix: '', delimiter: null, after: null, maxKeys: 1000, ...o }
+}
+
+function refs(parts: readonly BlobPart[]): string[] {
+  return parts.map((p) => p.ref).sort()
+}
+
+function byteSorted(keys: readonly string[]): string[] {
+  return [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+}
+
+/** Keys and common prefixes of a page in listing order (a prefix shown with a trailing "*"). */
+function entries(page: ListObjectsResult): string[] {
+  const all = [...page.objects.map((o) => o.key), ...page.commonPrefixes.map((p) => `${p}*`)]
+  return all.sort((a, b) =>
+    Buffer.compare(Buffer.from(a.replace(/\*$/, '')), Buffer.from(b.replace(/\*$/, ''))),
+  )
+}
+
+/** The obviously correct listing: filter, roll up, dedupe, in byte order. */
+function model(keys: readonly string[], prefix: string, delimiter: string | null): string[] {
+  const out: string[] = []
+  for (const key of byteSorted(keys)) {
+    if (!key.startsWith(prefix)) continue
+    const at = delimiter === null ? -1 : key.indexOf(delimiter, prefix.length)
+    const entry = at < 0 ? key : `${key.slice(0, at + (delimiter?.length ?? 0))}*`
+    if (out[out.length - 1] !== entry) out.push(entry)
+  }
+  return out
+}
+
+async function expectCode(
+  promise: Promise<unknown>,
+  ...codes: MetaErrorCode[]
+): Promise<MetaError> {
+  const err = await promise.then(
+    () => {
+      throw new Error(`Expected a MetaError "${codes.join('" or "')}": the call succeeded`)
+    },
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(MetaError)
+  expect(codes).toContain((err as MetaError).code)
+  return err as MetaError
+}

@@ -1,0 +1,852 @@
+import { mkdir, readdir, readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { MetaErrors, type PreconditionReason } from '../meta-error.js'
+import type {
+  BlobPart,
+  BucketRecord,
+  ChecksumAlgorithm,
+  ListObjectsOptions,
+  ListObjectsResult,
+  ListUploadsOptions,
+  ListUploadsResult,
+  MetaStore,
+  MultipartUploadRecord,
+  ObjectRecord,
+  ObjectSummary,
+  PartRecord,
+  WriteCondition,
+} from '../meta-store.js'
+
+/** Settings of the SQLite driver; only `path` is required. */
+export interface SqliteMetaStoreConfig {
+  readonly driver: 'sqlite'
+  /** Database file; its folder is created if missing. */
+  readonly path: string
+  /** How long a statement waits for a lock held by another connection (default 5000 ms). */
+  readonly busyTimeoutMs?: number
+  /** Most write operations committed in one transaction (default 256). */
+  readonly maxBatch?: number
+}
+
+type Checksums = Partial<Record<ChecksumAlgorithm, string>>
+
+interface BucketRow {
+  name: string
+  tenant_id: string
+  created_at: number
+}
+
+interface ObjectRow {
+  bucket: string
+  key: string
+  version_id: string | null
+  size: number
+  etag: string
+  last_modified: number
+  checksums: string
+  checksum_type: 'FULL_OBJECT' | 'COMPOSITE' | null
+  headers: string
+  user_metadata: string
+  parts_count: number | null
+  part_sizes: string | null
+  blob_parts: string | null
+  inline_data?: Buffer | null
+}
+
+interface SummaryRow {
+  key: string
+  size: number
+  etag: string
+  last_modified: number
+  checksums: string
+}
+
+interface UploadRow {
+  upload_id: string
+  bucket: string
+  key: string
+  initiated: number
+  tenant_id: string
+  headers: string
+  user_metadata: string
+  checksum_algorithm: ChecksumAlgorithm | null
+  checksum_type: 'FULL_OBJECT' | 'COMPOSITE' | null
+}
+
+interface PartRow {
+  upload_id: string
+  part_number: number
+  size: number
+  etag: string
+  last_modified: number
+  checksums: string
+  blob_ref: string
+  blob_size: number
+}
+
+interface PendingWrite {
+  readonly run: () => unknown
+  readonly resolve: (value: unknown) => void
+  readonly reject: (err: unknown) => void
+}
+
+type BatchResult = { ok: true; value: unknown } | { ok: false; err: unknown }
+
+type Orphans = { readonly orphaned: readonly BlobPart[] }
+
+const MIGRATIONS_URL = new URL('./migrations/', import.meta.url)
+const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/
+const OBJECT_COLUMNS =
+  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts'
+const SUMMARY_COLUMNS = 'key, size, etag, last_modified, checksums'
+const UPLOAD_COLUMNS =
+  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type'
+
+/** Opens (creating and migrating if needed) a SQLite metadata store. */
+export async function openSqliteMetaStore(config: SqliteMetaStoreConfig): Promise<SqliteMetaStore> {
+  await mkdir(dirname(config.path), { recursive: true })
+  const migrations = await loadMigrations()
+  const db = new Database(config.path)
+  try {
+    db.pragma('journal_mode = WAL')
+    // FULL: the WAL is fsynced at every commit, so an acknowledged write survives power loss.
+    db.pragma('synchronous = FULL')
+    db.pragma(`busy_timeout = ${Math.trunc(config.busyTimeoutMs ?? 5000)}`)
+    migrate(db, migrations)
+  } catch (err) {
+    db.close()
+    throw err
+  }
+  return new SqliteMetaStore(db, config)
+}
+
+/** A numbered SQL migration read from `migrations/`. */
+interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+async function loadMigrations(): Promise<Migration[]> {
+  const names = (await readdir(MIGRATIONS_URL)).filter((n) => MIGRATION_FILE.test(n)).sort()
+  const migrations: Migration[] = []
+  for (const name of names) {
+    const version = Number(name.slice(0, 4))
+    if (version !== migrations.length + 1) {
+      throw new Error(`Cannot load migration "${name}": expected number ${migrations.length + 1}`)
+    }
+    migrations.push({ version, name, sql: await readFile(new URL(name, MIGRATIONS_URL), 'utf8') })
+  }
+  return migrations
+}
+
+function migrate(db: Database.Database, migrations: readonly Migration[]): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > migrations.length) {
+    throw new Error(
+      `Cannot open metadata database: its schema version "${current}" is newer than this build's "${migrations.length}"`,
+    )
+  }
+  for (const m of migrations.slice(current)) {
+    db.transaction(() => {
+      db.exec(m.sql)
+      // user_version lives in the database header and commits with the migration.
+      db.pragma(`user_version = ${m.version}`)
+    }).immediate()
+  }
+}
+
+/**
+ * MetaStore on better-sqlite3. Reads run at once; writes queue and commit in batches (group
+ * commit), each op in its own SAVEPOINT so one failure does not fail its neighbours.
+ */
+export class SqliteMetaStore implements MetaStore {
+  readonly #db: Database.Database
+  readonly #config: Readonly<SqliteMetaStoreConfig>
+  readonly #maxBatch: number
+  #queue: PendingWrite[] = []
+  #flushScheduled = false
+  #closed = false
+  readonly #s: Statements
+  readonly #runBatch: Database.Transaction<
+    (batch: readonly PendingWrite[], results: BatchResult[]) => void
+  >
+
+  /** Use `openSqliteMetaStore`; this expects a migrated database. */
+  constructor(db: Database.Database, config: SqliteMetaStoreConfig) {
+    this.#db = db
+    this.#config = Object.freeze({ ...config })
+    this.#maxBatch = Math.max(1, this.#config.maxBatch ?? 256)
+    this.#s = prepareStatements(db)
+    const savepoint = db.transaction((run: () => unknown) => run())
+    this.#runBatch = db.transaction((batch: readonly PendingWrite[], results: BatchResult[]) => {
+      for (const op of batch) {
+        try {
+          results.push({ ok: true, value: savepoint(op.run) })
+        } catch (err) {
+          results.push({ ok: false, err })
+          // A few errors (disk full, I/O) make SQLite roll the whole transaction back.
+          if (!db.inTransaction) throw err
+        }
+      }
+    })
+  }
+
+  // ── buckets ──────────────────────────────────────────────────────────────────
+
+  /** Creates a bucket; `BucketAlreadyExists` if the name is taken. */
+  createBucket(bucket: BucketRecord): Promise<void> {
+    return this.#write(() => {
+      const inserted = this.#s.insertBucket.run(bucket.name, bucket.tenantId, bucket.createdAt)
+      if (inserted.changes === 0) throw MetaErrors.bucketAlreadyExists(bucket.name)
+    })
+  }
+
+  /** The bucket, or null. */
+  getBucket(name: string): Promise<BucketRecord | null> {
+    return this.#read(() => {
+      const row = this.#s.getBucket.get(name)
+      return row === undefined
+        ? null
+        : { name: row.name, tenantId: row.tenant_id, createdAt: row.created_at }
+    })
+  }
+
+  /** Removes an empty bucket and its uploads; returns the uploads' part blobs. */
+  deleteBucket(name: string): Promise<Orphans> {
+    return this.#write(() => {
+      this.#requireBucket(name)
+      if (this.#s.hasObjects.get(name) !== undefined) throw MetaErrors.bucketNotEmpty(name)
+      const orphaned: BlobPart[] = []
+      for (const upload of this.#s.uploadIdsOfBucket.all(name)) {
+        this.#dropUpload(upload.upload_id, orphaned)
+      }
+      this.#s.deleteBucket.run(name)
+      return { orphaned }
+    })
+  }
+
+  // ── objects ──────────────────────────────────────────────────────────────────
+
+  /** The object's record; inline bytes only with `withData`. */
+  getObject(
+    bucket: string,
+    key: string,
+    options: { withData?: boolean } = {},
+  ): Promise<ObjectRecord | null> {
+    return this.#read(() => {
+      const row =
+        options.withData === true
+          ? this.#s.getObjectWithData.get(bucket, key)
+          : this.#s.getObject.get(bucket, key)
+      return row === undefined ? null : toObjectRecord(row)
+    })
+  }
+
+  /** Inserts or replaces an object, checking `condition` in the same transaction. */
+  putObject(record: ObjectRecord, condition?: WriteCondition): Promise<Orphans> {
+    return this.#write(() => {
+      this.#requireBucket(record.bucket)
+      const orphaned: BlobPart[] = []
+      this.#replaceObject(record, condition, orphaned)
+      return { orphaned }
+    })
+  }
+
+  /** Deletes an object; `deleted` is false if there was none. */
+  deleteObject(
+    bucket: string,
+    key: string,
+  ): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }> {
+    return this.#write(() => {
+      this.#requireBucket(bucket)
+      const old = this.#s.deleteObject.get(bucket, key)
+      const orphaned: BlobPart[] = []
+      if (old !== undefined) this.#release(blobPartsOf(old.blob_parts), orphaned)
+      return { deleted: old !== undefined, orphaned }
+    })
+  }
+
+  /** Lists keys and common prefixes in UTF-8 byte order; see the README for the seek. */
+  listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult> {
+    return this.#read(() => {
+      this.#requireBucket(bucket)
+      const { prefix, maxKeys } = options
+      const delimiter = options.delimiter === '' ? null : options.delimiter
+      const objects: ObjectSummary[] = []
+      const commonPrefixes: string[] = []
+      let lastReturned: string | null = null
+      let isTruncated = false
+
+      let from: Cursor | null = { key: prefix, inclusive: true }
+      if (options.after !== null && compareBytes(options.after, prefix) >= 0) {
+        from = isCommonPrefix(options.after, prefix, delimiter)
+          ? seekPast(options.after)
+          : { key: options.after, inclusive: false }
+      }
+      scan: while (from !== null) {
+        const stmt = from.inclusive ? this.#s.listFrom : this.#s.listAfter
+        let next: Cursor | null = null
+        for (const row of stmt.iterate(bucket, from.key)) {
+          if (!row.key.startsWith(prefix)) break scan
+          if (objects.length + commonPrefixes.length >= maxKeys) {
+            isTruncated = true
+            break scan
+          }
+          const cp = commonPrefixOf(row.key, prefix, delimiter)
+          if (cp !== null) {
+            commonPrefixes.push(cp)
+            lastReturned = cp
+            // Jump over every key under the common prefix with one index seek.
+            next = seekPast(cp)
+            break
+          }
+          objects.push(toSummary(row))
+          lastReturned = row.key
+        }
+        from = next
+      }
+      return { objects, commonPrefixes, isTruncated, lastReturned }
+    })
+  }
+
+  /** Whether the bucket holds at least one object. */
+  hasObjects(bucket: string): Promise<boolean> {
+    return this.#read(() => this.#s.hasObjects.get(bucket) !== undefined)
+  }
+
+  // ── multipart uploads ────────────────────────────────────────────────────────
+
+  /** Records a new upload; `NoSuchBucket` if the bucket is gone. */
+  createMultipartUpload(upload: MultipartUploadRecord): Promise<void> {
+    return this.#write(() => {
+      this.#requireBucket(upload.bucket)
+      this.#s.insertUpload.run(
+        upload.uploadId,
+        upload.bucket,
+        upload.key,
+        upload.initiated,
+        upload.tenantId,
+        JSON.stringify(upload.headers),
+        JSON.stringify(upload.userMetadata),
+        upload.checksumAlgorithm,
+        upload.checksumType,
+      )
+    })
+  }
+
+  /** The upload if it exists in this bucket, else null. */
+  getMultipartUpload(bucket: string, uploadId: string): Promise<MultipartUploadRecord | null> {
+    return this.#read(() => {
+      const row = this.#s.getUpload.get(uploadId)
+      return row === undefined || row.bucket !== bucket ? null : toUploadRecord(row)
+    })
+  }
+
+  /** Records a part, replacing one of the same number; `NoSuchUpload` if the upload is gone. */
+  putPart(part: PartRecord): Promise<Orphans> {
+    return this.#write(() => {
+      if (this.#s.getUpload.get(part.uploadId) === undefined) {
+        throw MetaErrors.noSuchUpload(part.uploadId)
+      }
+      const orphaned: BlobPart[] = []
+      this.#hold([part.blob])
+      const old = this.#s.getPart.get(part.uploadId, part.partNumber)
+      this.#s.upsertPart.run(
+        part.uploadId,
+        part.partNumber,
+        part.size,
+        part.etag,
+        part.lastModified,
+        JSON.stringify(part.checksums),
+        part.blob.ref,
+        part.blob.size,
+      )
+      if (old !== undefined) this.#release([{ ref: old.blob_ref, size: old.blob_size }], orphaned)
+      return { orphaned }
+    })
+  }
+
+  /** A page of parts after part number `after`. */
+  listParts(
+    uploadId: string,
+    options: { readonly after: number; readonly maxParts: number },
+  ): Promise<{ readonly parts: readonly PartRecord[]; readonly isTruncated: boolean }> {
+    return this.#read(() => {
+      if (this.#s.getUpload.get(uploadId) === undefined) throw MetaErrors.noSuchUpload(uploadId)
+      const maxParts = Math.max(0, Math.trunc(options.maxParts))
+      const rows = this.#s.listParts.all(uploadId, options.after, maxParts + 1)
+      return {
+        parts: rows.slice(0, maxParts).map(toPartRecord),
+        isTruncated: rows.length > maxParts,
+      }
+    })
+  }
+
+  /** Every part of the upload in part-number order. */
+  allParts(uploadId: string): Promise<readonly PartRecord[]> {
+    return this.#read(() => {
+      if (this.#s.getUpload.get(uploadId) === undefined) throw MetaErrors.noSuchUpload(uploadId)
+      return this.#s.allParts.all(uploadId).map(toPartRecord)
+    })
+  }
+
+  /** Atomically removes the upload and its parts and writes `record`. */
+  completeMultipartUpload(
+    uploadId: string,
+    record: ObjectRecord,
+    condition?: WriteCondition,
+  ): Promise<Orphans> {
+    return this.#write(() => {
+      const upload = this.#s.getUpload.get(uploadId)
+      if (upload === undefined || upload.bucket !== record.bucket || upload.key !== record.key) {
+        throw MetaErrors.noSuchUpload(uploadId)
+      }
+      this.#requireBucket(record.bucket)
+      const orphaned: BlobPart[] = []
+      // Write the object first, so blobs moving from parts to the object keep a holder.
+      this.#replaceObject(record, condition, orphaned)
+      this.#dropUpload(uploadId, orphaned)
+      return { orphaned }
+    })
+  }
+
+  /** Removes the upload and its parts; `NoSuchUpload` if it is not in this bucket. */
+  abortMultipartUpload(bucket: string, uploadId: string): Promise<Orphans> {
+    return this.#write(() => {
+      const upload = this.#s.getUpload.get(uploadId)
+      if (upload === undefined || upload.bucket !== bucket) throw MetaErrors.noSuchUpload(uploadId)
+      const orphaned: BlobPart[] = []
+      this.#dropUpload(uploadId, orphaned)
+      return { orphaned }
+    })
+  }
+
+  /** Lists uploads by key, then initiation time and id, with S3's marker semantics. */
+  listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult> {
+    return this.#read(() => {
+      this.#requireBucket(bucket)
+      const { prefix, keyMarker, uploadIdMarker } = options
+      const delimiter = options.delimiter === '' ? null : options.delimiter
+      const uploads: MultipartUploadRecord[] = []
+      const commonPrefixes: string[] = []
+      let nextKeyMarker: string | null = null
+      let nextUploadIdMarker: string | null = null
+      let isTruncated = false
+
+      /** Takes one upload row; returns the cursor to seek to, 'stop', or 'next'. */
+      const take = (row: UploadRow): Cursor | 'stop' | 'next' => {
+        if (!row.key.startsWith(prefix)) return 'stop'
+        if (uploads.length + commonPrefixes.length >= options.maxUploads) {
+          isTruncated = true
+          return 'stop'
+        }
+        const cp = commonPrefixOf(row.key, prefix, delimiter)
+        if (cp !== null) {
+          commonPrefixes.push(cp)
+          nextKeyMarker = cp
+          nextUploadIdMarker = null
+          return seekPast(cp) ?? 'stop'
+        }
+        uploads.push(toUploadRecord(row))
+        nextKeyMarker = row.key
+        nextUploadIdMarker = row.upload_id
+        return 'next'
+      }
+
+      let from: Cursor | null = { key: prefix, inclusive: true }
+      if (keyMarker !== null && compareBytes(keyMarker, prefix) >= 0) {
+        from = { key: keyMarker, inclusive: false }
+        if (isCommonPrefix(keyMarker, prefix, delimiter)) {
+          from = seekPast(keyMarker)
+        } else if (uploadIdMarker !== null) {
+          // Uploads of the marker key that come after the marker upload.
+          const marker = this.#s.getUpload.get(uploadIdMarker)
+          const rest =
+            marker !== undefined && marker.bucket === bucket && marker.key === keyMarker
+              ? this.#s.uploadsOfKeyAfter.all(bucket, keyMarker, marker.initiated, marker.upload_id)
+              : this.#s.uploadsOfKeyAfterId.all(bucket, keyMarker, uploadIdMarker)
+          for (const row of rest) {
+            const r = take(row)
+            if (r === 'stop') return result()
+            if (r !== 'next') {
+              from = r
+              break
+            }
+          }
+        }
+      }
+      scan: while (from !== null) {
+        const stmt = from.inclusive ? this.#s.uploadsFrom : this.#s.uploadsAfter
+        let next: Cursor | null = null
+        for (const row of stmt.iterate(bucket, from.key)) {
+          const r = take(row)
+          if (r === 'stop') break scan
+          if (r !== 'next') {
+            next = r
+            break
+          }
+        }
+        from = next
+      }
+      return result()
+
+      function result(): ListUploadsResult {
+        return { uploads, commonPrefixes, isTruncated, nextKeyMarker, nextUploadIdMarker }
+      }
+    })
+  }
+
+  // ── blobs and lifecycle ──────────────────────────────────────────────────────
+
+  /** Whether an object or part references the blob (one index lookup). */
+  isBlobReferenced(ref: string): Promise<boolean> {
+    return this.#read(() => this.#s.getBlobRef.get(ref) !== undefined)
+  }
+
+  /** Commits queued writes, then closes the database; later calls fail with `StoreClosed`. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    while (this.#queue.length > 0) this.#flush()
+    this.#db.close()
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────
+
+  #read<T>(fn: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(MetaErrors.storeClosed())
+    try {
+      return Promise.resolve(fn())
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  #write<T>(run: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(MetaErrors.storeClosed())
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject })
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true
+        setImmediate(() => this.#flush())
+      }
+    })
+  }
+
+  /** Commits up to `maxBatch` queued ops in one transaction (one fsync), then settles them. */
+  #flush(): void {
+    this.#flushScheduled = false
+    const batch = this.#queue.splice(0, this.#maxBatch)
+    if (this.#queue.length > 0 && !this.#closed) {
+      this.#flushScheduled = true
+      setImmediate(() => this.#flush())
+    }
+    if (batch.length === 0) return
+    const results: BatchResult[] = []
+    try {
+      this.#runBatch.immediate(batch, results)
+    } catch (err) {
+      // The commit (or the transaction as a whole) failed: nothing in the batch is durable.
+      for (const op of batch) op.reject(err)
+      return
+    }
+    batch.forEach((op, i) => {
+      const r = results[i]
+      if (r?.ok === true) op.resolve(r.value)
+      else op.reject(r === undefined ? new Error('Cannot settle write: it did not run') : r.err)
+    })
+  }
+
+  #requireBucket(bucket: string): void {
+    if (this.#s.getBucket.get(bucket) === undefined) throw MetaErrors.noSuchBucket(bucket)
+  }
+
+  #replaceObject(
+    record: ObjectRecord,
+    condition: WriteCondition | undefined,
+    orphaned: BlobPart[],
+  ) {
+    const old = this.#s.getObjectRefs.get(record.bucket, record.key)
+    if (condition !== undefined) {
+      const failed = conditionFailure(old?.etag, condition)
+      if (failed !== null) throw MetaErrors.preconditionFailed(record.bucket, record.key, failed)
+    }
+    const data = record.data
+    const blobParts = data.kind === 'blobs' ? data.parts : []
+    this.#hold(blobParts)
+    this.#s.upsertObject.run(
+      record.bucket,
+      record.key,
+      record.versionId,
+      record.size,
+      record.etag,
+      record.lastModified,
+      JSON.stringify(record.checksums),
+      record.checksumType,
+      JSON.stringify(record.headers),
+      JSON.stringify(record.userMetadata),
+      record.partsCount,
+      record.partSizes === null ? null : JSON.stringify(record.partSizes),
+      data.kind === 'blobs'
+        ? JSON.stringify(data.parts.map((p) => ({ ref: p.ref, size: p.size })))
+        : null,
+      data.kind === 'inline' ? data.bytes : null,
+    )
+    if (old !== undefined) this.#release(blobPartsOf(old.blob_parts), orphaned)
+  }
+
+  #dropUpload(uploadId: string, orphaned: BlobPart[]): void {
+    const parts = this.#s.deletePartsOfUpload.all(uploadId)
+    this.#release(
+      parts.map((p) => ({ ref: p.blob_ref, size: p.blob_size })),
+      orphaned,
+    )
+    this.#s.deleteUpload.run(uploadId)
+  }
+
+  /** Adds one holder to each blob. */
+  #hold(parts: readonly BlobPart[]): void {
+    for (const p of parts) this.#s.holdBlob.run(p.ref, p.size)
+  }
+
+  /** Removes one holder from each blob; blobs left with none are appended to `orphaned`. */
+  #release(parts: readonly BlobPart[], orphaned: BlobPart[]): void {
+    for (const p of parts) {
+      const left = this.#s.releaseBlob.get(p.ref)
+      if (left !== undefined && left.holders <= 0) {
+        this.#s.deleteBlobRef.run(p.ref)
+        orphaned.push({ ref: p.ref, size: p.size })
+      }
+    }
+  }
+}
+
+type Statements = ReturnType<typeof prepareStatements>
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insertBucket: db.prepare<[string, string, number]>(
+      'INSERT INTO buckets (name, tenant_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    getBucket: db.prepare<[string], BucketRow>('SELECT * FROM buckets WHERE name = ?'),
+    deleteBucket: db.prepare<[string]>('DELETE FROM buckets WHERE name = ?'),
+    hasObjects: db.prepare<[string], { one: number }>(
+      'SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1',
+    ),
+    getObject: db.prepare<[string, string], ObjectRow>(
+      `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`,
+    ),
+    getObjectWithData: db.prepare<[string, string], ObjectRow>(
+      `SELECT ${OBJECT_COLUMNS}, inline_data FROM objects WHERE bucket = ? AND key = ?`,
+    ),
+    getObjectRefs: db.prepare<[string, string], { etag: string; blob_parts: string | null }>(
+      'SELECT etag, blob_parts FROM objects WHERE bucket = ? AND key = ?',
+    ),
+    upsertObject: db.prepare<
+      [
+        string,
+        string,
+        string | null,
+        number,
+        string,
+        number,
+        string,
+        string | null,
+        string,
+        string,
+        number | null,
+        string | null,
+        string | null,
+        Buffer | null,
+      ]
+    >(
+      `INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}, inline_data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    deleteObject: db.prepare<[string, string], { blob_parts: string | null }>(
+      'DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob_parts',
+    ),
+    listFrom: db.prepare<[string, string], SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? ORDER BY key`,
+    ),
+    listAfter: db.prepare<[string, string], SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key > ? ORDER BY key`,
+    ),
+    insertUpload: db.prepare<
+      [string, string, string, number, string, string, string, string | null, string | null]
+    >(`INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    getUpload: db.prepare<[string], UploadRow>(
+      `SELECT ${UPLOAD_COLUMNS} FROM multipart_uploads WHERE upload_id = ?`,
+    ),
+    deleteUpload: db.prepare<[string]>('DELETE FROM multipart_uploads WHERE upload_id = ?'),
+    uploadIdsOfBucket: db.prepare<[string], { upload_id: string }>(
+      'SELECT upload_id FROM multipart_uploads WHERE bucket = ?',
+    ),
+    uploadsFrom: db.prepare<[string, string], UploadRow>(
+      `SELECT ${UPLOAD_COLUMNS} FROM multipart_uploads WHERE bucket = ? AND key >= ?
+       ORDER BY key, initiated, upload_id`,
+    ),
+    uploadsAfter: db.prepare<[string, string], UploadRow>(
+      `SELECT ${UPLOAD_COLUMNS} FROM multipart_uploads WHERE bucket = ? AND key > ?
+       ORDER BY key, initiated, upload_id`,
+    ),
+    uploadsOfKeyAfter: db.prepare<[string, string, number, string], UploadRow>(
+      `SELECT ${UPLOAD_COLUMNS} FROM multipart_uploads WHERE bucket = ? AND key = ?
+       AND (initiated, upload_id) > (?, ?) ORDER BY initiated, upload_id`,
+    ),
+    uploadsOfKeyAfterId: db.prepare<[string, string, string], UploadRow>(
+      `SELECT ${UPLOAD_COLUMNS} FROM multipart_uploads WHERE bucket = ? AND key = ?
+       AND upload_id > ? ORDER BY initiated, upload_id`,
+    ),
+    getPart: db.prepare<[string, number], PartRow>(
+      'SELECT * FROM parts WHERE upload_id = ? AND part_number = ?',
+    ),
+    upsertPart: db.prepare<[string, number, number, string, number, string, string, number]>(
+      `INSERT OR REPLACE INTO parts
+       (upload_id, part_number, size, etag, last_modified, checksums, blob_ref, blob_size)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    listParts: db.prepare<[string, number, number], PartRow>(
+      'SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?',
+    ),
+    allParts: db.prepare<[string], PartRow>(
+      'SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number',
+    ),
+    deletePartsOfUpload: db.prepare<[string], PartRow>(
+      'DELETE FROM parts WHERE upload_id = ? RETURNING *',
+    ),
+    holdBlob: db.prepare<[string, number]>(
+      `INSERT INTO blob_refs (ref, size, holders) VALUES (?, ?, 1)
+       ON CONFLICT (ref) DO UPDATE SET holders = holders + 1`,
+    ),
+    releaseBlob: db.prepare<[string], { holders: number }>(
+      'UPDATE blob_refs SET holders = holders - 1 WHERE ref = ? RETURNING holders',
+    ),
+    deleteBlobRef: db.prepare<[string]>('DELETE FROM blob_refs WHERE ref = ?'),
+    getBlobRef: db.prepare<[string], { holders: number }>(
+      'SELECT holders FROM blob_refs WHERE ref = ?',
+    ),
+  }
+}
+
+// ── pure helpers ───────────────────────────────────────────────────────────────
+
+/** Where a scan starts: at `key` (inclusive) or just after it. */
+interface Cursor {
+  readonly key: string
+  readonly inclusive: boolean
+}
+
+function conditionFailure(
+  currentEtag: string | undefined,
+  condition: WriteCondition,
+): PreconditionReason | null {
+  if (condition.ifNoneMatch === '*' && currentEtag !== undefined) return 'exists'
+  if (condition.ifMatch !== undefined) {
+    if (currentEtag === undefined) return 'missing'
+    if (condition.ifMatch !== '*' && condition.ifMatch !== currentEtag) return 'etag-mismatch'
+  }
+  return null
+}
+
+/** Compares two strings by their UTF-8 bytes, as SQLite's BINARY collation and S3 do. */
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+}
+
+/** The common prefix `key` rolls up into, or null. */
+function commonPrefixOf(key: string, prefix: string, delimiter: string | null): string | null {
+  if (delimiter === null) return null
+  const at = key.indexOf(delimiter, prefix.length)
+  return at < 0 ? null : key.slice(0, at + delimiter.length)
+}
+
+/** Whether `marker` is itself a common prefix under `prefix` (a page may end on one). */
+function isCommonPrefix(marker: string, prefix: string, delimiter: string | null): boolean {
+  return (
+    delimiter !== null &&
+    marker.startsWith(prefix) &&
+    commonPrefixOf(marker, prefix, delimiter) === marker
+  )
+}
+
+/**
+ * The cursor just past every string that starts with `s`: `s` with its last code point
+ * incremented. UTF-8 keeps code point order and no code is a prefix of another, so every key
+ * under `s` sorts before it and every key at or after it does not start with `s`.
+ */
+function seekPast(s: string): Cursor | null {
+  const points = Array.from(s)
+  while (points.length > 0) {
+    const last = points.pop()?.codePointAt(0) ?? 0x10ffff
+    if (last < 0x10ffff) {
+      const next = last + 1 === 0xd800 ? 0xe000 : last + 1
+      points.push(String.fromCodePoint(next))
+      return { key: points.join(''), inclusive: true }
+    }
+  }
+  return null
+}
+
+function blobPartsOf(json: string | null): BlobPart[] {
+  return json === null ? [] : (JSON.parse(json) as BlobPart[])
+}
+
+function toObjectRecord(row: ObjectRow): ObjectRecord {
+  return {
+    bucket: row.bucket,
+    key: row.key,
+    versionId: row.version_id,
+    size: row.size,
+    etag: row.etag,
+    lastModified: row.last_modified,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    userMetadata: JSON.parse(row.user_metadata) as Record<string, string>,
+    checksums: JSON.parse(row.checksums) as Checksums,
+    checksumType: row.checksum_type,
+    partsCount: row.parts_count,
+    partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
+    data:
+      row.blob_parts === null
+        ? { kind: 'inline', bytes: row.inline_data ?? Buffer.alloc(0) }
+        : { kind: 'blobs', parts: blobPartsOf(row.blob_parts) },
+  }
+}
+
+function toSummary(row: SummaryRow): ObjectSummary {
+  return {
+    key: row.key,
+    size: row.size,
+    etag: row.etag,
+    lastModified: row.last_modified,
+    checksumAlgorithms: Object.keys(JSON.parse(row.checksums) as Checksums) as ChecksumAlgorithm[],
+  }
+}
+
+function toUploadRecord(row: UploadRow): MultipartUploadRecord {
+  return {
+    uploadId: row.upload_id,
+    bucket: row.bucket,
+    key: row.key,
+    initiated: row.initiated,
+    tenantId: row.tenant_id,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    userMetadata: JSON.parse(row.user_metadata) as Record<string, string>,
+    checksumAlgorithm: row.checksum_algorithm,
+    checksumType: row.checksum_type,
+  }
+}
+
+function toPartRecord(row: PartRow): PartRecord {
+  return {
+    uploadId: row.upload_id,
+    partNumber: row.part_number,
+    size: row.size,
+    etag: row.etag,
+    lastModified: row.last_modified,
+    checksums: JSON.parse(row.checksums) as Checksums,
+    blob: { ref: row.blob_ref, size: row.blob_size },
+  }
+}
