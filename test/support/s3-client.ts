@@ -25,6 +25,14 @@ export function s3ForAll(server: TestSovra, options: { region: string; followReg
     forcePathStyle: true,
     credentials: ROOT,
     followRegionRedirects: options.followRegionRedirects ?? true,
-    endpointProvider: (params: { Region?: string }) => ({ url: new URL(server.endpoint(params.Region ?? options.region)) }),
+    // Path-style: the provider names the bucket in the URL path itself, as the SDK's own rules do.
+    endpointProvider: (params: { Region?: string; Bucket?: string }) => {
+      const region = params.Region ?? options.region
+      const base = server.endpoint(region)
+      return {
+        url: new URL(params.Bucket === undefined ? base : `${base}/${params.Bucket}`),
+        properties: { authSchemes: [{ name: 'sigv4', signingName: 's3', signingRegion: region }] },
+      }
+    },
   } as ConstructorParameters<typeof S3Client>[0])
 }
