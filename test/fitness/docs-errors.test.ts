@@ -63,7 +63,8 @@ describe('docs/errors.md', () => {
       if (row === undefined || expected === undefined) continue
       const shown = (row[1] ?? '').match(/\d{3}/g)?.map(Number) ?? []
       const want = [...expected].sort()
-      if (shown.sort().join() !== want.join()) wrong.push(`${code}: docs say ${shown} but Sovra sends ${want}`)
+      if (shown.sort().join() !== want.join())
+        wrong.push(`${code}: docs say ${shown} but Sovra sends ${want}`)
     }
     expect(wrong, 'HTTP status column out of date').toEqual([])
   })
@@ -71,9 +72,10 @@ describe('docs/errors.md', () => {
   it('documents no S3 code the server cannot send', () => {
     const sent = new Set(allS3ErrorCodes())
     const extra = [...byCode(rowsOf('S3 error codes')).keys()].filter((code) => !sent.has(code))
-    expect(extra, 'codes documented in "S3 error codes" that allS3ErrorCodes() does not list').toEqual(
-      [],
-    )
+    expect(
+      extra,
+      'codes documented in "S3 error codes" that allS3ErrorCodes() does not list',
+    ).toEqual([])
   })
 
   const mapped: Array<[string, string, readonly string[]]> = [
@@ -83,26 +85,23 @@ describe('docs/errors.md', () => {
     ['blob', '(`blob`)', BLOB_ERROR_CODES],
   ]
 
-  it.each(mapped)(
-    'lists every %s code with the S3 error it maps to',
-    (domain, marker, codes) => {
-      const documented = byCode(rowsOf(marker))
-      const missing = codes.filter((code) => !documented.has(code))
-      expect(missing, `${domain} codes missing from docs/errors.md`).toEqual([])
-      const stale = [...documented.keys()].filter((code) => !codes.includes(code))
-      expect(stale, `${domain} codes documented but no longer in the code list`).toEqual([])
-      const wrong: string[] = []
-      for (const code of codes) {
-        const row = documented.get(code) as string[]
-        const s3Cell = row[row.length - 1] ?? ''
-        const w = wireOf(domain, code)
-        if (!codesIn(s3Cell).includes(w.code) || !s3Cell.includes(String(w.status))) {
-          wrong.push(`${code}: docs say "${s3Cell}" but it maps to ${w.code} ${w.status}`)
-        }
+  it.each(mapped)('lists every %s code with the S3 error it maps to', (domain, marker, codes) => {
+    const documented = byCode(rowsOf(marker))
+    const missing = codes.filter((code) => !documented.has(code))
+    expect(missing, `${domain} codes missing from docs/errors.md`).toEqual([])
+    const stale = [...documented.keys()].filter((code) => !codes.includes(code))
+    expect(stale, `${domain} codes documented but no longer in the code list`).toEqual([])
+    const wrong: string[] = []
+    for (const code of codes) {
+      const row = documented.get(code) as string[]
+      const s3Cell = row[row.length - 1] ?? ''
+      const w = wireOf(domain, code)
+      if (!codesIn(s3Cell).includes(w.code) || !s3Cell.includes(String(w.status))) {
+        wrong.push(`${code}: docs say "${s3Cell}" but it maps to ${w.code} ${w.status}`)
       }
-      expect(wrong, `${domain}: the S3 column must match src/s3-api/errors.ts`).toEqual([])
-    },
-  )
+    }
+    expect(wrong, `${domain}: the S3 column must match src/s3-api/errors.ts`).toEqual([])
+  })
 
   it('lists every config code', () => {
     const documented = byCode(rowsOf('(`config`)'))

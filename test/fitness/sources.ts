@@ -39,7 +39,12 @@ export function sourcesUnder(...folders: string[]): Source[] {
     .sort()
     .map((file) => {
       const path = relative(ROOT, file).split(sep).join('/')
-      const ast = ts.createSourceFile(path, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
+      const ast = ts.createSourceFile(
+        path,
+        readFileSync(file, 'utf8'),
+        ts.ScriptTarget.Latest,
+        true,
+      )
       return { path, ast }
     })
 }

@@ -1,9 +1,13 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { S3Errors } from '../s3-error.js'
 
+// Only the five predefined XML entities and character references are decoded (clients escape
+// quotes in ETags as &quot;). A DOCTYPE is refused before parsing, so no entity can be declared:
+// no external entities, no entity expansion.
 const parser = new XMLParser({
   ignoreAttributes: true,
-  processEntities: false,
+  processEntities: true,
+  htmlEntities: false,
   parseTagValue: false,
   trimValues: true,
   ignoreDeclaration: true,
