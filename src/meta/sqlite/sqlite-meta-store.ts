@@ -27,6 +27,8 @@ export interface SqliteMetaStoreConfig {
   readonly busyTimeoutMs?: number
   /** Most write operations committed in one transaction (default 256). */
   readonly maxBatch?: number
+  /** Page cache size in KiB (default 65536): listings and random inserts stay in memory. */
+  readonly cacheSizeKiB?: number
 }
 
 type Checksums = Partial<Record<ChecksumAlgorithm, string>>
@@ -113,6 +115,7 @@ export async function openSqliteMetaStore(config: SqliteMetaStoreConfig): Promis
     // FULL: the WAL is fsynced at every commit, so an acknowledged write survives power loss.
     db.pragma('synchronous = FULL')
     db.pragma(`busy_timeout = ${Math.trunc(config.busyTimeoutMs ?? 5000)}`)
+    db.pragma(`cache_size = -${Math.trunc(config.cacheSizeKiB ?? 65536)}`)
     migrate(db, migrations)
   } catch (err) {
     db.close()
