@@ -1,4 +1,6 @@
 import { SovraError } from '../core/index.js'
+import type { BlobErrorCode } from '../blob/index.js'
+import type { DirectoryErrorCode } from '../directory/index.js'
 import type { MetaErrorCode } from '../meta/index.js'
 import type { SigV4ErrorCode } from './sigv4/index.js'
 import type { S3ProtocolCode } from './s3-error.js'
@@ -76,19 +78,29 @@ const SIGV4 = {
 } as const satisfies Record<SigV4ErrorCode, S3WireError>
 
 /** Directory codes. */
-const DIRECTORY: Record<string, S3WireError> = {
+const DIRECTORY = {
+  NoSuchTenant: e('AccessDenied', 403),
+  TenantAlreadyExists: e('InvalidRequest', 400),
+  NoSuchAccessKey: e('InvalidAccessKeyId', 403),
+  AccessKeyAlreadyExists: e('InvalidRequest', 400),
+  InvalidAccessKey: e('InvalidAccessKeyId', 403),
   BucketAlreadyExists: e('BucketAlreadyExists', 409),
   BucketAlreadyOwnedByYou: e('BucketAlreadyOwnedByYou', 409),
   NoSuchBucket: e('NoSuchBucket', 404),
-  InvalidAccessKey: e('InvalidAccessKeyId', 403),
-  NoSuchAccessKey: e('InvalidAccessKeyId', 403),
+  NoSuchDataCenter: e('InvalidRequest', 400),
   InvalidArgument: e('InvalidArgument', 400),
-}
+  SecretsUnavailable: e('InternalError', 500),
+  UnsupportedSchemaVersion: e('InternalError', 500),
+} as const satisfies Record<DirectoryErrorCode, S3WireError>
 
-/** Blob store codes: every one is an internal failure from the client's point of view. */
-const BLOB: Record<string, S3WireError> = {
+/** Blob store codes: a failing source is the client's body; the rest are internal. */
+const BLOB = {
+  NotFound: e('InternalError', 500),
+  WriteFailed: e('InternalError', 500),
+  SourceFailed: e('IncompleteBody', 400),
   Aborted: e('RequestTimeout', 400),
-}
+  StoreClosed: e('ServiceUnavailable', 503),
+} as const satisfies Record<BlobErrorCode, S3WireError>
 
 const DOMAINS: Record<string, Record<string, S3WireError>> = {
   s3: PROTOCOL,
@@ -107,7 +119,9 @@ const INTERNAL = PROTOCOL.InternalError
 export function toS3Error(err: unknown): S3WireError & { readonly message: string; readonly internal: boolean; readonly details: Readonly<Record<string, string>> } {
   if (err instanceof SovraError) {
     const wire = DOMAINS[err.domain]?.[err.code]
-    if (wire !== undefined) return { ...wire, message: err.message, internal: false, details: err.details }
+    if (wire !== undefined && wire.status < 500) return { ...wire, message: err.message, internal: false, details: err.details }
+    // Server-side failures keep their code and status but never show internal messages.
+    if (wire !== undefined) return { ...wire, message: 'We encountered an internal error. Please try again.', internal: true, details: {} }
   }
   return {
     ...INTERNAL,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { PendingBlob } from '../blob/index.js'
+import { isDomainError, SovraError } from '../core/index.js'
 import type { ChecksumAlgorithm } from '../meta/index.js'
 import { openBody } from './body.js'
 import { assertChecksumValue, CHECKSUM_ALGORITHMS, checksumHeader, parseChecksumAlgorithm, startChecksum } from './checksums.js'
@@ -122,8 +123,14 @@ export async function storeBytes(
     for await (const chunk of digesting(source, digest, length)) chunks.push(chunk)
     return { kind: 'inline', bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) }
   }
-  const pending = await ctx.deps.cell.blob.write(digesting(source, digest, length))
-  return { kind: 'pending', pending }
+  try {
+    const pending = await ctx.deps.cell.blob.write(digesting(source, digest, length))
+    return { kind: 'pending', pending }
+  } catch (err) {
+    // The blob store wraps what its source threw; the client needs the source's own S3 error.
+    if (isDomainError(err, 'blob') && err.code === 'SourceFailed' && err.cause instanceof SovraError) throw err.cause
+    throw err
+  }
 }
 
 /**

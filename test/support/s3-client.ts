@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3'
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { ROOT, type TestSovra } from './start-server.js'
 
 /** An SDK client for one data center's endpoint, at the SDK's default checksum settings. */
@@ -34,5 +34,5 @@ export function s3ForAll(server: TestSovra, options: { region: string; followReg
         properties: { authSchemes: [{ name: 'sigv4', signingName: 's3', signingRegion: region }] },
       }
     },
-  } as ConstructorParameters<typeof S3Client>[0])
+  } as S3ClientConfig)
 }

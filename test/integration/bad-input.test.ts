@@ -1,0 +1,195 @@
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3'
+import { createHash } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signRequestHeaders } from '../../src/s3-api/sigv4/index.js'
+import { rawRequest, rawSocket, registerRegion } from '../support/raw-request.js'
+import { s3For } from '../support/s3-client.js'
+import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
+
+let server: TestSovra
+let ep: string
+const Bucket = 'bad-input'
+beforeAll(async () => {
+  server = await startSovra()
+  ep = server.endpoint('us-west-1')
+  registerRegion(ep, 'us-west-1')
+  await s3For(server, 'us-west-1').send(new CreateBucketCommand({ Bucket }))
+})
+afterAll(async () => {
+  await server?.stop()
+})
+
+async function exists(Key: string): Promise<boolean> {
+  try {
+    await s3For(server, 'us-west-1').send(new HeadObjectCommand({ Bucket, Key }))
+    return true
+  } catch (err) {
+    if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404) return false
+    throw err
+  }
+}
+
+function fetchWithHost(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers }, (res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => {
+        body += c.toString()
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+function code(body: string): string | undefined {
+  return /<Code>([^<]*)<\/Code>/.exec(body)?.[1]
+}
+
+describe('bad input gets its S3 error and changes nothing', () => {
+  it('malformed XML in DeleteObjects → 400 MalformedXML', async () => {
+    const body = '<Delete><Object><Key>a</Key></Object>'
+    const res = await rawRequest(ep, `/${Bucket}?delete`, { method: 'POST', body, headers: { 'content-md5': createHash('md5').update(body).digest('base64') } })
+    expect([res.status, code(res.body)]).toEqual([400, 'MalformedXML'])
+  })
+
+  it('XML with a DOCTYPE and entities → 400 MalformedXML, the entity never expanded', async () => {
+    await s3For(server, 'us-west-1').send(new PutObjectCommand({ Bucket, Key: 'keep', Body: 'x' }))
+    const body = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY k "keep">]><Delete><Object><Key>&k;</Key></Object></Delete>'
+    const res = await rawRequest(ep, `/${Bucket}?delete`, { method: 'POST', body })
+    expect([res.status, code(res.body)]).toEqual([400, 'MalformedXML'])
+    expect(await exists('keep')).toBe(true)
+  })
+
+  it('a body shorter than Content-Length leaves no object', async () => {
+    const target = `/${Bucket}/short`
+    const signed = signRequestHeaders({
+      method: 'PUT',
+      url: `${ep}${target}`,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      accessKeyId: ROOT.accessKeyId,
+      secretAccessKey: ROOT.secretAccessKey,
+      region: 'us-west-1',
+      now: Date.now(),
+    })
+    const head = Object.entries({ ...signed.headers, 'content-length': '100000' })
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')
+    await rawSocket(ep, `PUT ${target} HTTP/1.1\r\nHost: ${new URL(ep).host}\r\n${head}\r\n\r\n${'x'.repeat(70_000)}`, { halfClose: true, ms: 1500 })
+    expect(await exists('short')).toBe(false)
+  })
+
+  it('a missing Content-Length on PUT → 411 MissingContentLength', async () => {
+    const target = `/${Bucket}/nolen`
+    const signed = signRequestHeaders({ method: 'PUT', url: `${ep}${target}`, payloadHash: 'UNSIGNED-PAYLOAD', accessKeyId: ROOT.accessKeyId, secretAccessKey: ROOT.secretAccessKey, region: 'us-west-1', now: Date.now() })
+    const head = Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')
+    const out = await rawSocket(ep, `PUT ${target} HTTP/1.1\r\nHost: ${new URL(ep).host}\r\n${head}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`)
+    expect(out).toMatch(/^HTTP\/1.1 411/)
+    expect(out).toContain('<Code>MissingContentLength</Code>')
+    expect(await exists('nolen')).toBe(false)
+  })
+
+  it('a body that does not match x-amz-content-sha256 → XAmzContentSHA256Mismatch, nothing stored', async () => {
+    const res = await rawRequest(ep, `/${Bucket}/tampered`, {
+      method: 'PUT',
+      body: 'actual body',
+      payloadHash: createHash('sha256').update('other body').digest('hex'),
+    })
+    expect([res.status, code(res.body)]).toEqual([400, 'XAmzContentSHA256Mismatch'])
+    expect(await exists('tampered')).toBe(false)
+  })
+
+  it('a wrong secret → 403 SignatureDoesNotMatch', async () => {
+    const res = await rawRequest(ep, `/${Bucket}`, { credentials: { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'wrong' } })
+    expect([res.status, code(res.body)]).toEqual([403, 'SignatureDoesNotMatch'])
+  })
+
+  it('an unknown access key → 403 InvalidAccessKeyId', async () => {
+    const res = await rawRequest(ep, `/${Bucket}`, { credentials: { accessKeyId: 'SVRANOSUCHKEY0000000', secretAccessKey: 'x' } })
+    expect([res.status, code(res.body)]).toEqual([403, 'InvalidAccessKeyId'])
+  })
+
+  it('a request signed 20 minutes ago → 403 RequestTimeTooSkewed', async () => {
+    const res = await rawRequest(ep, `/${Bucket}`, { now: Date.now() - 20 * 60_000 })
+    expect([res.status, code(res.body)]).toEqual([403, 'RequestTimeTooSkewed'])
+  })
+
+  it('a signature for another region → 400 AuthorizationHeaderMalformed naming the expected region', async () => {
+    const res = await rawRequest(ep, `/${Bucket}`, { region: 'eu-west-1' })
+    expect([res.status, code(res.body)]).toEqual([400, 'AuthorizationHeaderMalformed'])
+    expect(res.body).toContain('us-west-1')
+  })
+
+  it('us-east-1 is accepted as the signing region at every endpoint', async () => {
+    const res = await rawRequest(ep, `/${Bucket}?list-type=2`, { region: 'us-east-1' })
+    expect(res.status).toBe(200)
+  })
+
+  it('an anonymous request → 403 AccessDenied', async () => {
+    const res = await rawRequest(ep, `/${Bucket}/keep`, { sign: false })
+    expect([res.status, code(res.body)]).toEqual([403, 'AccessDenied'])
+  })
+
+  it('oversized headers → 400 RequestHeaderSectionTooLarge', async () => {
+    const res = await rawSocket(ep, `GET /${Bucket} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`)
+    expect(res).toMatch(/^HTTP\/1.1 400/)
+    expect(res).toContain('RequestHeaderSectionTooLarge')
+  })
+
+  it('an unsupported operation → 501 NotImplemented', async () => {
+    const res = await rawRequest(ep, `/${Bucket}?tagging`)
+    expect([res.status, code(res.body)]).toEqual([501, 'NotImplemented'])
+  })
+
+  it('every response carries x-amz-request-id, errors too, and the error XML has Resource and RequestId', async () => {
+    const res = await rawRequest(ep, `/${Bucket}/missing-key`)
+    expect(res.status).toBe(404)
+    expect(res.headers['x-amz-request-id']).toMatch(/^[0-9A-F]{16}$/)
+    expect(res.body).toContain(`<Resource>/${Bucket}/missing-key</Resource>`)
+    expect(res.body).toContain(`<RequestId>${res.headers['x-amz-request-id']}</RequestId>`)
+  })
+
+  it('malformed percent-encoding in the path → 400 InvalidURI', async () => {
+    const res = await rawRequest(ep, `/${Bucket}/bad%zzkey`)
+    expect(res.status).toBe(400)
+  })
+
+  it('max-keys that is not a number → 400 InvalidArgument', async () => {
+    const res = await rawRequest(ep, `/${Bucket}?list-type=2&max-keys=abc`)
+    expect([res.status, code(res.body)]).toEqual([400, 'InvalidArgument'])
+  })
+})
+
+describe('addressing and streaming signatures', () => {
+  it('serves virtual-hosted style requests (bucket.localhost)', async () => {
+    const port = new URL(ep).port
+    await s3For(server, 'us-west-1').send(new PutObjectCommand({ Bucket, Key: 'vh.txt', Body: 'virtual' }))
+    const host = `${Bucket}.localhost:${port}`
+    const signed = signRequestHeaders({ method: 'GET', url: `http://${host}/vh.txt`, accessKeyId: ROOT.accessKeyId, secretAccessKey: ROOT.secretAccessKey, region: 'us-west-1', now: Date.now() })
+    const res = await fetchWithHost(`${ep}/vh.txt`, { ...signed.headers, host })
+    expect(res).toEqual({ status: 200, body: 'virtual' })
+  })
+
+  it('accepts STREAMING-AWS4-HMAC-SHA256-PAYLOAD and refuses a tampered chunk', async () => {
+    const { encodeAwsChunked } = await import('../../src/s3-api/sigv4/index.js')
+    const data = Buffer.alloc(150_000, 9)
+    for (const tamper of [false, true]) {
+      const key = tamper ? 'chunked-bad' : 'chunked-ok'
+      const url = `${ep}/${Bucket}/${key}`
+      const headers = { 'x-amz-decoded-content-length': String(data.length), 'content-encoding': 'aws-chunked' }
+      const signed = signRequestHeaders({ method: 'PUT', url, headers, payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', accessKeyId: ROOT.accessKeyId, secretAccessKey: ROOT.secretAccessKey, region: 'us-west-1', now: Date.now() })
+      const body = encodeAwsChunked(data, { chunkSize: 65_536, signing: signed.chunkSigning })
+      if (tamper) body.writeUInt8((body.readUInt8(body.length - 200) ^ 1) & 0xff, body.length - 200)
+      const res = await rawRequest(ep, `/${Bucket}/${key}`, { method: 'PUT', sign: false, body, headers: { ...headers, ...signed.headers } })
+      if (tamper) {
+        expect([res.status, code(res.body)]).toEqual([403, 'SignatureDoesNotMatch'])
+        expect(await exists(key)).toBe(false)
+      } else {
+        expect(res.status).toBe(200)
+        expect(res.headers.etag).toBe(`"${createHash('md5').update(data).digest('hex')}"`)
+      }
+    }
+  })
+})
