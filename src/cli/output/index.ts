@@ -1,0 +1,3 @@
+export { renderJson } from './json.js'
+export type { Column } from './table.js'
+export { formatTime, renderTable } from './table.js'
