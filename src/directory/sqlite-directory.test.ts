@@ -117,7 +117,9 @@ describe('data centers', () => {
   it('syncDataCenters() inserts, then updates', async () => {
     const directory = await fresh()
     await directory.syncDataCenters(catalog)
-    await directory.syncDataCenters([{ ...catalog[0]!, status: 'draining', port: 9100 }])
+    const [first] = catalog
+    if (first === undefined) throw new Error('Empty catalog')
+    await directory.syncDataCenters([{ ...first, status: 'draining', port: 9100 }])
     const dc = await directory.getDataCenter('us-west-1')
     expect(dc).toEqual({ ...catalog[0], status: 'draining', port: 9100, endpoint: null })
     expect(await directory.getDataCenter('nowhere-1')).toBeNull()
