@@ -10,7 +10,14 @@ const tsc = spawnSync('npx', ['tsc', '--noEmit'], { stdio: 'inherit' })
 const build = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' })
 const vitest = spawnSync(
   'npx',
-  ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)],
+  [
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${results}`,
+    ...process.argv.slice(2),
+  ],
   { stdio: 'inherit' },
 )
 

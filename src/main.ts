@@ -21,7 +21,10 @@ export interface RunningDataCenter {
 export interface RunningSovra {
   readonly dataCenters: readonly RunningDataCenter[]
   readonly adminEndpoint: string
-  readonly rootCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | null
+  readonly rootCredentials: {
+    readonly accessKeyId: string
+    readonly secretAccessKey: string
+  } | null
   stop(): Promise<void>
 }
 
@@ -30,8 +33,14 @@ const SHUTDOWN_GRACE_MS = 10_000
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
-async function listen(handler: Handler, options: { host: string; port: number; maxHeaderSize: number }): Promise<Server> {
-  const server = createServer({ maxHeaderSize: options.maxHeaderSize, requestTimeout: 0, keepAliveTimeout: 5_000 }, handler)
+async function listen(
+  handler: Handler,
+  options: { host: string; port: number; maxHeaderSize: number },
+): Promise<Server> {
+  const server = createServer(
+    { maxHeaderSize: options.maxHeaderSize, requestTimeout: 0, keepAliveTimeout: 5_000 },
+    handler,
+  )
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return
     if (err.code === 'HPE_HEADER_OVERFLOW') {
@@ -72,7 +81,10 @@ async function close(server: Server): Promise<void> {
  * Builds the directory and every cell from config, then starts one S3 endpoint per data center
  * and the admin endpoint. Nothing here is global: two Sovras can run in one process (tests do).
  */
-export async function serve(config: SovraConfig, options: { logger: Logger }): Promise<RunningSovra> {
+export async function serve(
+  config: SovraConfig,
+  options: { logger: Logger },
+): Promise<RunningSovra> {
   const logger = options.logger
   const directory = await openDirectory({ dataDir: config.dataDir })
   const cells: Cell[] = []
@@ -80,8 +92,12 @@ export async function serve(config: SovraConfig, options: { logger: Logger }): P
   try {
     await directory.syncDataCenters(config.dataCenters)
     const root = await directory.ensureRootTenant({
-      ...(config.rootCredentials.accessKeyId === undefined ? {} : { accessKeyId: config.rootCredentials.accessKeyId }),
-      ...(config.rootCredentials.secretAccessKey === undefined ? {} : { secretAccessKey: config.rootCredentials.secretAccessKey }),
+      ...(config.rootCredentials.accessKeyId === undefined
+        ? {}
+        : { accessKeyId: config.rootCredentials.accessKeyId }),
+      ...(config.rootCredentials.secretAccessKey === undefined
+        ? {}
+        : { secretAccessKey: config.rootCredentials.secretAccessKey }),
     })
     const registry = new Registry()
     collectDefaultMetrics({ register: registry })
@@ -108,12 +124,22 @@ export async function serve(config: SovraConfig, options: { logger: Logger }): P
         },
         now: Date.now,
       })
-      const server = await listen(handler, { host: config.bindAddress, port: dc.port, maxHeaderSize: config.s3.maxHeaderBytes })
+      const server = await listen(handler, {
+        host: config.bindAddress,
+        port: dc.port,
+        maxHeaderSize: config.s3.maxHeaderBytes,
+      })
       servers.push(server)
       const endpoint = urlOf(config.publicHost, server)
       endpoints.set(dc.id, endpoint)
       await directory.setEndpoint(dc.id, endpoint)
-      running.push({ id: dc.id, city: dc.city, jurisdiction: dc.jurisdiction, status: dc.status, endpoint })
+      running.push({
+        id: dc.id,
+        city: dc.city,
+        jurisdiction: dc.jurisdiction,
+        status: dc.status,
+        endpoint,
+      })
     }
     const admin = await listen(createAdminHandler({ registry, dataCenters: () => running }), {
       host: config.bindAddress,

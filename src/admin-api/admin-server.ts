@@ -4,11 +4,19 @@ import type { Registry } from 'prom-client'
 /** What the admin face serves for now: health and Prometheus metrics. */
 export interface AdminDeps {
   readonly registry: Registry
-  readonly dataCenters: () => ReadonlyArray<{ id: string; city: string; jurisdiction: string; status: string; endpoint: string }>
+  readonly dataCenters: () => ReadonlyArray<{
+    id: string
+    city: string
+    jurisdiction: string
+    status: string
+    endpoint: string
+  }>
 }
 
 /** The admin port's request listener: `/metrics`, `/healthz`, `/admin/v1/data-centers`. */
-export function createAdminHandler(deps: AdminDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createAdminHandler(
+  deps: AdminDeps,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     const send = (status: number, type: string, body: string) => {
@@ -16,7 +24,14 @@ export function createAdminHandler(deps: AdminDeps): (req: IncomingMessage, res:
       res.end(body)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(405, 'application/json', JSON.stringify({ code: 'MethodNotAllowed', message: `Method "${req.method}" is not allowed` }))
+      send(
+        405,
+        'application/json',
+        JSON.stringify({
+          code: 'MethodNotAllowed',
+          message: `Method "${req.method}" is not allowed`,
+        }),
+      )
       return
     }
     if (path === '/metrics') {
@@ -34,6 +49,10 @@ export function createAdminHandler(deps: AdminDeps): (req: IncomingMessage, res:
       send(200, 'application/json', JSON.stringify({ dataCenters: deps.dataCenters() }))
       return
     }
-    send(404, 'application/json', JSON.stringify({ code: 'NotFound', message: `No admin resource at "${path}"` }))
+    send(
+      404,
+      'application/json',
+      JSON.stringify({ code: 'NotFound', message: `No admin resource at "${path}"` }),
+    )
   }
 }

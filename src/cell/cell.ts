@@ -38,7 +38,10 @@ export async function createCell(
   const blob = await openBlobStore({ driver: 'fs', root: join(dir, 'blobs') })
   const swept = await blob.sweep((ref) => meta.isBlobReferenced(ref))
   if (swept.temp + swept.orphans > 0) {
-    deps.logger.info({ dc: dc.id, temp: swept.temp, orphans: swept.orphans }, 'Swept leftovers of interrupted writes')
+    deps.logger.info(
+      { dc: dc.id, temp: swept.temp, orphans: swept.orphans },
+      'Swept leftovers of interrupted writes',
+    )
   }
   return {
     dc,

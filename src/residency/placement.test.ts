@@ -7,6 +7,9 @@ describe('placementOf()', () => {
   })
 
   it('redirects a bucket of another data center to its home', () => {
-    expect(placementOf('ap-southeast-1', 'us-west-1')).toEqual({ kind: 'redirect', dcId: 'ap-southeast-1' })
+    expect(placementOf('ap-southeast-1', 'us-west-1')).toEqual({
+      kind: 'redirect',
+      dcId: 'ap-southeast-1',
+    })
   })
 })

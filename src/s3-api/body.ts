@@ -20,7 +20,10 @@ function parseLength(value: string | undefined, header: string): number | null {
 }
 
 function invalidLength(header: string, value: string): S3Error {
-  return new S3Error('InvalidArgument', `Invalid ${header}: "${value}"`, { ArgumentName: header, ArgumentValue: value })
+  return new S3Error('InvalidArgument', `Invalid ${header}: "${value}"`, {
+    ArgumentName: header,
+    ArgumentValue: value,
+  })
 }
 
 /**
@@ -41,17 +44,26 @@ export function openBody(ctx: RequestContext, maxLength: number): IncomingBody {
     if (req.headers['transfer-encoding'] !== undefined && !streaming) {
       throw new S3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.')
     }
-    if (contentLength === null) throw new S3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.')
+    if (contentLength === null)
+      throw new S3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.')
   }
   const size = length ?? contentLength ?? 0
   if (size > maxLength) {
-    throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.', {
-      ProposedSize: String(size),
-      MaxSizeAllowed: String(maxLength),
-    })
+    throw new S3Error(
+      'EntityTooLarge',
+      'Your proposed upload exceeds the maximum allowed object size.',
+      {
+        ProposedSize: String(size),
+        MaxSizeAllowed: String(maxLength),
+      },
+    )
   }
   const decoder = createPayloadDecoder(payload, streaming ? { decodedContentLength: size } : {})
-  req.on('aborted', () => decoder.destroy(new S3Error('IncompleteBody', 'The request body ended before Content-Length bytes')))
+  req.on('aborted', () =>
+    decoder.destroy(
+      new S3Error('IncompleteBody', 'The request body ended before Content-Length bytes'),
+    ),
+  )
   const stream = req.pipe(decoder)
   return { stream, length: size, decoder }
 }
@@ -63,11 +75,15 @@ export async function readSmallBody(ctx: RequestContext, limit: number): Promise
   let total = 0
   for await (const chunk of body.stream) {
     total += (chunk as Buffer).length
-    if (total > limit) throw new S3Error('InvalidRequest', `The request body exceeds ${limit} bytes`)
+    if (total > limit)
+      throw new S3Error('InvalidRequest', `The request body exceeds ${limit} bytes`)
     chunks.push(chunk as Buffer)
   }
   if (total !== body.length) {
-    throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header')
+    throw new S3Error(
+      'IncompleteBody',
+      'You did not provide the number of bytes specified by the Content-Length HTTP header',
+    )
   }
   return Buffer.concat(chunks)
 }

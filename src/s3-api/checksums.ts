@@ -7,20 +7,35 @@ import { Crc64Nvme } from './crc64nvme.js'
 import { S3Error } from './s3-error.js'
 
 /** The algorithms S3 supports, and their header names. */
-export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256']
+export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = [
+  'CRC32',
+  'CRC32C',
+  'CRC64NVME',
+  'SHA1',
+  'SHA256',
+]
 
 /** `x-amz-checksum-crc32` etc. */
 export function checksumHeader(algorithm: ChecksumAlgorithm): string {
   return `x-amz-checksum-${algorithm.toLowerCase()}`
 }
 
-const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 }
+const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = {
+  CRC32: 4,
+  CRC32C: 4,
+  CRC64NVME: 8,
+  SHA1: 20,
+  SHA256: 32,
+}
 
 /** Parses an algorithm name as clients send it (any case); unknown names get `InvalidRequest`. */
 export function parseChecksumAlgorithm(value: string): ChecksumAlgorithm {
   const upper = value.toUpperCase()
   if ((CHECKSUM_ALGORITHMS as readonly string[]).includes(upper)) return upper as ChecksumAlgorithm
-  throw new S3Error('InvalidRequest', `Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]`)
+  throw new S3Error(
+    'InvalidRequest',
+    `Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]`,
+  )
 }
 
 interface Running {
@@ -91,7 +106,12 @@ export class BodyDigester extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.#size += chunk.length
     if (this.#size > this.#limit) {
-      cb(new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header'))
+      cb(
+        new S3Error(
+          'IncompleteBody',
+          'You did not provide the number of bytes specified by the Content-Length HTTP header',
+        ),
+      )
       return
     }
     this.#md5.update(chunk)

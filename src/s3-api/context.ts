@@ -22,7 +22,9 @@ export interface S3Tenant {
 
 /** The subset of the directory the S3 face uses. */
 export interface S3Directory {
-  lookupAccessKey(accessKeyId: string): Promise<{ readonly tenantId: string; readonly secretAccessKey: string } | null>
+  lookupAccessKey(
+    accessKeyId: string,
+  ): Promise<{ readonly tenantId: string; readonly secretAccessKey: string } | null>
   getTenant(idOrName: string): Promise<S3Tenant | null>
   getBucket(name: string): Promise<DirectoryBucket | null>
   listBuckets(tenantId: string): Promise<readonly DirectoryBucket[]>

@@ -3,7 +3,9 @@ import { Crc64Nvme } from './crc64nvme.js'
 
 describe('Crc64Nvme', () => {
   it('matches the CRC-64/NVME check value for "123456789"', () => {
-    expect(new Crc64Nvme().update(Buffer.from('123456789')).digest().toString('hex')).toBe('ae8b14860a799888')
+    expect(new Crc64Nvme().update(Buffer.from('123456789')).digest().toString('hex')).toBe(
+      'ae8b14860a799888',
+    )
   })
 
   it('gives the same digest whatever the split of the input', () => {

@@ -53,19 +53,63 @@ export class Crc64Nvme {
   update(data: Uint8Array): this {
     let hi = this.#hi
     let lo = this.#lo
-    const [t0h, t1h, t2h, t3h, t4h, t5h, t6h, t7h] = TABLES_HI as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array]
-    const [t0l, t1l, t2l, t3l, t4l, t5l, t6l, t7l] = TABLES_LO as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array]
+    const [t0h, t1h, t2h, t3h, t4h, t5h, t6h, t7h] = TABLES_HI as [
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+    ]
+    const [t0l, t1l, t2l, t3l, t4l, t5l, t6l, t7l] = TABLES_LO as [
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+    ]
     let i = 0
     const n = data.length
     for (; i + 8 <= n; i += 8) {
-      const a = (lo ^ ((data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24))) >>> 0
-      const b = (hi ^ ((data[i + 4] as number) | ((data[i + 5] as number) << 8) | ((data[i + 6] as number) << 16) | ((data[i + 7] as number) << 24))) >>> 0
+      const a =
+        (lo ^
+          ((data[i] as number) |
+            ((data[i + 1] as number) << 8) |
+            ((data[i + 2] as number) << 16) |
+            ((data[i + 3] as number) << 24))) >>>
+        0
+      const b =
+        (hi ^
+          ((data[i + 4] as number) |
+            ((data[i + 5] as number) << 8) |
+            ((data[i + 6] as number) << 16) |
+            ((data[i + 7] as number) << 24))) >>>
+        0
       lo =
-        ((t7l[a & 0xff] as number) ^ (t6l[(a >>> 8) & 0xff] as number) ^ (t5l[(a >>> 16) & 0xff] as number) ^ (t4l[a >>> 24] as number) ^
-          (t3l[b & 0xff] as number) ^ (t2l[(b >>> 8) & 0xff] as number) ^ (t1l[(b >>> 16) & 0xff] as number) ^ (t0l[b >>> 24] as number)) >>> 0
+        ((t7l[a & 0xff] as number) ^
+          (t6l[(a >>> 8) & 0xff] as number) ^
+          (t5l[(a >>> 16) & 0xff] as number) ^
+          (t4l[a >>> 24] as number) ^
+          (t3l[b & 0xff] as number) ^
+          (t2l[(b >>> 8) & 0xff] as number) ^
+          (t1l[(b >>> 16) & 0xff] as number) ^
+          (t0l[b >>> 24] as number)) >>>
+        0
       hi =
-        ((t7h[a & 0xff] as number) ^ (t6h[(a >>> 8) & 0xff] as number) ^ (t5h[(a >>> 16) & 0xff] as number) ^ (t4h[a >>> 24] as number) ^
-          (t3h[b & 0xff] as number) ^ (t2h[(b >>> 8) & 0xff] as number) ^ (t1h[(b >>> 16) & 0xff] as number) ^ (t0h[b >>> 24] as number)) >>> 0
+        ((t7h[a & 0xff] as number) ^
+          (t6h[(a >>> 8) & 0xff] as number) ^
+          (t5h[(a >>> 16) & 0xff] as number) ^
+          (t4h[a >>> 24] as number) ^
+          (t3h[b & 0xff] as number) ^
+          (t2h[(b >>> 8) & 0xff] as number) ^
+          (t1h[(b >>> 16) & 0xff] as number) ^
+          (t0h[b >>> 24] as number)) >>>
+        0
     }
     for (; i < n; i++) {
       const idx = (lo ^ (data[i] as number)) & 0xff

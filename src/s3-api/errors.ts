@@ -1,9 +1,9 @@
-import { SovraError } from '../core/index.js'
 import type { BlobErrorCode } from '../blob/index.js'
+import { SovraError } from '../core/index.js'
 import type { DirectoryErrorCode } from '../directory/index.js'
 import type { MetaErrorCode } from '../meta/index.js'
-import type { SigV4ErrorCode } from './sigv4/index.js'
 import type { S3ProtocolCode } from './s3-error.js'
+import type { SigV4ErrorCode } from './sigv4/index.js'
 
 /** An S3 wire error: the code clients switch on and its HTTP status. */
 export interface S3WireError {
@@ -116,12 +116,25 @@ const INTERNAL = PROTOCOL.InternalError
  * THE mapping from any error to its S3 wire form. Unknown errors and unmapped domain codes become
  * `InternalError` 500 with a fixed message; the caller logs the cause.
  */
-export function toS3Error(err: unknown): S3WireError & { readonly message: string; readonly internal: boolean; readonly details: Readonly<Record<string, string>> } {
+export function toS3Error(
+  err: unknown,
+): S3WireError & {
+  readonly message: string
+  readonly internal: boolean
+  readonly details: Readonly<Record<string, string>>
+} {
   if (err instanceof SovraError) {
     const wire = DOMAINS[err.domain]?.[err.code]
-    if (wire !== undefined && wire.status < 500) return { ...wire, message: err.message, internal: false, details: err.details }
+    if (wire !== undefined && wire.status < 500)
+      return { ...wire, message: err.message, internal: false, details: err.details }
     // Server-side failures keep their code and status but never show internal messages.
-    if (wire !== undefined) return { ...wire, message: 'We encountered an internal error. Please try again.', internal: true, details: {} }
+    if (wire !== undefined)
+      return {
+        ...wire,
+        message: 'We encountered an internal error. Please try again.',
+        internal: true,
+        details: {},
+      }
   }
   return {
     ...INTERNAL,
@@ -134,7 +147,8 @@ export function toS3Error(err: unknown): S3WireError & { readonly message: strin
 /** Every S3 error code this server can send (docs and tests read it). */
 export function allS3ErrorCodes(): string[] {
   const codes = new Set<string>()
-  for (const table of Object.values(DOMAINS)) for (const wire of Object.values(table)) codes.add(wire.code)
+  for (const table of Object.values(DOMAINS))
+    for (const wire of Object.values(table)) codes.add(wire.code)
   codes.add('PermanentRedirect')
   return [...codes].sort()
 }

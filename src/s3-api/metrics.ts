@@ -21,7 +21,9 @@ export function createS3Metrics(registry: Registry): S3Metrics {
       name: 'sovra_s3_request_duration_seconds',
       help: 'S3 request latency by data center and operation',
       labelNames: ['dc', 'op'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      buckets: [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+      ],
       registers: [registry],
     }),
     bytesIn: new Counter({

@@ -58,10 +58,14 @@ export function userMetadataOf(headers: IncomingHttpHeaders): Record<string, str
     bytes += Buffer.byteLength(short) + Buffer.byteLength(v)
   }
   if (bytes > MAX_USER_METADATA_BYTES) {
-    throw new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.', {
-      Size: String(bytes),
-      MaxSizeAllowed: String(MAX_USER_METADATA_BYTES),
-    })
+    throw new S3Error(
+      'MetadataTooLarge',
+      'Your metadata headers exceed the maximum allowed metadata size.',
+      {
+        Size: String(bytes),
+        MaxSizeAllowed: String(MAX_USER_METADATA_BYTES),
+      },
+    )
   }
   return out
 }
@@ -100,7 +104,8 @@ export function objectResponseHeaders(
     'accept-ranges': 'bytes',
   }
   for (const [name, value] of Object.entries(record.headers)) headers[name] = value
-  for (const [name, value] of Object.entries(record.userMetadata)) headers[`x-amz-meta-${name}`] = value
+  for (const [name, value] of Object.entries(record.userMetadata))
+    headers[`x-amz-meta-${name}`] = value
   if (options.checksums) {
     for (const algorithm of CHECKSUM_ALGORITHMS) {
       const value = record.checksums[algorithm]
@@ -114,6 +119,8 @@ export function objectResponseHeaders(
 }
 
 /** Algorithms with a stored checksum, for listings. */
-export function checksumAlgorithmsOf(record: { readonly checksums: Readonly<Partial<Record<ChecksumAlgorithm, string>>> }): ChecksumAlgorithm[] {
+export function checksumAlgorithmsOf(record: {
+  readonly checksums: Readonly<Partial<Record<ChecksumAlgorithm, string>>>
+}): ChecksumAlgorithm[] {
   return CHECKSUM_ALGORITHMS.filter((a) => record.checksums[a] !== undefined)
 }

@@ -5,7 +5,13 @@ import type { PendingBlob } from '../blob/index.js'
 import { isDomainError, SovraError } from '../core/index.js'
 import type { ChecksumAlgorithm } from '../meta/index.js'
 import { openBody } from './body.js'
-import { assertChecksumValue, CHECKSUM_ALGORITHMS, checksumHeader, parseChecksumAlgorithm, startChecksum } from './checksums.js'
+import {
+  assertChecksumValue,
+  CHECKSUM_ALGORITHMS,
+  checksumHeader,
+  parseChecksumAlgorithm,
+  startChecksum,
+} from './checksums.js'
 import type { RequestContext } from './context.js'
 import { S3Error } from './s3-error.js'
 
@@ -30,7 +36,10 @@ export function checksumRequestOf(headers: IncomingHttpHeaders): ChecksumRequest
     algorithms.add(algorithm)
   }
   if (algorithms.size > 1) {
-    throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.')
+    throw new S3Error(
+      'InvalidRequest',
+      'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
+    )
   }
   let trailer: ChecksumAlgorithm | null = null
   const trailerHeader = headers['x-amz-trailer']
@@ -43,7 +52,8 @@ export function checksumRequestOf(headers: IncomingHttpHeaders): ChecksumRequest
     algorithms.add(trailer)
   }
   const declared = headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']
-  if (typeof declared === 'string' && declared !== '') algorithms.add(parseChecksumAlgorithm(declared))
+  if (typeof declared === 'string' && declared !== '')
+    algorithms.add(parseChecksumAlgorithm(declared))
   return { algorithms: [...algorithms], expected, trailer }
 }
 
@@ -102,7 +112,10 @@ async function* digesting(source: Readable, digest: Digest, limit: number): Asyn
     const buf = chunk as Buffer
     digest.update(buf)
     if (digest.size > limit) {
-      throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header')
+      throw new S3Error(
+        'IncompleteBody',
+        'You did not provide the number of bytes specified by the Content-Length HTTP header',
+      )
     }
     yield buf
   }
@@ -121,14 +134,22 @@ export async function storeBytes(
   if (options.inline && length <= ctx.deps.settings.inlineMaxBytes) {
     const chunks: Buffer[] = []
     for await (const chunk of digesting(source, digest, length)) chunks.push(chunk)
-    return { kind: 'inline', bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) }
+    return {
+      kind: 'inline',
+      bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
+    }
   }
   try {
     const pending = await ctx.deps.cell.blob.write(digesting(source, digest, length))
     return { kind: 'pending', pending }
   } catch (err) {
     // The blob store wraps what its source threw; the client needs the source's own S3 error.
-    if (isDomainError(err, 'blob') && err.code === 'SourceFailed' && err.cause instanceof SovraError) throw err.cause
+    if (
+      isDomainError(err, 'blob') &&
+      err.code === 'SourceFailed' &&
+      err.cause instanceof SovraError
+    )
+      throw err.cause
     throw err
   }
 }
@@ -147,27 +168,45 @@ export async function receiveObject(
   const md5Expected = contentMd5Of(headers)
   const body = openBody(ctx, options.maxLength)
   const digest = new Digest(wanted.algorithms)
-  const data = await storeBytes(ctx, body.stream, { length: body.length, digest, inline: options.inline })
+  const data = await storeBytes(ctx, body.stream, {
+    length: body.length,
+    digest,
+    inline: options.inline,
+  })
   try {
     if (digest.size !== body.length) {
-      throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header')
+      throw new S3Error(
+        'IncompleteBody',
+        'You did not provide the number of bytes specified by the Content-Length HTTP header',
+      )
     }
     const { md5, checksums } = digest.finish()
     if (md5Expected !== null && !md5Expected.equals(md5)) {
-      throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.')
+      throw new S3Error(
+        'BadDigest',
+        'The Content-MD5 you specified did not match what we received.',
+      )
     }
     const expected = { ...wanted.expected }
     if (wanted.trailer !== null) {
       const value = body.decoder.trailers[checksumHeader(wanted.trailer)]
       if (value === undefined) {
-        throw new S3Error('InvalidRequest', `The trailer "${checksumHeader(wanted.trailer)}" was declared but not sent`)
+        throw new S3Error(
+          'InvalidRequest',
+          `The trailer "${checksumHeader(wanted.trailer)}" was declared but not sent`,
+        )
       }
       assertChecksumValue(wanted.trailer, value)
       expected[wanted.trailer] = value
     }
-    for (const [algorithm, value] of Object.entries(expected) as Array<[ChecksumAlgorithm, string]>) {
+    for (const [algorithm, value] of Object.entries(expected) as Array<
+      [ChecksumAlgorithm, string]
+    >) {
       if (checksums[algorithm] !== value) {
-        throw new S3Error('BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`)
+        throw new S3Error(
+          'BadDigest',
+          `The ${algorithm} you specified did not match the calculated checksum.`,
+        )
       }
     }
     return { data, size: digest.size, md5: md5.toString('hex'), checksums }

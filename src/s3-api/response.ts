@@ -20,7 +20,11 @@ export function sendXml(
 }
 
 /** Sends an empty response. */
-export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
+export function sendEmpty(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { ...headers, 'content-length': '0' })
   res.end()
 }
@@ -53,7 +57,13 @@ export function sendError(
     res,
     wire.status,
     'Error',
-    { Code: wire.code, Message: wire.message, ...extra, Resource: options.resource, RequestId: options.requestId },
+    {
+      Code: wire.code,
+      Message: wire.message,
+      ...extra,
+      Resource: options.resource,
+      RequestId: options.requestId,
+    },
     headers,
   )
   return wire

@@ -28,7 +28,12 @@ export type S3Operation =
 
 /** What the router made of a request: the operation, its bucket and key, and its query. */
 export type S3Request =
-  | { readonly op: 'ListBuckets'; readonly bucket: null; readonly key: null; readonly query: URLSearchParams }
+  | {
+      readonly op: 'ListBuckets'
+      readonly bucket: null
+      readonly key: null
+      readonly query: URLSearchParams
+    }
   | {
       readonly op: Exclude<S3Operation, 'ListBuckets'>
       readonly bucket: string
@@ -141,19 +146,29 @@ export function addressOf(
 }
 
 function notImplemented(what: string): S3Error {
-  return new S3Error('NotImplemented', `A header or query you provided implies functionality that is not implemented: "${what}"`)
+  return new S3Error(
+    'NotImplemented',
+    `A header or query you provided implies functionality that is not implemented: "${what}"`,
+  )
 }
 
 /** Turns a raw request into a typed S3Request; unknown operations get `NotImplemented` or `MethodNotAllowed`. */
-export function route(req: Pick<IncomingMessage, 'url' | 'headers' | 'method'>, options: RouterOptions): S3Request {
+export function route(
+  req: Pick<IncomingMessage, 'url' | 'headers' | 'method'>,
+  options: RouterOptions,
+): S3Request {
   const { bucket, key, query } = addressOf(req, options)
   const method = (req.method ?? 'GET').toUpperCase()
   for (const sub of UNSUPPORTED_SUBRESOURCES) if (query.has(sub)) throw notImplemented(sub)
   if (bucket === null) {
     if (method === 'GET') return { op: 'ListBuckets', bucket: null, key: null, query }
-    throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.')
+    throw new S3Error(
+      'MethodNotAllowed',
+      'The specified method is not allowed against this resource.',
+    )
   }
-  const r = <Op extends Exclude<S3Operation, 'ListBuckets'>>(op: Op) => ({ op, bucket, key, query }) as const
+  const r = <Op extends Exclude<S3Operation, 'ListBuckets'>>(op: Op) =>
+    ({ op, bucket, key, query }) as const
   if (key === null) {
     switch (method) {
       case 'PUT':
@@ -174,7 +189,10 @@ export function route(req: Pick<IncomingMessage, 'url' | 'headers' | 'method'>, 
         if (query.get('list-type') === '2') return r('ListObjectsV2')
         return r('ListObjects')
       default:
-        throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.')
+        throw new S3Error(
+          'MethodNotAllowed',
+          'The specified method is not allowed against this resource.',
+        )
     }
   }
   switch (method) {
@@ -192,8 +210,14 @@ export function route(req: Pick<IncomingMessage, 'url' | 'headers' | 'method'>, 
     case 'POST':
       if (query.has('uploads')) return r('CreateMultipartUpload')
       if (query.has('uploadId')) return r('CompleteMultipartUpload')
-      throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.')
+      throw new S3Error(
+        'MethodNotAllowed',
+        'The specified method is not allowed against this resource.',
+      )
     default:
-      throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.')
+      throw new S3Error(
+        'MethodNotAllowed',
+        'The specified method is not allowed against this resource.',
+      )
   }
 }

@@ -48,7 +48,8 @@ export const S3Errors = {
   accessDenied: (message = 'Access Denied') => new S3Error('AccessDenied', message),
   noSuchBucket: (bucket: string) =>
     new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket }),
-  noSuchKey: (key: string) => new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key }),
+  noSuchKey: (key: string) =>
+    new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key }),
   noSuchUpload: (uploadId: string) =>
     new S3Error(
       'NoSuchUpload',
@@ -67,9 +68,16 @@ export const S3Errors = {
       'The XML you provided was not well-formed or did not validate against our published schema',
     ),
   notImplemented: (what: string) =>
-    new S3Error('NotImplemented', `A header or query you provided implies functionality that is not implemented: ${what}`),
+    new S3Error(
+      'NotImplemented',
+      `A header or query you provided implies functionality that is not implemented: ${what}`,
+    ),
   preconditionFailed: (condition: string) =>
-    new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
-      Condition: condition,
-    }),
+    new S3Error(
+      'PreconditionFailed',
+      'At least one of the pre-conditions you specified did not hold',
+      {
+        Condition: condition,
+      },
+    ),
 } as const

@@ -16,7 +16,14 @@ function newRequestId(): string {
 }
 
 /** Header names kept in request logs; everything else (Authorization, SSE-C keys…) never is. */
-const LOGGED_HEADERS = ['host', 'user-agent', 'content-length', 'content-type', 'x-amz-content-sha256', 'range']
+const LOGGED_HEADERS = [
+  'host',
+  'user-agent',
+  'content-length',
+  'content-type',
+  'x-amz-content-sha256',
+  'range',
+]
 
 function loggedHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {}
@@ -31,7 +38,10 @@ async function resolveTenant(deps: S3Deps, auth: AuthResult): Promise<S3Tenant> 
   if (auth.kind === 'anonymous') throw S3Errors.accessDenied()
   const key = await deps.directory.lookupAccessKey(auth.accessKeyId)
   if (key === null) {
-    throw new S3Error('AccessDenied', 'The AWS Access Key Id you provided does not exist in our records.')
+    throw new S3Error(
+      'AccessDenied',
+      'The AWS Access Key Id you provided does not exist in our records.',
+    )
   }
   const tenant = await deps.directory.getTenant(key.tenantId)
   if (tenant === null) throw S3Errors.accessDenied()
@@ -39,7 +49,12 @@ async function resolveTenant(deps: S3Deps, auth: AuthResult): Promise<S3Tenant> 
 }
 
 /** Sends the 301 that points a client at the bucket's home data center. Never touches its bytes. */
-function sendRedirect(ctx: { res: ServerResponse; head: boolean }, deps: S3Deps, bucket: DirectoryBucket, requestId: string): void {
+function sendRedirect(
+  ctx: { res: ServerResponse; head: boolean },
+  deps: S3Deps,
+  bucket: DirectoryBucket,
+  requestId: string,
+): void {
   const endpoint = deps.endpointOf(bucket.dcId)
   const headers: Record<string, string> = { 'x-amz-bucket-region': bucket.dcId }
   const host = endpoint === null ? '' : new URL(endpoint).host
@@ -109,10 +124,21 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
             sendRedirect({ res, head }, deps, bucket, requestId)
             return
           }
-          if (bucket.tenantId !== tenant.id && s3.op !== 'CreateBucket') throw S3Errors.accessDenied()
+          if (bucket.tenantId !== tenant.id && s3.op !== 'CreateBucket')
+            throw S3Errors.accessDenied()
         }
       }
-      const ctx: RequestContext = { req, res, deps, requestId, log: log.child({ tenant: tenant.id, op }), s3, auth, tenant, bucket }
+      const ctx: RequestContext = {
+        req,
+        res,
+        deps,
+        requestId,
+        log: log.child({ tenant: tenant.id, op }),
+        s3,
+        auth,
+        tenant,
+        bucket,
+      }
       await ENDPOINTS[s3.op](ctx)
     }
     run().catch((err: unknown) => {

@@ -1,6 +1,11 @@
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3'
 import { createHash } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
+import {
+  CreateBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3ServiceException,
+} from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signRequestHeaders } from '../../src/s3-api/sigv4/index.js'
 import { rawRequest, rawSocket, registerRegion } from '../support/raw-request.js'
@@ -30,7 +35,10 @@ async function exists(Key: string): Promise<boolean> {
   }
 }
 
-function fetchWithHost(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function fetchWithHost(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { headers }, (res) => {
       let body = ''
@@ -51,13 +59,18 @@ function code(body: string): string | undefined {
 describe('bad input gets its S3 error and changes nothing', () => {
   it('malformed XML in DeleteObjects → 400 MalformedXML', async () => {
     const body = '<Delete><Object><Key>a</Key></Object>'
-    const res = await rawRequest(ep, `/${Bucket}?delete`, { method: 'POST', body, headers: { 'content-md5': createHash('md5').update(body).digest('base64') } })
+    const res = await rawRequest(ep, `/${Bucket}?delete`, {
+      method: 'POST',
+      body,
+      headers: { 'content-md5': createHash('md5').update(body).digest('base64') },
+    })
     expect([res.status, code(res.body)]).toEqual([400, 'MalformedXML'])
   })
 
   it('XML with a DOCTYPE and entities → 400 MalformedXML, the entity never expanded', async () => {
     await s3For(server, 'us-west-1').send(new PutObjectCommand({ Bucket, Key: 'keep', Body: 'x' }))
-    const body = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY k "keep">]><Delete><Object><Key>&k;</Key></Object></Delete>'
+    const body =
+      '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY k "keep">]><Delete><Object><Key>&k;</Key></Object></Delete>'
     const res = await rawRequest(ep, `/${Bucket}?delete`, { method: 'POST', body })
     expect([res.status, code(res.body)]).toEqual([400, 'MalformedXML'])
     expect(await exists('keep')).toBe(true)
@@ -77,15 +90,32 @@ describe('bad input gets its S3 error and changes nothing', () => {
     const head = Object.entries({ ...signed.headers, 'content-length': '100000' })
       .map(([k, v]) => `${k}: ${v}`)
       .join('\r\n')
-    await rawSocket(ep, `PUT ${target} HTTP/1.1\r\nHost: ${new URL(ep).host}\r\n${head}\r\n\r\n${'x'.repeat(70_000)}`, { halfClose: true, ms: 1500 })
+    await rawSocket(
+      ep,
+      `PUT ${target} HTTP/1.1\r\nHost: ${new URL(ep).host}\r\n${head}\r\n\r\n${'x'.repeat(70_000)}`,
+      { halfClose: true, ms: 1500 },
+    )
     expect(await exists('short')).toBe(false)
   })
 
   it('a missing Content-Length on PUT → 411 MissingContentLength', async () => {
     const target = `/${Bucket}/nolen`
-    const signed = signRequestHeaders({ method: 'PUT', url: `${ep}${target}`, payloadHash: 'UNSIGNED-PAYLOAD', accessKeyId: ROOT.accessKeyId, secretAccessKey: ROOT.secretAccessKey, region: 'us-west-1', now: Date.now() })
-    const head = Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')
-    const out = await rawSocket(ep, `PUT ${target} HTTP/1.1\r\nHost: ${new URL(ep).host}\r\n${head}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`)
+    const signed = signRequestHeaders({
+      method: 'PUT',
+      url: `${ep}${target}`,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      accessKeyId: ROOT.accessKeyId,
+      secretAccessKey: ROOT.secretAccessKey,
+      region: 'us-west-1',
+      now: Date.now(),
+    })
+    const head = Object.entries(signed.headers)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')
+    const out = await rawSocket(
+      ep,
+      `PUT ${target} HTTP/1.1\r\nHost: ${new URL(ep).host}\r\n${head}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
+    )
     expect(out).toMatch(/^HTTP\/1.1 411/)
     expect(out).toContain('<Code>MissingContentLength</Code>')
     expect(await exists('nolen')).toBe(false)
@@ -102,12 +132,16 @@ describe('bad input gets its S3 error and changes nothing', () => {
   })
 
   it('a wrong secret → 403 SignatureDoesNotMatch', async () => {
-    const res = await rawRequest(ep, `/${Bucket}`, { credentials: { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'wrong' } })
+    const res = await rawRequest(ep, `/${Bucket}`, {
+      credentials: { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'wrong' },
+    })
     expect([res.status, code(res.body)]).toEqual([403, 'SignatureDoesNotMatch'])
   })
 
   it('an unknown access key → 403 InvalidAccessKeyId', async () => {
-    const res = await rawRequest(ep, `/${Bucket}`, { credentials: { accessKeyId: 'SVRANOSUCHKEY0000000', secretAccessKey: 'x' } })
+    const res = await rawRequest(ep, `/${Bucket}`, {
+      credentials: { accessKeyId: 'SVRANOSUCHKEY0000000', secretAccessKey: 'x' },
+    })
     expect([res.status, code(res.body)]).toEqual([403, 'InvalidAccessKeyId'])
   })
 
@@ -133,7 +167,10 @@ describe('bad input gets its S3 error and changes nothing', () => {
   })
 
   it('oversized headers → 400 RequestHeaderSectionTooLarge', async () => {
-    const res = await rawSocket(ep, `GET /${Bucket} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`)
+    const res = await rawSocket(
+      ep,
+      `GET /${Bucket} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`,
+    )
     expect(res).toMatch(/^HTTP\/1.1 400/)
     expect(res).toContain('RequestHeaderSectionTooLarge')
   })
@@ -165,9 +202,18 @@ describe('bad input gets its S3 error and changes nothing', () => {
 describe('addressing and streaming signatures', () => {
   it('serves virtual-hosted style requests (bucket.localhost)', async () => {
     const port = new URL(ep).port
-    await s3For(server, 'us-west-1').send(new PutObjectCommand({ Bucket, Key: 'vh.txt', Body: 'virtual' }))
+    await s3For(server, 'us-west-1').send(
+      new PutObjectCommand({ Bucket, Key: 'vh.txt', Body: 'virtual' }),
+    )
     const host = `${Bucket}.localhost:${port}`
-    const signed = signRequestHeaders({ method: 'GET', url: `http://${host}/vh.txt`, accessKeyId: ROOT.accessKeyId, secretAccessKey: ROOT.secretAccessKey, region: 'us-west-1', now: Date.now() })
+    const signed = signRequestHeaders({
+      method: 'GET',
+      url: `http://${host}/vh.txt`,
+      accessKeyId: ROOT.accessKeyId,
+      secretAccessKey: ROOT.secretAccessKey,
+      region: 'us-west-1',
+      now: Date.now(),
+    })
     const res = await fetchWithHost(`${ep}/vh.txt`, { ...signed.headers, host })
     expect(res).toEqual({ status: 200, body: 'virtual' })
   })
@@ -178,11 +224,28 @@ describe('addressing and streaming signatures', () => {
     for (const tamper of [false, true]) {
       const key = tamper ? 'chunked-bad' : 'chunked-ok'
       const url = `${ep}/${Bucket}/${key}`
-      const headers = { 'x-amz-decoded-content-length': String(data.length), 'content-encoding': 'aws-chunked' }
-      const signed = signRequestHeaders({ method: 'PUT', url, headers, payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', accessKeyId: ROOT.accessKeyId, secretAccessKey: ROOT.secretAccessKey, region: 'us-west-1', now: Date.now() })
+      const headers = {
+        'x-amz-decoded-content-length': String(data.length),
+        'content-encoding': 'aws-chunked',
+      }
+      const signed = signRequestHeaders({
+        method: 'PUT',
+        url,
+        headers,
+        payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+        accessKeyId: ROOT.accessKeyId,
+        secretAccessKey: ROOT.secretAccessKey,
+        region: 'us-west-1',
+        now: Date.now(),
+      })
       const body = encodeAwsChunked(data, { chunkSize: 65_536, signing: signed.chunkSigning })
       if (tamper) body.writeUInt8((body.readUInt8(body.length - 200) ^ 1) & 0xff, body.length - 200)
-      const res = await rawRequest(ep, `/${Bucket}/${key}`, { method: 'PUT', sign: false, body, headers: { ...headers, ...signed.headers } })
+      const res = await rawRequest(ep, `/${Bucket}/${key}`, {
+        method: 'PUT',
+        sign: false,
+        body,
+        headers: { ...headers, ...signed.headers },
+      })
       if (tamper) {
         expect([res.status, code(res.body)]).toEqual([403, 'SignatureDoesNotMatch'])
         expect(await exists(key)).toBe(false)

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -6,11 +8,9 @@ import {
   HeadBucketCommand,
   ListBucketsCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3'
-import { existsSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { s3For, s3ForAll } from '../support/s3-client.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
@@ -45,18 +45,23 @@ describe('buckets across data centers', () => {
       'b-ap-southeast-1': 'ap-southeast-1',
       'b-cn-hangzhou': 'cn-hangzhou',
     })
-    const location = await s3For(server, 'ap-southeast-1').send(new GetBucketLocationCommand({ Bucket: 'b-ap-southeast-1' }))
+    const location = await s3For(server, 'ap-southeast-1').send(
+      new GetBucketLocationCommand({ Bucket: 'b-ap-southeast-1' }),
+    )
     expect(location.LocationConstraint).toBe('ap-southeast-1')
   })
 
   it("keeps a bucket's bytes and metadata only under its own data center's folder", async () => {
     const s3 = s3For(server, 'me-east-1')
     await s3.send(new CreateBucketCommand({ Bucket: 'resident' }))
-    await s3.send(new PutObjectCommand({ Bucket: 'resident', Key: 'big', Body: Buffer.alloc(200_000, 7) }))
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'resident', Key: 'big', Body: Buffer.alloc(200_000, 7) }),
+    )
     const blobsOf = (dc: string) => {
       const root = join(server.dataDir, 'dcs', dc, 'blobs')
       if (!existsSync(root)) return 0
-      return readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length
+      return readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+        .length
     }
     expect(blobsOf('me-east-1')).toBeGreaterThan(0)
     expect(blobsOf('us-west-1') + blobsOf('ap-northeast-1') + blobsOf('us-east-1')).toBe(0)
@@ -65,7 +70,10 @@ describe('buckets across data centers', () => {
   it('refuses a LocationConstraint naming another data center with IllegalLocationConstraintException', async () => {
     const err = await s3Error(
       s3For(server, 'us-west-1').send(
-        new CreateBucketCommand({ Bucket: 'elsewhere', CreateBucketConfiguration: { LocationConstraint: 'ap-southeast-1' } }),
+        new CreateBucketCommand({
+          Bucket: 'elsewhere',
+          CreateBucketConfiguration: { LocationConstraint: 'ap-southeast-1' },
+        }),
       ),
     )
     expect(err.name).toBe('IllegalLocationConstraintException')
@@ -74,23 +82,36 @@ describe('buckets across data centers', () => {
 
   it('accepts a LocationConstraint equal to the endpoint data center', async () => {
     await s3For(server, 'ap-northeast-1').send(
-      new CreateBucketCommand({ Bucket: 'tokyo-ok', CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-1' } }),
+      new CreateBucketCommand({
+        Bucket: 'tokyo-ok',
+        CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-1' },
+      }),
     )
-    const head = await s3For(server, 'ap-northeast-1').send(new HeadBucketCommand({ Bucket: 'tokyo-ok' }))
+    const head = await s3For(server, 'ap-northeast-1').send(
+      new HeadBucketCommand({ Bucket: 'tokyo-ok' }),
+    )
     expect(head.BucketRegion).toBe('ap-northeast-1')
   })
 
   it('refuses new buckets at a planned data center', async () => {
-    const err = await s3Error(s3For(server, 'ap-south-1').send(new CreateBucketCommand({ Bucket: 'mumbai-early' })))
+    const err = await s3Error(
+      s3For(server, 'ap-south-1').send(new CreateBucketCommand({ Bucket: 'mumbai-early' })),
+    )
     expect(err.$metadata.httpStatusCode).toBe(400)
   })
 
   it('gives BucketAlreadyOwnedByYou and BucketAlreadyExists as S3 does, names being global', async () => {
     await s3For(server, 'us-east-1').send(new CreateBucketCommand({ Bucket: 'taken-name' }))
-    const again = await s3Error(s3For(server, 'us-east-1').send(new CreateBucketCommand({ Bucket: 'taken-name' })))
+    const again = await s3Error(
+      s3For(server, 'us-east-1').send(new CreateBucketCommand({ Bucket: 'taken-name' })),
+    )
     expect(again.name).toBe('BucketAlreadyOwnedByYou')
-    const elsewhere = await s3Error(s3For(server, 'us-west-1').send(new CreateBucketCommand({ Bucket: 'taken-name' })))
-    expect(['BucketAlreadyOwnedByYou', 'PermanentRedirect', 'BucketAlreadyExists']).toContain(elsewhere.name)
+    const elsewhere = await s3Error(
+      s3For(server, 'us-west-1').send(new CreateBucketCommand({ Bucket: 'taken-name' })),
+    )
+    expect(['BucketAlreadyOwnedByYou', 'PermanentRedirect', 'BucketAlreadyExists']).toContain(
+      elsewhere.name,
+    )
   })
 
   it('refuses invalid bucket names with InvalidBucketName and creates nothing', async () => {
@@ -117,8 +138,14 @@ describe('cross-data-center redirect', () => {
   it('answers 301 PermanentRedirect with x-amz-bucket-region and never the bytes', async () => {
     const home = s3For(server, 'ap-southeast-1')
     await home.send(new CreateBucketCommand({ Bucket: 'photos-sg' }))
-    await home.send(new PutObjectCommand({ Bucket: 'photos-sg', Key: 'secret.txt', Body: 'sg-only-bytes' }))
-    const err = await s3Error(s3For(server, 'us-west-1').send(new GetObjectCommand({ Bucket: 'photos-sg', Key: 'secret.txt' })))
+    await home.send(
+      new PutObjectCommand({ Bucket: 'photos-sg', Key: 'secret.txt', Body: 'sg-only-bytes' }),
+    )
+    const err = await s3Error(
+      s3For(server, 'us-west-1').send(
+        new GetObjectCommand({ Bucket: 'photos-sg', Key: 'secret.txt' }),
+      ),
+    )
     expect(err.$metadata.httpStatusCode).toBe(301)
     expect(err.$response?.headers['x-amz-bucket-region']).toBe('ap-southeast-1')
     expect(JSON.stringify(err)).not.toContain('sg-only-bytes')
@@ -126,7 +153,9 @@ describe('cross-data-center redirect', () => {
 
   it('lets the SDK with followRegionRedirects end up at the bucket home endpoint', async () => {
     await s3For(server, 'ap-northeast-1').send(new CreateBucketCommand({ Bucket: 'follow-me' }))
-    await s3For(server, 'ap-northeast-1').send(new PutObjectCommand({ Bucket: 'follow-me', Key: 'k', Body: 'from tokyo' }))
+    await s3For(server, 'ap-northeast-1').send(
+      new PutObjectCommand({ Bucket: 'follow-me', Key: 'k', Body: 'from tokyo' }),
+    )
     const client: S3Client = s3ForAll(server, { region: 'us-west-1', followRegionRedirects: true })
     const got = await client.send(new GetObjectCommand({ Bucket: 'follow-me', Key: 'k' }))
     expect(await got.Body?.transformToString()).toBe('from tokyo')

@@ -50,7 +50,9 @@ describe('ListObjectsV2', () => {
     const out = await s3().send(new ListObjectsV2Command({ Bucket, Delimiter: '/' }))
     expect(out.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['b/', 'c d/', 'many/', '日本/'])
     expect(out.Contents?.map((c) => c.Key)).toEqual(['Zebra', 'a.txt', 'e+f&g.txt', 'z', 'émile'])
-    const inner = await s3().send(new ListObjectsV2Command({ Bucket, Delimiter: '/', Prefix: 'b/' }))
+    const inner = await s3().send(
+      new ListObjectsV2Command({ Bucket, Delimiter: '/', Prefix: 'b/' }),
+    )
     expect(inner.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['b/c/'])
     expect(inner.Contents?.map((c) => c.Key)).toEqual(['b/1.txt', 'b/2.txt'])
   })
@@ -64,18 +66,38 @@ describe('ListObjectsV2', () => {
         new ListObjectsV2Command({ Bucket, MaxKeys: 4, ContinuationToken: token, Delimiter: '/' }),
       )
       pages++
-      seen.push(...(out.Contents ?? []).map((c) => c.Key as string), ...(out.CommonPrefixes ?? []).map((p) => p.Prefix as string))
+      seen.push(
+        ...(out.Contents ?? []).map((c) => c.Key as string),
+        ...(out.CommonPrefixes ?? []).map((p) => p.Prefix as string),
+      )
       expect((out.Contents?.length ?? 0) + (out.CommonPrefixes?.length ?? 0)).toBeLessThanOrEqual(4)
       token = out.IsTruncated ? out.NextContinuationToken : undefined
       if (out.IsTruncated) expect(token).toBeTruthy()
     } while (token !== undefined)
-    expect(seen.sort(byUtf8)).toEqual(['Zebra', 'a.txt', 'b/', 'c d/', 'e+f&g.txt', 'many/', 'z', 'émile', '日本/'])
+    expect(seen.sort(byUtf8)).toEqual([
+      'Zebra',
+      'a.txt',
+      'b/',
+      'c d/',
+      'e+f&g.txt',
+      'many/',
+      'z',
+      'émile',
+      '日本/',
+    ])
     expect(pages).toBe(3)
   })
 
   it('starts after start-after and honours max-keys 0', async () => {
-    const out = await s3().send(new ListObjectsV2Command({ Bucket, StartAfter: 'many/020', Prefix: 'many/' }))
-    expect(out.Contents?.map((c) => c.Key)).toEqual(['many/021', 'many/022', 'many/023', 'many/024'])
+    const out = await s3().send(
+      new ListObjectsV2Command({ Bucket, StartAfter: 'many/020', Prefix: 'many/' }),
+    )
+    expect(out.Contents?.map((c) => c.Key)).toEqual([
+      'many/021',
+      'many/022',
+      'many/023',
+      'many/024',
+    ])
     const none = await s3().send(new ListObjectsV2Command({ Bucket, MaxKeys: 0 }))
     expect(none.KeyCount).toBe(0)
     expect(none.Contents).toBeUndefined()
@@ -97,7 +119,9 @@ describe('ListObjects (V1)', () => {
     const first = await s3().send(new ListObjectsCommand({ Bucket, Prefix: 'many/', MaxKeys: 10 }))
     expect(first.IsTruncated).toBe(true)
     expect(first.Contents?.length).toBe(10)
-    const second = await s3().send(new ListObjectsCommand({ Bucket, Prefix: 'many/', Marker: first.NextMarker, MaxKeys: 100 }))
+    const second = await s3().send(
+      new ListObjectsCommand({ Bucket, Prefix: 'many/', Marker: first.NextMarker, MaxKeys: 100 }),
+    )
     expect(second.Contents?.[0]?.Key).toBe('many/010')
     expect(second.IsTruncated).toBe(false)
   })
@@ -107,7 +131,14 @@ async function fetchRaw(path: string): Promise<string> {
   const { signRequestHeaders } = await import('../../src/s3-api/sigv4/index.js')
   const { ROOT } = await import('../support/start-server.js')
   const url = `${server.endpoint('ap-northeast-1')}${path}`
-  const signed = signRequestHeaders({ method: 'GET', url, accessKeyId: ROOT.accessKeyId, secretAccessKey: ROOT.secretAccessKey, region: 'ap-northeast-1', now: Date.now() })
+  const signed = signRequestHeaders({
+    method: 'GET',
+    url,
+    accessKeyId: ROOT.accessKeyId,
+    secretAccessKey: ROOT.secretAccessKey,
+    region: 'ap-northeast-1',
+    now: Date.now(),
+  })
   const res = await fetch(url, { headers: signed.headers })
   return res.text()
 }

@@ -1,7 +1,12 @@
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { s3For } from '../support/s3-client.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
@@ -33,7 +38,11 @@ describe('restart', () => {
     try {
       s3 = s3For(server, 'ap-southeast-1')
       const got = async (Key: string) =>
-        sha((await (await s3.send(new GetObjectCommand({ Bucket: 'kept', Key }))).Body?.transformToByteArray()) ?? new Uint8Array())
+        sha(
+          (await (
+            await s3.send(new GetObjectCommand({ Bucket: 'kept', Key }))
+          ).Body?.transformToByteArray()) ?? new Uint8Array(),
+        )
       expect(await got('small')).toBe(sha(small))
       expect(await got('large')).toBe(sha(large))
       const list = await s3.send(new ListObjectsV2Command({ Bucket: 'kept' }))

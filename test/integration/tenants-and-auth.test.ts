@@ -24,7 +24,10 @@ beforeAll(async () => {
   await directory.createTenant({ name: 'alice' })
   await directory.createTenant({ name: 'bob' })
   alice = await directory.createAccessKey('alice', {})
-  bob = await directory.createAccessKey('bob', { accessKeyId: 'BOBIMPORTEDKEY000001', secretAccessKey: 'bob-imported-secret-from-minio-000000000' })
+  bob = await directory.createAccessKey('bob', {
+    accessKeyId: 'BOBIMPORTEDKEY000001',
+    secretAccessKey: 'bob-imported-secret-from-minio-000000000',
+  })
 })
 afterAll(async () => {
   await directory?.close()
@@ -54,7 +57,9 @@ describe('tenants are isolated', () => {
     expect([read.name, read.$metadata.httpStatusCode]).toEqual(['AccessDenied', 403])
     const list = await s3Error(b.send(new ListObjectsV2Command({ Bucket: 'alice-data' })))
     expect(list.name).toBe('AccessDenied')
-    const overwrite = await s3Error(b.send(new PutObjectCommand({ Bucket: 'alice-data', Key: 'diary', Body: 'bob was here' })))
+    const overwrite = await s3Error(
+      b.send(new PutObjectCommand({ Bucket: 'alice-data', Key: 'diary', Body: 'bob was here' })),
+    )
     expect(overwrite.name).toBe('AccessDenied')
     const steal = await s3Error(b.send(new CreateBucketCommand({ Bucket: 'alice-data' })))
     expect(steal.name).toBe('BucketAlreadyExists')
@@ -82,10 +87,18 @@ describe('tenants are isolated', () => {
 describe('presigned URLs', () => {
   it('serves a presigned GET and accepts a presigned PUT made by the SDK presigner', async () => {
     const a = s3For(server, 'us-west-1', alice)
-    const putUrl = await getSignedUrl(a, new PutObjectCommand({ Bucket: 'alice-data', Key: 'via-presigned' }), { expiresIn: 300 })
+    const putUrl = await getSignedUrl(
+      a,
+      new PutObjectCommand({ Bucket: 'alice-data', Key: 'via-presigned' }),
+      { expiresIn: 300 },
+    )
     const put = await fetch(putUrl, { method: 'PUT', body: 'presigned body' })
     expect(put.status).toBe(200)
-    const getUrl = await getSignedUrl(a, new GetObjectCommand({ Bucket: 'alice-data', Key: 'via-presigned' }), { expiresIn: 300 })
+    const getUrl = await getSignedUrl(
+      a,
+      new GetObjectCommand({ Bucket: 'alice-data', Key: 'via-presigned' }),
+      { expiresIn: 300 },
+    )
     const get = await fetch(getUrl)
     expect(get.status).toBe(200)
     expect(await get.text()).toBe('presigned body')
@@ -108,8 +121,15 @@ describe('presigned URLs', () => {
 
   it('refuses a presigned URL whose signature was altered', async () => {
     const a = s3For(server, 'us-west-1', alice)
-    const url = await getSignedUrl(a, new GetObjectCommand({ Bucket: 'alice-data', Key: 'diary' }), { expiresIn: 300 })
-    const tampered = url.replace(/X-Amz-Signature=([0-9a-f])/, (_m, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`)
+    const url = await getSignedUrl(
+      a,
+      new GetObjectCommand({ Bucket: 'alice-data', Key: 'diary' }),
+      { expiresIn: 300 },
+    )
+    const tampered = url.replace(
+      /X-Amz-Signature=([0-9a-f])/,
+      (_m, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`,
+    )
     const res = await fetch(tampered)
     expect(res.status).toBe(403)
   })
@@ -119,14 +139,17 @@ describe('operations', () => {
   it('exposes Prometheus metrics by data center and operation on the admin port', async () => {
     await s3For(server, 'ap-southeast-1').send(new ListBucketsCommand({}))
     const text = await (await fetch(`${server.sovra.adminEndpoint}/metrics`)).text()
-    expect(text).toMatch(/sovra_s3_requests_total\{dc="ap-southeast-1",op="ListBuckets",status="200"\} \d+/)
+    expect(text).toMatch(
+      /sovra_s3_requests_total\{dc="ap-southeast-1",op="ListBuckets",status="200"\} \d+/,
+    )
     expect(text).toContain('sovra_s3_request_duration_seconds_bucket')
   })
 
   it('never writes secrets or signatures to the log', async () => {
     const joined = server.logs.join('\n')
     expect(joined.length).toBeGreaterThan(0)
-    for (const secret of [ROOT.secretAccessKey, alice.secretAccessKey, bob.secretAccessKey]) expect(joined).not.toContain(secret)
+    for (const secret of [ROOT.secretAccessKey, alice.secretAccessKey, bob.secretAccessKey])
+      expect(joined).not.toContain(secret)
     expect(joined).not.toMatch(/Signature=[0-9a-f]{64}/)
   })
 })

@@ -23,7 +23,11 @@ export interface RawOptions {
 }
 
 /** Sends one S3 request with node:http, so tests control every header and byte. */
-export function rawRequest(endpoint: string, path: string, options: RawOptions = {}): Promise<RawResponse> {
+export function rawRequest(
+  endpoint: string,
+  path: string,
+  options: RawOptions = {},
+): Promise<RawResponse> {
   const method = options.method ?? 'GET'
   const url = `${endpoint}${path}`
   const body = options.body === undefined ? undefined : Buffer.from(options.body)
@@ -34,7 +38,9 @@ export function rawRequest(endpoint: string, path: string, options: RawOptions =
       method,
       url,
       headers,
-      ...(options.payloadHash === undefined ? { body: body ?? '' } : { payloadHash: options.payloadHash }),
+      ...(options.payloadHash === undefined
+        ? { body: body ?? '' }
+        : { payloadHash: options.payloadHash }),
       accessKeyId: creds.accessKeyId,
       secretAccessKey: creds.secretAccessKey,
       region: options.region ?? new URL(endpoint).searchParams.get('region') ?? regionOf(endpoint),
@@ -46,7 +52,13 @@ export function rawRequest(endpoint: string, path: string, options: RawOptions =
     const req = request(url, { method, headers }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      )
       res.on('error', reject)
     })
     req.on('error', reject)
@@ -66,7 +78,11 @@ function regionOf(endpoint: string): string {
 }
 
 /** Sends bytes on a bare socket and returns what came back before the server closed or `ms` passed. */
-export function rawSocket(endpoint: string, payload: string | Buffer, options: { halfClose?: boolean; ms?: number } = {}): Promise<string> {
+export function rawSocket(
+  endpoint: string,
+  payload: string | Buffer,
+  options: { halfClose?: boolean; ms?: number } = {},
+): Promise<string> {
   const { hostname, port } = new URL(endpoint)
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname)

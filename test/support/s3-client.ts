@@ -19,7 +19,10 @@ export function s3For(
  * One client for every data center, the way Sovra users configure the SDK: each region maps to
  * its data center's endpoint, so `followRegionRedirects` lands at the bucket's home.
  */
-export function s3ForAll(server: TestSovra, options: { region: string; followRegionRedirects?: boolean }): S3Client {
+export function s3ForAll(
+  server: TestSovra,
+  options: { region: string; followRegionRedirects?: boolean },
+): S3Client {
   return new S3Client({
     region: options.region,
     forcePathStyle: true,

@@ -5,7 +5,10 @@ import { type RunningSovra, serve } from '../../src/main.js'
 import { tempDir } from './tmp.js'
 
 /** Root credentials every in-process test server uses. */
-export const ROOT = { accessKeyId: 'SVRATESTROOTKEY00001', secretAccessKey: 'test-secret-key-0123456789abcdefghijklmn' }
+export const ROOT = {
+  accessKeyId: 'SVRATESTROOTKEY00001',
+  secretAccessKey: 'test-secret-key-0123456789abcdefghijklmn',
+}
 
 /** A Sovra started in this process on free ports of 127.0.0.1, with a temp data folder. */
 export interface TestSovra {
@@ -19,7 +22,9 @@ export interface TestSovra {
 }
 
 /** Starts Sovra with the default catalog on free ports. `dataDir` reuses a folder (restart tests). */
-export async function startSovra(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestSovra> {
+export async function startSovra(
+  options: { dataDir?: string; env?: Record<string, string> } = {},
+): Promise<TestSovra> {
   const dir = options.dataDir === undefined ? tempDir() : null
   const dataDir = options.dataDir ?? (dir as { path: string }).path
   const config = loadConfig({
@@ -35,7 +40,12 @@ export async function startSovra(options: { dataDir?: string; env?: Record<strin
   const logs: string[] = []
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      logs.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''))
+      logs.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      )
       cb()
     },
   })

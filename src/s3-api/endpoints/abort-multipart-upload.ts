@@ -7,6 +7,9 @@ import { removeBlobs } from './store-object.js'
 export async function abortMultipartUpload(ctx: RequestContext): Promise<void> {
   const upload = await uploadOf(ctx)
   const { orphaned } = await ctx.deps.cell.meta.abortMultipartUpload(upload.bucket, upload.uploadId)
-  await removeBlobs(ctx, orphaned.map((p) => p.ref))
+  await removeBlobs(
+    ctx,
+    orphaned.map((p) => p.ref),
+  )
   sendEmpty(ctx.res, 204)
 }

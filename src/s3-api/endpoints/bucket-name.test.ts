@@ -6,10 +6,21 @@ describe('validateBucketName()', () => {
     expect(() => validateBucketName(name)).not.toThrow()
   })
 
-  it.each(['ab', 'a'.repeat(64), 'Photos', 'bad_name', '-start', 'end-', 'a..b', '192.168.1.1', 'xn--abc', 'x-s3alias', 'my--x-s3'])(
-    'refuses "%s" with InvalidBucketName',
-    (name) => {
-      expect(() => validateBucketName(name)).toThrow(expect.objectContaining({ code: 'InvalidBucketName' }))
-    },
-  )
+  it.each([
+    'ab',
+    'a'.repeat(64),
+    'Photos',
+    'bad_name',
+    '-start',
+    'end-',
+    'a..b',
+    '192.168.1.1',
+    'xn--abc',
+    'x-s3alias',
+    'my--x-s3',
+  ])('refuses "%s" with InvalidBucketName', (name) => {
+    expect(() => validateBucketName(name)).toThrow(
+      expect.objectContaining({ code: 'InvalidBucketName' }),
+    )
+  })
 })

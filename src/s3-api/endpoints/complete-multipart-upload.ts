@@ -22,14 +22,18 @@ function requestedParts(body: Buffer, algorithm: ChecksumAlgorithm | null): Requ
   const parts = childList(root, 'Part').map((p) => {
     const number = childText(p, 'PartNumber')
     const etag = childText(p, 'ETag')
-    if (number === undefined || etag === undefined || !/^\d+$/.test(number)) throw S3Errors.malformedXml()
+    if (number === undefined || etag === undefined || !/^\d+$/.test(number))
+      throw S3Errors.malformedXml()
     const checksum = algorithm === null ? undefined : childText(p, `Checksum${algorithm}`)
     return { partNumber: Number(number), etag: unquoteEtag(etag), checksum }
   })
   if (parts.length === 0) throw new S3Error('InvalidRequest', 'You must specify at least one part')
   for (let i = 1; i < parts.length; i++) {
     if ((parts[i] as RequestedPart).partNumber <= (parts[i - 1] as RequestedPart).partNumber) {
-      throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.')
+      throw new S3Error(
+        'InvalidPartOrder',
+        'The list of parts was not in ascending order. Parts must be ordered by part number.',
+      )
     }
   }
   return parts
@@ -38,7 +42,7 @@ function requestedParts(body: Buffer, algorithm: ChecksumAlgorithm | null): Requ
 function invalidPart(n: number): S3Error {
   return new S3Error(
     'InvalidPart',
-    'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.',
+    "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
     { PartNumber: String(n) },
   )
 }
@@ -60,13 +64,21 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     const part = stored.get(want.partNumber)
     if (part === undefined || part.etag !== want.etag) throw invalidPart(want.partNumber)
     if (i < wanted.length - 1 && part.size < MIN_PART_SIZE) {
-      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
-        PartNumber: String(want.partNumber),
-        ProposedSize: String(part.size),
-        MinSizeAllowed: String(MIN_PART_SIZE),
-      })
+      throw new S3Error(
+        'EntityTooSmall',
+        'Your proposed upload is smaller than the minimum allowed object size.',
+        {
+          PartNumber: String(want.partNumber),
+          ProposedSize: String(part.size),
+          MinSizeAllowed: String(MIN_PART_SIZE),
+        },
+      )
     }
-    if (algorithm !== null && want.checksum !== undefined && part.checksums[algorithm] !== want.checksum) {
+    if (
+      algorithm !== null &&
+      want.checksum !== undefined &&
+      part.checksums[algorithm] !== want.checksum
+    ) {
       throw invalidPart(want.partNumber)
     }
     chosen.push(part)
@@ -77,7 +89,8 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
   const checksums: Partial<Record<ChecksumAlgorithm, string>> = {}
   if (algorithm !== null && chosen.every((p) => p.checksums[algorithm] !== undefined)) {
     const composite = startChecksum(algorithm)
-    for (const p of chosen) composite.update(Buffer.from(p.checksums[algorithm] as string, 'base64'))
+    for (const p of chosen)
+      composite.update(Buffer.from(p.checksums[algorithm] as string, 'base64'))
     checksums[algorithm] = `${composite.digest().toString('base64')}-${chosen.length}`
   }
   const record: ObjectRecord = {
@@ -95,8 +108,15 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     partSizes: chosen.map((p) => p.size),
     data: { kind: 'blobs', parts: chosen.map((p) => p.blob) },
   }
-  const { orphaned } = await ctx.deps.cell.meta.completeMultipartUpload(upload.uploadId, record, condition)
-  await removeBlobs(ctx, orphaned.map((p) => p.ref))
+  const { orphaned } = await ctx.deps.cell.meta.completeMultipartUpload(
+    upload.uploadId,
+    record,
+    condition,
+  )
+  await removeBlobs(
+    ctx,
+    orphaned.map((p) => p.ref),
+  )
   const location = `${ctx.deps.endpointOf(ctx.deps.cell.dc.id) ?? ''}/${upload.bucket}/${encodeURIComponent(upload.key)}`
   const result: Record<string, string> = {}
   for (const [a, v] of Object.entries(checksums)) result[`Checksum${a}`] = v
@@ -104,7 +124,16 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     ctx.res,
     200,
     'CompleteMultipartUploadResult',
-    { Location: location, Bucket: upload.bucket, Key: upload.key, ETag: quoteEtag(etag), ...result, ...(record.checksumType === null ? {} : { ChecksumType: record.checksumType }) },
-    Object.fromEntries(Object.entries(checksums).map(([a, v]) => [checksumHeader(a as ChecksumAlgorithm), v])),
+    {
+      Location: location,
+      Bucket: upload.bucket,
+      Key: upload.key,
+      ETag: quoteEtag(etag),
+      ...result,
+      ...(record.checksumType === null ? {} : { ChecksumType: record.checksumType }),
+    },
+    Object.fromEntries(
+      Object.entries(checksums).map(([a, v]) => [checksumHeader(a as ChecksumAlgorithm), v]),
+    ),
   )
 }

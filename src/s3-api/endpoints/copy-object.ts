@@ -1,11 +1,17 @@
+import { MAX_SINGLE_UPLOAD } from '../body.js'
 import type { RequestContext } from '../context.js'
-import { isoDate, quoteEtag, storedHeadersOf, userMetadataOf, validateKey } from '../object-headers.js'
+import {
+  isoDate,
+  quoteEtag,
+  storedHeadersOf,
+  userMetadataOf,
+  validateKey,
+} from '../object-headers.js'
 import { Digest, storeBytes } from '../object-writer.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import { resolveCopySource, sourceBytes } from './copy-source.js'
 import { commitObject, writeConditionOf } from './store-object.js'
-import { MAX_SINGLE_UPLOAD } from '../body.js'
 
 /** CopyObject within this data center: metadata directive COPY or REPLACE, copy-source conditions. */
 export async function copyObject(ctx: RequestContext): Promise<void> {
@@ -14,7 +20,11 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
   const source = await resolveCopySource(ctx)
   const directive = String(ctx.req.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase()
   if (directive !== 'COPY' && directive !== 'REPLACE') {
-    throw S3Errors.invalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', directive)
+    throw S3Errors.invalidArgument(
+      'Unknown metadata directive.',
+      'x-amz-metadata-directive',
+      directive,
+    )
   }
   if (source.bucket === ctx.s3.bucket && source.key === key && directive === 'COPY') {
     throw new S3Error(
@@ -23,13 +33,22 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     )
   }
   if (source.record.size > MAX_SINGLE_UPLOAD) {
-    throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120')
+    throw new S3Error(
+      'InvalidRequest',
+      'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120',
+    )
   }
   const condition = writeConditionOf(ctx)
   const src = source.record
-  const algorithms = Object.keys(src.checksums).filter((a) => !String(src.checksums[a as 'CRC32']).includes('-'))
+  const algorithms = Object.keys(src.checksums).filter(
+    (a) => !String(src.checksums[a as 'CRC32']).includes('-'),
+  )
   const digest = new Digest(algorithms as Array<'CRC32'>)
-  const data = await storeBytes(ctx, sourceBytes(ctx, src, null), { length: src.size, digest, inline: true })
+  const data = await storeBytes(ctx, sourceBytes(ctx, src, null), {
+    length: src.size,
+    digest,
+    inline: true,
+  })
   const { md5, checksums } = digest.finish()
   const replace = directive === 'REPLACE'
   const record = await commitObject(
@@ -52,5 +71,9 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
   )
   const sums: Record<string, string> = {}
   for (const [a, v] of Object.entries(record.checksums)) sums[`Checksum${a}`] = v
-  sendXml(ctx.res, 200, 'CopyObjectResult', { LastModified: isoDate(record.lastModified), ETag: quoteEtag(record.etag), ...sums })
+  sendXml(ctx.res, 200, 'CopyObjectResult', {
+    LastModified: isoDate(record.lastModified),
+    ETag: quoteEtag(record.etag),
+    ...sums,
+  })
 }

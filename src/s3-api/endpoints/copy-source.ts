@@ -3,7 +3,7 @@ import type { ObjectRecord } from '../../meta/index.js'
 import type { RequestContext } from '../context.js'
 import { unquoteEtag } from '../object-headers.js'
 import { S3Error, S3Errors } from '../s3-error.js'
-import { blobBytes, type ByteRange } from './read-object.js'
+import { type ByteRange, blobBytes } from './read-object.js'
 
 /** A resolved copy source: the record (with inline bytes) in this data center. */
 export interface CopySource {
@@ -12,7 +12,11 @@ export interface CopySource {
   readonly record: ObjectRecord
 }
 
-function parseCopySource(header: string): { bucket: string; key: string; versionId: string | null } {
+function parseCopySource(header: string): {
+  bucket: string
+  key: string
+  versionId: string | null
+} {
   const [path = '', query = ''] = header.split('?', 2)
   let decoded: string
   try {
@@ -23,7 +27,11 @@ function parseCopySource(header: string): { bucket: string; key: string; version
   const trimmed = decoded.startsWith('/') ? decoded.slice(1) : decoded
   const slash = trimmed.indexOf('/')
   if (slash <= 0 || slash === trimmed.length - 1) {
-    throw S3Errors.invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 'x-amz-copy-source', header)
+    throw S3Errors.invalidArgument(
+      'Copy Source must mention the source bucket and key: sourcebucket/sourcekey',
+      'x-amz-copy-source',
+      header,
+    )
   }
   const versionId = new URLSearchParams(query).get('versionId')
   return { bucket: trimmed.slice(0, slash), key: trimmed.slice(slash + 1), versionId }
@@ -56,26 +64,37 @@ export async function resolveCopySource(ctx: RequestContext): Promise<CopySource
 function checkCopyConditions(ctx: RequestContext, record: ObjectRecord): void {
   const h = ctx.req.headers
   const seconds = Math.floor(record.lastModified / 1000) * 1000
-  const date = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : null)
+  const date = (v: unknown) =>
+    typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : null
   const match = h['x-amz-copy-source-if-match']
   const noneMatch = h['x-amz-copy-source-if-none-match']
   const unmodified = date(h['x-amz-copy-source-if-unmodified-since'])
   const modified = date(h['x-amz-copy-source-if-modified-since'])
-  const has = (list: unknown) => String(list).split(',').some((v) => v.trim() === '*' || unquoteEtag(v) === record.etag)
-  if (match !== undefined && !has(match)) throw S3Errors.preconditionFailed('x-amz-copy-source-If-Match')
+  const has = (list: unknown) =>
+    String(list)
+      .split(',')
+      .some((v) => v.trim() === '*' || unquoteEtag(v) === record.etag)
+  if (match !== undefined && !has(match))
+    throw S3Errors.preconditionFailed('x-amz-copy-source-If-Match')
   if (match === undefined && unmodified !== null && seconds > unmodified) {
     throw S3Errors.preconditionFailed('x-amz-copy-source-If-Unmodified-Since')
   }
-  if (noneMatch !== undefined && has(noneMatch)) throw S3Errors.preconditionFailed('x-amz-copy-source-If-None-Match')
+  if (noneMatch !== undefined && has(noneMatch))
+    throw S3Errors.preconditionFailed('x-amz-copy-source-If-None-Match')
   if (noneMatch === undefined && modified !== null && seconds <= modified) {
     throw S3Errors.preconditionFailed('x-amz-copy-source-If-Modified-Since')
   }
 }
 
 /** The source bytes `range` as a stream (inline bytes or blob parts). */
-export function sourceBytes(ctx: RequestContext, record: ObjectRecord, range: ByteRange | null): Readable {
+export function sourceBytes(
+  ctx: RequestContext,
+  record: ObjectRecord,
+  range: ByteRange | null,
+): Readable {
   const r = range ?? { start: 0, end: record.size - 1 }
-  if (record.data.kind === 'inline') return Readable.from([record.data.bytes.subarray(r.start, r.end + 1)])
+  if (record.data.kind === 'inline')
+    return Readable.from([record.data.bytes.subarray(r.start, r.end + 1)])
   return Readable.from(blobBytes(ctx.deps.cell.blob, record.data.parts, r))
 }
 
@@ -85,12 +104,18 @@ export function copyRangeOf(ctx: RequestContext, size: number): ByteRange | null
   if (header === undefined) return null
   const m = /^bytes=(\d+)-(\d+)$/.exec(String(header).trim())
   if (m === null) {
-    throw S3Errors.invalidArgument('The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', 'x-amz-copy-source-range', String(header))
+    throw S3Errors.invalidArgument(
+      'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+      'x-amz-copy-source-range',
+      String(header),
+    )
   }
   const start = Number(m[1])
   const end = Number(m[2])
   if (end < start || end >= size) {
-    throw new S3Error('InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: String(size) })
+    throw new S3Error('InvalidRange', 'The requested range is not satisfiable', {
+      ActualObjectSize: String(size),
+    })
   }
   return { start, end }
 }

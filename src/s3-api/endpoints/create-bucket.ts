@@ -17,7 +17,11 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
   if (body.length > 0) {
     const doc = parseXml(body)
     const config = doc.CreateBucketConfiguration
-    if (config === undefined) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema')
+    if (config === undefined)
+      throw new S3Error(
+        'MalformedXML',
+        'The XML you provided was not well-formed or did not validate against our published schema',
+      )
     const location = childText(config, 'LocationConstraint')
     if (location !== undefined && location !== '' && location !== dc.id) {
       throw new S3Error(
@@ -34,12 +38,24 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
   }
   if (ctx.bucket !== null) {
     throw ctx.bucket.tenantId === ctx.tenant.id
-      ? new S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: name })
-      : new S3Error('BucketAlreadyExists', 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', { BucketName: name })
+      ? new S3Error(
+          'BucketAlreadyOwnedByYou',
+          'Your previous request to create the named bucket succeeded and you already own it.',
+          { BucketName: name },
+        )
+      : new S3Error(
+          'BucketAlreadyExists',
+          'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+          { BucketName: name },
+        )
   }
   await ctx.deps.directory.reserveBucket({ name, tenantId: ctx.tenant.id, dcId: dc.id })
   try {
-    await ctx.deps.cell.meta.createBucket({ name, tenantId: ctx.tenant.id, createdAt: ctx.deps.now() })
+    await ctx.deps.cell.meta.createBucket({
+      name,
+      tenantId: ctx.tenant.id,
+      createdAt: ctx.deps.now(),
+    })
   } catch (err) {
     await ctx.deps.directory.releaseBucket(name)
     throw err

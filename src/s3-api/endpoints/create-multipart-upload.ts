@@ -11,13 +11,16 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
   validateKey(key)
   const h = ctx.req.headers
   const algorithmHeader = h['x-amz-checksum-algorithm']
-  const checksumAlgorithm = typeof algorithmHeader === 'string' ? parseChecksumAlgorithm(algorithmHeader) : null
+  const checksumAlgorithm =
+    typeof algorithmHeader === 'string' ? parseChecksumAlgorithm(algorithmHeader) : null
   const typeHeader = h['x-amz-checksum-type']
   let checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null = null
   if (typeof typeHeader === 'string') {
     const t = typeHeader.toUpperCase()
-    if (t !== 'FULL_OBJECT' && t !== 'COMPOSITE') throw S3Errors.invalidArgument('Invalid checksum type', 'x-amz-checksum-type', typeHeader)
-    if (t === 'FULL_OBJECT') throw S3Errors.notImplemented('x-amz-checksum-type FULL_OBJECT on multipart uploads')
+    if (t !== 'FULL_OBJECT' && t !== 'COMPOSITE')
+      throw S3Errors.invalidArgument('Invalid checksum type', 'x-amz-checksum-type', typeHeader)
+    if (t === 'FULL_OBJECT')
+      throw S3Errors.notImplemented('x-amz-checksum-type FULL_OBJECT on multipart uploads')
     checksumType = t
   }
   if (checksumAlgorithm !== null && checksumType === null) checksumType = 'COMPOSITE'
@@ -36,5 +39,11 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
   const headers: Record<string, string> = {}
   if (checksumAlgorithm !== null) headers['x-amz-checksum-algorithm'] = checksumAlgorithm
   if (checksumType !== null) headers['x-amz-checksum-type'] = checksumType
-  sendXml(ctx.res, 200, 'InitiateMultipartUploadResult', { Bucket: ctx.s3.bucket, Key: key, UploadId: uploadId }, headers)
+  sendXml(
+    ctx.res,
+    200,
+    'InitiateMultipartUploadResult',
+    { Bucket: ctx.s3.bucket, Key: key, UploadId: uploadId },
+    headers,
+  )
 }

@@ -9,7 +9,13 @@ export async function deleteObject(ctx: RequestContext): Promise<void> {
   if (versionId !== null && versionId !== 'null') {
     throw S3Errors.invalidArgument('Invalid version id specified', 'versionId', versionId)
   }
-  const { orphaned } = await ctx.deps.cell.meta.deleteObject(ctx.s3.bucket as string, ctx.s3.key as string)
-  await removeBlobs(ctx, orphaned.map((p) => p.ref))
+  const { orphaned } = await ctx.deps.cell.meta.deleteObject(
+    ctx.s3.bucket as string,
+    ctx.s3.key as string,
+  )
+  await removeBlobs(
+    ctx,
+    orphaned.map((p) => p.ref),
+  )
   sendEmpty(ctx.res, 204)
 }

@@ -1,13 +1,13 @@
-import { toS3Error } from '../errors.js'
+import { createHash } from 'node:crypto'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
+import { toS3Error } from '../errors.js'
 import { validateKey } from '../object-headers.js'
 import { contentMd5Of } from '../object-writer.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import { childList, childText, parseXml } from '../xml/parse.js'
 import { removeBlobs } from './store-object.js'
-import { createHash } from 'node:crypto'
 
 /** DeleteObjects: up to 1000 keys in one request, verbose or quiet. */
 export async function deleteObjects(ctx: RequestContext): Promise<void> {
@@ -34,7 +34,10 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
         throw S3Errors.invalidArgument('Invalid version id specified', 'versionId', versionId)
       }
       const { orphaned } = await ctx.deps.cell.meta.deleteObject(ctx.s3.bucket as string, key)
-      await removeBlobs(ctx, orphaned.map((p) => p.ref))
+      await removeBlobs(
+        ctx,
+        orphaned.map((p) => p.ref),
+      )
       deleted.push({ Key: key })
     } catch (err) {
       const wire = toS3Error(err)

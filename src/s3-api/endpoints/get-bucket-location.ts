@@ -8,6 +8,9 @@ export async function getBucketLocation(ctx: RequestContext): Promise<void> {
     '</LocationConstraint>',
     `${id === 'us-east-1' ? '' : id}</LocationConstraint>`,
   )
-  ctx.res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) })
+  ctx.res.writeHead(200, {
+    'content-type': 'application/xml',
+    'content-length': Buffer.byteLength(xml),
+  })
   ctx.res.end(xml)
 }

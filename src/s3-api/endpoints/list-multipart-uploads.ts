@@ -25,8 +25,10 @@ export async function listMultipartUploads(ctx: RequestContext): Promise<void> {
     Bucket: ctx.s3.bucket,
     KeyMarker: enc(keyMarker),
     UploadIdMarker: uploadIdMarker,
-    NextKeyMarker: page.isTruncated && page.nextKeyMarker !== null ? enc(page.nextKeyMarker) : undefined,
-    NextUploadIdMarker: page.isTruncated && page.nextUploadIdMarker !== null ? page.nextUploadIdMarker : undefined,
+    NextKeyMarker:
+      page.isTruncated && page.nextKeyMarker !== null ? enc(page.nextKeyMarker) : undefined,
+    NextUploadIdMarker:
+      page.isTruncated && page.nextUploadIdMarker !== null ? page.nextUploadIdMarker : undefined,
     Prefix: enc(prefix),
     Delimiter: delimiter === null ? undefined : enc(delimiter),
     MaxUploads: maxUploads,

@@ -6,7 +6,12 @@ import { encodingOf, maxParam } from './list-params.js'
 
 function decodeToken(token: string): string {
   const text = Buffer.from(token, 'base64url').toString('utf8')
-  if (!text.startsWith('v1:')) throw S3Errors.invalidArgument('The continuation token provided is incorrect', 'continuation-token', token)
+  if (!text.startsWith('v1:'))
+    throw S3Errors.invalidArgument(
+      'The continuation token provided is incorrect',
+      'continuation-token',
+      token,
+    )
   return text.slice(3)
 }
 
@@ -28,9 +33,17 @@ export async function listObjectsV2(ctx: RequestContext): Promise<void> {
   const page =
     maxKeys === 0
       ? { objects: [], commonPrefixes: [], isTruncated: false, lastReturned: null }
-      : await ctx.deps.cell.meta.listObjects(ctx.s3.bucket as string, { prefix, delimiter, after, maxKeys })
+      : await ctx.deps.cell.meta.listObjects(ctx.s3.bucket as string, {
+          prefix,
+          delimiter,
+          after,
+          maxKeys,
+        })
   const enc = encode ?? ((s: string) => s)
-  const owner = q.get('fetch-owner') === 'true' ? { ID: ctx.tenant.canonicalId, DisplayName: ctx.tenant.name } : undefined
+  const owner =
+    q.get('fetch-owner') === 'true'
+      ? { ID: ctx.tenant.canonicalId, DisplayName: ctx.tenant.name }
+      : undefined
   sendXml(ctx.res, 200, 'ListBucketResult', {
     Name: ctx.s3.bucket,
     Prefix: enc(prefix),
@@ -40,7 +53,8 @@ export async function listObjectsV2(ctx: RequestContext): Promise<void> {
     IsTruncated: page.isTruncated,
     EncodingType: encode === null ? undefined : 'url',
     ContinuationToken: token ?? undefined,
-    NextContinuationToken: page.isTruncated && page.lastReturned !== null ? encodeToken(page.lastReturned) : undefined,
+    NextContinuationToken:
+      page.isTruncated && page.lastReturned !== null ? encodeToken(page.lastReturned) : undefined,
     StartAfter: startAfter === null ? undefined : enc(startAfter),
     Contents: page.objects.map((o) => ({
       Key: enc(o.key),

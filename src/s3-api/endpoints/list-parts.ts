@@ -11,9 +11,17 @@ export async function listParts(ctx: RequestContext): Promise<void> {
   const upload = await uploadOf(ctx)
   const q = ctx.s3.query
   const markerRaw = q.get('part-number-marker') ?? '0'
-  if (!/^\d+$/.test(markerRaw)) throw S3Errors.invalidArgument('Part number marker must be an integer', 'part-number-marker', markerRaw)
+  if (!/^\d+$/.test(markerRaw))
+    throw S3Errors.invalidArgument(
+      'Part number marker must be an integer',
+      'part-number-marker',
+      markerRaw,
+    )
   const maxParts = maxParam(q, 'max-parts')
-  const page = await ctx.deps.cell.meta.listParts(upload.uploadId, { after: Number(markerRaw), maxParts })
+  const page = await ctx.deps.cell.meta.listParts(upload.uploadId, {
+    after: Number(markerRaw),
+    maxParts,
+  })
   const last = page.parts[page.parts.length - 1]
   const owner = { ID: ctx.tenant.canonicalId, DisplayName: ctx.tenant.name }
   sendXml(ctx.res, 200, 'ListPartsResult', {
@@ -31,8 +39,15 @@ export async function listParts(ctx: RequestContext): Promise<void> {
     StorageClass: 'STANDARD',
     Part: page.parts.map((p) => {
       const sums: Record<string, string> = {}
-      for (const [a, v] of Object.entries(p.checksums)) sums[`Checksum${a as ChecksumAlgorithm}`] = v
-      return { PartNumber: p.partNumber, LastModified: isoDate(p.lastModified), ETag: quoteEtag(p.etag), Size: p.size, ...sums }
+      for (const [a, v] of Object.entries(p.checksums))
+        sums[`Checksum${a as ChecksumAlgorithm}`] = v
+      return {
+        PartNumber: p.partNumber,
+        LastModified: isoDate(p.lastModified),
+        ETag: quoteEtag(p.etag),
+        Size: p.size,
+        ...sums,
+      }
     }),
   })
 }

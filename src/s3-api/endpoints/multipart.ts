@@ -24,7 +24,11 @@ export function partNumberOf(ctx: RequestContext): number {
   const raw = ctx.s3.query.get('partNumber') ?? ''
   const n = Number(raw)
   if (!/^\d+$/.test(raw) || n < 1 || n > 10000) {
-    throw S3Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', raw)
+    throw S3Errors.invalidArgument(
+      'Part number must be an integer between 1 and 10000, inclusive',
+      'partNumber',
+      raw,
+    )
   }
   return n
 }

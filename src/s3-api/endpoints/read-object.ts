@@ -41,7 +41,9 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 }
 
 function invalidRange(size: number): S3Error {
-  return new S3Error('InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: String(size) })
+  return new S3Error('InvalidRange', 'The requested range is not satisfiable', {
+    ActualObjectSize: String(size),
+  })
 }
 
 function parseDate(value: string | undefined): number | null {
@@ -58,7 +60,10 @@ function etagMatches(list: string, etag: string): boolean {
  * Evaluates If-Match, If-Unmodified-Since, If-None-Match and If-Modified-Since as S3 does:
  * 412 `PreconditionFailed` or 304 Not Modified (returned as 'not-modified').
  */
-export function evaluateConditions(headers: IncomingHttpHeaders, record: ObjectRecord): 'ok' | 'not-modified' {
+export function evaluateConditions(
+  headers: IncomingHttpHeaders,
+  record: ObjectRecord,
+): 'ok' | 'not-modified' {
   const seconds = Math.floor(record.lastModified / 1000) * 1000
   const ifMatch = headers['if-match']
   const ifUnmodified = parseDate(headers['if-unmodified-since'])
@@ -88,7 +93,11 @@ const OVERRIDES: Record<string, string> = {
 }
 
 /** Streams bytes `range` of an object's blob parts, part after part. */
-export async function* blobBytes(blob: BlobStore, parts: readonly { ref: string; size: number }[], range: ByteRange): AsyncGenerator<Buffer> {
+export async function* blobBytes(
+  blob: BlobStore,
+  parts: readonly { ref: string; size: number }[],
+  range: ByteRange,
+): AsyncGenerator<Buffer> {
   let offset = 0
   for (const part of parts) {
     const partStart = offset
@@ -102,14 +111,19 @@ export async function* blobBytes(blob: BlobStore, parts: readonly { ref: string;
 }
 
 /** GetObject and HeadObject: conditions, ranges and part numbers, then headers and (for GET) the bytes. */
-export async function readObject(ctx: RequestContext, options: { readonly body: boolean }): Promise<void> {
+export async function readObject(
+  ctx: RequestContext,
+  options: { readonly body: boolean },
+): Promise<void> {
   const key = ctx.s3.key as string
   const q = ctx.s3.query
   const versionId = q.get('versionId')
   if (versionId !== null && versionId !== 'null') {
     throw S3Errors.invalidArgument('Invalid version id specified', 'versionId', versionId)
   }
-  const record = await ctx.deps.cell.meta.getObject(ctx.s3.bucket as string, key, { withData: options.body })
+  const record = await ctx.deps.cell.meta.getObject(ctx.s3.bucket as string, key, {
+    withData: options.body,
+  })
   if (record === null) throw S3Errors.noSuchKey(key)
   const partParam = q.get('partNumber')
   let range: ByteRange | null
@@ -117,26 +131,41 @@ export async function readObject(ctx: RequestContext, options: { readonly body: 
   if (partParam !== null) {
     const n = Number(partParam)
     if (!/^\d+$/.test(partParam) || n < 1 || n > 10000) {
-      throw S3Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', partParam)
+      throw S3Errors.invalidArgument(
+        'Part number must be an integer between 1 and 10000, inclusive',
+        'partNumber',
+        partParam,
+      )
     }
     if (ctx.req.headers.range !== undefined) {
-      throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter')
+      throw new S3Error(
+        'InvalidRequest',
+        'Cannot specify both Range header and partNumber query parameter',
+      )
     }
     const sizes = record.partSizes ?? [record.size]
-    if (n > sizes.length) throw new S3Error('InvalidRange', 'The requested partnumber is not satisfiable', { ActualObjectSize: String(record.size) })
+    if (n > sizes.length)
+      throw new S3Error('InvalidRange', 'The requested partnumber is not satisfiable', {
+        ActualObjectSize: String(record.size),
+      })
     const start = sizes.slice(0, n - 1).reduce((a, b) => a + b, 0)
     range = { start, end: start + (sizes[n - 1] as number) - 1 }
-    if (record.partsCount !== null) partHeaders = { 'x-amz-mp-parts-count': String(record.partsCount) }
+    if (record.partsCount !== null)
+      partHeaders = { 'x-amz-mp-parts-count': String(record.partsCount) }
   } else {
     range = parseRange(ctx.req.headers.range, record.size)
   }
-  const checksumMode = String(ctx.req.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED'
+  const checksumMode =
+    String(ctx.req.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED'
   const headers = {
     ...objectResponseHeaders(record, { checksums: checksumMode && range === null }),
     ...partHeaders,
   }
   if (evaluateConditions(ctx.req.headers, record) === 'not-modified') {
-    sendEmpty(ctx.res, 304, { etag: quoteEtag(record.etag), 'last-modified': httpDate(record.lastModified) })
+    sendEmpty(ctx.res, 304, {
+      etag: quoteEtag(record.etag),
+      'last-modified': httpDate(record.lastModified),
+    })
     return
   }
   for (const [param, header] of Object.entries(OVERRIDES)) {

@@ -10,11 +10,16 @@ export function writeConditionOf(ctx: RequestContext): WriteCondition | undefine
   const ifMatch = ctx.req.headers['if-match']
   if (ifNoneMatch === undefined && ifMatch === undefined) return undefined
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
-    throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented: "If-None-Match" other than "*"')
+    throw new S3Error(
+      'NotImplemented',
+      'A header you provided implies functionality that is not implemented: "If-None-Match" other than "*"',
+    )
   }
   return {
     ...(ifNoneMatch === undefined ? {} : { ifNoneMatch: '*' as const }),
-    ...(ifMatch === undefined ? {} : { ifMatch: ifMatch.trim() === '*' ? '*' : unquoteEtag(ifMatch) }),
+    ...(ifMatch === undefined
+      ? {}
+      : { ifMatch: ifMatch.trim() === '*' ? '*' : unquoteEtag(ifMatch) }),
   }
 }
 
@@ -35,9 +40,16 @@ export async function commitObject(
   const full: ObjectRecord = { ...record, size: received.size, data }
   try {
     const { orphaned } = await ctx.deps.cell.meta.putObject(full, condition)
-    await removeBlobs(ctx, orphaned.map((p) => p.ref))
+    await removeBlobs(
+      ctx,
+      orphaned.map((p) => p.ref),
+    )
   } catch (err) {
-    if (data.kind === 'blobs') await removeBlobs(ctx, data.parts.map((p) => p.ref))
+    if (data.kind === 'blobs')
+      await removeBlobs(
+        ctx,
+        data.parts.map((p) => p.ref),
+      )
     throw err
   }
   return full
@@ -49,6 +61,9 @@ export async function removeBlobs(ctx: RequestContext, refs: readonly string[]):
   try {
     await ctx.deps.cell.blob.remove(refs)
   } catch (err) {
-    ctx.log.warn({ err, count: refs.length }, 'Could not remove unreferenced blobs; the startup sweep will')
+    ctx.log.warn(
+      { err, count: refs.length },
+      'Could not remove unreferenced blobs; the startup sweep will',
+    )
   }
 }

@@ -14,7 +14,11 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
   const range = copyRangeOf(ctx, source.record.size)
   const length = range === null ? source.record.size : range.end - range.start + 1
   const digest = new Digest(upload.checksumAlgorithm === null ? [] : [upload.checksumAlgorithm])
-  const data = await storeBytes(ctx, sourceBytes(ctx, source.record, range), { length, digest, inline: false })
+  const data = await storeBytes(ctx, sourceBytes(ctx, source.record, range), {
+    length,
+    digest,
+    inline: false,
+  })
   if (data.kind !== 'pending') throw new Error('Part bodies are always written to blobs')
   const { md5, checksums } = digest.finish()
   await data.pending.commit()
@@ -30,12 +34,19 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
       checksums,
       blob: { ref: data.pending.ref, size: digest.size },
     })
-    await removeBlobs(ctx, orphaned.map((p) => p.ref))
+    await removeBlobs(
+      ctx,
+      orphaned.map((p) => p.ref),
+    )
   } catch (err) {
     await removeBlobs(ctx, [data.pending.ref])
     throw err
   }
   const sums: Record<string, string> = {}
   for (const [a, v] of Object.entries(checksums)) sums[`Checksum${a}`] = v
-  sendXml(ctx.res, 200, 'CopyPartResult', { LastModified: isoDate(now), ETag: quoteEtag(etag), ...sums })
+  sendXml(ctx.res, 200, 'CopyPartResult', {
+    LastModified: isoDate(now),
+    ETag: quoteEtag(etag),
+    ...sums,
+  })
 }

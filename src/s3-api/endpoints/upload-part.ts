@@ -25,12 +25,16 @@ export async function uploadPart(ctx: RequestContext): Promise<void> {
       checksums: received.checksums,
       blob: { ref: pending.ref, size: received.size },
     })
-    await removeBlobs(ctx, orphaned.map((p) => p.ref))
+    await removeBlobs(
+      ctx,
+      orphaned.map((p) => p.ref),
+    )
   } catch (err) {
     await removeBlobs(ctx, [pending.ref])
     throw err
   }
   const headers: Record<string, string> = { etag: quoteEtag(received.md5) }
-  for (const [algorithm, value] of Object.entries(received.checksums)) headers[checksumHeader(algorithm as 'CRC32')] = value
+  for (const [algorithm, value] of Object.entries(received.checksums))
+    headers[checksumHeader(algorithm as 'CRC32')] = value
   sendEmpty(ctx.res, 200, headers)
 }

@@ -8,7 +8,13 @@ export type XmlValue =
   | readonly XmlValue[]
   | { readonly [name: string]: XmlValue }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' }
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+}
 
 /** Escapes text for element content and attribute values. */
 export function escapeXml(text: string): string {
@@ -31,7 +37,11 @@ function renderInto(out: string[], name: string, value: XmlValue): void {
 }
 
 /** Renders one S3 response document with the S3 namespace on its root element. */
-export function renderXml(root: string, body: { readonly [name: string]: XmlValue }, namespace = true): string {
+export function renderXml(
+  root: string,
+  body: { readonly [name: string]: XmlValue },
+  namespace = true,
+): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n']
   out.push(namespace ? `<${root} xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` : `<${root}>`)
   for (const [child, v] of Object.entries(body)) renderInto(out, child, v)
