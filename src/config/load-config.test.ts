@@ -235,6 +235,10 @@ describe('loadConfig() rejects', () => {
       const file = writeConfig({ dataCenters: [{ ...oneDc[0], ...bad }] })
       expect(failure(() => loadConfig({ file, env: {} })).code).toBe('InvalidConfigValue')
     }
+    const file = writeConfig({ dataCenters: [{ ...oneDc[0], status: 'open' }] })
+    expect(failure(() => loadConfig({ file, env: {} })).message).toMatch(
+      /^Invalid configuration value "dataCenters\[0\]\.status" in ".*": invalid option: expected one of "planned"/,
+    )
   })
 
   it('an empty catalog', () => {

@@ -153,7 +153,9 @@ function issueToError(issues: readonly z.core.$ZodIssue[], source: string): Erro
   if (issue.code === 'unrecognized_keys') {
     return ConfigErrors.unknownKey(formatPath([...issue.path, issue.keys[0] ?? '?']), source)
   }
-  return ConfigErrors.invalidValue(formatPath(issue.path), source, issue.message)
+  // zod's own messages start upper-case; after our colon the house style continues lower-case.
+  const reason = issue.message.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase())
+  return ConfigErrors.invalidValue(formatPath(issue.path), source, reason)
 }
 
 /** `['dataCenters', 0, 'port']` → `dataCenters[0].port`. */
