@@ -209,6 +209,7 @@ export async function receiveObject(
         )
       }
     }
+    ctx.deps.metrics.bytesIn.inc({ dc: ctx.deps.cell.dc.id, op: ctx.s3.op }, digest.size)
     return { data, size: digest.size, md5: md5.toString('hex'), checksums }
   } catch (err) {
     if (data.kind === 'pending') await data.pending.discard()

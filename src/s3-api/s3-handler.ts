@@ -34,14 +34,14 @@ function loggedHeaders(req: IncomingMessage): Record<string, string> {
   return out
 }
 
-async function resolveTenant(deps: S3Deps, auth: AuthResult): Promise<S3Tenant> {
+async function resolveTenant(
+  deps: S3Deps,
+  auth: AuthResult,
+  key: { readonly tenantId: string } | null,
+): Promise<S3Tenant> {
   if (auth.kind === 'anonymous') throw S3Errors.accessDenied()
-  const key = await deps.directory.lookupAccessKey(auth.accessKeyId)
   if (key === null) {
-    throw new S3Error(
-      'AccessDenied',
-      'The AWS Access Key Id you provided does not exist in our records.',
-    )
+    throw new S3Error('AccessDenied', 'The AWS Access Key Id you provided does not exist in our records.')
   }
   const tenant = await deps.directory.getTenant(key.tenantId)
   if (tenant === null) throw S3Errors.accessDenied()
@@ -104,16 +104,21 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
     const run = async (): Promise<void> => {
       const s3: S3Request = route(req, { virtualHostSuffixes: deps.settings.virtualHostSuffixes })
       op = s3.op
+      // The key found while verifying the signature is the one whose tenant acts: looked up once.
+      let key: { readonly tenantId: string; readonly secretAccessKey: string } | null = null
       const auth = await authenticate(
         { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
         {
-          lookup: async (id) => deps.directory.lookupAccessKey(id),
+          lookup: async (id) => {
+            key = await deps.directory.lookupAccessKey(id)
+            return key
+          },
           regions,
           now: deps.now(),
           maxSkewMs: deps.settings.maxClockSkewMs,
         },
       )
-      const tenant = await resolveTenant(deps, auth)
+      const tenant = await resolveTenant(deps, auth, key)
       let bucket: DirectoryBucket | null = null
       if (s3.bucket !== null) {
         bucket = await deps.directory.getBucket(s3.bucket)
