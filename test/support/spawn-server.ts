@@ -179,7 +179,10 @@ export async function spawnSovra(options: SpawnOptions = {}): Promise<SpawnedSov
   }
 }
 
-async function waitFor<T>(deadline: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+async function waitFor<T>(
+  deadline: number,
+  probe: () => T | undefined | Promise<T | undefined>,
+): Promise<T> {
   for (;;) {
     const value = await probe()
     if (value !== undefined) return value
@@ -193,7 +196,9 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
     const req = request(url, { method: 'GET', timeout: 2_000, agent: false }, (res) => {
       const parts: Buffer[] = []
       res.on('data', (b: Buffer) => parts.push(b))
-      res.on('end', () => done({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }))
+      res.on('end', () =>
+        done({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }),
+      )
       res.on('error', fail)
     })
     req.on('timeout', () => req.destroy(new Error('timeout')))

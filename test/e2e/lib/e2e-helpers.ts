@@ -1,7 +1,14 @@
 // Shared helpers for the end-to-end tests: run real clients, hash files, build awkward trees.
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 
@@ -24,7 +31,12 @@ export function clientEnv(home: string, extra: Record<string, string> = {}): Nod
   const env: NodeJS.ProcessEnv = {}
   for (const [name, value] of Object.entries(process.env)) {
     if (/^(AWS_|SOVRA_|RCLONE_|BOTO_|S3CMD)/i.test(name)) continue
-    if (/^(https?_proxy|all_proxy|no_proxy|CURL_CA_BUNDLE|REQUESTS_CA_BUNDLE|SSL_CERT_FILE)$/i.test(name)) continue
+    if (
+      /^(https?_proxy|all_proxy|no_proxy|CURL_CA_BUNDLE|REQUESTS_CA_BUNDLE|SSL_CERT_FILE)$/i.test(
+        name,
+      )
+    )
+      continue
     env[name] = value
   }
   return {
@@ -61,7 +73,11 @@ export function run(
     })
     child.on('close', (code) => {
       clearTimeout(timer)
-      done({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') })
+      done({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      })
     })
     child.stdin.end(options.input ?? '')
   })
@@ -117,7 +133,8 @@ export async function hashTree(root: string): Promise<Map<string, string>> {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name)
       if (entry.isDirectory()) await walk(full)
-      else if (entry.isFile()) out.set(relative(root, full).split('\\').join('/'), await sha256File(full))
+      else if (entry.isFile())
+        out.set(relative(root, full).split('\\').join('/'), await sha256File(full))
     }
   }
   await walk(root)
@@ -144,7 +161,10 @@ export const AWKWARD_NAMES = [
 ] as const
 
 /** Writes AWKWARD_NAMES (small random bodies) under `root`; returns name → SHA-256. */
-export function writeAwkwardTree(root: string, names: readonly string[] = AWKWARD_NAMES): Map<string, string> {
+export function writeAwkwardTree(
+  root: string,
+  names: readonly string[] = AWKWARD_NAMES,
+): Map<string, string> {
   const out = new Map<string, string>()
   names.forEach((name, i) => {
     out.set(name, writeRandomFile(join(root, name), 100 + i * 997))

@@ -1,0 +1,258 @@
+// The Debian aws cli v2 (/usr/bin/aws) against the built server: buckets in several data
+// centers, object round trips, a multipart upload, sync of awkward names, presigned URLs, the
+// cross-DC redirect and the errors the cli must see for bad input.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type SpawnedSovra, spawnSovra } from '../support/spawn-server.js'
+import {
+  AWS,
+  bucketName,
+  clientEnv,
+  hashTree,
+  rawFetch,
+  run,
+  sha256,
+  sha256File,
+  tempDir,
+  writeAwkwardTree,
+  writeRandomFile,
+  xmlText,
+} from './lib/e2e-helpers.js'
+
+let server: SpawnedSovra
+let work: { path: string; remove: () => void }
+let env: NodeJS.ProcessEnv
+
+/** Runs `aws` against one data center's endpoint, signing for that data center. */
+function aws(dcId: string, args: string[], options: { secret?: string } = {}) {
+  const e = options.secret === undefined ? env : { ...env, AWS_SECRET_ACCESS_KEY: options.secret }
+  return run(AWS, ['--endpoint-url', server.endpoint(dcId), '--region', dcId, ...args], { env: e })
+}
+async function awsOk(dcId: string, args: string[]) {
+  const r = await aws(dcId, args)
+  if (r.code !== 0)
+    throw new Error(`aws ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`)
+  return r
+}
+
+beforeAll(async () => {
+  server = await spawnSovra()
+  work = tempDir()
+  const config = join(work.path, 'aws-config')
+  const credentials = join(work.path, 'aws-credentials')
+  writeFileSync(
+    config,
+    '[default]\nregion = us-east-1\noutput = json\ns3 =\n  addressing_style = path\n',
+  )
+  writeFileSync(
+    credentials,
+    `[default]\naws_access_key_id = ${server.credentials.accessKeyId}\naws_secret_access_key = ${server.credentials.secretAccessKey}\n`,
+  )
+  env = clientEnv(work.path, {
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: credentials,
+    AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+    AWS_MAX_ATTEMPTS: '2',
+  })
+})
+
+afterAll(async () => {
+  await server?.stop()
+  work?.remove()
+})
+
+describe('aws cli', () => {
+  const homes = ['us-west-1', 'ap-southeast-1', 'me-east-1'] as const
+  const buckets = new Map<string, string>(homes.map((dc) => [dc, bucketName(`awscli-${dc}`)]))
+
+  it('creates a bucket in three data centers, each at its own endpoint', async () => {
+    for (const dc of homes) {
+      await awsOk(dc, [
+        's3api',
+        'create-bucket',
+        '--bucket',
+        buckets.get(dc) as string,
+        '--create-bucket-configuration',
+        `LocationConstraint=${dc}`,
+      ])
+    }
+    const location = JSON.parse(
+      (
+        await awsOk('me-east-1', [
+          's3api',
+          'get-bucket-location',
+          '--bucket',
+          buckets.get('me-east-1') as string,
+        ])
+      ).stdout,
+    )
+    expect(location.LocationConstraint).toBe('me-east-1')
+    const listed = JSON.parse((await awsOk('us-west-1', ['s3api', 'list-buckets'])).stdout) as {
+      Buckets: Array<{ Name: string }>
+    }
+    for (const bucket of buckets.values())
+      expect(listed.Buckets.map((b) => b.Name)).toContain(bucket)
+  })
+
+  it('puts and gets objects in each data center; lists and deletes them', async () => {
+    for (const dc of homes) {
+      const bucket = buckets.get(dc) as string
+      const src = join(work.path, `up-${dc}.bin`)
+      const sum = writeRandomFile(src, 300_000)
+      await awsOk(dc, ['s3', 'cp', '--no-progress', src, `s3://${bucket}/dir/obj.bin`])
+      const dst = join(work.path, `down-${dc}.bin`)
+      await awsOk(dc, ['s3', 'cp', '--no-progress', `s3://${bucket}/dir/obj.bin`, dst])
+      expect(await sha256File(dst)).toBe(sum)
+    }
+    const dc = 'us-west-1'
+    const bucket = buckets.get(dc) as string
+    const listing = JSON.parse(
+      (await awsOk(dc, ['s3api', 'list-objects-v2', '--bucket', bucket, '--prefix', 'dir/']))
+        .stdout,
+    ) as { Contents: Array<{ Key: string; Size: number }> }
+    expect(listing.Contents.map((c) => [c.Key, c.Size])).toEqual([['dir/obj.bin', 300_000]])
+    await awsOk(dc, ['s3', 'rm', `s3://${bucket}/dir/obj.bin`])
+    const after = JSON.parse(
+      (await awsOk(dc, ['s3api', 'list-objects-v2', '--bucket', bucket])).stdout || '{}',
+    )
+    expect(after.Contents ?? []).toEqual([])
+  })
+
+  it('uploads 40 MiB as multipart and downloads it intact', async () => {
+    const dc = 'ap-southeast-1'
+    const bucket = buckets.get(dc) as string
+    const src = join(work.path, 'big.bin')
+    const sum = writeRandomFile(src, 40 * 1024 * 1024)
+    await awsOk(dc, ['s3', 'cp', '--no-progress', src, `s3://${bucket}/big/forty.bin`])
+    const head = JSON.parse(
+      (await awsOk(dc, ['s3api', 'head-object', '--bucket', bucket, '--key', 'big/forty.bin']))
+        .stdout,
+    ) as { ContentLength: number; ETag: string }
+    expect(head.ContentLength).toBe(40 * 1024 * 1024)
+    // 8 MiB parts by default: a multipart ETag ends in "-5".
+    expect(head.ETag).toMatch(/^"[0-9a-f]{32}-5"$/)
+    const dst = join(work.path, 'big-down.bin')
+    await awsOk(dc, ['s3', 'cp', '--no-progress', `s3://${bucket}/big/forty.bin`, dst])
+    expect(await sha256File(dst)).toBe(sum)
+  })
+
+  it('syncs a folder of awkward names up and down again, byte for byte', async () => {
+    const dc = 'me-east-1'
+    const bucket = buckets.get(dc) as string
+    const up = join(work.path, 'sync-up')
+    const expected = writeAwkwardTree(up)
+    await awsOk(dc, ['s3', 'sync', '--no-progress', up, `s3://${bucket}/tree/`])
+    const listing = JSON.parse(
+      (await awsOk(dc, ['s3api', 'list-objects-v2', '--bucket', bucket, '--prefix', 'tree/']))
+        .stdout,
+    ) as { Contents: Array<{ Key: string }> }
+    expect(listing.Contents.map((c) => c.Key).sort()).toEqual(
+      [...expected.keys()].map((k) => `tree/${k}`).sort(),
+    )
+    const down = join(work.path, 'sync-down')
+    await awsOk(dc, ['s3', 'sync', '--no-progress', `s3://${bucket}/tree/`, down])
+    expect(await hashTree(down)).toEqual(expected)
+    // A second sync finds nothing to do: sizes and times the server reports match the files.
+    const again = await awsOk(dc, ['s3', 'sync', '--no-progress', up, `s3://${bucket}/tree/`])
+    expect(again.stdout.trim()).toBe('')
+  })
+
+  it('serves a presigned GET from `aws s3 presign`, and refuses it once expired', async () => {
+    const dc = 'us-west-1'
+    const bucket = buckets.get(dc) as string
+    const src = join(work.path, 'presign.bin')
+    const sum = writeRandomFile(src, 70_000)
+    await awsOk(dc, ['s3', 'cp', '--no-progress', src, `s3://${bucket}/pre signed+key.bin`])
+    const url = (
+      await awsOk(dc, ['s3', 'presign', `s3://${bucket}/pre signed+key.bin`, '--expires-in', '300'])
+    ).stdout.trim()
+    expect(url.startsWith(`${server.endpoint(dc)}/${bucket}/`)).toBe(true)
+    const got = await rawFetch(url)
+    expect(got.status).toBe(200)
+    expect(sha256(got.body)).toBe(sum)
+
+    const short = (
+      await awsOk(dc, ['s3', 'presign', `s3://${bucket}/pre signed+key.bin`, '--expires-in', '1'])
+    ).stdout.trim()
+    await new Promise((r) => setTimeout(r, 2_100))
+    const expired = await rawFetch(short)
+    expect(expired.status).toBe(403)
+    expect(xmlText(expired.body.toString('utf8'), 'Code')).toBe('AccessDenied')
+    expect(expired.body.includes(readFileSync(src).subarray(0, 64))).toBe(false)
+  })
+
+  it('gets a 301 with the home region, never the bytes, for a bucket of another data center', async () => {
+    const home = 'us-west-1'
+    const bucket = buckets.get(home) as string
+    const src = join(work.path, 'redirect.bin')
+    const sum = writeRandomFile(src, 50_000)
+    await awsOk(home, ['s3', 'cp', '--no-progress', src, `s3://${bucket}/redirect.bin`])
+    const out = join(work.path, 'redirect-out.bin')
+    const r = await aws('ap-southeast-1', [
+      '--debug',
+      's3api',
+      'get-object',
+      '--bucket',
+      bucket,
+      '--key',
+      'redirect.bin',
+      out,
+    ])
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toMatch(/'x-amz-bucket-region': 'us-west-1'/)
+    expect(r.stderr).toMatch(/PermanentRedirect|\(301\)|Moved Permanently/)
+    expect(r.stderr).toContain(`<Endpoint>${server.hostPort(home)}</Endpoint>`)
+    const wrote = await sha256File(out).catch(() => null)
+    expect(wrote).not.toBe(sum)
+  })
+
+  it('maps bad input to the S3 errors the cli expects', async () => {
+    const dc = 'us-east-1'
+    const badName = await aws(dc, ['s3api', 'create-bucket', '--bucket', 'Bad_Bucket.Name'])
+    expect(badName.code).not.toBe(0)
+    expect(badName.stderr).toContain('InvalidBucketName')
+
+    const planned = await aws('ap-south-1', [
+      's3api',
+      'create-bucket',
+      '--bucket',
+      bucketName('awscli-planned'),
+      '--create-bucket-configuration',
+      'LocationConstraint=ap-south-1',
+    ])
+    expect(planned.code).not.toBe(0)
+    expect(planned.stderr).toMatch(/IllegalLocationConstraintException|InvalidLocationConstraint/)
+
+    const bucket = buckets.get('us-west-1') as string
+    const missing = await aws('us-west-1', [
+      's3api',
+      'get-object',
+      '--bucket',
+      bucket,
+      '--key',
+      'no/such key',
+      join(work.path, 'x'),
+    ])
+    expect(missing.code).not.toBe(0)
+    expect(missing.stderr).toContain('NoSuchKey')
+
+    const noBucket = await aws('us-west-1', [
+      's3api',
+      'head-bucket',
+      '--bucket',
+      bucketName('awscli-missing'),
+    ])
+    expect(noBucket.code).not.toBe(0)
+    expect(noBucket.stderr).toMatch(/\(404\)|Not Found/)
+
+    const wrongSecret = await aws('us-west-1', ['s3api', 'list-objects-v2', '--bucket', bucket], {
+      secret: 'this-is-not-the-right-secret-key-at-all00',
+    })
+    expect(wrongSecret.code).not.toBe(0)
+    expect(wrongSecret.stderr).toContain('SignatureDoesNotMatch')
+  })
+})
