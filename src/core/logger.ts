@@ -20,10 +20,9 @@ const REDACT = [
 ]
 
 /** Builds the root logger; `destination` lets tests capture output. */
-export function createLogger(
-  level: string,
-  destination?: NodeJS.WritableStream,
-): Logger {
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   const options = { level, redact: { paths: REDACT, censor: '[redacted]' } }
-  return destination === undefined ? pino(options) : pino(options, destination as pino.DestinationStream)
+  return destination === undefined
+    ? pino(options)
+    : pino(options, destination as pino.DestinationStream)
 }

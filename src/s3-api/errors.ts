@@ -116,9 +116,7 @@ const INTERNAL = PROTOCOL.InternalError
  * THE mapping from any error to its S3 wire form. Unknown errors and unmapped domain codes become
  * `InternalError` 500 with a fixed message; the caller logs the cause.
  */
-export function toS3Error(
-  err: unknown,
-): S3WireError & {
+export function toS3Error(err: unknown): S3WireError & {
   readonly message: string
   readonly internal: boolean
   readonly details: Readonly<Record<string, string>>

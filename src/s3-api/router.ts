@@ -67,38 +67,56 @@ export const PERMISSIONS: Record<S3Operation, string> = {
   ListParts: 's3:ListMultipartUploadParts',
 }
 
-/** Bucket and object subresources we know of but do not implement yet: answered NotImplemented. */
-const UNSUPPORTED_SUBRESOURCES = [
-  'accelerate',
-  'acl',
-  'analytics',
-  'attributes',
-  'cors',
-  'encryption',
-  'intelligent-tiering',
-  'inventory',
-  'legal-hold',
-  'lifecycle',
-  'logging',
-  'metrics',
-  'notification',
-  'object-lock',
-  'ownershipControls',
-  'policy',
-  'policyStatus',
-  'publicAccessBlock',
-  'replication',
-  'requestPayment',
-  'restore',
-  'retention',
-  'select',
-  'tagging',
-  'torrent',
-  'website',
-  'session',
-  'metadataTable',
-  'renameObject',
-]
+/**
+ * Query parameters the supported operations understand. Any other parameter names an S3 feature
+ * we do not implement (a subresource such as `?tagging`, `?acl`, `?metadataConfiguration`) and is
+ * answered `NotImplemented`, so an unsupported request never falls through to a real handler.
+ */
+const KNOWN_PARAMS = new Set([
+  'prefix',
+  'delimiter',
+  'max-keys',
+  'marker',
+  'list-type',
+  'continuation-token',
+  'start-after',
+  'encoding-type',
+  'fetch-owner',
+  'versionId',
+  'versions',
+  'key-marker',
+  'version-id-marker',
+  'uploads',
+  'uploadId',
+  'upload-id-marker',
+  'max-uploads',
+  'partNumber',
+  'max-parts',
+  'part-number-marker',
+  'delete',
+  'location',
+  'versioning',
+  'max-buckets',
+  'bucket-region',
+  'x-id',
+])
+
+/** Operations named by the SDKs' `x-id` parameter that we do not serve. */
+const UNSUPPORTED_X_IDS = new Set(['ListDirectoryBuckets', 'CreateSession', 'RenameObject'])
+
+function checkParams(query: URLSearchParams): void {
+  for (const name of query.keys()) {
+    if (
+      KNOWN_PARAMS.has(name) ||
+      name.startsWith('response-') ||
+      name.toLowerCase().startsWith('x-amz-')
+    )
+      continue
+    throw notImplemented(name)
+  }
+  const xid = query.get('x-id')
+  if (xid !== null && UNSUPPORTED_X_IDS.has(xid)) throw notImplemented(`x-id=${xid}`)
+}
 
 /** Addressing: the endpoint's own host names, so `bucket.<host>` means virtual-hosted style. */
 export interface RouterOptions {
@@ -152,6 +170,44 @@ function notImplemented(what: string): S3Error {
   )
 }
 
+const UNSUPPORTED_HEADERS = [
+  'x-amz-server-side-encryption',
+  'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-server-side-encryption-customer-key',
+  'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-copy-source-server-side-encryption-customer-algorithm',
+  'x-amz-tagging',
+  'x-amz-tagging-directive',
+  'x-amz-object-lock-mode',
+  'x-amz-object-lock-retain-until-date',
+  'x-amz-object-lock-legal-hold',
+  'x-amz-bucket-object-lock-enabled',
+  'x-amz-website-redirect-location',
+  'x-amz-grant-read',
+  'x-amz-grant-write',
+  'x-amz-grant-read-acp',
+  'x-amz-grant-write-acp',
+  'x-amz-grant-full-control',
+]
+
+/** Canned ACLs that mean what a private, single-owner bucket already is. */
+const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control'])
+
+/**
+ * Refuses headers asking for features we do not have yet (encryption, tagging, locks, grants):
+ * silently dropping them would store something other than what the client asked for.
+ */
+function checkHeaders(headers: IncomingMessage['headers']): void {
+  for (const name of UNSUPPORTED_HEADERS)
+    if (headers[name] !== undefined) throw notImplemented(name)
+  const acl = headers['x-amz-acl']
+  if (typeof acl === 'string' && !HARMLESS_ACLS.has(acl)) throw notImplemented(`x-amz-acl: ${acl}`)
+  const storageClass = headers['x-amz-storage-class']
+  if (typeof storageClass === 'string' && storageClass !== 'STANDARD') {
+    throw notImplemented(`x-amz-storage-class: ${storageClass}`)
+  }
+}
+
 /** Turns a raw request into a typed S3Request; unknown operations get `NotImplemented` or `MethodNotAllowed`. */
 export function route(
   req: Pick<IncomingMessage, 'url' | 'headers' | 'method'>,
@@ -159,7 +215,8 @@ export function route(
 ): S3Request {
   const { bucket, key, query } = addressOf(req, options)
   const method = (req.method ?? 'GET').toUpperCase()
-  for (const sub of UNSUPPORTED_SUBRESOURCES) if (query.has(sub)) throw notImplemented(sub)
+  checkParams(query)
+  checkHeaders(req.headers)
   if (bucket === null) {
     if (method === 'GET') return { op: 'ListBuckets', bucket: null, key: null, query }
     throw new S3Error(

@@ -41,7 +41,10 @@ async function resolveTenant(
 ): Promise<S3Tenant> {
   if (auth.kind === 'anonymous') throw S3Errors.accessDenied()
   if (key === null) {
-    throw new S3Error('AccessDenied', 'The AWS Access Key Id you provided does not exist in our records.')
+    throw new S3Error(
+      'AccessDenied',
+      'The AWS Access Key Id you provided does not exist in our records.',
+    )
   }
   const tenant = await deps.directory.getTenant(key.tenantId)
   if (tenant === null) throw S3Errors.accessDenied()
@@ -102,8 +105,6 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
       deps.metrics.duration.observe({ dc: dcId, op }, seconds)
     })
     const run = async (): Promise<void> => {
-      const s3: S3Request = route(req, { virtualHostSuffixes: deps.settings.virtualHostSuffixes })
-      op = s3.op
       // The key found while verifying the signature is the one whose tenant acts: looked up once.
       let key: { readonly tenantId: string; readonly secretAccessKey: string } | null = null
       const auth = await authenticate(
@@ -119,6 +120,8 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         },
       )
       const tenant = await resolveTenant(deps, auth, key)
+      const s3: S3Request = route(req, { virtualHostSuffixes: deps.settings.virtualHostSuffixes })
+      op = s3.op
       let bucket: DirectoryBucket | null = null
       if (s3.bucket !== null) {
         bucket = await deps.directory.getBucket(s3.bucket)

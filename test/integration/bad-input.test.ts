@@ -180,6 +180,58 @@ describe('bad input gets its S3 error and changes nothing', () => {
     expect([res.status, code(res.body)]).toEqual([501, 'NotImplemented'])
   })
 
+  it('an unknown subresource never falls through to a real handler: 501 and nothing changes', async () => {
+    await s3For(server, 'us-west-1').send(
+      new PutObjectCommand({ Bucket, Key: 'precious', Body: 'keep me' }),
+    )
+    for (const [method, path] of [
+      ['DELETE', `/${Bucket}/precious?annotation`],
+      ['PUT', `/${Bucket}/precious?annotation`],
+      ['DELETE', `/${Bucket}?metadataConfiguration`],
+      ['GET', '/?x-id=ListDirectoryBuckets'],
+    ] as const) {
+      const res = await rawRequest(ep, path, {
+        method,
+        body: method === 'PUT' ? 'overwritten' : '',
+      })
+      expect([method, path, res.status, code(res.body)]).toEqual([
+        method,
+        path,
+        501,
+        'NotImplemented',
+      ])
+    }
+    expect(await exists('precious')).toBe(true)
+  })
+
+  it('refuses SSE-C, tagging and non-standard storage classes instead of silently dropping them', async () => {
+    for (const headers of [
+      { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' },
+      { 'x-amz-tagging': 'a=b' },
+      { 'x-amz-storage-class': 'GLACIER' },
+      { 'x-amz-acl': 'public-read' },
+    ]) {
+      const res = await rawRequest(ep, `/${Bucket}/not-stored`, {
+        method: 'PUT',
+        body: 'x',
+        headers,
+      })
+      expect([res.status, code(res.body)]).toEqual([501, 'NotImplemented'])
+    }
+    expect(await exists('not-stored')).toBe(false)
+    const ok = await rawRequest(ep, `/${Bucket}/stored`, {
+      method: 'PUT',
+      body: 'x',
+      headers: { 'x-amz-storage-class': 'STANDARD', 'x-amz-acl': 'private' },
+    })
+    expect(ok.status).toBe(200)
+  })
+
+  it('answers an anonymous request for an unsupported operation with 403, not 501', async () => {
+    const res = await rawRequest(ep, `/${Bucket}?tagging`, { sign: false })
+    expect(res.status).toBe(403)
+  })
+
   it('every response carries x-amz-request-id, errors too, and the error XML has Resource and RequestId', async () => {
     const res = await rawRequest(ep, `/${Bucket}/missing-key`)
     expect(res.status).toBe(404)
