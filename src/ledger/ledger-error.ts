@@ -11,6 +11,11 @@ export const LEDGER_ERROR_CODES = [
   'StorageFailed',
   'EntryTooLarge',
   'ConfigInvalid',
+  'MalformedNote',
+  'UnverifiedNote',
+  'InvalidSignature',
+  'AmbiguousKey',
+  'InvalidKey',
 ] as const
 /** One of `LEDGER_ERROR_CODES`. */
 export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number]
@@ -58,6 +63,22 @@ export const LedgerErrors = {
     ),
   configInvalid: (what: string, state: string) =>
     new LedgerError('ConfigInvalid', `Cannot open ledger: ${what} ${state}`),
+  malformedNote: (state: string) => new LedgerError('MalformedNote', `Cannot open note: ${state}`),
+  unverifiedNote: (state: string) =>
+    new LedgerError('UnverifiedNote', `Cannot open note: ${state}`),
+  invalidSignature: (name: string, keyId: string) =>
+    new LedgerError(
+      'InvalidSignature',
+      `Cannot open note: the signature by "${name}" (key "${keyId}") does not verify`,
+      { details: { name, keyId } },
+    ),
+  ambiguousKey: (name: string, keyId: string) =>
+    new LedgerError(
+      'AmbiguousKey',
+      `Cannot open note: key "${name}+${keyId}" is configured more than once`,
+      { details: { name, keyId } },
+    ),
+  invalidKey: (state: string) => new LedgerError('InvalidKey', `Cannot parse key: ${state}`),
 } as const
 
 function describe(cause: unknown): string {
