@@ -84,3 +84,8 @@ export const LedgerErrors = {
 function describe(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause)
 }
+
+/** True when `err` is a LedgerError. */
+export function isLedgerError(err: unknown): err is LedgerError {
+  return err instanceof LedgerError
+}
