@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { isDomainError } from '../core/index.js'
 import { placementOf } from '../residency/index.js'
 import type { DirectoryBucket, RequestContext, S3Deps, S3Tenant } from './context.js'
 import { ENDPOINTS } from './endpoints/index.js'
 import { sendError, sendXml } from './response.js'
-import { route, type S3Request } from './router.js'
+import { addressOf, route, type S3Request } from './router.js'
 import { S3Error, S3Errors } from './s3-error.js'
 import { type AuthResult, authenticate } from './sigv4/index.js'
 
@@ -104,21 +105,29 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
       deps.metrics.requests.inc({ dc: dcId, op, status: String(res.statusCode) })
       deps.metrics.duration.observe({ dc: dcId, op }, seconds)
     })
-    const run = async (): Promise<void> => {
-      // The key found while verifying the signature is the one whose tenant acts: looked up once.
-      let key: { readonly tenantId: string; readonly secretAccessKey: string } | null = null
-      const auth = await authenticate(
-        { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
-        {
-          lookup: async (id) => {
-            key = await deps.directory.lookupAccessKey(id)
-            return key
-          },
-          regions,
-          now: deps.now(),
-          maxSkewMs: deps.settings.maxClockSkewMs,
+    const signed = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }
+    // The key found while verifying the signature is the one whose tenant acts: looked up once.
+    let key: { readonly tenantId: string; readonly secretAccessKey: string } | null = null
+    const verify = (allowed: readonly string[]) =>
+      authenticate(signed, {
+        lookup: async (id) => {
+          key = await deps.directory.lookupAccessKey(id)
+          return key
         },
-      )
+        regions: allowed,
+        now: deps.now(),
+        maxSkewMs: deps.settings.maxClockSkewMs,
+      })
+    const run = async (): Promise<void> => {
+      let auth: AuthResult
+      try {
+        auth = await verify(regions)
+      } catch (err) {
+        const home = await wrongEndpointHome(err)
+        if (home === null) throw err
+        sendRedirect({ res, head }, deps, home, requestId)
+        return
+      }
       const tenant = await resolveTenant(deps, auth, key)
       const s3: S3Request = route(req, { virtualHostSuffixes: deps.settings.virtualHostSuffixes })
       op = s3.op
@@ -148,6 +157,25 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         bucket,
       }
       await ENDPOINTS[s3.op](ctx)
+    }
+    /**
+     * A request validly signed for its bucket's home region but sent to this endpoint (what a
+     * client does after following a redirect without changing endpoints) gets the redirect
+     * again, naming the right endpoint, rather than a puzzling region error.
+     */
+    const wrongEndpointHome = async (err: unknown): Promise<DirectoryBucket | null> => {
+      if (!isDomainError(err, 'sigv4') || err.details.region === undefined) return null
+      try {
+        const { bucket: name } = addressOf(req, {
+          virtualHostSuffixes: deps.settings.virtualHostSuffixes,
+        })
+        const bucket = name === null ? null : await deps.directory.getBucket(name)
+        if (bucket === null || bucket.dcId === dcId) return null
+        await verify([bucket.dcId])
+        return bucket
+      } catch {
+        return null
+      }
     }
     run().catch((err: unknown) => {
       const unread = !req.complete

@@ -12,8 +12,9 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rawRequest, registerRegion } from '../support/raw-request.js'
 import { s3For, s3ForAll } from '../support/s3-client.js'
-import { startSovra, type TestSovra } from '../support/start-server.js'
+import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
 
 let server: TestSovra
 beforeAll(async () => {
@@ -149,6 +150,23 @@ describe('cross-data-center redirect', () => {
     expect(err.$metadata.httpStatusCode).toBe(301)
     expect(err.$response?.headers['x-amz-bucket-region']).toBe('ap-southeast-1')
     expect(JSON.stringify(err)).not.toContain('sg-only-bytes')
+  })
+
+  it('redirects again a request signed for the home region but sent to another endpoint', async () => {
+    const home = server.endpoint('ap-southeast-1')
+    const elsewhere = server.endpoint('us-west-1')
+    registerRegion(elsewhere, 'us-west-1')
+    const res = await rawRequest(elsewhere, '/photos-sg/secret.txt', { region: 'ap-southeast-1' })
+    expect(res.status).toBe(301)
+    expect(res.headers['x-amz-bucket-region']).toBe('ap-southeast-1')
+    expect(res.body).toContain(`<Endpoint>${new URL(home).host}</Endpoint>`)
+    expect(res.body).not.toContain('sg-only-bytes')
+    const forged = await rawRequest(elsewhere, '/photos-sg/secret.txt', {
+      region: 'ap-southeast-1',
+      credentials: { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'not-the-secret' },
+    })
+    expect(forged.status).toBe(400)
+    expect(forged.body).toContain('<Code>AuthorizationHeaderMalformed</Code>')
   })
 
   it('lets the SDK with followRegionRedirects end up at the bucket home endpoint', async () => {
