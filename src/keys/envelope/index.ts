@@ -1,0 +1,22 @@
+export {
+  createDecryptStream,
+  type DecryptOptions,
+  type DecryptParams,
+  type DecryptStream,
+} from './decrypt-stream.js'
+export { createEncryptStream, type EncryptParams, generateDataKey } from './encrypt-stream.js'
+export {
+  type ByteRange,
+  type CiphertextRange,
+  ciphertextRangeFor,
+  ciphertextSizeOf,
+  DEK_SIZE,
+  ENVELOPE_HEADER_SIZE,
+  ENVELOPE_SEGMENT_SIZE,
+  ENVELOPE_TAG_SIZE,
+  ENVELOPE_VERSION,
+  type EnvelopeBinding,
+  type EnvelopeHeader,
+  parseEnvelopeHeader,
+  plaintextSizeOf,
+} from './envelope-format.js'
