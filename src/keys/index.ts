@@ -7,3 +7,20 @@ export {
   type KeyErrorCode,
   KeyErrors,
 } from './key-error.js'
+export {
+  decodeKeyContext,
+  encodeKeyContext,
+  type KeyContext,
+  type KeyProvider,
+  MAX_WRAPPED_KEY_LENGTH,
+  type SupportsKeyDestruction,
+  type SupportsKeyRotation,
+  supportsKeyDestruction,
+  supportsKeyRotation,
+  type WrappedKey,
+} from './key-provider.js'
+export {
+  DcKeyProvider,
+  type DcKeyProviderConfig,
+  masterKeyPath,
+} from './providers/dc-key-provider.js'

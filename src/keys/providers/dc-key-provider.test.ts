@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { isKeyError } from '../key-error.js'
+import { runKeyProviderContract } from '../key-provider.contract.js'
+import { supportsKeyDestruction, supportsKeyRotation } from '../key-provider.js'
+import { DcKeyProvider, masterKeyPath } from './dc-key-provider.js'
+
+let contractRoot: string | undefined
+runKeyProviderContract({
+  name: 'dc',
+  open: async (dc) => {
+    contractRoot ??= await mkdtemp(join(tmpdir(), 'sovra-dckeys-'))
+    return DcKeyProvider.open({ dc, dcDir: join(contractRoot, dc) })
+  },
+  cleanup: async () => {
+    if (contractRoot !== undefined) await rm(contractRoot, { recursive: true, force: true })
+  },
+})
+
+describe('DcKeyProvider', () => {
+  let root: string
+  const ctx = { dc: 'us-west-1', bucket: 'photos' }
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'sovra-dckeys-'))
+  })
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true })
+  })
+  const openDc = (dc = 'us-west-1', dir = dc) => DcKeyProvider.open({ dc, dcDir: join(root, dir) })
+
+  it('creates <dcDir>/keys/master.key with mode 0600 on first use and reuses it after a restart', async () => {
+    const first = await openDc()
+    const path = masterKeyPath(join(root, 'us-west-1'))
+    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    expect((await stat(join(root, 'us-west-1', 'keys'))).mode & 0o777).toBe(0o700)
+    const dek = randomBytes(32)
+    const wrapped = await first.wrap(dek, ctx)
+    const again = await openDc()
+    expect((await again.unwrap(wrapped, ctx)).equals(dek)).toBe(true)
+    const text = await readFile(path, 'utf8')
+    expect(JSON.parse(text)).toMatchObject({
+      format: 'sovra-dc-master-key',
+      version: 1,
+      dc: 'us-west-1',
+    })
+  })
+
+  it('stores bucket KEKs sealed: no key file holds a data key or a raw KEK in the clear', async () => {
+    const p = await openDc()
+    const dek = randomBytes(32)
+    await p.wrap(dek, ctx)
+    const dir = join(root, 'us-west-1', 'keys', 'buckets')
+    const files = await readdir(dir)
+    expect(files).toHaveLength(1)
+    const body = await readFile(join(dir, files[0] as string), 'utf8')
+    expect(body.includes(dek.toString('base64url'))).toBe(false)
+    expect(JSON.parse(body)).toMatchObject({
+      format: 'sovra-dc-bucket-keks',
+      version: 1,
+      current: 1,
+    })
+  })
+
+  it("two data centers draw different master keys; one DC's key cannot open another's data", async () => {
+    const west = await openDc('us-west-1')
+    const east = await openDc('us-east-1')
+    const dek = randomBytes(32)
+    const wrapped = await west.wrap(dek, ctx)
+    // East has its own key for a bucket of the same name; West's wrapped key still fails there.
+    await east.wrap(randomBytes(32), { dc: 'us-east-1', bucket: 'photos' })
+    const err = await east
+      .unwrap(wrapped, { dc: 'us-east-1', bucket: 'photos' })
+      .catch((e: unknown) => e)
+    expect(isKeyError(err, 'InvalidWrappedKey')).toBe(true)
+    const a = await readFile(masterKeyPath(join(root, 'us-west-1')), 'utf8')
+    const b = await readFile(masterKeyPath(join(root, 'us-east-1')), 'utf8')
+    expect(JSON.parse(a).key).not.toBe(JSON.parse(b).key)
+  })
+
+  it("refuses a master key copied into another data center's folder", async () => {
+    await openDc('us-west-1')
+    await mkdir(join(root, 'stray', 'keys'), { recursive: true })
+    await copyFile(masterKeyPath(join(root, 'us-west-1')), masterKeyPath(join(root, 'stray')))
+    const err = await openDc('ap-southeast-1', 'stray').catch((e: unknown) => e)
+    expect(isKeyError(err, 'MasterKeyUnavailable')).toBe(true)
+  })
+
+  it("destroyBucketKey() crypto-shreds the bucket: its wrapped keys never unwrap, other buckets' still do", async () => {
+    const p = await openDc()
+    expect(supportsKeyDestruction(p)).toBe(true)
+    const wrapped = await p.wrap(randomBytes(32), ctx)
+    const otherDek = randomBytes(32)
+    const other = await p.wrap(otherDek, { ...ctx, bucket: 'docs' })
+    await p.destroyBucketKey('photos')
+    const err = await p.unwrap(wrapped, ctx).catch((e: unknown) => e)
+    expect(isKeyError(err, 'KeyNotFound')).toBe(true)
+    // Also after a restart, and after the bucket name is reused (a new, unrelated key).
+    const reopened = await openDc()
+    await reopened.wrap(randomBytes(32), ctx)
+    const again = await reopened.unwrap(wrapped, ctx).catch((e: unknown) => e)
+    expect(isKeyError(again, 'InvalidWrappedKey')).toBe(true)
+    expect((await reopened.unwrap(other, { ...ctx, bucket: 'docs' })).equals(otherDek)).toBe(true)
+  })
+
+  it('rotate() adds a key version; old wrapped keys unwrap, rewrap() moves them to the new version', async () => {
+    const p = await openDc()
+    expect(supportsKeyRotation(p)).toBe(true)
+    const dek = randomBytes(32)
+    const v1 = await p.wrap(dek, ctx)
+    await p.rotate(ctx)
+    const v2 = await p.rewrap(v1, ctx)
+    expect(v1.startsWith('dc:v1:1:')).toBe(true)
+    expect(v2.startsWith('dc:v1:2:')).toBe(true)
+    expect((await p.unwrap(v1, ctx)).equals(dek)).toBe(true)
+    expect((await (await openDc()).unwrap(v2, ctx)).equals(dek)).toBe(true)
+  })
+
+  it('creates one key when many writes race for a new bucket', async () => {
+    const p = await openDc()
+    const deks = Array.from({ length: 20 }, () => randomBytes(32))
+    const wrapped = await Promise.all(deks.map((d) => p.wrap(d, ctx)))
+    const fresh = await openDc()
+    for (const [i, w] of wrapped.entries()) {
+      expect((await fresh.unwrap(w, ctx)).equals(deks[i] as Buffer)).toBe(true)
+    }
+  })
+})
