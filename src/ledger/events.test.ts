@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   commit,
   decodeEvent,
   encodeEvent,
   LEDGER_EVENT_SCHEMA,
+  LEDGER_EVENT_TYPES,
   type LedgerEvent,
 } from './events.js'
 
@@ -65,5 +67,10 @@ describe('ledger events', () => {
     expect(() => decodeEvent(enc({ schema: 2, type: 'object.put' }))).toThrow(/schema 2/)
     expect(() => decodeEvent(enc({ schema: 1, type: 'object.burn' }))).toThrow(/unknown/)
     expect(() => decodeEvent(enc([1]))).toThrow(SyntaxError)
+  })
+
+  it('documents every event type in src/ledger/README.md', () => {
+    const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8')
+    for (const type of LEDGER_EVENT_TYPES) expect(readme, type).toContain(`| \`${type}\` |`)
   })
 })

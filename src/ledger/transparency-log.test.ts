@@ -163,6 +163,20 @@ describe('openLog()', () => {
     await expect(log.append(Uint8Array.of(9))).resolves.toEqual({ index: 5 })
   })
 
+  it('refuses appends after close() and with an aborted signal', async () => {
+    const log = await openLog(options(await FsLedgerStorage.open(await tempDir())))
+    await expect(
+      log.append(Uint8Array.of(1), { signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({
+      code: 'Aborted',
+    })
+    const pending = log.append(Uint8Array.of(2))
+    await log.close()
+    await expect(pending).resolves.toEqual({ index: 0 })
+    await expect(log.append(Uint8Array.of(3))).rejects.toMatchObject({ code: 'Closed' })
+    expect(log.worker.status().state).toBe('stopped')
+  })
+
   it('rejects entries that do not fit an entry bundle', async () => {
     const log = await openLog(options(await FsLedgerStorage.open(await tempDir())))
     cleanups.push(() => log.close())

@@ -17,7 +17,13 @@ export async function atomicWrite(
   const dir = dirname(path)
   await ensureDir(dir)
   const tmp = join(dir, `.tmp-${basename(path)}-${randomBytes(6).toString('hex')}`)
-  const handle = await open(tmp, 'wx', 0o600)
+  const handle = await open(tmp, 'wx', 0o600).catch(async (error: NodeJS.ErrnoException) => {
+    // The folder was removed behind the per-process cache: make it again, once.
+    if (error.code !== 'ENOENT') throw error
+    made.delete(dir)
+    await ensureDir(dir)
+    return open(tmp, 'wx', 0o600)
+  })
   try {
     await handle.writeFile(bytes)
     await handle.sync()
