@@ -158,6 +158,10 @@ describe('openLog()', () => {
       code: 'Pushback',
       domain: 'ledger',
     })
+    expect(log.worker.status()).toMatchObject({
+      state: 'stopped',
+      progress: { integrated: 0, pending: 5 },
+    })
     log.worker.start()
     await log.sync()
     await expect(log.append(Uint8Array.of(9))).resolves.toEqual({ index: 5 })

@@ -128,8 +128,14 @@ class Log implements TransparencyLog {
       stop: () => this.#stop(),
       status: (): WorkerStatus => {
         const lastError = this.#lastError === undefined ? {} : { lastError: this.#lastError }
-        if (!this.#running) return { state: 'stopped', name, ...lastError }
-        return { state: this.#busy ? 'busy' : 'idle', name, ...lastError }
+        const sequenced = this.#storage.sequencedSize()
+        const progress = {
+          integrated: this.#tree.size,
+          sequenced,
+          pending: sequenced - this.#tree.size,
+        }
+        if (!this.#running) return { state: 'stopped', name, progress, ...lastError }
+        return { state: this.#busy ? 'busy' : 'idle', name, progress, ...lastError }
       },
     }
   }
