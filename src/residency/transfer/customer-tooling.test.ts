@@ -55,6 +55,7 @@ describe('docs/transfer-instructions.md', () => {
   })
 })
 
+// Skipped only where the customer's tools are absent: openssl, or python3 at /usr/bin/python3.
 describe.skipIf(!hasOpenssl || !hasPython)(
   'the openssl + python3 path (skipped only when openssl or /usr/bin/python3 is missing)',
   () => {

@@ -103,6 +103,8 @@ export type VerifyResult =
  *    `ExportBasisNotAccepted`, `ExportDestinationRestricted`, `ExportRuleMissing`).
  *
  * It does not consume the nonce: the caller records it atomically with accepting the instruction.
+ * A registered key that is not an Ed25519 public key is a broken registry, not a refusal: that
+ * throws a `TypeError`.
  */
 export function verifyInstruction(
   signed: unknown,
