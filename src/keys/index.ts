@@ -19,8 +19,27 @@ export {
   supportsKeyRotation,
   type WrappedKey,
 } from './key-provider.js'
+export type { AuditRecord } from './keyd/keyd-audit-log.js'
+export {
+  createKeyd,
+  type Keyd,
+  type KeydConfig,
+  type KeydDeps,
+  type KeydToken,
+} from './keyd/keyd-server.js'
+export {
+  allowAllUnwraps,
+  type UnwrapAuthorizer,
+  type UnwrapDecision,
+  type UnwrapRequest,
+} from './keyd/unwrap-authorizer.js'
 export {
   DcKeyProvider,
   type DcKeyProviderConfig,
   masterKeyPath,
 } from './providers/dc-key-provider.js'
+export {
+  type FetchLike,
+  type VaultTransitConfig,
+  VaultTransitProvider,
+} from './providers/vault-transit-provider.js'

@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { isKeyError, type KeyErrorCode } from '../key-error.js'
+import { runKeyProviderContract } from '../key-provider.contract.js'
+import { startTestKeyd, type TestKeyd } from '../keyd/test-fixtures.js'
+import { type VaultTransitConfig, VaultTransitProvider } from './vault-transit-provider.js'
+
+for (const cacheTtlMs of [0, 60_000]) {
+  let keyd: TestKeyd | undefined
+  runKeyProviderContract({
+    name: `vault-transit against keyd (cache ${cacheTtlMs === 0 ? 'off' : 'on'})`,
+    open: async (dc) => {
+      keyd ??= await startTestKeyd()
+      return new VaultTransitProvider({
+        address: keyd.url,
+        keyName: 'sovra',
+        token: keyd.tokens[dc] as string,
+        cacheTtlMs,
+      })
+    },
+    cleanup: async () => keyd?.close(),
+  })
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<KeyErrorCode | string> {
+  const err = await promise.then(
+    () => 'resolved',
+    (e: unknown) => e,
+  )
+  return isKeyError(err) ? err.code : String(err)
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe('VaultTransitProvider against keyd', () => {
+  let keyd: TestKeyd
+  const ctx = { dc: 'us-west-1', bucket: 'photos' }
+  const provider = (overrides: Partial<VaultTransitConfig> = {}) =>
+    new VaultTransitProvider({
+      address: keyd.url,
+      keyName: 'sovra',
+      token: keyd.tokens['us-west-1'] as string,
+      ...overrides,
+    })
+
+  beforeAll(async () => {
+    keyd = await startTestKeyd()
+  })
+  afterAll(async () => {
+    await keyd.close()
+  })
+
+  it('a deleted key stops unwraps within the cache TTL, and at once with no cache entry', async () => {
+    await keyd.admin('POST', 'keys/doomed', { derived: true })
+    const p = provider({ keyName: 'doomed', cacheTtlMs: 300 })
+    const dek = randomBytes(32)
+    const wrapped = await p.wrap(dek, ctx)
+    expect((await p.unwrap(wrapped, ctx)).equals(dek)).toBe(true)
+    expect((await keyd.admin('DELETE', 'keys/doomed')).status).toBe(400) // deletion not allowed yet
+    await keyd.admin('POST', 'keys/doomed/config', { deletion_allowed: true })
+    expect((await keyd.admin('DELETE', 'keys/doomed')).status).toBe(204)
+    // Still cached: the read keeps working until the TTL passes, and no longer.
+    expect((await p.unwrap(wrapped, ctx)).equals(dek)).toBe(true)
+    const cold = provider({ keyName: 'doomed', cacheTtlMs: 300 })
+    expect(await codeOf(cold.unwrap(wrapped, ctx))).toBe('KeyNotFound')
+    await sleep(350)
+    expect(await codeOf(p.unwrap(wrapped, ctx))).toBe('KeyNotFound')
+  })
+
+  it('rotate + min_decryption_version revokes old wrapped keys (KeyDisabled); new ones work', async () => {
+    await keyd.admin('POST', 'keys/rotating', { derived: true })
+    const p = provider({ keyName: 'rotating', cacheTtlMs: 0 })
+    const old = await p.wrap(randomBytes(32), ctx)
+    expect(old).toContain(':vault:v1:')
+    expect((await keyd.admin('POST', 'keys/rotating/rotate')).status).toBe(204)
+    const dek = randomBytes(32)
+    const fresh = await p.wrap(dek, ctx)
+    expect(fresh).toContain(':vault:v2:')
+    await keyd.admin('POST', 'keys/rotating/config', { min_decryption_version: 2 })
+    expect(await codeOf(p.unwrap(old, ctx))).toBe('KeyDisabled')
+    expect((await p.unwrap(fresh, ctx)).equals(dek)).toBe(true)
+    const read = await keyd.admin('GET', 'keys/rotating')
+    expect(read.body).toMatchObject({
+      data: { min_decryption_version: 2, latest_version: 2, derived: true },
+    })
+  })
+
+  it('maps a bad token to KeyAccessDenied and a data center off the allow-list too', async () => {
+    expect(await codeOf(provider({ token: 'nope' }).wrap(randomBytes(32), ctx))).toBe(
+      'KeyAccessDenied',
+    )
+    const offList = provider({ token: keyd.tokens['ap-south-1'] as string })
+    expect(await codeOf(offList.wrap(randomBytes(32), { dc: 'ap-south-1', bucket: 'b' }))).toBe(
+      'KeyAccessDenied',
+    )
+    // A DC token cannot act for another DC, even one on the list.
+    expect(await codeOf(provider().wrap(randomBytes(32), { dc: 'dc-a', bucket: 'b' }))).toBe(
+      'KeyAccessDenied',
+    )
+  })
+
+  it('maps a missing key to KeyNotFound', async () => {
+    expect(await codeOf(provider({ keyName: 'never-made' }).wrap(randomBytes(32), ctx))).toBe(
+      'KeyNotFound',
+    )
+  })
+
+  it('maps an unreachable service and a timeout to KeyServiceUnavailable, a caller abort to Aborted', async () => {
+    const closed = createServer()
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise<void>((r) => closed.close(() => r()))
+    expect(
+      await codeOf(provider({ address: `http://127.0.0.1:${port}` }).wrap(randomBytes(32), ctx)),
+    ).toBe('KeyServiceUnavailable')
+
+    const silent: Server = createServer(() => {
+      // never answers
+    })
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+    const address = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`
+    const started = Date.now()
+    expect(await codeOf(provider({ address, timeoutMs: 150 }).wrap(randomBytes(32), ctx))).toBe(
+      'KeyServiceUnavailable',
+    )
+    expect(Date.now() - started).toBeLessThan(2_000)
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 50)
+    expect(
+      await codeOf(
+        provider({ address, timeoutMs: 5_000 }).unwrap(
+          `vault-transit:v1:sovra:vault:v1:AAAA`,
+          ctx,
+          controller.signal,
+        ),
+      ),
+    ).toBe('Aborted')
+    silent.closeAllConnections()
+    await new Promise<void>((r) => silent.close(() => r()))
+  })
+
+  it('shares one round trip among concurrent cold unwraps and answers warm reads from memory', async () => {
+    let calls = 0
+    const counting = new VaultTransitProvider(
+      { address: keyd.url, keyName: 'sovra', token: keyd.tokens['us-west-1'] as string },
+      {
+        fetch: async (url, init) => {
+          if (url.includes('/decrypt/')) calls++
+          return fetch(url, init)
+        },
+      },
+    )
+    const dek = randomBytes(32)
+    const wrapped = await provider({ cacheTtlMs: 0 }).wrap(dek, ctx)
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => counting.unwrap(wrapped, ctx)),
+    )
+    for (const r of results) expect(r.equals(dek)).toBe(true)
+    expect(calls).toBe(1)
+    await counting.unwrap(wrapped, ctx)
+    expect(calls).toBe(1)
+    // A caller that zeroes its copy does not damage the cache.
+    results[0]?.fill(0)
+    expect((await counting.unwrap(wrapped, ctx)).equals(dek)).toBe(true)
+  })
+
+  it('sends the token as X-Vault-Token and the binding as base64 context', async () => {
+    const seen: Array<{ headers: Record<string, string>; body: Record<string, string> }> = []
+    const spying = new VaultTransitProvider(
+      {
+        address: keyd.url,
+        keyName: 'sovra',
+        token: keyd.tokens['us-west-1'] as string,
+        namespace: 'ns1/',
+      },
+      {
+        fetch: async (url, init) => {
+          seen.push({
+            headers: init.headers,
+            body: JSON.parse(init.body) as Record<string, string>,
+          })
+          return fetch(url, init)
+        },
+      },
+    )
+    await spying.wrap(randomBytes(32), ctx)
+    expect(seen[0]?.headers['x-vault-token']).toBe(keyd.tokens['us-west-1'])
+    expect(seen[0]?.headers['x-vault-namespace']).toBe('ns1/')
+    expect(Buffer.from(seen[0]?.body.context ?? '', 'base64').toString()).toBe(
+      '{"bucket":"photos","dc":"us-west-1","v":1}',
+    )
+  })
+})
