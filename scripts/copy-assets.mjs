@@ -6,7 +6,8 @@ function walk(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name)
     if (statSync(path).isDirectory()) walk(path)
-    else if (name.endsWith('.sql')) cpSync(path, path.replace(/^src/, 'dist'))
+    else if (name.endsWith('.sql') || (name.endsWith('.json') && path.includes('export-rules')))
+      cpSync(path, path.replace(/^src/, 'dist'))
   }
 }
 if (existsSync('src')) walk('src')

@@ -108,7 +108,16 @@ export async function serve(
     const hostSuffixes = [...new Set([config.publicHost, 'localhost'])]
     for (const dc of config.dataCenters) {
       if (dc.status === 'retired') continue
-      const cell = await createCell(dc, { dataDir: config.dataDir, logger })
+      const originPrefix = config.ledger.originPrefix ?? `${config.publicHost}/ledger`
+      const cell = await createCell(dc, {
+        dataDir: config.dataDir,
+        logger,
+        ledger: {
+          origin: `${originPrefix}/${dc.id}`,
+          batchMaxDelayMs: config.ledger.batchMaxDelayMs,
+          maxPending: config.ledger.maxPending,
+        },
+      })
       cells.push(cell)
       const handler = createS3Handler({
         cell,
@@ -121,6 +130,7 @@ export async function serve(
           maxClockSkewMs: config.s3.maxClockSkewSeconds * 1000,
           inlineMaxBytes: config.s3.inlineMaxBytes,
           virtualHostSuffixes: hostSuffixes,
+          ledgerReads: config.ledger.reads,
         },
         now: Date.now,
       })

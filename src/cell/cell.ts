@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { type BlobStore, openBlobStore } from '../blob/index.js'
 import type { Logger } from '../core/index.js'
 import { type MetaStore, openMetaStore } from '../meta/index.js'
+import { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
 
 /** What a cell needs to know of its data center. */
 export interface CellDataCenter {
@@ -16,6 +17,8 @@ export interface Cell {
   readonly dc: CellDataCenter
   readonly meta: MetaStore
   readonly blob: BlobStore
+  /** The cell's transparency log: every access and change in this data center. */
+  readonly ledger: CellLedger
   close(): Promise<void>
 }
 
@@ -30,7 +33,7 @@ export function cellDir(dataDir: string, dcId: string): string {
  */
 export async function createCell(
   dc: CellDataCenter,
-  deps: { readonly dataDir: string; readonly logger: Logger },
+  deps: { readonly dataDir: string; readonly logger: Logger; readonly ledger: CellLedgerOptions },
 ): Promise<Cell> {
   const dir = cellDir(deps.dataDir, dc.id)
   await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -43,11 +46,17 @@ export async function createCell(
       'Swept leftovers of interrupted writes',
     )
   }
+  const ledger = await openCellLedger(dir, {
+    ...deps.ledger,
+    logger: deps.logger.child({ dc: dc.id }),
+  })
   return {
     dc,
     meta,
     blob,
+    ledger,
     async close() {
+      await ledger.log.close()
       await meta.close()
       await blob.close()
     },

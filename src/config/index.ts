@@ -7,6 +7,7 @@ export type {
   ConfigFile,
   DataCenterConfig,
   DataCenterStatus,
+  LedgerConfig,
   LogLevel,
   RootCredentialsConfig,
   S3Config,
@@ -17,6 +18,7 @@ export {
   DATA_CENTER_ID_PATTERN,
   DATA_CENTER_STATUSES,
   dataCenterSchema,
+  LEDGER_READ_MODES,
   LOG_LEVELS,
   sovraConfigSchema,
 } from './schema.js'

@@ -33,6 +33,7 @@ export const CONFIG_ENV_VARS = [
   'SOVRA_BASE_PORT',
   'SOVRA_ROOT_ACCESS_KEY',
   'SOVRA_ROOT_SECRET_KEY',
+  'SOVRA_LEDGER_READS',
 ] as const
 
 /** Prefix of the per-data-center port variables, for example `SOVRA_PORT_US_WEST_1`. */
@@ -106,6 +107,13 @@ export function loadConfig(options: LoadConfigOptions): SovraConfig {
     logLevel: envLogLevel(env) ?? fromFile.logLevel ?? DEFAULT_CONFIG.logLevel,
     dataCenters,
     s3: { ...DEFAULT_CONFIG.s3, ...fromFile.s3 },
+    ledger: {
+      ...DEFAULT_CONFIG.ledger,
+      ...fromFile.ledger,
+      ...(env.get('SOVRA_LEDGER_READS') === undefined
+        ? {}
+        : { reads: env.get('SOVRA_LEDGER_READS') }),
+    },
     rootCredentials: {
       ...(accessKeyId === undefined ? {} : { accessKeyId }),
       ...(secretAccessKey === undefined ? {} : { secretAccessKey }),

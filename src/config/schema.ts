@@ -42,6 +42,18 @@ export interface S3Config {
 }
 
 /** Credentials for the root (admin) tenant; both or neither. */
+/** The transparency log of every data center. */
+export interface LedgerConfig {
+  /** `async` (default): reads are logged in the background; `sync`: before the response. */
+  readonly reads: (typeof LEDGER_READ_MODES)[number]
+  /** Checkpoint origins are `<originPrefix>/<dc>`; default `<publicHost>/ledger`. */
+  readonly originPrefix?: string
+  /** How long an append waits for others to share its fsync when the log is idle. */
+  readonly batchMaxDelayMs: number
+  /** Appends get `SlowDown` once this many entries await integration. */
+  readonly maxPending: number
+}
+
 export interface RootCredentialsConfig {
   /** Access key id imported for the admin tenant; generated on first start when absent. */
   readonly accessKeyId?: string
@@ -65,6 +77,8 @@ export interface SovraConfig {
   readonly dataCenters: readonly DataCenterConfig[]
   /** S3 protocol limits. */
   readonly s3: S3Config
+  /** The transparency log of every data center. */
+  readonly ledger: LedgerConfig
   /** Root tenant credentials. */
   readonly rootCredentials: RootCredentialsConfig
 }
@@ -105,6 +119,16 @@ const s3Schema = z.strictObject({
     .max(1024 * 1024),
 })
 
+/** How reads are logged: batched in the background (at most about a second of exposure) or before the response. */
+export const LEDGER_READ_MODES = ['async', 'sync'] as const
+
+const ledgerSchema = z.strictObject({
+  reads: z.enum(LEDGER_READ_MODES),
+  originPrefix: nonEmpty.exactOptional(),
+  batchMaxDelayMs: z.int().min(0).max(1000),
+  maxPending: z.int().min(1).max(10_000_000),
+})
+
 const rootCredentialsSchema = z.strictObject({
   accessKeyId: nonEmpty.exactOptional(),
   secretAccessKey: nonEmpty.exactOptional(),
@@ -119,6 +143,7 @@ export const configFileSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).exactOptional(),
   dataCenters: z.array(dataCenterSchema).exactOptional(),
   s3: s3Schema.partial().exactOptional(),
+  ledger: ledgerSchema.partial().exactOptional(),
   rootCredentials: rootCredentialsSchema.exactOptional(),
   $schema: z.string().exactOptional(),
 })
@@ -136,6 +161,7 @@ export const sovraConfigSchema = z
     logLevel: z.enum(LOG_LEVELS),
     dataCenters: z.array(dataCenterSchema).min(1, { error: 'expected at least one data center' }),
     s3: s3Schema,
+    ledger: ledgerSchema,
     rootCredentials: rootCredentialsSchema,
   })
   .superRefine((config, ctx) => {

@@ -106,6 +106,11 @@ export interface Directory {
   revokeAccessKey(accessKeyId: string): Promise<AccessKeyRecord>
   /** The tenant and secret of an active key, or null; on every request's path. */
   lookupAccessKey(accessKeyId: string): Promise<AccessKeyLookup | null>
+  /**
+   * The tenant's ledger secret (32 bytes, created on first use): the HMAC key of the salted
+   * commitments standing for its object keys and ids in the public log. The tenant can fetch it.
+   */
+  ledgerSecretOf(tenantId: string): Promise<Buffer>
 
   /** Reserves a globally unique bucket name in one data center. */
   reserveBucket(options: { name: string; tenantId: string; dcId: string }): Promise<BucketPlacement>

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -120,6 +121,8 @@ class SqliteDirectory implements Directory {
   readonly #now: () => number
   readonly #cacheTtlMs: number
   readonly #keyCache = new Map<string, AccessKeyLookup & { expires: number }>()
+  /** Ledger secrets never change once created, so they are cached for the process's life. */
+  readonly #ledgerSecrets = new Map<string, Buffer>()
   readonly #endpoints = new Map<string, string>()
   readonly #sql: {
     upsertDc: Statement<[DataCenterRow & { position: number; updated_at: number }], void>
@@ -289,6 +292,34 @@ class SqliteDirectory implements Directory {
         return toAccessKey(row)
       })
       .immediate()
+  }
+
+  async ledgerSecretOf(tenantId: string): Promise<Buffer> {
+    const cached = this.#ledgerSecrets.get(tenantId)
+    if (cached !== undefined) return cached
+    const aad = `ledger:${tenantId}`
+    const read = () =>
+      this.#db
+        .prepare<[string], { secret: string }>(
+          'SELECT secret FROM tenant_ledger_secrets WHERE tenant_id = ?',
+        )
+        .get(tenantId)
+    let row = read()
+    if (row === undefined) {
+      if (this.#sql.tenantById.get(tenantId) === undefined)
+        throw DirectoryErrors.noSuchTenant(tenantId)
+      const fresh = this.#cipher.encrypt(randomBytes(32).toString('base64'), aad)
+      this.#db
+        .prepare(
+          'INSERT OR IGNORE INTO tenant_ledger_secrets (tenant_id, secret, created_at) VALUES (?, ?, ?)',
+        )
+        .run(tenantId, fresh, this.#now())
+      row = read()
+    }
+    if (row === undefined) throw DirectoryErrors.noSuchTenant(tenantId)
+    const secret = Buffer.from(this.#cipher.decrypt(row.secret, aad), 'base64')
+    this.#ledgerSecrets.set(tenantId, secret)
+    return secret
   }
 
   async lookupAccessKey(accessKeyId: string): Promise<AccessKeyLookup | null> {

@@ -43,3 +43,14 @@ export {
   type VaultTransitConfig,
   VaultTransitProvider,
 } from './providers/vault-transit-provider.js'
+export {
+  checkSseCForRead,
+  createSseCKeyProvider,
+  matchesSseCFingerprint,
+  parseSseCHeaders,
+  SSE_C_COPY_SOURCE_HEADERS,
+  SSE_C_HEADERS,
+  type SseCKey,
+  sseCFingerprint,
+  sseCResponseHeaders,
+} from './sse-c.js'

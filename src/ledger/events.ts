@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto'
-// TODO(core): import from '../core/index.js' once it re-exports canonicalize (only-through-index).
-import { canonicalize } from '../core/canonical-json.js'
+import { canonicalize } from '../core/index.js'
 import { utf8Bytes } from './encoding.js'
 import { LedgerErrors } from './ledger-error.js'
 import { MAX_ENTRY_SIZE } from './tiles.js'
@@ -83,7 +82,7 @@ export interface ObjectPutEvent extends EventBase, BucketScoped {
   readonly versionId?: string
   /** Object size in bytes. */
   readonly size: number
-  /** Commitment to the content's SHA-256 (hex): proves which bytes, reveals nothing. */
+  /** Commitment to the content's ETag (MD5 hex, as S3 reports it): proves which bytes, reveals nothing. */
   readonly content: Commitment
   /** Commitment to the user metadata (its canonical JSON), when there is any. */
   readonly metadata?: Commitment

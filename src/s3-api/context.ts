@@ -30,6 +30,8 @@ export interface S3Directory {
   listBuckets(tenantId: string): Promise<readonly DirectoryBucket[]>
   reserveBucket(bucket: { name: string; tenantId: string; dcId: string }): Promise<unknown>
   releaseBucket(name: string): Promise<void>
+  /** The tenant's ledger secret, the key of its commitments in the public log. */
+  ledgerSecretOf(tenantId: string): Promise<Buffer>
 }
 
 /** Settings of the S3 face. */
@@ -38,6 +40,8 @@ export interface S3Settings {
   readonly inlineMaxBytes: number
   /** Host names that mean virtual-hosted style when prefixed by a bucket (`bucket.localhost`). */
   readonly virtualHostSuffixes: readonly string[]
+  /** Whether reads wait for their ledger event (`sync`) or not (`async`). */
+  readonly ledgerReads: 'sync' | 'async'
 }
 
 /** Everything a data center's S3 endpoint is built from. */

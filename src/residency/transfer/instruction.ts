@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { canonicalize } from '../../core/canonical-json.js'
+import { canonicalize } from '../../core/index.js'
 import { ResidencyError, ResidencyErrors } from './residency-error.js'
 
 /** The `type` every transfer instruction carries: it keeps the signature from meaning anything else. */

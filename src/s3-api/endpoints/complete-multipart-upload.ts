@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ChecksumAlgorithm, ObjectRecord, PartRecord } from '../../meta/index.js'
+import { commitment, recordChange } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import { checksumHeader, startChecksum } from '../checksums.js'
 import type { RequestContext } from '../context.js'
@@ -117,6 +118,13 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     ctx,
     orphaned.map((p) => p.ref),
   )
+  await recordChange(ctx, {
+    type: 'multipart.complete',
+    key: await commitment(ctx, upload.key),
+    size: record.size,
+    parts: chosen.length,
+    content: await commitment(ctx, etag),
+  })
   const location = `${ctx.deps.endpointOf(ctx.deps.cell.dc.id) ?? ''}/${upload.bucket}/${encodeURIComponent(upload.key)}`
   const result: Record<string, string> = {}
   for (const [a, v] of Object.entries(checksums)) result[`Checksum${a}`] = v

@@ -1,3 +1,4 @@
+import { commitment, recordChange } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import type { RequestContext } from '../context.js'
 import {
@@ -69,6 +70,13 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     },
     condition,
   )
+  await recordChange(ctx, {
+    type: 'object.copy',
+    key: await commitment(ctx, key),
+    sourceBucket: await commitment(ctx, source.bucket),
+    sourceKey: await commitment(ctx, source.key),
+    size: record.size,
+  })
   const sums: Record<string, string> = {}
   for (const [a, v] of Object.entries(record.checksums)) sums[`Checksum${a}`] = v
   sendXml(ctx.res, 200, 'CopyObjectResult', {

@@ -1,3 +1,4 @@
+import { recordChange } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty } from '../response.js'
@@ -60,6 +61,7 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
     await ctx.deps.directory.releaseBucket(name)
     throw err
   }
+  await recordChange(ctx, { type: 'bucket.create' }, name)
   ctx.log.info({ bucket: name }, 'Bucket created')
   sendEmpty(ctx.res, 200, { location: `/${name}` })
 }

@@ -1,3 +1,4 @@
+import { recordChange } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty } from '../response.js'
 
@@ -7,6 +8,7 @@ export async function deleteBucket(ctx: RequestContext): Promise<void> {
   const { orphaned } = await ctx.deps.cell.meta.deleteBucket(name)
   await ctx.deps.cell.blob.remove(orphaned.map((p) => p.ref))
   await ctx.deps.directory.releaseBucket(name)
+  await recordChange(ctx, { type: 'bucket.delete' }, name)
   ctx.log.info({ bucket: name }, 'Bucket deleted')
   sendEmpty(ctx.res, 204)
 }

@@ -1,3 +1,4 @@
+import { commitment, recordChange } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty } from '../response.js'
 import { S3Errors } from '../s3-error.js'
@@ -17,5 +18,9 @@ export async function deleteObject(ctx: RequestContext): Promise<void> {
     ctx,
     orphaned.map((p) => p.ref),
   )
+  await recordChange(ctx, {
+    type: 'object.delete',
+    key: await commitment(ctx, ctx.s3.key as string),
+  })
   sendEmpty(ctx.res, 204)
 }

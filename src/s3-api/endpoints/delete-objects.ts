@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { commitment, recordChange } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { toS3Error } from '../errors.js'
@@ -38,6 +39,7 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
         ctx,
         orphaned.map((p) => p.ref),
       )
+      await recordChange(ctx, { type: 'object.delete', key: await commitment(ctx, key) })
       deleted.push({ Key: key })
     } catch (err) {
       const wire = toS3Error(err)

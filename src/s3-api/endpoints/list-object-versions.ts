@@ -1,3 +1,4 @@
+import { commitment, recordRead } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { isoDate, quoteEtag } from '../object-headers.js'
 import { sendXml } from '../response.js'
@@ -24,6 +25,11 @@ export async function listObjectVersions(ctx: RequestContext): Promise<void> {
   const enc = encode ?? ((s: string) => s)
   const owner = { ID: ctx.tenant.canonicalId, DisplayName: ctx.tenant.name }
   const next = page.isTruncated && page.lastReturned !== null ? page.lastReturned : null
+  await recordRead(ctx, {
+    type: 'object.list',
+    ...(prefix === '' ? {} : { prefix: await commitment(ctx, prefix) }),
+    count: page.objects.length,
+  })
   sendXml(ctx.res, 200, 'ListVersionsResult', {
     Name: ctx.s3.bucket,
     Prefix: enc(prefix),

@@ -1,3 +1,4 @@
+import { commitment, recordRead } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { isoDate, quoteEtag } from '../object-headers.js'
 import { sendXml } from '../response.js'
@@ -44,6 +45,11 @@ export async function listObjectsV2(ctx: RequestContext): Promise<void> {
     q.get('fetch-owner') === 'true'
       ? { ID: ctx.tenant.canonicalId, DisplayName: ctx.tenant.name }
       : undefined
+  await recordRead(ctx, {
+    type: 'object.list',
+    ...(prefix === '' ? {} : { prefix: await commitment(ctx, prefix) }),
+    count: page.objects.length,
+  })
   sendXml(ctx.res, 200, 'ListBucketResult', {
     Name: ctx.s3.bucket,
     Prefix: enc(prefix),

@@ -1,3 +1,4 @@
+import { commitment, recordRead } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { isoDate, quoteEtag } from '../object-headers.js'
 import { sendXml } from '../response.js'
@@ -22,6 +23,11 @@ export async function listObjects(ctx: RequestContext): Promise<void> {
         })
   const enc = encode ?? ((s: string) => s)
   const owner = { ID: ctx.tenant.canonicalId, DisplayName: ctx.tenant.name }
+  await recordRead(ctx, {
+    type: 'object.list',
+    ...(prefix === '' ? {} : { prefix: await commitment(ctx, prefix) }),
+    count: page.objects.length,
+  })
   sendXml(ctx.res, 200, 'ListBucketResult', {
     Name: ctx.s3.bucket,
     Prefix: enc(prefix),

@@ -1,3 +1,5 @@
+import { canonicalize } from '../../core/index.js'
+import { commitment, recordChange } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumHeader } from '../checksums.js'
 import type { RequestContext } from '../context.js'
@@ -32,6 +34,15 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     },
     condition,
   )
+  await recordChange(ctx, {
+    type: 'object.put',
+    key: await commitment(ctx, key),
+    size: record.size,
+    content: await commitment(ctx, record.etag),
+    ...(Object.keys(userMetadata).length === 0
+      ? {}
+      : { metadata: await commitment(ctx, canonicalize(userMetadata)) }),
+  })
   const out: Record<string, string> = { etag: quoteEtag(record.etag) }
   for (const [algorithm, value] of Object.entries(record.checksums)) {
     out[checksumHeader(algorithm as 'CRC32')] = value

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { BlobStore } from '../../blob/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
+import { commitment, recordRead } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { httpDate, objectResponseHeaders, quoteEtag, unquoteEtag } from '../object-headers.js'
 import { sendEmpty } from '../response.js'
@@ -178,6 +179,13 @@ export async function readObject(
   const length = record.size === 0 ? 0 : r.end - r.start + 1
   if (range !== null) headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`
   headers['content-length'] = String(length)
+  const keyCommitment = await commitment(ctx, key)
+  await recordRead(
+    ctx,
+    options.body
+      ? { type: 'object.get', key: keyCommitment, bytes: length }
+      : { type: 'object.head', key: keyCommitment },
+  )
   ctx.res.writeHead(status, headers)
   if (!options.body || length === 0) {
     ctx.res.end()

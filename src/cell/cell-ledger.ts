@@ -1,0 +1,108 @@
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto'
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import type { Logger } from '../core/index.js'
+import {
+  ed25519Signer,
+  FsLedgerStorage,
+  formatSignerKey,
+  formatVerifierKey,
+  type LedgerStorage,
+  openLog,
+  parseSignerKey,
+  SignatureType,
+  type TransparencyLog,
+} from '../ledger/index.js'
+
+/** How a cell's transparency log is set up. */
+export interface CellLedgerOptions {
+  /** Checkpoint origin, also the log key's name: `<prefix>/<dc>`. */
+  readonly origin: string
+  readonly batchMaxDelayMs: number
+  readonly maxPending: number
+}
+
+/** A cell's open log, its storage (served read-only on the admin port) and its verifier key. */
+export interface CellLedger {
+  readonly log: TransparencyLog
+  readonly storage: LedgerStorage
+  /** The signed-note verifier key (`name+keyid+base64`) anyone checks checkpoints with. */
+  readonly verifierKey: string
+}
+
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+function publicKeyOf(seed: Uint8Array): Uint8Array {
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  })
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' })
+  return spki.subarray(spki.length - 32)
+}
+
+async function writeDurably(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  const temp = `${path}.tmp`
+  await writeFile(temp, text, { mode: 0o600 })
+  const handle = await open(temp, 'r')
+  await handle.sync()
+  await handle.close()
+  await rename(temp, path)
+  const dir = await open(dirname(path), 'r')
+  await dir.sync()
+  await dir.close()
+}
+
+/**
+ * Loads the data center's log key (`keys/ledger.key`, created on first start) or makes one whose
+ * name is the origin. A key whose name differs from the configured origin is refused: a
+ * checkpoint's origin and its key name must agree.
+ */
+async function loadLogKey(
+  dir: string,
+  origin: string,
+): Promise<{ signerKey: string; verifierKey: string }> {
+  const path = join(dir, 'keys', 'ledger.key')
+  let signerKey: string
+  try {
+    signerKey = (await readFile(path, 'utf8')).trim()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    signerKey = formatSignerKey(origin, randomBytes(32))
+    await writeDurably(path, `${signerKey}\n`)
+  }
+  const parsed = parseSignerKey(signerKey)
+  if (parsed.name !== origin) {
+    throw new Error(
+      `Cannot open the ledger of "${origin}": its key in "${path}" is named "${parsed.name}"`,
+    )
+  }
+  const verifierKey = formatVerifierKey({
+    name: origin,
+    type: SignatureType.ed25519,
+    publicKey: publicKeyOf(parsed.seed),
+  })
+  await writeFile(join(dir, 'keys', 'ledger.pub'), `${verifierKey}\n`)
+  return { signerKey, verifierKey }
+}
+
+/** Opens a cell's transparency log in `<dcDir>/ledger/`, signing with the cell's own key. */
+export async function openCellLedger(
+  dir: string,
+  options: CellLedgerOptions & { readonly logger: Logger },
+): Promise<CellLedger> {
+  const { signerKey, verifierKey } = await loadLogKey(dir, options.origin)
+  const storage = await FsLedgerStorage.open(join(dir, 'ledger'))
+  const log = await openLog({
+    storage,
+    signer: ed25519Signer(signerKey),
+    origin: options.origin,
+    logger: options.logger,
+    batchMaxSize: 1024,
+    batchMaxDelayMs: options.batchMaxDelayMs,
+    maxPending: options.maxPending,
+  })
+  return { log, storage, verifierKey }
+}
