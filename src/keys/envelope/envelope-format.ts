@@ -199,15 +199,19 @@ export interface CiphertextRange extends ByteRange {
 /**
  * The ciphertext bytes (offsets in the stored envelope, header included in the count but not in
  * the range) that hold the plaintext `range` (inclusive) of an object of `layout.plaintextSize`
- * bytes: whole segments only, so each can be authenticated. The header (bytes 0…15) must be read
+ * bytes (a number, or `{ plaintextSize, segmentSize }` for a non-default segment size): whole
+ * segments only, so each can be authenticated. The header (bytes 0…15) must be read
  * separately and given to `createDecryptStream`.
  */
 export function ciphertextRangeFor(
   range: ByteRange,
-  layout: { readonly plaintextSize: number; readonly segmentSize?: number },
+  layout: number | { readonly plaintextSize: number; readonly segmentSize?: number },
 ): CiphertextRange {
-  const size = layout.plaintextSize
-  const segmentSize = layout.segmentSize ?? ENVELOPE_SEGMENT_SIZE
+  const size = typeof layout === 'number' ? layout : layout.plaintextSize
+  const segmentSize =
+    typeof layout === 'number'
+      ? ENVELOPE_SEGMENT_SIZE
+      : (layout.segmentSize ?? ENVELOPE_SEGMENT_SIZE)
   checkSize(size)
   if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end)) {
     throw new RangeError(`Range must be integers: got "${range.start}-${range.end}"`)

@@ -77,6 +77,16 @@ const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
  */
 export async function createKeyd(config: KeydConfig, deps: KeydDeps = {}): Promise<Keyd> {
   const frozen = Object.freeze({ ...config })
+  const seen = new Set<string>()
+  for (const t of frozen.tokens) {
+    if (typeof t.token !== 'string' || t.token.length === 0 || seen.has(t.token)) {
+      throw new RangeError('keyd tokens must be non-empty and distinct')
+    }
+    if (t.role === 'dc' && (typeof t.dc !== 'string' || t.dc === '')) {
+      throw new RangeError('A keyd data-center token must name its data center')
+    }
+    seen.add(t.token)
+  }
   const mount = (config.mount ?? 'transit').replace(/^\/+|\/+$/g, '')
   const maxBody = config.maxBodyBytes ?? 65_536
   const store = await KeydKeyStore.open(config.stateFile)
