@@ -121,6 +121,12 @@ class SqliteDirectory implements Directory {
   readonly #now: () => number
   readonly #cacheTtlMs: number
   readonly #keyCache = new Map<string, AccessKeyLookup & { expires: number }>()
+  /**
+   * Tenants and bucket placements are read on every request: cached for at most the lookup TTL
+   * (≤ 1 s), and dropped at once when this process reserves or releases a bucket.
+   */
+  readonly #tenantCache = new Map<string, { value: TenantRecord; expires: number }>()
+  readonly #bucketCache = new Map<string, { value: BucketPlacement | null; expires: number }>()
   /** Ledger secrets never change once created, so they are cached for the process's life. */
   readonly #ledgerSecrets = new Map<string, Buffer>()
   readonly #endpoints = new Map<string, string>()
@@ -245,10 +251,15 @@ class SqliteDirectory implements Directory {
   }
 
   async getTenant(idOrName: string): Promise<TenantRecord | null> {
+    const now = this.#now()
+    const cached = this.#tenantCache.get(idOrName)
+    if (cached !== undefined && cached.expires > now) return cached.value
     const row = looksLikeTenantId(idOrName)
       ? this.#sql.tenantById.get(idOrName)
       : this.#sql.tenantByName.get(idOrName)
-    return row === undefined ? null : toTenant(row)
+    const value = row === undefined ? null : toTenant(row)
+    if (value !== null) remember(this.#tenantCache, idOrName, value, now + this.#cacheTtlMs)
+    return value
   }
 
   async createAccessKey(
@@ -350,6 +361,7 @@ class SqliteDirectory implements Directory {
     dcId: string
   }): Promise<BucketPlacement> {
     const { name, tenantId, dcId } = options
+    this.#bucketCache.delete(name)
     if (!BUCKET_NAME.test(name) || name.includes('..')) {
       throw DirectoryErrors.invalidArgument('bucket name', name, 'expected an S3 bucket name')
     }
@@ -374,13 +386,19 @@ class SqliteDirectory implements Directory {
   }
 
   async releaseBucket(name: string): Promise<void> {
+    this.#bucketCache.delete(name)
     const result = this.#sql.deleteBucket.run(name)
     if (result.changes === 0) throw DirectoryErrors.noSuchBucket(name)
   }
 
   async getBucket(name: string): Promise<BucketPlacement | null> {
+    const now = this.#now()
+    const cached = this.#bucketCache.get(name)
+    if (cached !== undefined && cached.expires > now) return cached.value
     const row = this.#sql.getBucket.get(name)
-    return row === undefined ? null : toBucket(row)
+    const value = row === undefined ? null : toBucket(row)
+    remember(this.#bucketCache, name, value, now + this.#cacheTtlMs)
+    return value
   }
 
   async listBuckets(tenantId: string): Promise<BucketPlacement[]> {
@@ -430,6 +448,8 @@ class SqliteDirectory implements Directory {
 
   async close(): Promise<void> {
     this.#keyCache.clear()
+    this.#tenantCache.clear()
+    this.#bucketCache.clear()
     if (this.#db.open) this.#db.close()
   }
 
@@ -535,4 +555,15 @@ function toAccessKey(row: AccessKeyRow): AccessKeyRecord {
 
 function toBucket(row: BucketRow): BucketPlacement {
   return { name: row.name, tenantId: row.tenant_id, dcId: row.dc_id, createdAt: row.created_at }
+}
+
+/** Bounded memo: clears wholesale when full (the working set of a gateway is small). */
+function remember<V>(
+  cache: Map<string, { value: V; expires: number }>,
+  key: string,
+  value: V,
+  expires: number,
+): void {
+  if (cache.size >= 10_000) cache.clear()
+  cache.set(key, { value, expires })
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isDomainError } from '../core/index.js'
+import { isDomainError, type Logger } from '../core/index.js'
 import { placementOf } from '../residency/index.js'
 import type { DirectoryBucket, RequestContext, S3Deps, S3Tenant } from './context.js'
 import { ENDPOINTS } from './endpoints/index.js'
@@ -12,8 +12,27 @@ import { type AuthResult, authenticate } from './sigv4/index.js'
 /** Operations that may name a bucket that does not exist yet. */
 const CREATES_BUCKET = new Set(['CreateBucket'])
 
+/** Request ids: a random per-process prefix and a counter, unique without a syscall per request. */
+const REQUEST_ID_PREFIX = randomBytes(4).readUInt32BE(0)
+let requestCounter = 0
+
 function newRequestId(): string {
-  return randomBytes(8).toString('hex').toUpperCase()
+  requestCounter = (requestCounter + 1) % 0x1_0000_0000
+  return `${REQUEST_ID_PREFIX.toString(16).padStart(8, '0')}${requestCounter.toString(16).padStart(8, '0')}`.toUpperCase()
+}
+
+/** A child logger made only when something is logged: most requests log nothing. */
+function lazyLogger(make: () => Logger): Logger {
+  let made: Logger | undefined
+  return new Proxy({} as Logger, {
+    get(_target, prop) {
+      made ??= make()
+      const value = Reflect.get(made, prop, made) as unknown
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(made)
+        : value
+    },
+  })
 }
 
 /** Header names kept in request logs; everything else (Authorization, SSE-C keys…) never is. */
@@ -98,7 +117,7 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
     res.setHeader('server', 'Sovra')
     const head = req.method === 'HEAD'
     let op = 'Unknown'
-    const log = deps.logger.child({ requestId, dc: dcId })
+    const log = lazyLogger(() => deps.logger.child({ requestId, dc: dcId }))
     const resource = (req.url ?? '/').split('?')[0] ?? '/'
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
@@ -150,7 +169,7 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         res,
         deps,
         requestId,
-        log: log.child({ tenant: tenant.id, op }),
+        log: lazyLogger(() => deps.logger.child({ requestId, dc: dcId, tenant: tenant.id, op })),
         s3,
         auth,
         tenant,
