@@ -84,6 +84,7 @@ describe('keyd', () => {
     expect(bad.status).toBe(400)
     expect(bad.body?.errors).toEqual(['cipher: message authentication failed'])
     expect((await call(k, 'nothing/here', { token })).status).toBe(404)
+    expect((await call(k, 'encrypt/%E0%A4%A', { token, body: {} })).status).toBe(400)
   })
 
   it('separates roles: DC tokens cannot manage keys, the admin token cannot decrypt', async () => {

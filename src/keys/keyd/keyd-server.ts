@@ -120,7 +120,12 @@ export async function createKeyd(config: KeydConfig, deps: KeydDeps = {}): Promi
     const url = new URL(req.url ?? '/', 'http://keyd')
     const prefix = `/v1/${mount}/`
     if (!url.pathname.startsWith(prefix)) return { status: 404, error: 'unsupported path' }
-    const parts = url.pathname.slice(prefix.length).split('/').map(decodeURIComponent)
+    let parts: string[]
+    try {
+      parts = url.pathname.slice(prefix.length).split('/').map(decodeURIComponent)
+    } catch {
+      return { status: 400, error: 'invalid path encoding' }
+    }
     const method = req.method === 'PUT' ? 'POST' : (req.method ?? 'GET')
     if (client === undefined) return { status: 403, error: 'permission denied' }
     const body = method === 'POST' ? await readJson(req, maxBody) : {}
