@@ -33,6 +33,8 @@ export interface OpenLogOptions {
   readonly maxPending: number
   /** Entries one integration step takes at most (default 4096). */
   readonly integrateMaxEntries?: number
+  /** Pause between integration steps while the backlog is small (default 100 ms). */
+  readonly integrateIntervalMs?: number
   /** Start the integration worker at open (default true). */
   readonly startWorker?: boolean
 }
@@ -113,6 +115,8 @@ class Log implements TransparencyLog {
   #busy = false
   #lastError: string | undefined
   #wake: (() => void) | undefined
+  /** Ends the pacing pause early (stop, or a caller waiting in sync()). */
+  #pauseWake: (() => void) | undefined
   #loop: Promise<void> | undefined
 
   constructor(options: OpenLogOptions) {
@@ -251,6 +255,7 @@ class Log implements TransparencyLog {
         },
       })
       this.#wake?.()
+      this.#pauseWake?.()
     })
   }
 
@@ -359,6 +364,7 @@ class Log implements TransparencyLog {
   async #stop(): Promise<void> {
     this.#running = false
     this.#wake?.()
+    this.#pauseWake?.()
     await this.#loop
     this.#loop = undefined
   }
@@ -379,6 +385,24 @@ class Log implements TransparencyLog {
         await this.#integrateStep()
         this.#lastError = undefined
         backoffMs = 10
+        // Integration rewrites tiles and the checkpoint durably; pacing it lets one step cover
+        // many appends instead of competing with them for the disk after every batch.
+        const pause = this.#options.integrateIntervalMs ?? 100
+        if (
+          pause > 0 &&
+          this.#running &&
+          this.#storage.sequencedSize() - this.#tree.size <
+            (this.#options.integrateMaxEntries ?? 4096)
+        ) {
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, pause)
+            this.#pauseWake = () => {
+              clearTimeout(t)
+              resolve()
+            }
+          })
+          this.#pauseWake = undefined
+        }
       } catch (error) {
         this.#lastError = error instanceof Error ? error.message : String(error)
         this.#logger.error({ err: error }, 'Cannot integrate ledger entries')
