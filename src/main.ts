@@ -151,11 +151,25 @@ export async function serve(
         endpoint,
       })
     }
-    const admin = await listen(createAdminHandler({ registry, dataCenters: () => running }), {
-      host: config.bindAddress,
-      port: config.adminPort,
-      maxHeaderSize: config.s3.maxHeaderBytes,
-    })
+    const ledgers = new Map(
+      cells.map((cell) => [
+        cell.dc.id,
+        {
+          dc: cell.dc.id,
+          origin: cell.ledger.log.origin,
+          verifierKey: cell.ledger.verifierKey,
+          storage: cell.ledger.storage,
+        },
+      ]),
+    )
+    const admin = await listen(
+      createAdminHandler({ registry, dataCenters: () => running, ledgers }),
+      {
+        host: config.bindAddress,
+        port: config.adminPort,
+        maxHeaderSize: config.s3.maxHeaderBytes,
+      },
+    )
     servers.push(admin)
     const adminEndpoint = urlOf(config.publicHost, admin)
     logger.info({ dataCenters: running.length, admin: adminEndpoint }, 'Sovra started')

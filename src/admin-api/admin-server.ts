@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Registry } from 'prom-client'
+import { type PublicLedger, serveLedger } from './ledger-routes.js'
 
 /** What the admin face serves for now: health and Prometheus metrics. */
 export interface AdminDeps {
   readonly registry: Registry
+  /** Each data center's public log, by data center id. */
+  readonly ledgers: ReadonlyMap<string, PublicLedger>
   readonly dataCenters: () => ReadonlyArray<{
     id: string
     city: string
@@ -13,7 +16,10 @@ export interface AdminDeps {
   }>
 }
 
-/** The admin port's request listener: `/metrics`, `/healthz`, `/admin/v1/data-centers`. */
+/**
+ * The admin port's request listener: `/metrics`, `/healthz`, `/admin/v1/data-centers`,
+ * `/admin/v1/ledger/keys` and the public ledger (`/ledger/<dc>/…`).
+ */
 export function createAdminHandler(
   deps: AdminDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
@@ -39,6 +45,21 @@ export function createAdminHandler(
         (text) => send(200, deps.registry.contentType, text),
         () => send(500, 'text/plain', 'metrics unavailable\n'),
       )
+      return
+    }
+    if (path?.startsWith('/ledger/')) {
+      serveLedger(path, res, deps.ledgers).catch(() => {
+        if (!res.headersSent) send(500, 'text/plain', 'ledger unavailable\n')
+      })
+      return
+    }
+    if (path === '/admin/v1/ledger/keys') {
+      const keys = [...deps.ledgers.values()].map((l) => ({
+        dc: l.dc,
+        origin: l.origin,
+        verifierKey: l.verifierKey,
+      }))
+      send(200, 'application/json', JSON.stringify({ ledgers: keys }))
       return
     }
     if (path === '/healthz') {

@@ -1,4 +1,4 @@
+export { canonicalize } from './canonical-json.js'
 export { isDomainError, SovraError } from './errors.js'
 export type { Logger } from './logger.js'
 export { createLogger } from './logger.js'
-export { canonicalize } from './canonical-json.js'

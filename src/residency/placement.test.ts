@@ -6,6 +6,12 @@ describe('placementOf()', () => {
     expect(placementOf('us-west-1', 'us-west-1')).toEqual({ kind: 'serve' })
   })
 
+  it('answers a directory-only question (bucket location) at any data center', () => {
+    expect(placementOf('ap-southeast-1', 'us-west-1', { directoryOnly: true })).toEqual({
+      kind: 'serve',
+    })
+  })
+
   it('redirects a bucket of another data center to its home', () => {
     expect(placementOf('ap-southeast-1', 'us-west-1')).toEqual({
       kind: 'redirect',

@@ -5,8 +5,14 @@ export type PlacementDecision =
 
 /**
  * The placement rule: a bucket is served only by its home data center; any other gateway
- * answers with a redirect and never touches the bytes.
+ * answers with a redirect and never touches the bytes. A question the directory alone answers
+ * (where is this bucket?) is served anywhere: it reads nothing of the cell.
  */
-export function placementOf(bucketHome: string, servingDc: string): PlacementDecision {
-  return bucketHome === servingDc ? { kind: 'serve' } : { kind: 'redirect', dcId: bucketHome }
+export function placementOf(
+  bucketHome: string,
+  servingDc: string,
+  request: { readonly directoryOnly?: boolean } = {},
+): PlacementDecision {
+  if (bucketHome === servingDc || request.directoryOnly === true) return { kind: 'serve' }
+  return { kind: 'redirect', dcId: bucketHome }
 }

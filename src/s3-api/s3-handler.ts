@@ -9,6 +9,9 @@ import { addressOf, route, type S3Request } from './router.js'
 import { S3Error, S3Errors } from './s3-error.js'
 import { type AuthResult, authenticate } from './sigv4/index.js'
 
+/** Operations answered from the directory alone, at any data center (as S3 answers GetBucketLocation). */
+const DIRECTORY_ONLY = new Set(['GetBucketLocation'])
+
 /** Operations that may name a bucket that does not exist yet. */
 const CREATES_BUCKET = new Set(['CreateBucket'])
 
@@ -155,7 +158,9 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         bucket = await deps.directory.getBucket(s3.bucket)
         if (bucket === null && !CREATES_BUCKET.has(s3.op)) throw S3Errors.noSuchBucket(s3.bucket)
         if (bucket !== null) {
-          const placement = placementOf(bucket.dcId, dcId)
+          const placement = placementOf(bucket.dcId, dcId, {
+            directoryOnly: DIRECTORY_ONLY.has(s3.op),
+          })
           if (placement.kind === 'redirect') {
             sendRedirect({ res, head }, deps, bucket, requestId)
             return

@@ -169,6 +169,13 @@ describe('cross-data-center redirect', () => {
     expect(forged.body).toContain('<Code>AuthorizationHeaderMalformed</Code>')
   })
 
+  it('answers GetBucketLocation at any endpoint with the bucket home', async () => {
+    const out = await s3For(server, 'us-west-1').send(
+      new GetBucketLocationCommand({ Bucket: 'photos-sg' }),
+    )
+    expect(out.LocationConstraint).toBe('ap-southeast-1')
+  })
+
   it('lets the SDK with followRegionRedirects end up at the bucket home endpoint', async () => {
     await s3For(server, 'ap-northeast-1').send(new CreateBucketCommand({ Bucket: 'follow-me' }))
     await s3For(server, 'ap-northeast-1').send(

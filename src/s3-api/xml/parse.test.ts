@@ -9,6 +9,13 @@ describe('parseXml()', () => {
     expect(childList(doc.C, 'Part').map((p) => childText(p, 'ETag'))).toEqual(['"abc"', 'x&y'])
   })
 
+  it('decodes numeric character references as Go clients write them, in a single pass', () => {
+    const doc = parseXml('<C><ETag>&#34;abc&#x22;</ETag><K>&amp;#34;</K><L>caf&#233;</L></C>')
+    expect(childText(doc.C, 'ETag')).toBe('"abc"')
+    expect(childText(doc.C, 'K')).toBe('&#34;')
+    expect(childText(doc.C, 'L')).toBe('café')
+  })
+
   it('refuses a DOCTYPE (no external entities, no billion laughs) with MalformedXML', () => {
     const xxe =
       '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&x;</Key></Object></Delete>'
