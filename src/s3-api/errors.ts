@@ -1,6 +1,7 @@
 import type { BlobErrorCode } from '../blob/index.js'
 import { SovraError } from '../core/index.js'
 import type { DirectoryErrorCode } from '../directory/index.js'
+import type { LedgerErrorCode } from '../ledger/index.js'
 import type { MetaErrorCode } from '../meta/index.js'
 import type { S3ProtocolCode } from './s3-error.js'
 import type { SigV4ErrorCode } from './sigv4/index.js'
@@ -102,12 +103,31 @@ const BLOB = {
   StoreClosed: e('ServiceUnavailable', 503),
 } as const satisfies Record<BlobErrorCode, S3WireError>
 
+/** Ledger codes: a full backlog pushes back; everything else is a server fault. */
+const LEDGER = {
+  Pushback: e('SlowDown', 503),
+  Closed: e('ServiceUnavailable', 503),
+  Aborted: e('InternalError', 500),
+  OutOfRange: e('InternalError', 500),
+  NotFound: e('InternalError', 500),
+  Corrupt: e('InternalError', 500),
+  StorageFailed: e('InternalError', 500),
+  EntryTooLarge: e('InternalError', 500),
+  ConfigInvalid: e('InternalError', 500),
+  MalformedNote: e('InternalError', 500),
+  UnverifiedNote: e('InternalError', 500),
+  InvalidSignature: e('InternalError', 500),
+  AmbiguousKey: e('InternalError', 500),
+  InvalidKey: e('InternalError', 500),
+} as const satisfies Record<LedgerErrorCode, S3WireError>
+
 const DOMAINS: Record<string, Record<string, S3WireError>> = {
   s3: PROTOCOL,
   meta: META,
   sigv4: SIGV4,
   directory: DIRECTORY,
   blob: BLOB,
+  ledger: LEDGER,
 }
 
 const INTERNAL = PROTOCOL.InternalError

@@ -5,6 +5,7 @@ import { BLOB_ERROR_CODES } from '../../src/blob/index.js'
 import { CONFIG_ERROR_CODES } from '../../src/config/index.js'
 import { SovraError } from '../../src/core/index.js'
 import { DIRECTORY_ERROR_CODES } from '../../src/directory/index.js'
+import { LEDGER_ERROR_CODES } from '../../src/ledger/index.js'
 import { META_ERROR_CODES } from '../../src/meta/index.js'
 import { allS3ErrorCodes, toS3Error } from '../../src/s3-api/index.js'
 import { SIGV4_ERROR_CODES } from '../../src/s3-api/sigv4/index.js'
@@ -54,6 +55,7 @@ describe('docs/errors.md', () => {
       ['sigv4', SIGV4_ERROR_CODES],
       ['directory', DIRECTORY_ERROR_CODES],
       ['blob', BLOB_ERROR_CODES],
+      ['ledger', LEDGER_ERROR_CODES],
     ]
     for (const [domain, codes] of domains) for (const code of codes) record(wireOf(domain, code))
     const wrong: string[] = []
@@ -83,6 +85,7 @@ describe('docs/errors.md', () => {
     ['sigv4', '(`sigv4`)', SIGV4_ERROR_CODES],
     ['directory', '(`directory`)', DIRECTORY_ERROR_CODES],
     ['blob', '(`blob`)', BLOB_ERROR_CODES],
+    ['ledger', '(`ledger`)', LEDGER_ERROR_CODES],
   ]
 
   it.each(mapped)('lists every %s code with the S3 error it maps to', (domain, marker, codes) => {
