@@ -3,7 +3,7 @@ import type { ObjectRecord } from '../../meta/index.js'
 import type { RequestContext } from '../context.js'
 import { unquoteEtag } from '../object-headers.js'
 import { S3Error, S3Errors } from '../s3-error.js'
-import { type ByteRange, blobBytes } from './read-object.js'
+import { type ByteRange, blobRangeStream } from './read-object.js'
 
 /** A resolved copy source: the record (with inline bytes) in this data center. */
 export interface CopySource {
@@ -95,7 +95,7 @@ export function sourceBytes(
   const r = range ?? { start: 0, end: record.size - 1 }
   if (record.data.kind === 'inline')
     return Readable.from([record.data.bytes.subarray(r.start, r.end + 1)])
-  return Readable.from(blobBytes(ctx.deps.cell.blob, record.data.parts, r))
+  return blobRangeStream(ctx.deps.cell.blob, record.data.parts, r)
 }
 
 /** Parses `x-amz-copy-source-range: bytes=a-b`, which must lie inside the source. */

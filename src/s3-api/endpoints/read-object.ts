@@ -94,21 +94,49 @@ const OVERRIDES: Record<string, string> = {
 }
 
 /** Streams bytes `range` of an object's blob parts, part after part. */
-export async function* blobBytes(
+async function* blobBytes(
   blob: BlobStore,
   parts: readonly { ref: string; size: number }[],
   range: ByteRange,
 ): AsyncGenerator<Buffer> {
+  for (const piece of piecesOf(parts, range)) {
+    for await (const chunk of blob.read(piece.ref, piece)) yield chunk as Buffer
+  }
+}
+
+function piecesOf(
+  parts: readonly { ref: string; size: number }[],
+  range: ByteRange,
+): Array<{ ref: string; start: number; end: number }> {
+  const pieces: Array<{ ref: string; start: number; end: number }> = []
   let offset = 0
   for (const part of parts) {
     const partStart = offset
     const partEnd = offset + part.size - 1
     offset += part.size
     if (partEnd < range.start || partStart > range.end || part.size === 0) continue
-    const start = Math.max(range.start, partStart) - partStart
-    const end = Math.min(range.end, partEnd) - partStart
-    for await (const chunk of blob.read(part.ref, { start, end })) yield chunk as Buffer
+    pieces.push({
+      ref: part.ref,
+      start: Math.max(range.start, partStart) - partStart,
+      end: Math.min(range.end, partEnd) - partStart,
+    })
   }
+  return pieces
+}
+
+/**
+ * A stream of bytes `range` of an object stored in blob parts. One part is read directly; several
+ * are chained with at most one chunk buffered between them, so memory stays flat per request.
+ */
+export function blobRangeStream(
+  blob: BlobStore,
+  parts: readonly { ref: string; size: number }[],
+  range: ByteRange,
+): Readable {
+  const pieces = piecesOf(parts, range)
+  const [only] = pieces
+  if (pieces.length === 1 && only !== undefined) return blob.read(only.ref, only)
+  return Readable.from(blobBytes(blob, parts, range), { highWaterMark: 1 })
 }
 
 /** GetObject and HeadObject: conditions, ranges and part numbers, then headers and (for GET) the bytes. */
@@ -196,5 +224,5 @@ export async function readObject(
     ctx.res.end(record.data.bytes.subarray(r.start, r.end + 1))
     return
   }
-  await pipeline(Readable.from(blobBytes(ctx.deps.cell.blob, record.data.parts, r)), ctx.res)
+  await pipeline(blobRangeStream(ctx.deps.cell.blob, record.data.parts, r), ctx.res)
 }
