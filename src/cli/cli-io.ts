@@ -25,6 +25,8 @@ export interface CliIo {
   readonly process?: CliProcess
   /** Replaces `serve` from `main.ts` (tests). */
   readonly serve?: ServeFn
+  /** HTTP for the `ledger` commands; defaults to the global `fetch`. */
+  readonly fetch?: (url: string) => Promise<Response>
   /** Where `serve` writes its log; defaults to pino's stdout. */
   readonly logDestination?: NodeJS.WritableStream
 }

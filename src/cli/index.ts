@@ -5,11 +5,14 @@ import { registerDcList } from './commands/dc-list.js'
 import { registerKeyCreate } from './commands/key-create.js'
 import { registerKeyList } from './commands/key-list.js'
 import { registerKeyRevoke } from './commands/key-revoke.js'
+import { registerLedger } from './commands/ledger.js'
 import { registerServe } from './commands/serve.js'
 import { registerTenantCreate } from './commands/tenant-create.js'
 import { registerTenantList } from './commands/tenant-list.js'
+import { LedgerCheckFailed } from './ledger/check-failed.js'
 
 export type { CliIo, CliProcess, ServeFn, TextSink } from './cli-io.js'
+export { EXIT_CHECK_FAILED } from './ledger/check-failed.js'
 
 /** Exit code for usage errors (unknown option, missing argument). */
 export const EXIT_USAGE = 2
@@ -42,12 +45,14 @@ export function buildCli(io: CliIo): Command {
   registerKeyCreate(key, io)
   registerKeyList(key, io)
   registerKeyRevoke(key, io)
+  registerLedger(program, io)
   return program
 }
 
 /**
  * Runs the CLI on `args` (without the node and script paths) and returns the exit code:
- * 0 on success, 1 on errors (printed as `sovra: <message>`), 2 on usage errors.
+ * 0 on success, 1 on errors (printed as `sovra: <message>`), 2 on usage errors, 3 when a
+ * `ledger` check found the log inconsistent or tampered with.
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
   try {
@@ -56,7 +61,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE
     io.stderr.write(`sovra: ${err instanceof Error ? err.message : String(err)}\n`)
-    return 1
+    return err instanceof LedgerCheckFailed ? err.exitCode : 1
   }
 }
 
