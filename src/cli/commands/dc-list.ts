@@ -1,6 +1,10 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Command } from 'commander'
+import { cellDir } from '../../cell/index.js'
+import type { SovraConfig } from '../../config/index.js'
 import { directoryPath } from '../../directory/index.js'
+import { parseVerifierKey } from '../../ledger/index.js'
 import { createContext } from '../cli-context.js'
 import type { CliIo } from '../cli-io.js'
 import { renderJson, renderTable } from '../output/index.js'
@@ -14,12 +18,36 @@ interface DcRow {
   readonly port: number
 }
 
+/** A data center's ledger identity: its checkpoint origin and verifier key (null until created). */
+interface LedgerKeyInfo {
+  readonly origin: string
+  readonly verifierKey: string | null
+}
+
+/**
+ * Reads `<dataDir>/dcs/<dc>/keys/ledger.pub`, written when the data center's log is first
+ * opened. The key's name is the origin; before that, the origin the configuration will give it.
+ */
+function ledgerKeyOf(config: SovraConfig, dcId: string): LedgerKeyInfo {
+  const path = join(cellDir(config.dataDir, dcId), 'keys', 'ledger.pub')
+  let verifierKey: string
+  try {
+    verifierKey = readFileSync(path, 'utf8').trim()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    const prefix = config.ledger.originPrefix ?? `${config.publicHost}/ledger`
+    return { origin: `${prefix}/${dcId}`, verifierKey: null }
+  }
+  return { origin: parseVerifierKey(verifierKey).name, verifierKey }
+}
+
 /** `sovra dc list`: the catalog from the directory, or from config before the first start. */
 export function registerDcList(dc: Command, io: CliIo): void {
   dc.command('list')
     .description('list data centers (from the directory, or from config before the first start)')
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }, command: Command) => {
+    .option('--keys', "add each data center's ledger origin and verifier key")
+    .action(async (options: { json?: boolean; keys?: boolean }, command: Command) => {
       const ctx = createContext(io, command)
       let rows: DcRow[] = []
       if (existsSync(directoryPath(ctx.config.dataDir))) {
@@ -33,7 +61,25 @@ export function registerDcList(dc: Command, io: CliIo): void {
         jurisdiction,
         status,
         port,
+        ...(options.keys === true ? { ledger: ledgerKeyOf(ctx.config, id) } : {}),
       }))
+      if (options.keys === true && options.json !== true) {
+        io.stdout.write(
+          renderTable(
+            [
+              { header: 'DATA CENTER', value: (r: (typeof out)[number]) => r.id },
+              { header: 'STATUS', value: (r) => r.status },
+              { header: 'LEDGER ORIGIN', value: (r) => r.ledger?.origin ?? '-' },
+              {
+                header: 'VERIFIER KEY',
+                value: (r) => r.ledger?.verifierKey ?? 'not created yet',
+              },
+            ],
+            out,
+          ),
+        )
+        return
+      }
       io.stdout.write(
         options.json === true
           ? renderJson(out)
