@@ -1,61 +1,110 @@
-import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  unlink,
+} from 'node:fs/promises'
 import { join } from 'node:path'
-import { bytesEqual, concatBytes, fromHex, toHex, utf8Bytes } from '../../encoding.js'
+import { bytesEqual, fromHex, toHex, utf8Bytes } from '../../encoding.js'
 import { LedgerError, LedgerErrors } from '../../ledger-error.js'
 import { entriesPath, tilePath } from '../../tiles.js'
 import type { IntegrationCommit, IoOptions, LedgerStorage, TreeState } from '../ledger-storage.js'
 import { atomicWrite, ensureDir, fsyncDir } from './atomic-write.js'
+import { decodeWal, encodeWalRecord } from './wal.js'
 
-/** Magic and version of a sequenced-batch file (see README.md). */
+/** Magic and version of a batch file of the previous format, read once at open (README.md). */
 const BATCH_MAGIC = utf8Bytes('SOVRASEQ')
 const BATCH_VERSION = 1
 /** Version of `state/tree.json`. */
 const TREE_VERSION = 1
+/** Past this size, an integration that leaves entries pending rewrites the WAL to just them. */
+const WAL_REWRITE_BYTES = 64 * 1024 * 1024
+/** Entries per record when the WAL is rewritten. */
+const REWRITE_RECORD_ENTRIES = 1024
 
-interface Segment {
-  readonly first: number
-  readonly count: number
+/** Options of `FsLedgerStorage.open`. */
+export interface FsLedgerStorageOptions extends IoOptions {
+  /** WAL size past which it is rewritten to its pending entries (default 64 MiB; for tests). */
+  readonly walRewriteBytes?: number
+}
+
+/** A batch file of the previous format that is not integrated yet; unlinked once it is. */
+interface LegacyBatch {
+  readonly end: number
   readonly file: string
 }
 
 /**
- * LedgerStorage in a folder of plain files, tlog-tiles layout for what clients read. Every file
- * is written temp → fsync → rename → fsync dir. See README.md for the layout, the life of a write
+ * LedgerStorage in a folder of plain files, tlog-tiles layout for what clients read. Sequenced
+ * entries go to an append-only write-ahead log (`state/sequenced/wal`, one record and one
+ * fdatasync per group commit) and are kept in memory until integrated; every other file is
+ * written temp → fsync → rename → fsync dir. See README.md for the layout, the life of a write
  * and what survives `kill -9`.
  */
 export class FsLedgerStorage implements LedgerStorage {
   readonly #root: string
   readonly #seqDir: string
-  #segments: Segment[]
+  readonly #walPath: string
+  readonly #walRewriteBytes: number
+  #wal: FileHandle
+  #walSize: number
+  /** Entries `#integrated..#next-1`, in order (bounded by the log's `maxPending`). */
+  #pending: Uint8Array[]
+  #legacy: LegacyBatch[]
   #integrated: number
   #next: number
+  /** Sequencing and WAL maintenance, one task at a time. */
   #queue: Promise<unknown> = Promise.resolve()
+  /** Integration and checkpoint writes in progress (close waits for them). */
+  readonly #io = new Set<Promise<unknown>>()
+  /** Set when the WAL is in an unknown state; sequencing then fails until the next open. */
+  #broken: unknown
   #closed = false
 
-  private constructor(root: string, segments: Segment[], integrated: number) {
-    this.#root = root
-    this.#seqDir = join(root, 'state', 'sequenced')
-    this.#segments = segments
-    this.#integrated = integrated
-    const last = segments[segments.length - 1]
-    this.#next = Math.max(integrated, last ? last.first + last.count : 0)
+  private constructor(init: {
+    root: string
+    wal: FileHandle
+    walSize: number
+    walRewriteBytes: number
+    pending: Uint8Array[]
+    legacy: LegacyBatch[]
+    integrated: number
+  }) {
+    this.#root = init.root
+    this.#seqDir = join(init.root, 'state', 'sequenced')
+    this.#walPath = join(this.#seqDir, 'wal')
+    this.#walRewriteBytes = init.walRewriteBytes
+    this.#wal = init.wal
+    this.#walSize = init.walSize
+    this.#pending = init.pending
+    this.#legacy = init.legacy
+    this.#integrated = init.integrated
+    this.#next = init.integrated + init.pending.length
   }
 
   /**
-   * Opens (or creates) the log folder `root`: reads the tree state, drops sequenced batches it
-   * already covers (a crash after the tree state was written) and temp files, and checks the
-   * remaining batches continue the tree without gaps.
+   * Opens (or creates) the log folder `root`: reads the tree state, sweeps temp files, reads
+   * batch files of the previous format and the WAL, truncates a torn last WAL record (a crash
+   * mid-append: never acknowledged), keeps the entries the tree does not cover in memory, and
+   * checks they continue the tree without gaps. A WAL the tree fully covers is emptied.
    */
-  static async open(root: string, options: IoOptions = {}): Promise<FsLedgerStorage> {
+  static async open(root: string, options: FsLedgerStorageOptions = {}): Promise<FsLedgerStorage> {
     options.signal?.throwIfAborted()
     const seqDir = join(root, 'state', 'sequenced')
+    const walPath = join(seqDir, 'wal')
     await mkdir(seqDir, { recursive: true })
     await fsyncDir(join(root, 'state'))
     await fsyncDir(root)
     const state = await readTreeFile(root, options.signal)
     const integrated = state?.size ?? 0
-    const segments: Segment[] = []
+    // Everything not yet integrated, in file order: old-format batches, then WAL records.
+    const runs: Array<{ first: number; entries: Uint8Array[]; where: string }> = []
+    const legacy: LegacyBatch[] = []
     for (const name of (await readdir(seqDir)).sort()) {
       const file = join(seqDir, name)
       if (name.startsWith('.tmp-')) {
@@ -63,26 +112,60 @@ export class FsLedgerStorage implements LedgerStorage {
         continue
       }
       if (!/^\d{20}\.batch$/.test(name)) continue
-      const entries = decodeBatch(await readFile(file, { signal: options.signal }), name)
-      const segment = { first: entries.first, count: entries.entries.length, file }
-      if (segment.first + segment.count <= integrated) {
+      const batch = decodeBatch(await readFile(file, { signal: options.signal }), name)
+      const end = batch.first + batch.entries.length
+      if (end <= integrated) {
         await unlink(file)
         continue
       }
-      segments.push(segment)
+      runs.push({ first: batch.first, entries: batch.entries, where: `batch "${name}"` })
+      legacy.push({ end, file })
     }
-    let expect = segments[0] && segments[0].first <= integrated ? segments[0].first : integrated
-    for (const s of segments) {
-      if (s.first !== expect) {
+    const raw = (await readOptional(walPath, options.signal)) ?? new Uint8Array(0)
+    const wal = decodeWal(raw, walPath)
+    let walSize = wal.tornAt ?? raw.byteLength
+    let walPending = false
+    for (const r of wal.records) {
+      if (r.first + r.entries.length <= integrated) continue
+      runs.push({ first: r.first, entries: r.entries, where: `the WAL record at byte ${r.offset}` })
+      walPending = true
+    }
+    const pending: Uint8Array[] = []
+    let expect = runs[0] && runs[0].first <= integrated ? runs[0].first : integrated
+    for (const run of runs) {
+      if (run.first !== expect) {
         throw LedgerErrors.corrupt(
-          `sequenced batches in "${seqDir}"`,
-          `batch at ${s.first} does not continue at ${expect}`,
+          `sequenced entries in "${seqDir}"`,
+          `${run.where} starts at ${run.first}, not at ${expect}`,
         )
       }
-      expect = s.first + s.count
+      const skip = Math.max(0, integrated - run.first)
+      for (let i = skip; i < run.entries.length; i++) pending.push(run.entries[i] as Uint8Array)
+      expect = run.first + run.entries.length
     }
-    await fsyncDir(seqDir)
-    return new FsLedgerStorage(root, segments, integrated)
+    const handle = await open(walPath, 'a', 0o600)
+    try {
+      // A torn tail was never acknowledged; a WAL the tree covers is no longer needed.
+      const keep = walPending ? walSize : 0
+      if (keep < raw.byteLength) {
+        await handle.truncate(keep)
+        await handle.sync()
+        walSize = keep
+      }
+      await fsyncDir(seqDir) // the WAL's name, the sweeps and unlinks
+    } catch (error) {
+      await handle.close()
+      throw error
+    }
+    return new FsLedgerStorage({
+      root,
+      wal: handle,
+      walSize,
+      walRewriteBytes: options.walRewriteBytes ?? WAL_REWRITE_BYTES,
+      pending,
+      legacy,
+      integrated,
+    })
   }
 
   sequencedSize(): number {
@@ -91,17 +174,30 @@ export class FsLedgerStorage implements LedgerStorage {
 
   sequence(entries: readonly Uint8Array[], options: IoOptions = {}): Promise<number> {
     return this.#serial('sequence entries', options, async () => {
+      if (this.#broken !== undefined) throw this.#broken
       if (entries.length === 0) return this.#next
       const first = this.#next
-      const name = `${String(first).padStart(20, '0')}.batch`
-      const file = join(this.#seqDir, name)
-      await atomicWrite(file, encodeBatch(first, entries), options)
-      this.#segments.push({ first, count: entries.length, file })
+      const { bytes, views } = encodeWalRecord(first, entries)
+      // From here on the signal is not consulted: a half-done append must be finished or undone.
+      const at = this.#walSize
+      try {
+        await writeAll(this.#wal, bytes)
+        await this.#wal.datasync()
+      } catch (error) {
+        await this.#undoAppend(at)
+        throw error
+      }
+      this.#walSize = at + bytes.byteLength
+      for (const v of views) this.#pending.push(v)
       this.#next = first + entries.length
       return first
     })
   }
 
+  /**
+   * Returns the stored entries themselves (views into the WAL bytes, not copies): callers must
+   * not modify them.
+   */
   async readSequenced(from: number, limit: number, options: IoOptions = {}): Promise<Uint8Array[]> {
     this.#check('read sequenced entries', options)
     if (from < this.#integrated || from > this.#next) {
@@ -110,15 +206,8 @@ export class FsLedgerStorage implements LedgerStorage {
         `waiting entries are ${this.#integrated}..${this.#next}`,
       )
     }
-    const out: Uint8Array[] = []
-    for (const s of [...this.#segments]) {
-      if (out.length >= limit) break
-      if (s.first + s.count <= from + out.length) continue
-      const batch = decodeBatch(await readFile(s.file, { signal: options.signal }), s.file)
-      const skip = from + out.length - s.first
-      out.push(...batch.entries.slice(skip, skip + limit - out.length))
-    }
-    return out
+    const at = from - this.#integrated
+    return this.#pending.slice(at, at + Math.max(0, limit))
   }
 
   async readTreeState(options: IoOptions = {}): Promise<TreeState | undefined> {
@@ -137,12 +226,22 @@ export class FsLedgerStorage implements LedgerStorage {
         root: toHex(commit.state.root),
       })
       await atomicWrite(join(this.#root, 'state', 'tree.json'), utf8Bytes(`${json}\n`), options)
+      const covered = Math.min(
+        Math.max(0, commit.state.size - this.#integrated),
+        this.#pending.length,
+      )
+      this.#pending.splice(0, covered)
       this.#integrated = commit.state.size
-      const done = this.#segments.filter((s) => s.first + s.count <= commit.state.size)
-      this.#segments = this.#segments.filter((s) => s.first + s.count > commit.state.size)
-      // Losing these unlinks in a crash is harmless: open() drops covered batches again.
-      await Promise.all(done.map((s) => unlink(s.file)))
-      if (done.length > 0) await fsyncDir(this.#seqDir)
+      // The tree state is durable: what it covers may go. Losing these steps in a crash is
+      // harmless, open() drops covered batches and records again.
+      const done = this.#legacy.filter((b) => b.end <= commit.state.size)
+      if (done.length > 0) {
+        this.#legacy = this.#legacy.filter((b) => b.end > commit.state.size)
+        await Promise.all(done.map((b) => unlink(b.file)))
+        await fsyncDir(this.#seqDir)
+      }
+      // Behind any append in flight, so a reset never cuts off a record it did not see.
+      await this.#enqueue(() => this.#compactWal())
     })
   }
 
@@ -180,7 +279,9 @@ export class FsLedgerStorage implements LedgerStorage {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await Promise.allSettled([...this.#io])
     await this.#queue
+    await this.#wal.close()
   }
 
   #path(tlogPath: string): string {
@@ -194,7 +295,7 @@ export class FsLedgerStorage implements LedgerStorage {
 
   /** Sequencing is serialized so batches are durable in index order. */
   #serial<T>(what: string, options: IoOptions, task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(async () => {
+    return this.#enqueue(async () => {
       this.#check(what, options)
       try {
         return await task()
@@ -202,6 +303,10 @@ export class FsLedgerStorage implements LedgerStorage {
         throw wrap(what, options, error)
       }
     })
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task)
     this.#queue = run.catch(() => undefined)
     return run
   }
@@ -209,12 +314,96 @@ export class FsLedgerStorage implements LedgerStorage {
   /** Integration and checkpoint writes do not wait behind sequencing, only check state. */
   async #serialIo(what: string, options: IoOptions, task: () => Promise<void>): Promise<void> {
     this.#check(what, options)
-    await ensureDir(this.#root)
+    const run = (async () => {
+      await ensureDir(this.#root)
+      try {
+        await task()
+      } catch (error) {
+        throw wrap(what, options, error)
+      }
+    })()
+    this.#io.add(run)
     try {
-      await task()
-    } catch (error) {
-      throw wrap(what, options, error)
+      await run
+    } finally {
+      this.#io.delete(run)
     }
+  }
+
+  /** A failed append may have left part of its record: cut the WAL back to the last good one. */
+  async #undoAppend(size: number): Promise<void> {
+    try {
+      await this.#wal.truncate(size)
+      await this.#wal.sync()
+    } catch (error) {
+      this.#broken = LedgerErrors.storageFailed('undo a failed append to the sequencing log', error)
+    }
+  }
+
+  /**
+   * Runs on the sequencing queue after each integration. When the tree covers every record the
+   * WAL is emptied in place (ftruncate + fsync); when entries are still pending and the WAL has
+   * grown past `walRewriteBytes`, it is rewritten to just them (temp file → fsync → rename →
+   * fsync dir). Neither ever fails the integration, which is already durable: a failure that
+   * leaves the WAL in an unknown state stops sequencing until the next open; a failed rewrite
+   * before its rename is simply retried after the next integration.
+   */
+  async #compactWal(): Promise<void> {
+    if (this.#broken !== undefined || this.#closed || this.#walSize === 0) return
+    if (this.#pending.length === 0) {
+      try {
+        await this.#wal.truncate(0)
+        await this.#wal.sync()
+        this.#walSize = 0
+      } catch (error) {
+        this.#broken = LedgerErrors.storageFailed('empty the sequencing log', error)
+      }
+      return
+    }
+    if (this.#walSize < this.#walRewriteBytes) return
+    // Appends wait on this queue; a concurrent integration may still drop entries meanwhile.
+    const base = this.#integrated
+    const snapshot = this.#pending.slice()
+    const tmp = join(this.#seqDir, `.tmp-wal-${randomBytes(6).toString('hex')}`)
+    const views: Uint8Array[] = []
+    let size = 0
+    try {
+      const handle = await open(tmp, 'wx', 0o600)
+      try {
+        for (let i = 0; i < snapshot.length; i += REWRITE_RECORD_ENTRIES) {
+          const chunk = snapshot.slice(i, i + REWRITE_RECORD_ENTRIES)
+          const record = encodeWalRecord(base + i, chunk)
+          await writeAll(handle, record.bytes)
+          size += record.bytes.byteLength
+          views.push(...record.views)
+        }
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+      await rename(tmp, this.#walPath)
+    } catch {
+      await rm(tmp, { force: true }).catch(() => undefined)
+      return
+    }
+    try {
+      await fsyncDir(this.#seqDir)
+      const old = this.#wal
+      this.#wal = await open(this.#walPath, 'a', 0o600)
+      this.#walSize = size
+      this.#pending = views.slice(this.#integrated - base)
+      await old.close()
+    } catch (error) {
+      this.#broken = LedgerErrors.storageFailed('switch to the rewritten sequencing log', error)
+    }
+  }
+}
+
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let at = 0
+  while (at < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, at, bytes.byteLength - at)
+    at += bytesWritten
   }
 }
 
@@ -261,26 +450,9 @@ async function readTreeFile(
 }
 
 /**
- * Batch file: "SOVRASEQ" | u8 version | u64 first index | u32 count | (u32 length | entry)* |
- * SHA-256 of everything before it. The checksum catches bit rot; torn writes cannot happen
- * because batches are renamed into place whole.
+ * Batch file of the previous format (one per group commit, never released): "SOVRASEQ" | u8
+ * version | u64 first index | u32 count | (u32 length | entry)* | SHA-256 of everything before it.
  */
-function encodeBatch(first: number, entries: readonly Uint8Array[]): Uint8Array {
-  const header = Buffer.alloc(BATCH_MAGIC.length + 1 + 8 + 4)
-  header.set(BATCH_MAGIC, 0)
-  header.writeUInt8(BATCH_VERSION, 8)
-  header.writeBigUInt64BE(BigInt(first), 9)
-  header.writeUInt32BE(entries.length, 17)
-  const parts: Uint8Array[] = [header]
-  for (const e of entries) {
-    const len = Buffer.alloc(4)
-    len.writeUInt32BE(e.byteLength)
-    parts.push(len, e)
-  }
-  const body = concatBytes(parts)
-  return concatBytes([body, createHash('sha256').update(body).digest()])
-}
-
 function decodeBatch(raw: Uint8Array, name: string): { first: number; entries: Uint8Array[] } {
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
   const bad = (state: string) => LedgerErrors.corrupt(`sequenced batch "${name}"`, state)
