@@ -9,11 +9,10 @@ import {
   ListBucketsCommand,
   PutObjectCommand,
   type S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rawRequest, registerRegion } from '../support/raw-request.js'
-import { s3For, s3ForAll } from '../support/s3-client.js'
+import { s3Error, s3For, s3ForAll } from '../support/s3-client.js'
 import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
 
 let server: TestSovra
@@ -23,16 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop()
 })
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err
-    throw err
-  }
-  throw new Error('Expected the request to fail')
-}
 
 describe('buckets across data centers', () => {
   it('creates buckets in three data centers, each at its own endpoint, and lists them with their regions', async () => {

@@ -11,13 +11,12 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
-  S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { s3For } from '../support/s3-client.js'
+import { s3Error, s3For } from '../support/s3-client.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
 
 let server: TestSovra
@@ -34,16 +33,6 @@ afterAll(async () => {
 const s3 = () => s3For(server, 'us-east-1')
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest()
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err
-    throw err
-  }
-  throw new Error('Expected the request to fail')
-}
 
 function blobFiles(): number {
   const root = join(server.dataDir, 'dcs', 'us-east-1', 'blobs')

@@ -8,10 +8,9 @@ import {
   HeadObjectCommand,
   ListObjectVersionsCommand,
   PutObjectCommand,
-  S3ServiceException,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { s3For } from '../support/s3-client.js'
+import { s3Error, s3For } from '../support/s3-client.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
 
 let server: TestSovra
@@ -26,16 +25,6 @@ afterAll(async () => {
 
 const s3 = () => s3For(server, 'us-west-1')
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err
-    throw err
-  }
-  throw new Error('Expected the request to fail')
-}
 
 describe('PutObject and GetObject', () => {
   it.each([0, 1, 4096, 65_536, 65_537, 3 * 1024 * 1024 + 17])(

@@ -4,13 +4,12 @@ import {
   ListBucketsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3ServiceException,
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Directory, openDirectory } from '../../src/directory/index.js'
 import { presignUrl } from '../../src/s3-api/sigv4/index.js'
-import { s3For } from '../support/s3-client.js'
+import { s3Error, s3For } from '../support/s3-client.js'
 import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
 
 let server: TestSovra
@@ -33,16 +32,6 @@ afterAll(async () => {
   await directory?.close()
   await server?.stop()
 })
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err
-    throw err
-  }
-  throw new Error('Expected the request to fail')
-}
 
 describe('tenants are isolated', () => {
   it("keeps each tenant's buckets and objects to itself", async () => {

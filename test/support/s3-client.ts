@@ -1,4 +1,4 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { S3Client, type S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3'
 import { ROOT, type TestSovra } from './start-server.js'
 
 /** An SDK client for one data center's endpoint, at the SDK's default checksum settings. */
@@ -38,4 +38,15 @@ export function s3ForAll(
       }
     },
   } as S3ClientConfig)
+}
+
+/** Awaits a request that must fail with an S3 error, and returns that error. */
+export async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await p
+  } catch (err) {
+    if (err instanceof S3ServiceException) return err
+    throw err
+  }
+  throw new Error('Expected the request to fail')
 }

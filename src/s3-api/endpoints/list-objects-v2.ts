@@ -1,8 +1,7 @@
-import { commitment, recordRead } from '../audit.js'
 import type { RequestContext } from '../context.js'
-import { isoDate, quoteEtag } from '../object-headers.js'
 import { sendXml } from '../response.js'
 import { S3Errors } from '../s3-error.js'
+import { listPage, objectEntry, ownerOf } from './list-page.js'
 import { encodingOf, maxParam } from './list-params.js'
 
 function decodeToken(token: string): string {
@@ -31,25 +30,14 @@ export async function listObjectsV2(ctx: RequestContext): Promise<void> {
   const startAfter = q.get('start-after')
   let after = token !== null ? decodeToken(token) : startAfter
   if (after !== null && after < prefix && prefix !== '') after = null
-  const page =
-    maxKeys === 0
-      ? { objects: [], commonPrefixes: [], isTruncated: false, lastReturned: null }
-      : await ctx.deps.cell.meta.listObjects(ctx.s3.bucket as string, {
-          prefix,
-          delimiter,
-          after,
-          maxKeys,
-        })
-  const enc = encode ?? ((s: string) => s)
-  const owner =
-    q.get('fetch-owner') === 'true'
-      ? { ID: ctx.tenant.canonicalId, DisplayName: ctx.tenant.name }
-      : undefined
-  await recordRead(ctx, {
-    type: 'object.list',
-    ...(prefix === '' ? {} : { prefix: await commitment(ctx, prefix) }),
-    count: page.objects.length,
+  const page = await listPage(ctx, {
+    prefix,
+    delimiter,
+    after,
+    maxKeys,
   })
+  const enc = encode ?? ((s: string) => s)
+  const owner = q.get('fetch-owner') === 'true' ? ownerOf(ctx) : undefined
   sendXml(ctx.res, 200, 'ListBucketResult', {
     Name: ctx.s3.bucket,
     Prefix: enc(prefix),
@@ -62,15 +50,7 @@ export async function listObjectsV2(ctx: RequestContext): Promise<void> {
     NextContinuationToken:
       page.isTruncated && page.lastReturned !== null ? encodeToken(page.lastReturned) : undefined,
     StartAfter: startAfter === null ? undefined : enc(startAfter),
-    Contents: page.objects.map((o) => ({
-      Key: enc(o.key),
-      LastModified: isoDate(o.lastModified),
-      ETag: quoteEtag(o.etag),
-      ChecksumAlgorithm: o.checksumAlgorithms.length > 0 ? [...o.checksumAlgorithms] : undefined,
-      Size: o.size,
-      Owner: owner,
-      StorageClass: 'STANDARD',
-    })),
+    Contents: page.objects.map((o) => objectEntry(o, enc, owner)),
     CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
   })
 }

@@ -1,0 +1,52 @@
+import type { ListObjectsResult, ObjectSummary } from '../../meta/index.js'
+import { commitment, recordRead } from '../audit.js'
+import type { RequestContext } from '../context.js'
+import { isoDate, quoteEtag } from '../object-headers.js'
+import type { XmlValue } from '../xml/render.js'
+
+/** The owner element of listings. */
+export type ListOwner = { readonly ID: string; readonly DisplayName: string }
+
+/**
+ * One page of keys for ListObjects, ListObjectsV2 and ListObjectVersions: reads the metadata
+ * store (nothing when `maxKeys` is 0) and logs the listing as a read.
+ */
+export async function listPage(
+  ctx: RequestContext,
+  options: { prefix: string; delimiter: string | null; after: string | null; maxKeys: number },
+): Promise<ListObjectsResult> {
+  const page =
+    options.maxKeys === 0
+      ? { objects: [], commonPrefixes: [], isTruncated: false, lastReturned: null }
+      : await ctx.deps.cell.meta.listObjects(ctx.s3.bucket as string, options)
+  await recordRead(ctx, {
+    type: 'object.list',
+    ...(options.prefix === '' ? {} : { prefix: await commitment(ctx, options.prefix) }),
+    count: page.objects.length,
+  })
+  return page
+}
+
+/** The listing entry of one object (`Contents` or, with `version`, `Version`). */
+export function objectEntry(
+  o: ObjectSummary,
+  enc: (s: string) => string,
+  owner: ListOwner | undefined,
+  version?: { readonly VersionId: string; readonly IsLatest: boolean },
+): { readonly [name: string]: XmlValue } {
+  return {
+    Key: enc(o.key),
+    ...version,
+    LastModified: isoDate(o.lastModified),
+    ETag: quoteEtag(o.etag),
+    ChecksumAlgorithm: o.checksumAlgorithms.length > 0 ? [...o.checksumAlgorithms] : undefined,
+    Size: o.size,
+    Owner: owner,
+    StorageClass: 'STANDARD',
+  }
+}
+
+/** The tenant as a listing's owner. */
+export function ownerOf(ctx: RequestContext): ListOwner {
+  return { ID: ctx.tenant.canonicalId, DisplayName: ctx.tenant.name }
+}
