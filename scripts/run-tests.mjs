@@ -7,6 +7,8 @@ const results = '.test-results.json'
 rmSync(results, { force: true })
 
 const tsc = spawnSync('npx', ['tsc', '--noEmit'], { stdio: 'inherit' })
+// Lint and layer rules (Biome, dependency-cruiser) count as one check each.
+const lint = spawnSync('npm', ['run', 'lint', '--silent'], { stdio: 'inherit' })
 const build = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' })
 const vitest = spawnSync(
   'npx',
@@ -34,6 +36,7 @@ try {
   failed += 1
 }
 if (tsc.status !== 0) failed += 1
+if (lint.status !== 0) failed += 1
 if (build.status !== 0) failed += 1
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed === 0 && vitest.status === 0 ? 0 : 1)
