@@ -13,7 +13,7 @@ runMetaStoreContract({
 })
 
 describe('SqliteMetaStore', () => {
-  it('creates a WAL database at schema version 1 and reopens it without migrating again', async () => {
+  it('creates a WAL database at the latest schema version and reopens it without migrating again', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sovra-sqlite-'))
     const path = join(dir, 'nested', 'meta.sqlite')
     try {
@@ -25,7 +25,7 @@ describe('SqliteMetaStore', () => {
       await again.close()
       const raw = new Database(path, { readonly: true })
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
-      expect(raw.pragma('user_version', { simple: true })).toBe(1)
+      expect(raw.pragma('user_version', { simple: true })).toBe(2)
       raw.close()
     } finally {
       await rm(dir, { recursive: true, force: true })

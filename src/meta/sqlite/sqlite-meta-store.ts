@@ -269,6 +269,7 @@ export class SqliteMetaStore implements MetaStore {
     return this.#write(() => {
       this.#requireBucket(bucket)
       const old = this.#s.deleteObject.get(bucket, key)
+      this.#s.deleteObjectData.run(bucket, key)
       const orphaned: BlobPart[] = []
       if (old !== undefined) this.#release(blobPartsOf(old.blob_parts), orphaned)
       return { deleted: old !== undefined, orphaned }
@@ -294,8 +295,11 @@ export class SqliteMetaStore implements MetaStore {
       }
       scan: while (from !== null) {
         const stmt = from.inclusive ? this.#s.listFrom : this.#s.listAfter
+        // One bounded query per run of keys (all() is far cheaper per row than iterate()): at most
+        // one row more than the page still needs, so a full page is known to be truncated.
+        const limit = maxKeys - objects.length - commonPrefixes.length + 1
         let next: Cursor | null = null
-        for (const row of stmt.iterate(bucket, from.key)) {
+        for (const row of stmt.all(bucket, from.key, limit)) {
           if (!row.key.startsWith(prefix)) break scan
           if (objects.length + commonPrefixes.length >= maxKeys) {
             isTruncated = true
@@ -619,8 +623,11 @@ export class SqliteMetaStore implements MetaStore {
       data.kind === 'blobs'
         ? JSON.stringify(data.parts.map((p) => ({ ref: p.ref, size: p.size })))
         : null,
-      data.kind === 'inline' ? data.bytes : null,
+      null,
     )
+    // Inline bytes live in object_data, so listings scan narrow rows.
+    if (data.kind === 'inline') this.#s.putObjectData.run(record.bucket, record.key, data.bytes)
+    else this.#s.deleteObjectData.run(record.bucket, record.key)
     if (old !== undefined) this.#release(blobPartsOf(old.blob_parts), orphaned)
   }
 
@@ -666,7 +673,15 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`,
     ),
     getObjectWithData: db.prepare<[string, string], ObjectRow>(
-      `SELECT ${OBJECT_COLUMNS}, inline_data FROM objects WHERE bucket = ? AND key = ?`,
+      `SELECT ${OBJECT_COLUMNS},
+         (SELECT bytes FROM object_data d WHERE d.bucket = o.bucket AND d.key = o.key) AS inline_data
+       FROM objects o WHERE bucket = ? AND key = ?`,
+    ),
+    putObjectData: db.prepare<[string, string, Buffer]>(
+      'INSERT OR REPLACE INTO object_data (bucket, key, bytes) VALUES (?, ?, ?)',
+    ),
+    deleteObjectData: db.prepare<[string, string]>(
+      'DELETE FROM object_data WHERE bucket = ? AND key = ?',
     ),
     getObjectRefs: db.prepare<[string, string], { etag: string; blob_parts: string | null }>(
       'SELECT etag, blob_parts FROM objects WHERE bucket = ? AND key = ?',
@@ -695,11 +710,11 @@ function prepareStatements(db: Database.Database) {
     deleteObject: db.prepare<[string, string], { blob_parts: string | null }>(
       'DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob_parts',
     ),
-    listFrom: db.prepare<[string, string], SummaryRow>(
-      `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? ORDER BY key`,
+    listFrom: db.prepare<[string, string, number], SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`,
     ),
-    listAfter: db.prepare<[string, string], SummaryRow>(
-      `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key > ? ORDER BY key`,
+    listAfter: db.prepare<[string, string, number], SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?`,
     ),
     insertUpload: db.prepare<
       [string, string, string, number, string, string, string, string | null, string | null]

@@ -16,24 +16,33 @@ const ESCAPES: Record<string, string> = {
   "'": '&apos;',
 }
 
+const NEEDS_ESCAPE = /[&<>"']/
+const ESCAPE_ALL = /[&<>"']/g
+
 /** Escapes text for element content and attribute values. */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
+  // Most values (keys, ETags, dates, numbers) need no escaping: test once, replace rarely.
+  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_ALL, (c) => ESCAPES[c] ?? c) : text
 }
 
-function renderInto(out: string[], name: string, value: XmlValue): void {
-  if (value === undefined || value === null) return
+/**
+ * Appends `<name>value</name>` to `out`. A listing renders thousands of elements, so this builds
+ * one string by concatenation (V8 ropes) instead of arrays of fragments.
+ */
+function render(out: string, name: string, value: XmlValue): string {
+  if (value === undefined || value === null) return out
+  if (typeof value === 'string') return `${out}<${name}>${escapeXml(value)}</${name}>`
+  if (typeof value === 'number' || typeof value === 'boolean')
+    return `${out}<${name}>${value}</${name}>`
   if (Array.isArray(value)) {
-    for (const item of value as readonly XmlValue[]) renderInto(out, name, item)
-    return
+    let acc = out
+    for (const item of value as readonly XmlValue[]) acc = render(acc, name, item)
+    return acc
   }
-  if (typeof value === 'object') {
-    out.push(`<${name}>`)
-    for (const [child, v] of Object.entries(value)) renderInto(out, child, v)
-    out.push(`</${name}>`)
-    return
-  }
-  out.push(`<${name}>${escapeXml(String(value))}</${name}>`)
+  let acc = `${out}<${name}>`
+  const node = value as { readonly [name: string]: XmlValue }
+  for (const child in node) acc = render(acc, child, node[child])
+  return `${acc}</${name}>`
 }
 
 /** Renders one S3 response document with the S3 namespace on its root element. */
@@ -42,9 +51,8 @@ export function renderXml(
   body: { readonly [name: string]: XmlValue },
   namespace = true,
 ): string {
-  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n']
-  out.push(namespace ? `<${root} xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` : `<${root}>`)
-  for (const [child, v] of Object.entries(body)) renderInto(out, child, v)
-  out.push(`</${root}>`)
-  return out.join('')
+  let out = '<?xml version="1.0" encoding="UTF-8"?>\n'
+  out += namespace ? `<${root} xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` : `<${root}>`
+  for (const child in body) out = render(out, child, body[child])
+  return `${out}</${root}>`
 }
