@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import type { Logger } from '../core/index.js'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { atomicWrite, type Logger, readIfExists } from '../core/index.js'
 import {
   ed25519Signer,
   FsLedgerStorage,
@@ -42,19 +42,6 @@ function publicKeyOf(seed: Uint8Array): Uint8Array {
   return spki.subarray(spki.length - 32)
 }
 
-async function writeDurably(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-  const temp = `${path}.tmp`
-  await writeFile(temp, text, { mode: 0o600 })
-  const handle = await open(temp, 'r')
-  await handle.sync()
-  await handle.close()
-  await rename(temp, path)
-  const dir = await open(dirname(path), 'r')
-  await dir.sync()
-  await dir.close()
-}
-
 /**
  * Loads the data center's log key (`keys/ledger.key`, created on first start) or makes one whose
  * name is the origin. A key whose name differs from the configured origin is refused: a
@@ -71,7 +58,7 @@ async function loadLogKey(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     signerKey = formatSignerKey(origin, randomBytes(32))
-    await writeDurably(path, `${signerKey}\n`)
+    await atomicWrite(path, `${signerKey}\n`, { dirMode: 0o700 })
   }
   const parsed = parseSignerKey(signerKey)
   if (parsed.name !== origin) {
@@ -84,7 +71,9 @@ async function loadLogKey(
     type: SignatureType.ed25519,
     publicKey: publicKeyOf(parsed.seed),
   })
-  await writeFile(join(dir, 'keys', 'ledger.pub'), `${verifierKey}\n`)
+  // The verifier key beside it is for operators and `sovra dc list --keys`; written once.
+  const pub = join(dir, 'keys', 'ledger.pub')
+  if ((await readIfExists(pub)) !== `${verifierKey}\n`) await atomicWrite(pub, `${verifierKey}\n`)
   return { signerKey, verifierKey }
 }
 

@@ -1,4 +1,13 @@
 export { canonicalize } from './canonical-json.js'
+export type { DurableWriteOptions } from './durable-file.js'
+export {
+  atomicWrite,
+  createFileOnce,
+  ensureDir,
+  fsyncDir,
+  readIfExists,
+  removeDurably,
+} from './durable-file.js'
 export { isDomainError, SovraError } from './errors.js'
 export type { Logger } from './logger.js'
 export { createLogger } from './logger.js'

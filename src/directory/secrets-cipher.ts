@@ -1,16 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import {
-  chmodSync,
-  closeSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs'
+import { chmod, mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { createFileOnce, readIfExists } from '../core/index.js'
 import { DirectoryErrors } from './directory-error.js'
 
 /** Version prefix of encrypted secrets; a new scheme gets a new prefix and a decode path. */
@@ -38,8 +29,8 @@ export class SecretsCipher {
   }
 
   /** Loads the key file, creating it (mode 0600, folder 0700) on first use. */
-  static open(dataDir: string): SecretsCipher {
-    return new SecretsCipher(loadOrCreateKey(secretsKeyPath(dataDir)))
+  static async open(dataDir: string): Promise<SecretsCipher> {
+    return new SecretsCipher(await loadOrCreateKey(secretsKeyPath(dataDir)))
   }
 
   /** `v1:<nonce>:<ciphertext>:<tag>`, each part base64. */
@@ -83,44 +74,24 @@ export class SecretsCipher {
 }
 
 /**
- * Reads the key, or creates it atomically: write a temp file, fsync, then hard-link it into
- * place, so that two processes starting at once (server and CLI) agree on one key.
+ * Reads the key, or creates it atomically (temp file, fsync, hard link into place), so that two
+ * processes starting at once (server and CLI) agree on one key.
  */
-function loadOrCreateKey(path: string): Buffer {
-  const dir = dirname(path)
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  try {
-    return readKey(path)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  chmodSync(dir, 0o700)
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
-  const fd = openSync(tmp, 'wx', 0o600)
-  try {
-    writeSync(fd, `${randomBytes(KEY_BYTES).toString('base64')}\n`)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  try {
-    linkSync(tmp, path)
-    const dirFd = openSync(dir, 'r')
-    try {
-      fsyncSync(dirFd)
-    } finally {
-      closeSync(dirFd)
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-  } finally {
-    unlinkSync(tmp)
-  }
-  return readKey(path)
+async function loadOrCreateKey(path: string): Promise<Buffer> {
+  const existing = await readIfExists(path)
+  if (existing !== undefined) return parseKey(existing, path)
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  await chmod(dirname(path), 0o700)
+  return parseKey(
+    await createFileOnce(path, `${randomBytes(KEY_BYTES).toString('base64')}\n`, {
+      dirMode: 0o700,
+    }),
+    path,
+  )
 }
 
-function readKey(path: string): Buffer {
-  const text = readFileSync(path, 'utf8').trim()
+function parseKey(content: string, path: string): Buffer {
+  const text = content.trim()
   const key = Buffer.from(text, 'base64')
   if (key.length !== KEY_BYTES) {
     throw DirectoryErrors.secretsUnavailable(

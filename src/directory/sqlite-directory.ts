@@ -70,7 +70,7 @@ export async function openDirectory(options: OpenDirectoryOptions): Promise<Dire
         )
       }
     }
-    return new SqliteDirectory(db, SecretsCipher.open(options.dataDir), options)
+    return new SqliteDirectory(db, await SecretsCipher.open(options.dataDir), options)
   } catch (err) {
     db.close()
     throw err

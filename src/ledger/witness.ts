@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { atomicWrite } from '../core/index.js'
 import { openCheckpoint, parseCheckpoint } from './checkpoint.js'
 import { bytesEqual, fromBase64Strict, fromHex, toBase64, toHex, utf8Bytes } from './encoding.js'
 import { isLedgerError } from './ledger-error.js'
@@ -10,7 +11,6 @@ import {
   type NoteVerifier,
   parseNote,
 } from './note/signed-note.js'
-import { atomicWrite } from './storage/fs/atomic-write.js'
 
 /**
  * c2sp.org/tlog-witness: the `add-checkpoint` request a log sends to a witness, the witness's

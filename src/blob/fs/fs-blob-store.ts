@@ -6,10 +6,11 @@ import {
   open as openFd,
   read as readFd,
 } from 'node:fs'
-import { mkdir, open, opendir, readdir, rename, rm, unlink } from 'node:fs/promises'
+import { mkdir, opendir, readdir, rename, rm, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { fsyncDir } from '../../core/index.js'
 import { BlobErrors } from '../blob-error.js'
 import type { BlobStore, PendingBlob } from '../blob-store.js'
 
@@ -287,15 +288,6 @@ class FsPendingBlob implements PendingBlob {
     this.#state = 'discarded'
     await unlink(this.#tmpPath).catch(ignoreMissing)
     this.#settled()
-  }
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  const dir = await open(path, 'r')
-  try {
-    await dir.sync()
-  } finally {
-    await dir.close()
   }
 }
 

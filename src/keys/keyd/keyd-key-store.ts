@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
-import { readIfExists, writeFileDurably } from '../providers/durable-file.js'
+import { atomicWrite, readIfExists } from '../../core/index.js'
 
 /** A Transit key as keyd keeps it (the `GET /keys/:name` shape, plus the key material). */
 export interface KeydKey {
@@ -190,7 +190,7 @@ export class KeydKeyStore {
         version: 1,
         keys: Object.fromEntries(next),
       }
-      await writeFileDurably(this.#path, `${JSON.stringify(state)}\n`)
+      await atomicWrite(this.#path, `${JSON.stringify(state)}\n`, { dirMode: 0o700 })
       this.#keys = next
     })
     this.#tail = run.catch(() => undefined)

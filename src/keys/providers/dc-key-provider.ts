@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { chmod, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../../core/index.js'
+import { atomicWrite, createFileOnce, readIfExists, removeDurably } from '../../core/index.js'
 import { isKeyError, KeyErrors } from '../key-error.js'
 import {
   checkDek,
@@ -14,7 +15,6 @@ import {
   type WrappedKey,
   wrappedPayload,
 } from '../key-provider.js'
-import { createFileOnce, readIfExists, removeDurably, writeFileDurably } from './durable-file.js'
 
 /** Configuration of one data center's key provider. */
 export interface DcKeyProviderConfig {
@@ -275,7 +275,9 @@ export class DcKeyProvider implements KeyProvider, SupportsKeyRotation, Supports
       current,
       keks: sealed,
     }
-    await writeFileDurably(this.#bucketPath(bucket), `${JSON.stringify(file, null, 2)}\n`)
+    await atomicWrite(this.#bucketPath(bucket), `${JSON.stringify(file, null, 2)}\n`, {
+      dirMode: 0o700,
+    })
     this.#buckets.delete(bucket)
     const loaded = await this.#load(bucket)
     return loaded as BucketKeks
@@ -346,6 +348,7 @@ async function loadOrCreateMasterKey(config: DcKeyProviderConfig): Promise<Buffe
       (await createFileOnce(
         path,
         `${JSON.stringify({ format: MASTER_FORMAT, version: 1, dc: config.dc, key: randomBytes(32).toString('base64') } satisfies MasterKeyFile)}\n`,
+        { dirMode: 0o700 },
       ))
     const mode = (await stat(path)).mode & 0o777
     if (mode !== 0o600) await chmod(path, 0o600)

@@ -10,11 +10,11 @@ import {
   unlink,
 } from 'node:fs/promises'
 import { join } from 'node:path'
+import { atomicWrite, ensureDir, fsyncDir } from '../../../core/index.js'
 import { bytesEqual, fromHex, toHex, utf8Bytes } from '../../encoding.js'
 import { LedgerError, LedgerErrors } from '../../ledger-error.js'
 import { entriesPath, tilePath } from '../../tiles.js'
 import type { IntegrationCommit, IoOptions, LedgerStorage, TreeState } from '../ledger-storage.js'
-import { atomicWrite, ensureDir, fsyncDir } from './atomic-write.js'
 import { decodeWal, encodeWalRecord } from './wal.js'
 
 /** Magic and version of a batch file of the previous format, read once at open (README.md). */
