@@ -136,3 +136,22 @@ export class BodyDigester extends Transform {
     return out
   }
 }
+
+/** Checksums as XML elements: `{ ChecksumCRC32: '…' }` (CopyObjectResult, ListParts, …). */
+export function checksumElements(
+  checksums: Partial<Record<ChecksumAlgorithm, string>>,
+): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [algorithm, value] of Object.entries(checksums)) out[`Checksum${algorithm}`] = value
+  return out
+}
+
+/** Checksums as response headers: `{ 'x-amz-checksum-crc32': '…' }`. */
+export function checksumHeaders(
+  checksums: Partial<Record<ChecksumAlgorithm, string>>,
+): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [algorithm, value] of Object.entries(checksums))
+    out[checksumHeader(algorithm as ChecksumAlgorithm)] = value
+  return out
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { ChecksumAlgorithm, ObjectRecord, PartRecord } from '../../meta/index.js'
 import { commitment, recordChange } from '../audit.js'
 import { readSmallBody } from '../body.js'
-import { checksumHeader, startChecksum } from '../checksums.js'
+import { checksumElements, checksumHeaders, startChecksum } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { quoteEtag, unquoteEtag } from '../object-headers.js'
 import { sendXml } from '../response.js'
@@ -126,8 +126,6 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     content: await commitment(ctx, etag),
   })
   const location = `${ctx.deps.endpointOf(ctx.deps.cell.dc.id) ?? ''}/${upload.bucket}/${encodeURIComponent(upload.key)}`
-  const result: Record<string, string> = {}
-  for (const [a, v] of Object.entries(checksums)) result[`Checksum${a}`] = v
   sendXml(
     ctx.res,
     200,
@@ -137,11 +135,9 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
       Bucket: upload.bucket,
       Key: upload.key,
       ETag: quoteEtag(etag),
-      ...result,
+      ...checksumElements(checksums),
       ...(record.checksumType === null ? {} : { ChecksumType: record.checksumType }),
     },
-    Object.fromEntries(
-      Object.entries(checksums).map(([a, v]) => [checksumHeader(a as ChecksumAlgorithm), v]),
-    ),
+    checksumHeaders(checksums),
   )
 }

@@ -1,5 +1,6 @@
 import { commitment, recordChange } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
+import { checksumElements } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import {
   isoDate,
@@ -77,11 +78,9 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     sourceKey: await commitment(ctx, source.key),
     size: record.size,
   })
-  const sums: Record<string, string> = {}
-  for (const [a, v] of Object.entries(record.checksums)) sums[`Checksum${a}`] = v
   sendXml(ctx.res, 200, 'CopyObjectResult', {
     LastModified: isoDate(record.lastModified),
     ETag: quoteEtag(record.etag),
-    ...sums,
+    ...checksumElements(record.checksums),
   })
 }

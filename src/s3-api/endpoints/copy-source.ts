@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream'
 import type { ObjectRecord } from '../../meta/index.js'
 import type { RequestContext } from '../context.js'
-import { unquoteEtag } from '../object-headers.js'
 import { S3Error, S3Errors } from '../s3-error.js'
-import { type ByteRange, blobRangeStream } from './read-object.js'
+import { type ByteRange, blobRangeStream, evaluateConditions } from './read-object.js'
 
 /** A resolved copy source: the record (with inline bytes) in this data center. */
 export interface CopySource {
@@ -61,28 +60,15 @@ export async function resolveCopySource(ctx: RequestContext): Promise<CopySource
   return { bucket: src.bucket, key: src.key, record }
 }
 
+/** CopyObject's source conditions: the GET rules, where "not modified" is a 412 too. */
 function checkCopyConditions(ctx: RequestContext, record: ObjectRecord): void {
-  const h = ctx.req.headers
-  const seconds = Math.floor(record.lastModified / 1000) * 1000
-  const date = (v: unknown) =>
-    typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : null
-  const match = h['x-amz-copy-source-if-match']
-  const noneMatch = h['x-amz-copy-source-if-none-match']
-  const unmodified = date(h['x-amz-copy-source-if-unmodified-since'])
-  const modified = date(h['x-amz-copy-source-if-modified-since'])
-  const has = (list: unknown) =>
-    String(list)
-      .split(',')
-      .some((v) => v.trim() === '*' || unquoteEtag(v) === record.etag)
-  if (match !== undefined && !has(match))
-    throw S3Errors.preconditionFailed('x-amz-copy-source-If-Match')
-  if (match === undefined && unmodified !== null && seconds > unmodified) {
-    throw S3Errors.preconditionFailed('x-amz-copy-source-If-Unmodified-Since')
-  }
-  if (noneMatch !== undefined && has(noneMatch))
-    throw S3Errors.preconditionFailed('x-amz-copy-source-If-None-Match')
-  if (noneMatch === undefined && modified !== null && seconds <= modified) {
-    throw S3Errors.preconditionFailed('x-amz-copy-source-If-Modified-Since')
+  const prefix = 'x-amz-copy-source-'
+  if (evaluateConditions(ctx.req.headers, record, prefix) === 'not-modified') {
+    const name =
+      ctx.req.headers[`${prefix}if-none-match`] === undefined
+        ? 'If-Modified-Since'
+        : 'If-None-Match'
+    throw S3Errors.preconditionFailed(`${prefix}${name}`)
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ChecksumAlgorithm } from '../../meta/index.js'
+import { checksumElements } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { isoDate, quoteEtag } from '../object-headers.js'
 import { sendXml } from '../response.js'
@@ -38,15 +38,12 @@ export async function listParts(ctx: RequestContext): Promise<void> {
     Owner: owner,
     StorageClass: 'STANDARD',
     Part: page.parts.map((p) => {
-      const sums: Record<string, string> = {}
-      for (const [a, v] of Object.entries(p.checksums))
-        sums[`Checksum${a as ChecksumAlgorithm}`] = v
       return {
         PartNumber: p.partNumber,
         LastModified: isoDate(p.lastModified),
         ETag: quoteEtag(p.etag),
         Size: p.size,
-        ...sums,
+        ...checksumElements(p.checksums),
       }
     }),
   })

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import type { MultipartUploadRecord } from '../../meta/index.js'
+import type { ChecksumAlgorithm, MultipartUploadRecord } from '../../meta/index.js'
 import type { RequestContext } from '../context.js'
+import type { ReceivedData } from '../object-writer.js'
 import { S3Errors } from '../s3-error.js'
+import { removeBlobs } from './store-object.js'
 
 /** The smallest size of every part but the last (5 MiB). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024
@@ -31,4 +33,44 @@ export function partNumberOf(ctx: RequestContext): number {
     )
   }
   return n
+}
+
+/**
+ * Makes a received part durable and records it: the blob is renamed into place, then the part
+ * row commits (replacing an earlier part of the same number, whose blob goes). If the upload went
+ * away meanwhile, the new blob is removed and the error stands.
+ */
+export async function recordPart(
+  ctx: RequestContext,
+  part: {
+    readonly uploadId: string
+    readonly partNumber: number
+    readonly data: ReceivedData
+    readonly size: number
+    readonly md5: string
+    readonly checksums: Partial<Record<ChecksumAlgorithm, string>>
+    readonly lastModified: number
+  },
+): Promise<void> {
+  if (part.data.kind !== 'pending') throw new Error('Part bodies are always written to blobs')
+  const pending = part.data.pending
+  await pending.commit()
+  try {
+    const { orphaned } = await ctx.deps.cell.meta.putPart({
+      uploadId: part.uploadId,
+      partNumber: part.partNumber,
+      size: part.size,
+      etag: part.md5,
+      lastModified: part.lastModified,
+      checksums: part.checksums,
+      blob: { ref: pending.ref, size: part.size },
+    })
+    await removeBlobs(
+      ctx,
+      orphaned.map((p) => p.ref),
+    )
+  } catch (err) {
+    await removeBlobs(ctx, [pending.ref])
+    throw err
+  }
 }

@@ -1,7 +1,7 @@
 import { canonicalize } from '../../core/index.js'
 import { commitment, recordChange } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
-import { checksumHeader } from '../checksums.js'
+import { checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { quoteEtag, storedHeadersOf, userMetadataOf, validateKey } from '../object-headers.js'
 import { receiveObject } from '../object-writer.js'
@@ -43,9 +43,9 @@ export async function putObject(ctx: RequestContext): Promise<void> {
       ? {}
       : { metadata: await commitment(ctx, canonicalize(userMetadata)) }),
   })
-  const out: Record<string, string> = { etag: quoteEtag(record.etag) }
-  for (const [algorithm, value] of Object.entries(record.checksums)) {
-    out[checksumHeader(algorithm as 'CRC32')] = value
+  const out: Record<string, string> = {
+    etag: quoteEtag(record.etag),
+    ...checksumHeaders(record.checksums),
   }
   if (Object.keys(record.checksums).length > 0) out['x-amz-checksum-type'] = 'FULL_OBJECT'
   sendEmpty(ctx.res, 200, out)

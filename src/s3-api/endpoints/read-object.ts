@@ -59,21 +59,24 @@ function etagMatches(list: string, etag: string): boolean {
 
 /**
  * Evaluates If-Match, If-Unmodified-Since, If-None-Match and If-Modified-Since as S3 does:
- * 412 `PreconditionFailed` or 304 Not Modified (returned as 'not-modified').
+ * 412 `PreconditionFailed` or 304 Not Modified (returned as 'not-modified'). With `prefix`
+ * `x-amz-copy-source-`, the same rules read CopyObject's source conditions.
  */
 export function evaluateConditions(
   headers: IncomingHttpHeaders,
   record: ObjectRecord,
+  prefix = '',
 ): 'ok' | 'not-modified' {
   const seconds = Math.floor(record.lastModified / 1000) * 1000
-  const ifMatch = headers['if-match']
-  const ifUnmodified = parseDate(headers['if-unmodified-since'])
-  const ifNoneMatch = headers['if-none-match']
-  const ifModified = parseDate(headers['if-modified-since'])
+  const header = (name: string) => headers[`${prefix}${name}`] as string | undefined
+  const ifMatch = header('if-match')
+  const ifUnmodified = parseDate(header('if-unmodified-since'))
+  const ifNoneMatch = header('if-none-match')
+  const ifModified = parseDate(header('if-modified-since'))
   if (ifMatch !== undefined) {
-    if (!etagMatches(ifMatch, record.etag)) throw S3Errors.preconditionFailed('If-Match')
+    if (!etagMatches(ifMatch, record.etag)) throw S3Errors.preconditionFailed(`${prefix}If-Match`)
   } else if (ifUnmodified !== null && seconds > ifUnmodified) {
-    throw S3Errors.preconditionFailed('If-Unmodified-Since')
+    throw S3Errors.preconditionFailed(`${prefix}If-Unmodified-Since`)
   }
   if (ifNoneMatch !== undefined) {
     if (etagMatches(ifNoneMatch, record.etag)) return 'not-modified'

@@ -1,10 +1,10 @@
+import { checksumElements } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { isoDate, quoteEtag } from '../object-headers.js'
 import { Digest, storeBytes } from '../object-writer.js'
 import { sendXml } from '../response.js'
 import { copyRangeOf, resolveCopySource, sourceBytes } from './copy-source.js'
-import { partNumberOf, uploadOf } from './multipart.js'
-import { removeBlobs } from './store-object.js'
+import { partNumberOf, recordPart, uploadOf } from './multipart.js'
 
 /** UploadPartCopy: a part made from a range of an object in this data center. */
 export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
@@ -19,34 +19,21 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
     digest,
     inline: false,
   })
-  if (data.kind !== 'pending') throw new Error('Part bodies are always written to blobs')
   const { md5, checksums } = digest.finish()
-  await data.pending.commit()
   const etag = md5.toString('hex')
   const now = ctx.deps.now()
-  try {
-    const { orphaned } = await ctx.deps.cell.meta.putPart({
-      uploadId: upload.uploadId,
-      partNumber,
-      size: digest.size,
-      etag,
-      lastModified: now,
-      checksums,
-      blob: { ref: data.pending.ref, size: digest.size },
-    })
-    await removeBlobs(
-      ctx,
-      orphaned.map((p) => p.ref),
-    )
-  } catch (err) {
-    await removeBlobs(ctx, [data.pending.ref])
-    throw err
-  }
-  const sums: Record<string, string> = {}
-  for (const [a, v] of Object.entries(checksums)) sums[`Checksum${a}`] = v
+  await recordPart(ctx, {
+    uploadId: upload.uploadId,
+    partNumber,
+    data,
+    size: digest.size,
+    md5: etag,
+    checksums,
+    lastModified: now,
+  })
   sendXml(ctx.res, 200, 'CopyPartResult', {
     LastModified: isoDate(now),
     ETag: quoteEtag(etag),
-    ...sums,
+    ...checksumElements(checksums),
   })
 }
