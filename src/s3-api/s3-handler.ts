@@ -4,7 +4,7 @@ import { isDomainError, type Logger } from '../core/index.js'
 import { placementOf } from '../residency/index.js'
 import type { DirectoryBucket, RequestContext, S3Deps, S3Tenant } from './context.js'
 import { ENDPOINTS } from './endpoints/index.js'
-import { sendError, sendXml } from './response.js'
+import { sendEmpty, sendError, sendXml } from './response.js'
 import { addressOf, route, type S3Request } from './router.js'
 import { S3Error, S3Errors } from './s3-error.js'
 import { type AuthResult, authenticate } from './sigv4/index.js'
@@ -85,8 +85,7 @@ function sendRedirect(
   const headers: Record<string, string> = { 'x-amz-bucket-region': bucket.dcId }
   const host = endpoint === null ? '' : new URL(endpoint).host
   if (ctx.head) {
-    ctx.res.writeHead(301, { ...headers, 'content-length': '0' })
-    ctx.res.end()
+    sendEmpty(ctx.res, 301, headers)
     return
   }
   sendXml(
