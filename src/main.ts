@@ -99,6 +99,11 @@ export async function serve(
         ? {}
         : { secretAccessKey: config.rootCredentials.secretAccessKey }),
     })
+    if (!config.ledger.enabled) {
+      logger.warn(
+        'ledger.enabled is false: nothing is recorded in the transparency logs, so none of their proofs hold (use only to measure the cost of the log)',
+      )
+    }
     const registry = new Registry()
     collectDefaultMetrics({ register: registry })
     const metrics = createS3Metrics(registry)
@@ -131,6 +136,7 @@ export async function serve(
           inlineMaxBytes: config.s3.inlineMaxBytes,
           virtualHostSuffixes: hostSuffixes,
           ledgerReads: config.ledger.reads,
+          ledgerEnabled: config.ledger.enabled,
         },
         now: Date.now,
       })

@@ -135,6 +135,12 @@ describe('loadConfig()', () => {
     })
   })
 
+  it('keeps the ledger on by default and turns it off only with SOVRA_LEDGER_ENABLED=false', () => {
+    expect(loadConfig({ env: {} }).ledger.enabled).toBe(true)
+    expect(loadConfig({ env: { SOVRA_LEDGER_ENABLED: 'false' } }).ledger.enabled).toBe(false)
+    expect(loadConfig({ env: { SOVRA_LEDGER_ENABLED: 'TRUE' } }).ledger.enabled).toBe(true)
+  })
+
   it('treats empty environment values as unset', () => {
     expect(loadConfig({ env: { SOVRA_DATA_DIR: '', SOVRA_ADMIN_PORT: '' } }).adminPort).toBe(9000)
   })
@@ -188,6 +194,9 @@ describe('loadConfig() rejects', () => {
     )
     expect(failure(() => loadConfig({ env: { SOVRA_LOG_LEVEL: 'loud' } })).code).toBe(
       'InvalidEnvironmentVariable',
+    )
+    expect(failure(() => loadConfig({ env: { SOVRA_LEDGER_ENABLED: 'no' } })).message).toBe(
+      'Invalid environment variable "SOVRA_LEDGER_ENABLED": expected "true" or "false", got "no"',
     )
   })
 

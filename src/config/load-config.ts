@@ -34,6 +34,7 @@ export const CONFIG_ENV_VARS = [
   'SOVRA_ROOT_ACCESS_KEY',
   'SOVRA_ROOT_SECRET_KEY',
   'SOVRA_LEDGER_READS',
+  'SOVRA_LEDGER_ENABLED',
 ] as const
 
 /** Prefix of the per-data-center port variables, for example `SOVRA_PORT_US_WEST_1`. */
@@ -113,6 +114,7 @@ export function loadConfig(options: LoadConfigOptions): SovraConfig {
       ...(env.get('SOVRA_LEDGER_READS') === undefined
         ? {}
         : { reads: env.get('SOVRA_LEDGER_READS') }),
+      ...envBoolean(env, 'SOVRA_LEDGER_ENABLED', 'enabled'),
     },
     rootCredentials: {
       ...(accessKeyId === undefined ? {} : { accessKeyId }),
@@ -200,6 +202,20 @@ function envPort(env: Map<string, string>, name: string): number | undefined {
     throw ConfigErrors.invalidEnv(name, value, 'expected a port between 0 and 65535')
   }
   return port
+}
+
+/** `{ [key]: true|false }` from a `true`/`false` variable, `{}` when it is unset. */
+function envBoolean<K extends string>(
+  env: Map<string, string>,
+  name: string,
+  key: K,
+): Partial<Record<K, boolean>> {
+  const value = env.get(name)?.trim().toLowerCase()
+  if (value === undefined) return {}
+  if (value !== 'true' && value !== 'false') {
+    throw ConfigErrors.invalidEnv(name, value, 'expected "true" or "false"')
+  }
+  return { [key]: value === 'true' } as Partial<Record<K, boolean>>
 }
 
 function envLogLevel(env: Map<string, string>): LogLevel | undefined {

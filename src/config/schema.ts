@@ -44,6 +44,11 @@ export interface S3Config {
 /** Credentials for the root (admin) tenant; both or neither. */
 /** The transparency log of every data center. */
 export interface LedgerConfig {
+  /**
+   * `false` records nothing: only for measuring what the log costs (`npm run bench:ledger`).
+   * Sovra's proofs do not hold without it, and the server warns at start.
+   */
+  readonly enabled: boolean
   /** `async` (default): reads are logged in the background; `sync`: before the response. */
   readonly reads: (typeof LEDGER_READ_MODES)[number]
   /** Checkpoint origins are `<originPrefix>/<dc>`; default `<publicHost>/ledger`. */
@@ -123,6 +128,7 @@ const s3Schema = z.strictObject({
 export const LEDGER_READ_MODES = ['async', 'sync'] as const
 
 const ledgerSchema = z.strictObject({
+  enabled: z.boolean(),
   reads: z.enum(LEDGER_READ_MODES),
   originPrefix: nonEmpty.exactOptional(),
   batchMaxDelayMs: z.int().min(0).max(1000),

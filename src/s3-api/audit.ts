@@ -74,6 +74,7 @@ export async function recordChange(
   body: EventBody,
   bucket = ctx.s3.bucket as string,
 ): Promise<void> {
+  if (!ctx.deps.settings.ledgerEnabled) return
   const entry = await buildEvent(ctx, body, bucket)
   try {
     await ctx.deps.cell.ledger.log.append(entry)
@@ -117,6 +118,7 @@ export async function recordRead(
   body: EventBody,
   bucket = ctx.s3.bucket as string,
 ): Promise<void> {
+  if (!ctx.deps.settings.ledgerEnabled) return
   if (ctx.deps.settings.ledgerReads === 'sync') {
     await recordChange(ctx, body, bucket)
     return

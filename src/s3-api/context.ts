@@ -42,6 +42,8 @@ export interface S3Settings {
   readonly virtualHostSuffixes: readonly string[]
   /** Whether reads wait for their ledger event (`sync`) or not (`async`). */
   readonly ledgerReads: 'sync' | 'async'
+  /** False only to measure the log's cost: nothing is recorded. */
+  readonly ledgerEnabled: boolean
 }
 
 /** Everything a data center's S3 endpoint is built from. */
