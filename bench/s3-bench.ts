@@ -12,7 +12,7 @@
 // Options (defaults in brackets):
 //   --quick               smoke run: 1 repetition, 3 s phases, 1 GiB big object, 20k-key LIST bucket
 //   --only=a,b            phases: put4k,get4k,put1m,get1m,put64m,get64m,list,big  [all]
-//   --servers=a,b         sovra,s3rver  [both]
+//   --servers=a,b         sovra,s3rver (also sovra-reads-sync, sovra-ledger-off)  [sovra,s3rver]
 //   --concurrency=N       in-flight requests for object phases  [16]
 //   --duration=S          seconds per measurement of 4 KiB and 1 MiB phases  [5]
 //   --duration64m=S       seconds per measurement of 64 MiB phases  [8]
@@ -42,7 +42,21 @@ const MiB = 1024 * KiB
 const GiB = 1024 * MiB
 const PHASES = ['put4k', 'get4k', 'put1m', 'get1m', 'put64m', 'get64m', 'list', 'big'] as const
 type Phase = (typeof PHASES)[number]
-type ServerName = 'sovra' | 's3rver'
+/**
+ * `sovra` as configured by default; the variants differ by one setting, for bench/ledger-bench.ts:
+ * `sovra-reads-sync` (ledger.reads=sync) and `sovra-ledger-off` (ledger.enabled=false).
+ */
+const SOVRA_VARIANTS = {
+  sovra: {},
+  'sovra-reads-sync': { SOVRA_LEDGER_READS: 'sync' },
+  'sovra-ledger-off': { SOVRA_LEDGER_ENABLED: 'false' },
+} as const
+type SovraVariant = keyof typeof SOVRA_VARIANTS
+type ServerName = SovraVariant | 's3rver'
+const SERVER_NAMES: readonly ServerName[] = [
+  ...(Object.keys(SOVRA_VARIANTS) as SovraVariant[]),
+  's3rver',
+]
 
 // ---------------------------------------------------------------- options
 function parseArgs(argv: string[]) {
@@ -62,6 +76,9 @@ function parseArgs(argv: string[]) {
   for (const p of only)
     if (!PHASES.includes(p)) throw new Error(`Unknown phase ${p}; known: ${PHASES.join(',')}`)
   const servers = (a.servers ?? 'sovra,s3rver').split(',') as ServerName[]
+  for (const name of servers)
+    if (!SERVER_NAMES.includes(name))
+      throw new Error(`Unknown server ${name}; known: ${SERVER_NAMES.join(',')}`)
   const listKeys = num('list-keys', quick ? 20_000 : 100_000)
   const opts = {
     quick,
@@ -188,7 +205,12 @@ function spawnPinned(cpu: number, args: string[], env: NodeJS.ProcessEnv): Child
   })
 }
 
-async function startSovra(opts: Opts, resultsDir: string, stamp: string): Promise<Server> {
+async function startSovra(
+  opts: Opts,
+  resultsDir: string,
+  stamp: string,
+  variant: SovraVariant,
+): Promise<Server> {
   const bin = join(opts.sovraDist, 'cli', 'bin.js')
   if (!existsSync(bin))
     throw new Error(`${bin} is missing: run \`npm run build\` first (or pass --build)`)
@@ -208,6 +230,7 @@ async function startSovra(opts: Opts, resultsDir: string, stamp: string): Promis
     SOVRA_ROOT_ACCESS_KEY: creds.accessKeyId,
     SOVRA_ROOT_SECRET_KEY: creds.secretAccessKey,
     SOVRA_LOG_LEVEL: 'warn',
+    ...SOVRA_VARIANTS[variant],
   }
   const nodeArgs = opts.profile
     ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, `${stamp}-sovra-prof`)}`]
@@ -215,7 +238,7 @@ async function startSovra(opts: Opts, resultsDir: string, stamp: string): Promis
   const proc = spawnPinned(0, [process.execPath, ...nodeArgs, bin, 'serve'], env)
   const port = base + 1 // us-west-1 is the second data center
   const server: Server = {
-    name: 'sovra',
+    name: variant,
     proc,
     pid: proc.pid as number,
     dataDir,
@@ -790,7 +813,7 @@ async function main() {
   try {
     for (const name of opts.servers) {
       servers.push(
-        name === 'sovra' ? await startSovra(opts, resultsDir, stamp) : await startS3rver(),
+        name === 's3rver' ? await startS3rver() : await startSovra(opts, resultsDir, stamp, name),
       )
       const s = servers[servers.length - 1] as Server
       log(
