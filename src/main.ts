@@ -1,11 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { join } from 'node:path'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createAdminHandler } from './admin-api/index.js'
-import { type Cell, createCell } from './cell/index.js'
+import { type Cell, type CellLedger, createCell, openCellLedger } from './cell/index.js'
 import type { SovraConfig } from './config/index.js'
 import type { Logger } from './core/index.js'
-import { openDirectory } from './directory/index.js'
+import {
+  DIRECTORY_LEDGER_ID,
+  type DirectoryLedger,
+  openDirectory,
+  startDirectoryLedger,
+} from './directory/index.js'
 import { createS3Handler, createS3Metrics } from './s3-api/index.js'
 
 /** One data center as started by serve(). */
@@ -89,7 +95,17 @@ export async function serve(
   const directory = await openDirectory({ dataDir: config.dataDir })
   const cells: Cell[] = []
   const servers: Server[] = []
+  let directoryLog: CellLedger | undefined
+  let directoryLedger: DirectoryLedger | undefined
+  const originPrefix = config.ledger.originPrefix ?? `${config.publicHost}/ledger`
   try {
+    // The directory's own log: catalog, tenant and key changes (fed from the directory's outbox).
+    directoryLog = await openCellLedger(join(config.dataDir, DIRECTORY_LEDGER_ID), {
+      origin: `${originPrefix}/${DIRECTORY_LEDGER_ID}`,
+      batchMaxDelayMs: config.ledger.batchMaxDelayMs,
+      maxPending: config.ledger.maxPending,
+      logger: logger.child({ ledger: DIRECTORY_LEDGER_ID }),
+    })
     await directory.syncDataCenters(config.dataCenters)
     const root = await directory.ensureRootTenant({
       ...(config.rootCredentials.accessKeyId === undefined
@@ -113,7 +129,6 @@ export async function serve(
     const hostSuffixes = [...new Set([config.publicHost, 'localhost'])]
     for (const dc of config.dataCenters) {
       if (dc.status === 'retired') continue
-      const originPrefix = config.ledger.originPrefix ?? `${config.publicHost}/ledger`
       const cell = await createCell(dc, {
         dataDir: config.dataDir,
         logger,
@@ -157,17 +172,21 @@ export async function serve(
         endpoint,
       })
     }
-    const ledgers = new Map(
-      cells.map((cell) => [
-        cell.dc.id,
+    directoryLedger = await startDirectoryLedger(directory, directoryLog.log, { logger })
+    const publicLedger = (id: string, ledger: CellLedger) =>
+      [
+        id,
         {
-          dc: cell.dc.id,
-          origin: cell.ledger.log.origin,
-          verifierKey: cell.ledger.verifierKey,
-          storage: cell.ledger.storage,
+          dc: id,
+          origin: ledger.log.origin,
+          verifierKey: ledger.verifierKey,
+          storage: ledger.storage,
         },
-      ]),
-    )
+      ] as const
+    const ledgers = new Map([
+      ...cells.map((cell) => publicLedger(cell.dc.id, cell.ledger)),
+      publicLedger(DIRECTORY_LEDGER_ID, directoryLog),
+    ])
     const admin = await listen(
       createAdminHandler({ registry, dataCenters: () => running, ledgers }),
       {
@@ -188,6 +207,8 @@ export async function serve(
         stopping ??= (async () => {
           await Promise.all(servers.map(close))
           for (const cell of cells) await cell.close()
+          await directoryLedger?.stop()
+          await directoryLog?.log.close()
           await directory.close()
           logger.info('Sovra stopped')
         })()
@@ -197,6 +218,8 @@ export async function serve(
   } catch (err) {
     await Promise.allSettled(servers.map(close))
     for (const cell of cells) await cell.close().catch(() => undefined)
+    await directoryLedger?.stop().catch(() => undefined)
+    await directoryLog?.log.close().catch(() => undefined)
     await directory.close().catch(() => undefined)
     throw err
   }

@@ -77,6 +77,13 @@ export interface RootTenant {
   readonly created: boolean
 }
 
+/** A directory event waiting for the directory's transparency log. */
+export interface OutboxEntry {
+  readonly seq: number
+  /** The event's canonical JSON, exactly the log entry. */
+  readonly entry: Uint8Array
+}
+
 /** The small global catalog: DCs, tenants, access keys, bucket → DC map. */
 export interface Directory {
   /** Inserts or updates every data center of the configured catalog (others are kept). */
@@ -128,5 +135,12 @@ export interface Directory {
   }): Promise<RootTenant>
 
   /** Closes the database. */
+  /**
+   * Events of catalog, tenant and key changes not yet in the directory's log, oldest first. Each
+   * was written in the same transaction as its change.
+   */
+  readLedgerOutbox(limit: number): Promise<OutboxEntry[]>
+  /** Forgets outbox entries up to and including `seq`, once the log has sequenced them. */
+  ackLedgerOutbox(throughSeq: number): Promise<void>
   close(): Promise<void>
 }

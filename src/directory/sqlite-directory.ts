@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { commit, encodeEvent, LEDGER_EVENT_SCHEMA, type LedgerEvent } from '../ledger/index.js'
 import {
   generateAccessKeyId,
   generateCanonicalId,
@@ -20,6 +21,7 @@ import type {
   DataCenterState,
   Directory,
   NewAccessKey,
+  OutboxEntry,
   RootTenant,
   TenantRecord,
 } from './directory.js'
@@ -39,6 +41,9 @@ export interface OpenDirectoryOptions {
   /** Clock, for tests. */
   readonly now?: () => number
 }
+
+/** The `dc` of every event in the directory's own transparency log. */
+export const DIRECTORY_LEDGER_ID = 'directory'
 
 /** Name of the tenant created on first start. */
 export const ROOT_TENANT_NAME = 'admin'
@@ -148,6 +153,9 @@ class SqliteDirectory implements Directory {
     getBucket: Statement<[string], BucketRow>
     deleteBucket: Statement<[string], void>
     listBuckets: Statement<[string], BucketRow>
+    insertOutbox: Statement<[{ entry: Uint8Array; created_at: number }], void>
+    readOutbox: Statement<[number], { seq: number; entry: Uint8Array }>
+    ackOutbox: Statement<[number], void>
   }
 
   constructor(db: Database.Database, cipher: SecretsCipher, options: OpenDirectoryOptions) {
@@ -202,6 +210,11 @@ class SqliteDirectory implements Directory {
       getBucket: db.prepare('SELECT * FROM buckets WHERE name = ?'),
       deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
       listBuckets: db.prepare('SELECT * FROM buckets WHERE tenant_id = ? ORDER BY name'),
+      insertOutbox: db.prepare(
+        'INSERT INTO ledger_outbox (entry, created_at) VALUES (@entry, @created_at)',
+      ),
+      readOutbox: db.prepare('SELECT seq, entry FROM ledger_outbox ORDER BY seq LIMIT ?'),
+      ackOutbox: db.prepare('DELETE FROM ledger_outbox WHERE seq <= ?'),
     }
   }
 
@@ -210,6 +223,16 @@ class SqliteDirectory implements Directory {
     this.#db
       .transaction(() => {
         catalog.forEach((dc, position) => {
+          const before = this.#sql.getDc.get(dc.id)
+          if (before === undefined || before.status !== dc.status) {
+            this.#record({
+              type: 'dc.change',
+              target: dc.id,
+              change: before === undefined ? 'added' : 'status',
+              jurisdiction: dc.jurisdiction,
+              status: dc.status,
+            })
+          }
           this.#sql.upsertDc.run({
             id: dc.id,
             name: dc.name,
@@ -297,40 +320,27 @@ class SqliteDirectory implements Directory {
         if (this.#sql.getKey.get(accessKeyId) === undefined) {
           throw DirectoryErrors.noSuchAccessKey(accessKeyId)
         }
-        this.#sql.revokeKey.run(this.#now(), accessKeyId)
+        const revoked = this.#sql.revokeKey.run(this.#now(), accessKeyId).changes > 0
         const row = this.#sql.getKey.get(accessKeyId)
         if (row === undefined) throw DirectoryErrors.noSuchAccessKey(accessKeyId)
+        if (revoked) this.#recordKeyChange(row.tenant_id, accessKeyId, 'revoked')
         return toAccessKey(row)
       })
       .immediate()
   }
 
   async ledgerSecretOf(tenantId: string): Promise<Buffer> {
-    const cached = this.#ledgerSecrets.get(tenantId)
-    if (cached !== undefined) return cached
-    const aad = `ledger:${tenantId}`
-    const read = () =>
-      this.#db
-        .prepare<[string], { secret: string }>(
-          'SELECT secret FROM tenant_ledger_secrets WHERE tenant_id = ?',
-        )
-        .get(tenantId)
-    let row = read()
-    if (row === undefined) {
-      if (this.#sql.tenantById.get(tenantId) === undefined)
-        throw DirectoryErrors.noSuchTenant(tenantId)
-      const fresh = this.#cipher.encrypt(randomBytes(32).toString('base64'), aad)
-      this.#db
-        .prepare(
-          'INSERT OR IGNORE INTO tenant_ledger_secrets (tenant_id, secret, created_at) VALUES (?, ?, ?)',
-        )
-        .run(tenantId, fresh, this.#now())
-      row = read()
-    }
-    if (row === undefined) throw DirectoryErrors.noSuchTenant(tenantId)
-    const secret = Buffer.from(this.#cipher.decrypt(row.secret, aad), 'base64')
-    this.#ledgerSecrets.set(tenantId, secret)
-    return secret
+    return this.#ledgerSecret(tenantId)
+  }
+
+  async readLedgerOutbox(limit: number): Promise<OutboxEntry[]> {
+    return this.#sql.readOutbox
+      .all(limit)
+      .map((row) => ({ seq: row.seq, entry: new Uint8Array(row.entry) }))
+  }
+
+  async ackLedgerOutbox(throughSeq: number): Promise<void> {
+    this.#sql.ackOutbox.run(throughSeq)
   }
 
   async lookupAccessKey(accessKeyId: string): Promise<AccessKeyLookup | null> {
@@ -477,6 +487,66 @@ class SqliteDirectory implements Directory {
     }
   }
 
+  /** The tenant's ledger secret, created on first use (also inside a caller's transaction). */
+  #ledgerSecret(tenantId: string): Buffer {
+    const cached = this.#ledgerSecrets.get(tenantId)
+    if (cached !== undefined) return cached
+    const aad = `ledger:${tenantId}`
+    const read = () =>
+      this.#db
+        .prepare<[string], { secret: string }>(
+          'SELECT secret FROM tenant_ledger_secrets WHERE tenant_id = ?',
+        )
+        .get(tenantId)
+    let row = read()
+    if (row === undefined) {
+      if (this.#sql.tenantById.get(tenantId) === undefined)
+        throw DirectoryErrors.noSuchTenant(tenantId)
+      const fresh = this.#cipher.encrypt(randomBytes(32).toString('base64'), aad)
+      this.#db
+        .prepare(
+          'INSERT OR IGNORE INTO tenant_ledger_secrets (tenant_id, secret, created_at) VALUES (?, ?, ?)',
+        )
+        .run(tenantId, fresh, this.#now())
+      row = read()
+    }
+    if (row === undefined) throw DirectoryErrors.noSuchTenant(tenantId)
+    const secret = Buffer.from(this.#cipher.decrypt(row.secret, aad), 'base64')
+    // Not cached before the enclosing transaction commits: a rollback would leave a stale secret.
+    if (!this.#db.inTransaction) this.#ledgerSecrets.set(tenantId, secret)
+    return secret
+  }
+
+  /**
+   * Writes a directory event to the outbox. Called inside the transaction of the change it
+   * describes, so the two commit (or roll back) together.
+   */
+  #record(body: DirectoryEventBody): void {
+    const event = {
+      schema: LEDGER_EVENT_SCHEMA,
+      at: new Date(this.#now()).toISOString(),
+      dc: DIRECTORY_LEDGER_ID,
+      actor: { kind: 'system', component: 'directory' },
+      ...body,
+    } as LedgerEvent
+    this.#sql.insertOutbox.run({ entry: encodeEvent(event), created_at: this.#now() })
+  }
+
+  #recordKeyChange(
+    tenantId: string,
+    accessKeyId: string,
+    change: 'created' | 'imported' | 'revoked',
+  ) {
+    const secret = this.#ledgerSecret(tenantId)
+    this.#record({
+      type: 'key.change',
+      tenant: commit(secret, tenantId),
+      keyKind: 'access-key',
+      key: commit(secret, accessKeyId),
+      change,
+    })
+  }
+
   #insertTenant(name: string, admin: boolean): TenantRecord {
     if (this.#sql.tenantByName.get(name) !== undefined) {
       throw DirectoryErrors.tenantAlreadyExists(name)
@@ -489,6 +559,11 @@ class SqliteDirectory implements Directory {
       created_at: this.#now(),
     }
     this.#sql.insertTenant.run(row)
+    this.#record({
+      type: 'tenant.change',
+      tenant: commit(this.#ledgerSecret(row.id), row.id),
+      change: 'created',
+    })
     return toTenant(row)
   }
 
@@ -509,6 +584,7 @@ class SqliteDirectory implements Directory {
       created_at: createdAt,
       revoked_at: null,
     })
+    this.#recordKeyChange(tenantId, accessKeyId, importedId === undefined ? 'created' : 'imported')
     return { accessKeyId, secretAccessKey, tenantId, createdAt }
   }
 
@@ -532,6 +608,15 @@ class SqliteDirectory implements Directory {
     }
   }
 }
+
+/** The type-specific fields of a directory event; `#record` adds schema, time, dc and actor. */
+type DirectoryEventBody = LedgerEvent extends infer E
+  ? E extends LedgerEvent
+    ? E['type'] extends 'dc.change' | 'tenant.change' | 'key.change'
+      ? Omit<E, 'schema' | 'at' | 'dc' | 'actor'>
+      : never
+    : never
+  : never
 
 function toTenant(row: TenantRow): TenantRecord {
   return {
