@@ -209,6 +209,7 @@ export async function serve(
           for (const cell of cells) await cell.close()
           await directoryLedger?.stop()
           await directoryLog?.log.close()
+          directoryLog?.index.close()
           await directory.close()
           logger.info('Sovra stopped')
         })()
@@ -220,6 +221,7 @@ export async function serve(
     for (const cell of cells) await cell.close().catch(() => undefined)
     await directoryLedger?.stop().catch(() => undefined)
     await directoryLog?.log.close().catch(() => undefined)
+    directoryLog?.index.close()
     await directory.close().catch(() => undefined)
     throw err
   }

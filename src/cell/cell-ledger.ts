@@ -13,6 +13,7 @@ import {
   SignatureType,
   type TransparencyLog,
 } from '../ledger/index.js'
+import { type LedgerEventIndex, openLedgerIndex } from './ledger-index.js'
 
 /** How a cell's transparency log is set up. */
 export interface CellLedgerOptions {
@@ -26,6 +27,8 @@ export interface CellLedgerOptions {
 export interface CellLedger {
   readonly log: TransparencyLog
   readonly storage: LedgerStorage
+  /** Events by tenant commitment, derived from the log (`<dir>/ledger-index.sqlite`). */
+  readonly index: LedgerEventIndex
   /** The signed-note verifier key (`name+keyid+base64`) anyone checks checkpoints with. */
   readonly verifierKey: string
 }
@@ -93,5 +96,6 @@ export async function openCellLedger(
     batchMaxDelayMs: options.batchMaxDelayMs,
     maxPending: options.maxPending,
   })
-  return { log, storage, verifierKey }
+  const index = openLedgerIndex(join(dir, 'ledger-index.sqlite'), { log, storage }, options.logger)
+  return { log, storage, verifierKey, index }
 }

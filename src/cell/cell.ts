@@ -57,6 +57,7 @@ export async function createCell(
     ledger,
     async close() {
       await ledger.log.close()
+      ledger.index.close()
       await meta.close()
       await blob.close()
     },
