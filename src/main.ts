@@ -6,12 +6,8 @@ import { createAdminHandler } from './admin-api/index.js'
 import { type Cell, type CellLedger, createCell, openCellLedger } from './cell/index.js'
 import type { SovraConfig } from './config/index.js'
 import type { Logger } from './core/index.js'
-import {
-  DIRECTORY_LEDGER_ID,
-  type DirectoryLedger,
-  openDirectory,
-  startDirectoryLedger,
-} from './directory/index.js'
+import { DIRECTORY_LEDGER_ID, openDirectory } from './directory/index.js'
+import { type OutboxDrain, startOutboxDrain } from './ledger/index.js'
 import { createS3Handler, createS3Metrics } from './s3-api/index.js'
 
 /** One data center as started by serve(). */
@@ -96,7 +92,7 @@ export async function serve(
   const cells: Cell[] = []
   const servers: Server[] = []
   let directoryLog: CellLedger | undefined
-  let directoryLedger: DirectoryLedger | undefined
+  let directoryLedger: OutboxDrain | undefined
   const originPrefix = config.ledger.originPrefix ?? `${config.publicHost}/ledger`
   try {
     // The directory's own log: catalog, tenant and key changes (fed from the directory's outbox).
@@ -172,7 +168,15 @@ export async function serve(
         endpoint,
       })
     }
-    directoryLedger = await startDirectoryLedger(directory, directoryLog.log, { logger })
+    directoryLedger = await startOutboxDrain(
+      {
+        read: (limit) => directory.readLedgerOutbox(limit),
+        ack: (seq) => directory.ackLedgerOutbox(seq),
+      },
+      directoryLog.log,
+      directoryLog.storage,
+      { logger },
+    )
     const publicLedger = (id: string, ledger: CellLedger) =>
       [
         id,

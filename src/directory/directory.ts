@@ -1,3 +1,5 @@
+import type { OutboxEntry } from '../ledger/index.js'
+
 /** Lifecycle states of a data center, as the directory stores them. */
 export type DataCenterState = 'planned' | 'active' | 'draining' | 'retired'
 
@@ -75,13 +77,6 @@ export interface RootTenant {
   readonly credentials: Credentials | null
   /** True on the first start, when the admin tenant was created. */
   readonly created: boolean
-}
-
-/** A directory event waiting for the directory's transparency log. */
-export interface OutboxEntry {
-  readonly seq: number
-  /** The event's canonical JSON, exactly the log entry. */
-  readonly entry: Uint8Array
 }
 
 /** The small global catalog: DCs, tenants, access keys, bucket → DC map. */

@@ -9,13 +9,11 @@ export type {
   DataCenterState,
   Directory,
   NewAccessKey,
-  OutboxEntry,
   RootTenant,
   TenantRecord,
 } from './directory.js'
 export type { DirectoryErrorCode } from './directory-error.js'
 export { DIRECTORY_ERROR_CODES, DirectoryError, DirectoryErrors } from './directory-error.js'
-export { type DirectoryLedger, startDirectoryLedger } from './directory-ledger.js'
 export { secretsKeyPath } from './secrets-cipher.js'
 export type { OpenDirectoryOptions } from './sqlite-directory.js'
 export {

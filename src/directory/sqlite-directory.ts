@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { commit, encodeEvent, LEDGER_EVENT_SCHEMA, type LedgerEvent } from '../ledger/index.js'
+import {
+  commit,
+  encodeEvent,
+  LEDGER_EVENT_SCHEMA,
+  type LedgerEvent,
+  type OutboxEntry,
+} from '../ledger/index.js'
 import {
   generateAccessKeyId,
   generateCanonicalId,
@@ -21,7 +27,6 @@ import type {
   DataCenterState,
   Directory,
   NewAccessKey,
-  OutboxEntry,
   RootTenant,
   TenantRecord,
 } from './directory.js'

@@ -86,6 +86,13 @@ export {
   SignatureType,
   signNote,
 } from './note/signed-note.js'
+export {
+  type BundleReader,
+  type Outbox,
+  type OutboxDrain,
+  type OutboxEntry,
+  startOutboxDrain,
+} from './outbox-drain.js'
 export { FsLedgerStorage } from './storage/fs/fs-ledger-storage.js'
 export type {
   IntegrationCommit,
