@@ -9,6 +9,7 @@ export {
   type ListObjectsOptions,
   type ListObjectsResult,
   type ListUploadsOptions,
+  type LedgerOutboxEntry,
   type ListUploadsResult,
   META_ERROR_CODES,
   type MetaErrorCode,
@@ -19,6 +20,7 @@ export {
   type ObjectSummary,
   type PartRecord,
   type WriteCondition,
+  type WriteOptions,
 } from './meta-store.js'
 
 /** Which metadata driver to open, and where. */

@@ -554,6 +554,53 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
       })
     })
 
+    describe('ledger outbox', () => {
+      const ev = (text: string) => ({ events: [new TextEncoder().encode(text)] })
+      const texts = async (m: MetaStore) =>
+        (await m.readLedgerOutbox(100)).map((e) => new TextDecoder().decode(e.entry))
+
+      test('events commit with their change, in order, and survive a reopen', async () => {
+        let woken = 0
+        store.onLedgerOutbox(() => woken++)
+        await store.createBucket(bucket('c'), ev('create c'))
+        await store.putObject(inline('c', 'k'), undefined, ev('put k'))
+        await store.deleteObject('c', 'k', ev('delete k'))
+        await store.deleteBucket('c', ev('delete c'))
+        expect(await texts(store)).toEqual(['create c', 'put k', 'delete k', 'delete c'])
+        expect(store.ledgerOutboxSize()).toBe(4)
+        expect(woken).toBeGreaterThan(0)
+        await store.close()
+        const reopened = await open()
+        expect(await texts(reopened)).toEqual(['create c', 'put k', 'delete k', 'delete c'])
+        expect(reopened.ledgerOutboxSize()).toBe(4)
+      })
+
+      test('a change that fails leaves no event', async () => {
+        await expectCode(store.createBucket(bucket('b'), ev('dup')), 'BucketAlreadyExists')
+        await store.putObject(inline('b', 'k'))
+        await expectCode(
+          store.putObject(inline('b', 'k'), { ifNoneMatch: '*' }, ev('conditional')),
+          'PreconditionFailed',
+        )
+        await expectCode(store.deleteBucket('b', ev('not empty')), 'BucketNotEmpty')
+        await expectCode(
+          store.completeMultipartUpload('nope', inline('b', 'k'), undefined, ev('mpu')),
+          'NoSuchUpload',
+        )
+        expect(await texts(store)).toEqual([])
+        expect(store.ledgerOutboxSize()).toBe(0)
+      })
+
+      test('ackLedgerOutbox() forgets entries up to a sequence number', async () => {
+        for (const k of ['a', 'b', 'c']) await store.putObject(inline('b', k), undefined, ev(k))
+        const [first, second] = await store.readLedgerOutbox(2)
+        expect(first?.seq).toBeLessThan(second?.seq ?? 0)
+        await store.ackLedgerOutbox(second?.seq ?? 0)
+        expect(await texts(store)).toEqual(['c'])
+        expect(store.ledgerOutboxSize()).toBe(1)
+      })
+    })
+
     describe('blob references', () => {
       test('isBlobReferenced() follows objects and parts', async () => {
         expect(await store.isBlobReferenced('r1')).toBe(false)

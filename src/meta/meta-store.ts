@@ -121,6 +121,21 @@ export interface WriteCondition {
   readonly ifNoneMatch?: '*'
 }
 
+/** Options of every write that changes customer data. */
+export interface WriteOptions {
+  /**
+   * Ledger events (canonical JSON entries) committed in the same transaction as the change:
+   * durable exactly when it is, and never without it. The cell moves them to its log.
+   */
+  readonly events?: readonly Uint8Array[]
+}
+
+/** A ledger event waiting in the outbox (structurally the ledger's `OutboxEntry`). */
+export interface LedgerOutboxEntry {
+  readonly seq: number
+  readonly entry: Uint8Array
+}
+
 /**
  * One cell's object metadata. Every write is durable when its promise resolves. Methods that
  * drop objects or parts return the blob refs that are no longer referenced, which the caller
@@ -128,10 +143,13 @@ export interface WriteCondition {
  * sweep removes, never a dangling reference).
  */
 export interface MetaStore {
-  createBucket(bucket: BucketRecord): Promise<void>
+  createBucket(bucket: BucketRecord, options?: WriteOptions): Promise<void>
   getBucket(name: string): Promise<BucketRecord | null>
   /** Fails with `BucketNotEmpty` while objects remain; aborts the bucket's uploads and returns their blobs. */
-  deleteBucket(name: string): Promise<{ readonly orphaned: readonly BlobPart[] }>
+  deleteBucket(
+    name: string,
+    options?: WriteOptions,
+  ): Promise<{ readonly orphaned: readonly BlobPart[] }>
 
   /** Returns the record; `data.bytes` of inline objects is filled only when `withData` is true (else empty). */
   getObject(
@@ -143,10 +161,12 @@ export interface MetaStore {
   putObject(
     record: ObjectRecord,
     condition?: WriteCondition,
+    options?: WriteOptions,
   ): Promise<{ readonly orphaned: readonly BlobPart[] }>
   deleteObject(
     bucket: string,
     key: string,
+    options?: WriteOptions,
   ): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }>
   listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>
   /** Whether the bucket holds at least one object. */
@@ -173,6 +193,7 @@ export interface MetaStore {
     uploadId: string,
     record: ObjectRecord,
     condition?: WriteCondition,
+    options?: WriteOptions,
   ): Promise<{ readonly orphaned: readonly BlobPart[] }>
   abortMultipartUpload(
     bucket: string,
@@ -182,6 +203,15 @@ export interface MetaStore {
 
   /** Whether any object or part references this blob (startup sweep). */
   isBlobReferenced(ref: string): Promise<boolean>
+
+  /** Committed ledger events not yet moved to the log, oldest first. */
+  readLedgerOutbox(limit: number): Promise<LedgerOutboxEntry[]>
+  /** Forgets outbox entries up to `seq` (need not be durable: the drain dedupes at start). */
+  ackLedgerOutbox(throughSeq: number): Promise<void>
+  /** How many committed events wait in the outbox (for pushback). */
+  ledgerOutboxSize(): number
+  /** Called after events became durable in the outbox (one listener; the cell's drain). */
+  onLedgerOutbox(listener: () => void): void
   close(): Promise<void>
 }
 

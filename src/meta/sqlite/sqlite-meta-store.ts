@@ -6,6 +6,7 @@ import type {
   BlobPart,
   BucketRecord,
   ChecksumAlgorithm,
+  LedgerOutboxEntry,
   ListObjectsOptions,
   ListObjectsResult,
   ListUploadsOptions,
@@ -16,6 +17,7 @@ import type {
   ObjectSummary,
   PartRecord,
   WriteCondition,
+  WriteOptions,
 } from '../meta-store.js'
 
 /** Settings of the SQLite driver; only `path` is required. */
@@ -89,6 +91,8 @@ interface PartRow {
 
 interface PendingWrite {
   readonly run: () => unknown
+  /** Ledger events the op added to the outbox (counted once the batch is durable). */
+  readonly events: number
   readonly resolve: (value: unknown) => void
   readonly reject: (err: unknown) => void
 }
@@ -175,6 +179,12 @@ export class SqliteMetaStore implements MetaStore {
   readonly #syncing = new Set<Promise<void>>()
   #flushScheduled = false
   #closed = false
+  #outboxSize: number
+  #onOutbox: (() => void) | undefined
+  /** The last outbox row written by a committed transaction (maybe not fsynced yet). */
+  #lastOutboxSeq = 0
+  /** Outbox rows up to here are fsynced: only they may reach the log. */
+  #durableOutboxSeq = 0
   readonly #s: Statements
   readonly #runBatch: Database.Transaction<
     (batch: readonly PendingWrite[], results: BatchResult[]) => void
@@ -186,6 +196,10 @@ export class SqliteMetaStore implements MetaStore {
     this.#config = Object.freeze({ ...config })
     this.#maxBatch = Math.max(1, this.#config.maxBatch ?? 256)
     this.#s = prepareStatements(db)
+    const outbox = this.#s.countOutbox.get()
+    this.#outboxSize = outbox?.count ?? 0
+    this.#lastOutboxSeq = outbox?.last ?? 0
+    this.#durableOutboxSeq = this.#lastOutboxSeq
     const savepoint = db.transaction((run: () => unknown) => run())
     this.#runBatch = db.transaction((batch: readonly PendingWrite[], results: BatchResult[]) => {
       for (const op of batch) {
@@ -203,11 +217,11 @@ export class SqliteMetaStore implements MetaStore {
   // ── buckets ──────────────────────────────────────────────────────────────────
 
   /** Creates a bucket; `BucketAlreadyExists` if the name is taken. */
-  createBucket(bucket: BucketRecord): Promise<void> {
+  createBucket(bucket: BucketRecord, options?: WriteOptions): Promise<void> {
     return this.#write(() => {
       const inserted = this.#s.insertBucket.run(bucket.name, bucket.tenantId, bucket.createdAt)
       if (inserted.changes === 0) throw MetaErrors.bucketAlreadyExists(bucket.name)
-    })
+    }, options)
   }
 
   /** The bucket, or null. */
@@ -221,7 +235,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   /** Removes an empty bucket and its uploads; returns the uploads' part blobs. */
-  deleteBucket(name: string): Promise<Orphans> {
+  deleteBucket(name: string, options?: WriteOptions): Promise<Orphans> {
     return this.#write(() => {
       this.#requireBucket(name)
       if (this.#s.hasObjects.get(name) !== undefined) throw MetaErrors.bucketNotEmpty(name)
@@ -231,7 +245,7 @@ export class SqliteMetaStore implements MetaStore {
       }
       this.#s.deleteBucket.run(name)
       return { orphaned }
-    })
+    }, options)
   }
 
   // ── objects ──────────────────────────────────────────────────────────────────
@@ -252,19 +266,24 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   /** Inserts or replaces an object, checking `condition` in the same transaction. */
-  putObject(record: ObjectRecord, condition?: WriteCondition): Promise<Orphans> {
+  putObject(
+    record: ObjectRecord,
+    condition?: WriteCondition,
+    options?: WriteOptions,
+  ): Promise<Orphans> {
     return this.#write(() => {
       this.#requireBucket(record.bucket)
       const orphaned: BlobPart[] = []
       this.#replaceObject(record, condition, orphaned)
       return { orphaned }
-    })
+    }, options)
   }
 
   /** Deletes an object; `deleted` is false if there was none. */
   deleteObject(
     bucket: string,
     key: string,
+    options?: WriteOptions,
   ): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }> {
     return this.#write(() => {
       this.#requireBucket(bucket)
@@ -273,7 +292,7 @@ export class SqliteMetaStore implements MetaStore {
       const orphaned: BlobPart[] = []
       if (old !== undefined) this.#release(blobPartsOf(old.blob_parts), orphaned)
       return { deleted: old !== undefined, orphaned }
-    })
+    }, options)
   }
 
   /** Lists keys and common prefixes in UTF-8 byte order; see the README for the seek. */
@@ -408,6 +427,7 @@ export class SqliteMetaStore implements MetaStore {
     uploadId: string,
     record: ObjectRecord,
     condition?: WriteCondition,
+    options?: WriteOptions,
   ): Promise<Orphans> {
     return this.#write(() => {
       const upload = this.#s.getUpload.get(uploadId)
@@ -420,7 +440,7 @@ export class SqliteMetaStore implements MetaStore {
       this.#replaceObject(record, condition, orphaned)
       this.#dropUpload(uploadId, orphaned)
       return { orphaned }
-    })
+    }, options)
   }
 
   /** Removes the upload and its parts; `NoSuchUpload` if it is not in this bucket. */
@@ -517,6 +537,36 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   /** Commits queued writes, then closes the database; later calls fail with `StoreClosed`. */
+  // ── ledger outbox ────────────────────────────────────────────────────────────
+
+  readLedgerOutbox(limit: number): Promise<LedgerOutboxEntry[]> {
+    return this.#read(() =>
+      this.#s.readOutbox
+        .all(this.#durableOutboxSeq, limit)
+        .map((row) => ({ seq: row.seq, entry: new Uint8Array(row.entry) })),
+    )
+  }
+
+  /**
+   * Deletes acknowledged entries at once, outside the batch: SQLite's own commit (no fsync at
+   * synchronous=NORMAL) is enough, since an ack lost in a crash only makes the drain compare
+   * those entries with the log's tail at the next start.
+   */
+  ackLedgerOutbox(throughSeq: number): Promise<void> {
+    return this.#read(() => {
+      const { changes } = this.#s.ackOutbox.run(throughSeq)
+      this.#outboxSize = Math.max(0, this.#outboxSize - changes)
+    })
+  }
+
+  ledgerOutboxSize(): number {
+    return this.#outboxSize
+  }
+
+  onLedgerOutbox(listener: () => void): void {
+    this.#onOutbox = listener
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -544,10 +594,26 @@ export class SqliteMetaStore implements MetaStore {
     }
   }
 
-  #write<T>(run: () => T): Promise<T> {
+  #write<T>(change: () => T, options?: WriteOptions): Promise<T> {
     if (this.#closed) return Promise.reject(MetaErrors.storeClosed())
+    const events = options?.events ?? []
+    const run =
+      events.length === 0
+        ? change
+        : () => {
+            const value = change()
+            for (const entry of events) {
+              this.#lastOutboxSeq = Number(this.#s.insertOutbox.run(entry).lastInsertRowid)
+            }
+            return value
+          }
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject })
+      this.#queue.push({
+        run,
+        events: events.length,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      })
       if (!this.#flushScheduled) {
         this.#flushScheduled = true
         setImmediate(() => this.#flush())
@@ -568,17 +634,32 @@ export class SqliteMetaStore implements MetaStore {
     try {
       this.#runBatch.immediate(batch, results)
     } catch (err) {
-      // The commit (or the transaction as a whole) failed: nothing in the batch is durable.
+      // The commit (or the transaction as a whole) failed: nothing in the batch is durable,
+      // and its outbox row ids may be reused; fall back to the last bound known durable.
+      this.#lastOutboxSeq = this.#durableOutboxSeq
       for (const op of batch) op.reject(err)
       return
     }
-    const settle = (syncError?: unknown) =>
+    const batchOutboxSeq = this.#lastOutboxSeq
+    const settle = (syncError?: unknown) => {
+      if (syncError === undefined) {
+        this.#durableOutboxSeq = Math.max(this.#durableOutboxSeq, batchOutboxSeq)
+        let events = 0
+        batch.forEach((op, i) => {
+          if (results[i]?.ok === true) events += op.events
+        })
+        if (events > 0) {
+          this.#outboxSize += events
+          this.#onOutbox?.()
+        }
+      }
       batch.forEach((op, i) => {
         const r = results[i]
         if (syncError !== undefined) op.reject(syncError)
         else if (r?.ok === true) op.resolve(r.value)
         else op.reject(r === undefined ? new Error('Cannot settle write: it did not run') : r.err)
       })
+    }
     // Durable before acknowledged: fdatasync the WAL (off the event loop), then settle.
     const sync = this.#walHandle()
       .then((wal) => wal.datasync())
@@ -665,6 +746,14 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO buckets (name, tenant_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     ),
     getBucket: db.prepare<[string], BucketRow>('SELECT * FROM buckets WHERE name = ?'),
+    insertOutbox: db.prepare<[Uint8Array]>('INSERT INTO ledger_outbox (entry) VALUES (?)'),
+    readOutbox: db.prepare<[number, number], { seq: number; entry: Buffer }>(
+      'SELECT seq, entry FROM ledger_outbox WHERE seq <= ? ORDER BY seq LIMIT ?',
+    ),
+    ackOutbox: db.prepare<[number]>('DELETE FROM ledger_outbox WHERE seq <= ?'),
+    countOutbox: db.prepare<[], { count: number; last: number | null }>(
+      'SELECT count(*) AS count, max(seq) AS last FROM ledger_outbox',
+    ),
     deleteBucket: db.prepare<[string]>('DELETE FROM buckets WHERE name = ?'),
     hasObjects: db.prepare<[string], { one: number }>(
       'SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1',
