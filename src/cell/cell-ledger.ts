@@ -29,6 +29,8 @@ export interface CellLedger {
   readonly storage: LedgerStorage
   /** Events by tenant commitment, derived from the log (`<dir>/ledger-index.sqlite`). */
   readonly index: LedgerEventIndex
+  /** Changes get `SlowDown` once this many events wait for the log. */
+  readonly maxPending: number
   /** The signed-note verifier key (`name+keyid+base64`) anyone checks checkpoints with. */
   readonly verifierKey: string
 }
@@ -97,5 +99,5 @@ export async function openCellLedger(
     maxPending: options.maxPending,
   })
   const index = openLedgerIndex(join(dir, 'ledger-index.sqlite'), { log, storage }, options.logger)
-  return { log, storage, verifierKey, index }
+  return { log, storage, verifierKey, index, maxPending: options.maxPending }
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type BlobStore, openBlobStore } from '../blob/index.js'
 import type { Logger } from '../core/index.js'
+import { startOutboxDrain } from '../ledger/index.js'
 import { type MetaStore, openMetaStore } from '../meta/index.js'
 import { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
 
@@ -46,19 +47,26 @@ export async function createCell(
       'Swept leftovers of interrupted writes',
     )
   }
-  const ledger = await openCellLedger(dir, {
-    ...deps.ledger,
-    logger: deps.logger.child({ dc: dc.id }),
-  })
+  const logger = deps.logger.child({ dc: dc.id })
+  const ledger = await openCellLedger(dir, { ...deps.ledger, logger })
+  // Changes commit their events into the metadata store's outbox; this moves them to the log.
+  const drain = await startOutboxDrain(
+    { read: (limit) => meta.readLedgerOutbox(limit), ack: (seq) => meta.ackLedgerOutbox(seq) },
+    ledger.log,
+    ledger.storage,
+    { logger, intervalMs: 1000 },
+  )
+  meta.onLedgerOutbox(() => drain.wake())
   return {
     dc,
     meta,
     blob,
     ledger,
     async close() {
+      await drain.stop()
+      await meta.close()
       await ledger.log.close()
       ledger.index.close()
-      await meta.close()
       await blob.close()
     },
   }

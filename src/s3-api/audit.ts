@@ -5,6 +5,7 @@ import {
   LEDGER_EVENT_SCHEMA,
   type LedgerEvent,
 } from '../ledger/index.js'
+import type { WriteOptions } from '../meta/index.js'
 import type { RequestContext } from './context.js'
 import { S3Error } from './s3-error.js'
 
@@ -66,15 +67,26 @@ function slowDown(err: unknown): unknown {
 }
 
 /**
- * Records a change in the cell's ledger and waits until it is durably sequenced: a mutation is
- * acknowledged only once its event cannot be lost. A full backlog answers `SlowDown`.
+ * The ledger event of a change, to pass to the metadata write that makes the change: the event
+ * then commits in the same transaction (the cell's outbox), durable exactly when the change is
+ * and never without it, and the cell moves it to its log in the background. A full backlog
+ * answers `SlowDown` before anything is written.
  */
-export async function recordChange(
+export async function changeEvent(
   ctx: RequestContext,
   body: EventBody,
   bucket = ctx.s3.bucket as string,
-): Promise<void> {
-  if (!ctx.deps.settings.ledgerEnabled) return
+): Promise<WriteOptions> {
+  if (!ctx.deps.settings.ledgerEnabled) return {}
+  const cell = ctx.deps.cell
+  if (cell.meta.ledgerOutboxSize() >= cell.ledger.maxPending) {
+    throw new S3Error('SlowDown', 'Please reduce your request rate.')
+  }
+  return { events: [await buildEvent(ctx, body, bucket)] }
+}
+
+/** Appends an event now and waits until it is durably sequenced (reads with `ledger.reads: sync`). */
+async function appendNow(ctx: RequestContext, body: EventBody, bucket: string): Promise<void> {
   const entry = await buildEvent(ctx, body, bucket)
   try {
     await ctx.deps.cell.ledger.log.append(entry)
@@ -120,7 +132,7 @@ export async function recordRead(
 ): Promise<void> {
   if (!ctx.deps.settings.ledgerEnabled) return
   if (ctx.deps.settings.ledgerReads === 'sync') {
-    await recordChange(ctx, body, bucket)
+    await appendNow(ctx, body, bucket)
     return
   }
   queueRead(ctx, await buildEvent(ctx, body, bucket))

@@ -1,5 +1,7 @@
 // Acknowledged writes survive kill -9: a stream of signed PutObjects runs against the spawned
-// server, the process is SIGKILLed mid-stream and restarted on the same data folder.
+// server, the process is SIGKILLed mid-stream and restarted on the same data folder. The ledger
+// too: every acknowledged PUT has its event in the data center's log after the restart, and the
+// log is consistent with every checkpoint a monitor saw before the crash.
 import { createHash, randomBytes, randomInt } from 'node:crypto'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,6 +14,9 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, describe, expect, it } from 'vitest'
+import { runCli } from '../../src/cli/index.js'
+import { openDirectory, ROOT_TENANT_NAME } from '../../src/directory/index.js'
+import { commit, decodeEntryBundle, decodeEvent } from '../../src/ledger/index.js'
 import { type SpawnedSovra, spawnSovra } from '../support/spawn-server.js'
 
 const WORKERS = 8
@@ -31,6 +36,42 @@ function clientFor(server: SpawnedSovra, dcId: string): S3Client {
     // One attempt: a request cut by the kill must not be replayed against the next server.
     maxAttempts: 1,
   })
+}
+
+/** `sovra ledger verify` of one data center, remembering what it saw in `state`. */
+async function verifyLedger(admin: string, dc: string, state: string): Promise<string> {
+  const keys = (await (await fetch(`${admin}/admin/v1/ledger/keys`)).json()) as {
+    ledgers: { dc: string; verifierKey: string }[]
+  }
+  const key = keys.ledgers.find((l) => l.dc === dc)?.verifierKey as string
+  let out = ''
+  const code = await runCli(
+    ['ledger', 'verify', '--dc', dc, '--url', admin, '--key', key, '--state', state],
+    {
+      stdout: { write: (t: string) => (out += t) },
+      stderr: { write: (t: string) => (out += t) },
+      env: {},
+    },
+  )
+  if (code !== 0) throw new Error(`ledger verify --dc ${dc} failed: ${out}`)
+  return out
+}
+
+/** Every `key` commitment of an object.put event in a data center's public log. */
+async function loggedPutKeys(admin: string, dc: string): Promise<Set<string>> {
+  const note = await (await fetch(`${admin}/ledger/${dc}/checkpoint`)).text()
+  const size = Number(note.split('\n')[1])
+  const keys = new Set<string>()
+  for (let n = 0; n * 256 < size; n++) {
+    const width = Math.min(256, size - n * 256)
+    const path = `tile/entries/${String(n).padStart(3, '0')}${width < 256 ? `.p/${width}` : ''}`
+    const res = await fetch(`${admin}/ledger/${dc}/${path}`)
+    for (const entry of decodeEntryBundle(new Uint8Array(await res.arrayBuffer()))) {
+      const event = decodeEvent(entry)
+      if (event.type === 'object.put') keys.add(event.key)
+    }
+  }
+  return keys
 }
 
 let first: SpawnedSovra | undefined
@@ -88,7 +129,12 @@ describe('durability', () => {
       }
     }
     const workers = Array.from({ length: WORKERS }, (_, w) => worker(w))
-    await new Promise((r) => setTimeout(r, KILL_AFTER_MS))
+    // A monitor watches the logs while the writes run: it keeps the last checkpoint it saw.
+    const monitorState = join(dataDir, '..', `${dataDir.split('/').pop()}-monitor`)
+    const started = Date.now()
+    while (Date.now() - started < KILL_AFTER_MS) {
+      for (const dc of DCS) await verifyLedger(first.adminEndpoint, dc, join(monitorState, dc))
+    }
     killed = true
     const exit = await first.kill('SIGKILL')
     expect(exit.signal).toBe('SIGKILL')
@@ -140,5 +186,31 @@ describe('durability', () => {
     // Every acknowledged write is listed (and so, above, read back intact).
     const lost = [...acknowledged.keys()].filter((path) => !listed.has(path))
     expect(lost, 'acknowledged writes missing after kill -9').toEqual([])
+
+    // Every acknowledged write has its event in the log (events commit with their change; the
+    // restarted server moves what the kill left in the outbox), and the log after the restart
+    // extends every checkpoint the monitor saw before the crash.
+    const directory = await openDirectory({ dataDir })
+    const root = await directory.getTenant(ROOT_TENANT_NAME)
+    const secret = await directory.ledgerSecretOf(root?.id as string)
+    await directory.close()
+    for (const dc of DCS) {
+      const mine = [...acknowledged.keys()]
+        .filter((path) => path.startsWith(`${buckets[dc]}/`))
+        .map((path) => commit(secret, path.slice((buckets[dc] as string).length + 1)))
+      await expect
+        .poll(
+          async () => {
+            const logged = await loggedPutKeys((second as SpawnedSovra).adminEndpoint, dc)
+            return mine.filter((k) => !logged.has(k)).length
+          },
+          { timeout: 20_000, interval: 200 },
+        )
+        .toBe(0)
+      expect(await verifyLedger(second.adminEndpoint, dc, join(monitorState, dc))).toMatch(
+        /consistent|verified/i,
+      )
+    }
+    rmSync(monitorState, { recursive: true, force: true })
   })
 })

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ChecksumAlgorithm, ObjectRecord, PartRecord } from '../../meta/index.js'
-import { commitment, recordChange } from '../audit.js'
+import { changeEvent, commitment } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import { checksumElements, checksumHeaders, startChecksum } from '../checksums.js'
 import type { RequestContext } from '../context.js'
@@ -113,18 +113,18 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     upload.uploadId,
     record,
     condition,
+    await changeEvent(ctx, {
+      type: 'multipart.complete',
+      key: await commitment(ctx, upload.key),
+      size: record.size,
+      parts: chosen.length,
+      content: await commitment(ctx, etag),
+    }),
   )
   await removeBlobs(
     ctx,
     orphaned.map((p) => p.ref),
   )
-  await recordChange(ctx, {
-    type: 'multipart.complete',
-    key: await commitment(ctx, upload.key),
-    size: record.size,
-    parts: chosen.length,
-    content: await commitment(ctx, etag),
-  })
   const location = `${ctx.deps.endpointOf(ctx.deps.cell.dc.id) ?? ''}/${upload.bucket}/${encodeURIComponent(upload.key)}`
   sendXml(
     ctx.res,

@@ -1,4 +1,4 @@
-import { commitment, recordChange } from '../audit.js'
+import { changeEvent, commitment } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumElements } from '../checksums.js'
 import type { RequestContext } from '../context.js'
@@ -53,6 +53,13 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
   })
   const { md5, checksums } = digest.finish()
   const replace = directive === 'REPLACE'
+  const event = await changeEvent(ctx, {
+    type: 'object.copy',
+    key: await commitment(ctx, key),
+    sourceBucket: await commitment(ctx, source.bucket),
+    sourceKey: await commitment(ctx, source.key),
+    size: digest.size,
+  })
   const record = await commitObject(
     ctx,
     { data, size: digest.size, md5: md5.toString('hex'), checksums },
@@ -70,14 +77,8 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       partSizes: null,
     },
     condition,
+    event,
   )
-  await recordChange(ctx, {
-    type: 'object.copy',
-    key: await commitment(ctx, key),
-    sourceBucket: await commitment(ctx, source.bucket),
-    sourceKey: await commitment(ctx, source.key),
-    size: record.size,
-  })
   sendXml(ctx.res, 200, 'CopyObjectResult', {
     LastModified: isoDate(record.lastModified),
     ETag: quoteEtag(record.etag),

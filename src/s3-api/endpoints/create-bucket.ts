@@ -1,4 +1,4 @@
-import { recordChange } from '../audit.js'
+import { changeEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty } from '../response.js'
@@ -52,16 +52,14 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
   }
   await ctx.deps.directory.reserveBucket({ name, tenantId: ctx.tenant.id, dcId: dc.id })
   try {
-    await ctx.deps.cell.meta.createBucket({
-      name,
-      tenantId: ctx.tenant.id,
-      createdAt: ctx.deps.now(),
-    })
+    await ctx.deps.cell.meta.createBucket(
+      { name, tenantId: ctx.tenant.id, createdAt: ctx.deps.now() },
+      await changeEvent(ctx, { type: 'bucket.create' }, name),
+    )
   } catch (err) {
     await ctx.deps.directory.releaseBucket(name)
     throw err
   }
-  await recordChange(ctx, { type: 'bucket.create' }, name)
   ctx.log.info({ bucket: name }, 'Bucket created')
   sendEmpty(ctx.res, 200, { location: `/${name}` })
 }

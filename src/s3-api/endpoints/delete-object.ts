@@ -1,4 +1,4 @@
-import { commitment, recordChange } from '../audit.js'
+import { changeEvent, commitment } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty } from '../response.js'
 import { S3Errors } from '../s3-error.js'
@@ -13,14 +13,14 @@ export async function deleteObject(ctx: RequestContext): Promise<void> {
   const { orphaned } = await ctx.deps.cell.meta.deleteObject(
     ctx.s3.bucket as string,
     ctx.s3.key as string,
+    await changeEvent(ctx, {
+      type: 'object.delete',
+      key: await commitment(ctx, ctx.s3.key as string),
+    }),
   )
   await removeBlobs(
     ctx,
     orphaned.map((p) => p.ref),
   )
-  await recordChange(ctx, {
-    type: 'object.delete',
-    key: await commitment(ctx, ctx.s3.key as string),
-  })
   sendEmpty(ctx.res, 204)
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { commitment, recordChange } from '../audit.js'
+import { changeEvent, commitment } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { toS3Error } from '../errors.js'
@@ -34,12 +34,15 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
       if (versionId !== undefined && versionId !== 'null') {
         throw S3Errors.invalidArgument('Invalid version id specified', 'versionId', versionId)
       }
-      const { orphaned } = await ctx.deps.cell.meta.deleteObject(ctx.s3.bucket as string, key)
+      const { orphaned } = await ctx.deps.cell.meta.deleteObject(
+        ctx.s3.bucket as string,
+        key,
+        await changeEvent(ctx, { type: 'object.delete', key: await commitment(ctx, key) }),
+      )
       await removeBlobs(
         ctx,
         orphaned.map((p) => p.ref),
       )
-      await recordChange(ctx, { type: 'object.delete', key: await commitment(ctx, key) })
       deleted.push({ Key: key })
     } catch (err) {
       const wire = toS3Error(err)

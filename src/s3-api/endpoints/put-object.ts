@@ -1,5 +1,5 @@
 import { canonicalize } from '../../core/index.js'
-import { commitment, recordChange } from '../audit.js'
+import { changeEvent, commitment } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
@@ -16,6 +16,15 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const userMetadata = userMetadataOf(ctx.req.headers)
   const condition = writeConditionOf(ctx)
   const received = await receiveObject(ctx, { maxLength: MAX_SINGLE_UPLOAD, inline: true })
+  const event = await changeEvent(ctx, {
+    type: 'object.put',
+    key: await commitment(ctx, key),
+    size: received.size,
+    content: await commitment(ctx, received.md5),
+    ...(Object.keys(userMetadata).length === 0
+      ? {}
+      : { metadata: await commitment(ctx, canonicalize(userMetadata)) }),
+  })
   const record = await commitObject(
     ctx,
     received,
@@ -33,16 +42,8 @@ export async function putObject(ctx: RequestContext): Promise<void> {
       partSizes: null,
     },
     condition,
+    event,
   )
-  await recordChange(ctx, {
-    type: 'object.put',
-    key: await commitment(ctx, key),
-    size: record.size,
-    content: await commitment(ctx, record.etag),
-    ...(Object.keys(userMetadata).length === 0
-      ? {}
-      : { metadata: await commitment(ctx, canonicalize(userMetadata)) }),
-  })
   const out: Record<string, string> = {
     etag: quoteEtag(record.etag),
     ...checksumHeaders(record.checksums),

@@ -1,4 +1,4 @@
-import type { ObjectData, ObjectRecord, WriteCondition } from '../../meta/index.js'
+import type { ObjectData, ObjectRecord, WriteCondition, WriteOptions } from '../../meta/index.js'
 import type { RequestContext } from '../context.js'
 import { unquoteEtag } from '../object-headers.js'
 import type { Received } from '../object-writer.js'
@@ -29,6 +29,7 @@ export async function commitObject(
   received: Received,
   record: Omit<ObjectRecord, 'data' | 'size'>,
   condition?: WriteCondition,
+  options?: WriteOptions,
 ): Promise<ObjectRecord> {
   let data: ObjectData
   if (received.data.kind === 'inline') {
@@ -39,7 +40,7 @@ export async function commitObject(
   }
   const full: ObjectRecord = { ...record, size: received.size, data }
   try {
-    const { orphaned } = await ctx.deps.cell.meta.putObject(full, condition)
+    const { orphaned } = await ctx.deps.cell.meta.putObject(full, condition, options)
     await removeBlobs(
       ctx,
       orphaned.map((p) => p.ref),
