@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { collectDefaultMetrics, Registry } from 'prom-client'
-import { createAdminHandler } from './admin-api/index.js'
+import { createAdminHandler, registerWitnessMetrics } from './admin-api/index.js'
 import { type Cell, createCell } from './cell/index.js'
 import type { SovraConfig } from './config/index.js'
 import type { Logger } from './core/index.js'
@@ -116,6 +116,8 @@ export async function serve(
           origin: `${originPrefix}/${dc.id}`,
           batchMaxDelayMs: config.ledger.batchMaxDelayMs,
           maxPending: config.ledger.maxPending,
+          witnesses: config.ledger.witnesses,
+          witnessQuorum: config.ledger.witnessQuorum,
         },
       })
       cells.push(cell)
@@ -159,8 +161,18 @@ export async function serve(
           origin: cell.ledger.log.origin,
           verifierKey: cell.ledger.verifierKey,
           storage: cell.ledger.storage,
+          // With witnesses, only a checkpoint a quorum cosigned is published.
+          ...(cell.ledger.witnessing === undefined
+            ? {}
+            : { checkpoint: () => cell.ledger.servedCheckpoint() }),
         },
       ]),
+    )
+    registerWitnessMetrics(registry, () =>
+      cells.flatMap((c) => {
+        const w = c.ledger.witnessing
+        return w === undefined ? [] : [{ dc: c.dc.id, status: () => w.status() }]
+      }),
     )
     const admin = await listen(
       createAdminHandler({ registry, dataCenters: () => running, ledgers }),

@@ -56,6 +56,8 @@ export async function createCell(
     blob,
     ledger,
     async close() {
+      // Witnessing stops first: its requests read proofs from the log.
+      await ledger.witnessing?.close()
       await ledger.log.close()
       await meta.close()
       await blob.close()
