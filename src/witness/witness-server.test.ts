@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
@@ -181,6 +181,17 @@ describe('sovra witness server (POST /add-checkpoint)', () => {
     expect((await add(w, 0, 4)).status).toBe(200)
     const results = await Promise.all([add(w, 4, 7), add(w, 4, 9)])
     expect(results.map((r) => r.status).sort()).toEqual([200, 409])
+  })
+
+  it('refuses a state folder another witness is using, and takes over a stale lock', async () => {
+    const state = await temp()
+    const w = await start(state)
+    await expect(start(state)).rejects.toThrow(/is already using it/)
+    await w.stop()
+    // A process that died without releasing it (this pid is far above any real one).
+    await writeFile(join(state, 'witness.lock'), '999999999\n')
+    const again = await start(state)
+    expect(again.verifierKey).toBe(w.verifierKey)
   })
 
   it('refuses to start without logs, with a log given twice, or with a bad key', async () => {

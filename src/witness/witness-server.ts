@@ -9,6 +9,7 @@ import {
   Witness,
   type WitnessedLog,
 } from '../ledger/index.js'
+import { lockStateDir } from './state-lock.js'
 import { loadOrCreateWitnessKey } from './witness-key.js'
 
 /** An add-checkpoint body larger than this is refused (413): 63 proof lines and a note fit. */
@@ -143,6 +144,20 @@ function readBody(req: IncomingMessage): Promise<Uint8Array | 'too-large'> {
 export async function startWitness(options: WitnessServerOptions): Promise<RunningWitness> {
   const logs = witnessedLogs(options.logs)
   if (logs.length === 0) throw new Error('Cannot start a witness: no log to witness (--log)')
+  const release = await lockStateDir(options.stateDir)
+  try {
+    return await listen(options, logs, release)
+  } catch (err) {
+    await release()
+    throw err
+  }
+}
+
+async function listen(
+  options: WitnessServerOptions,
+  logs: readonly WitnessedLog[],
+  release: () => Promise<void>,
+): Promise<RunningWitness> {
   const key = await loadOrCreateWitnessKey(options.stateDir, {
     name: options.name,
     ...(options.now === undefined ? {} : { now: options.now }),
@@ -179,7 +194,7 @@ export async function startWitness(options: WitnessServerOptions): Promise<Runni
       stopping ??= new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeIdleConnections()
-      })
+      }).then(release)
       return stopping
     },
   }

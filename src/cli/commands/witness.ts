@@ -15,8 +15,8 @@ function port(value: string): number {
   return n
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value]
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
 }
 
 /** `--log` values: a verifier key, or a file holding one key per line (`#` comments). */
@@ -50,7 +50,6 @@ export function registerWitness(program: Command, io: CliIo): void {
       '--log <vkey>',
       "a log to witness: its verifier key (the key name is the log's origin), or a file of keys (repeatable)",
       collect,
-      [],
     )
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', port, DEFAULT_WITNESS_PORT)
