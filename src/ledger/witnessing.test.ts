@@ -170,6 +170,34 @@ describe('startWitnessing()', () => {
     await w.close()
   })
 
+  it('serves a checkpoint once the quorum is in, without waiting for a witness that hangs', async () => {
+    const log = new FakeLog()
+    const ws = witnesses(3)
+    const hanging: WitnessPost = (url, body, signal) =>
+      url.startsWith('http://w2.test')
+        ? new Promise((_, reject) => {
+            signal.addEventListener('abort', () => reject(new Error('aborted')))
+          })
+        : ws.post(url, body, signal)
+    const w = startWitnessing({
+      origin: ORIGIN,
+      witnesses: ws.list,
+      quorum: 2,
+      consistencyProof: log.consistencyProof,
+      post: hanging,
+      timeoutMs: 60_000,
+    })
+    w.offer(log.grow(4))
+    await expect.poll(() => w.status().cosignedSize).toBe(4)
+    expect(
+      cosignerNames(
+        w.cosigned(),
+        ws.list.map((x) => x.verifierKey),
+      ),
+    ).toEqual(['w0.test', 'w1.test'])
+    await w.close() // aborts the hanging request
+  })
+
   it('ignores a 200 without a valid cosignature, and names a witness that saw a longer history', async () => {
     const log = new FakeLog()
     const ws = witnesses(1)

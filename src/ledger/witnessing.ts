@@ -222,6 +222,35 @@ export function startWitnessing(options: WitnessingOptions): Witnessing {
   }
 
   /** Runs one round for `cp`; true when every witness has cosigned it. */
+  /** Serializes writes of the cosigned note. */
+  let persisting: Promise<void> = Promise.resolve()
+
+  /** Serves `cp` with the lines collected so far once they reach the quorum. */
+  function serveIfQuorum(cp: PublishedCheckpoint, lines: ReadonlyMap<number, string>): void {
+    const size = Number(cp.checkpoint.size)
+    if (lines.size < options.quorum || (cosignedSize !== undefined && size < cosignedSize)) return
+    const note =
+      cp.note +
+      [...lines.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([, l]) => l)
+        .join('')
+    if (note === cosignedNote) return
+    cosignedNote = note
+    cosignedSize = size
+    const persist = options.onCosigned
+    if (persist === undefined) return
+    persisting = persisting.then(() =>
+      persist(note).catch((err: unknown) => {
+        logger.error({ err }, 'Cannot persist the cosigned checkpoint')
+      }),
+    )
+  }
+
+  /**
+   * Runs one round for `cp`; true when every witness has cosigned it. The checkpoint is served
+   * as soon as the quorum is in, without waiting for slower witnesses.
+   */
   async function runRound(cp: PublishedCheckpoint): Promise<boolean> {
     if (round?.checkpoint !== cp) round = { checkpoint: cp, lines: new Map() }
     const current = round
@@ -229,28 +258,18 @@ export function startWitnessing(options: WitnessingOptions): Witnessing {
       peers.map(async (peer, i) => {
         if (current.lines.has(i)) return
         const line = await submit(peer, cp)
-        if (line !== undefined) current.lines.set(i, line)
+        if (line === undefined) return
+        current.lines.set(i, line)
+        serveIfQuorum(cp, current.lines)
       }),
     )
-    const size = Number(cp.checkpoint.size)
-    if (
-      current.lines.size >= options.quorum &&
-      (cosignedSize === undefined || size >= cosignedSize)
-    ) {
-      const lines = [...current.lines.entries()].sort(([a], [b]) => a - b).map(([, l]) => l)
-      const note = cp.note + lines.join('')
-      if (note !== cosignedNote) {
-        cosignedNote = note
-        cosignedSize = size
-        await options.onCosigned?.(note).catch((err: unknown) => {
-          logger.error({ err }, 'Cannot persist the cosigned checkpoint')
-        })
-      }
-    }
+    await persisting
     return current.lines.size === peers.length
   }
 
   async function run(): Promise<void> {
+    // Never on the caller's stack: offer() is called as the log publishes.
+    await new Promise((resolve) => setImmediate(resolve))
     while (!closed && latest !== undefined) {
       const cp = latest
       const done = await runRound(cp)
