@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
+import { createLogger } from '../core/index.js'
 import { formatCheckpoint } from './checkpoint.js'
 import { cosignatureSigner } from './cosignature.js'
 import { consistencyProof, memoryNodeFetcher } from './merkle/proofs.js'
@@ -196,6 +198,38 @@ describe('startWitnessing()', () => {
       ),
     ).toEqual(['w0.test', 'w1.test'])
     await w.close() // aborts the hanging request
+  })
+
+  it('logs a failing witness once per kind of failure and minute, counting the rest', async () => {
+    const log = new FakeLog()
+    const ws = witnesses(1)
+    const lines: Array<{ msg: string; suppressed: number }> = []
+    const sink = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        lines.push(JSON.parse(chunk.toString()))
+        cb()
+      },
+    })
+    let answer = { status: 503, body: 'busy' }
+    const w = startWitnessing({
+      origin: ORIGIN,
+      witnesses: ws.list,
+      quorum: 1,
+      consistencyProof: log.consistencyProof,
+      post: async () => answer,
+      retryMs: { min: 1, max: 2 },
+      logger: createLogger('warn', sink),
+    })
+    w.offer(log.grow(1))
+    await expect.poll(() => w.status().witnesses[0]?.failures ?? 0).toBeGreaterThan(5)
+    expect(lines.map((l) => l.msg)).toEqual([
+      'Cannot get a cosignature: http://w0.test/add-checkpoint answered 503: busy',
+    ])
+    answer = { status: 422, body: 'Cannot add checkpoint: not consistent' }
+    await expect.poll(() => lines.length).toBe(2)
+    expect(lines[1]?.msg).toMatch(/answered 422: Cannot add checkpoint: not consistent$/)
+    expect(lines[1]?.suppressed).toBeGreaterThan(0)
+    await w.close()
   })
 
   it('ignores a 200 without a valid cosignature, and names a witness that saw a longer history', async () => {

@@ -80,6 +80,7 @@ interface Peer {
   lastError: string | undefined
   /** When a failure was last logged, and how many were not logged since. */
   loggedAt: number
+  loggedKind: string
   suppressed: number
 }
 
@@ -124,6 +125,7 @@ export function startWitnessing(options: WitnessingOptions): Witnessing {
     failures: 0,
     lastError: undefined,
     loggedAt: 0,
+    loggedKind: '',
     suppressed: 0,
   }))
 
@@ -147,14 +149,19 @@ export function startWitnessing(options: WitnessingOptions): Witnessing {
   let closed = false
   const abort = new AbortController()
 
-  function fail(peer: Peer, message: string): void {
+  /**
+   * Records a failure; logs it unless one of the same kind was logged for this witness less
+   * than LOG_EVERY_MS ago (a new kind, such as a 422 after timeouts, is always logged).
+   */
+  function fail(peer: Peer, kind: string, message: string): void {
     peer.failures++
     peer.lastError = message
     const now = Date.now()
-    if (now - peer.loggedAt < LOG_EVERY_MS) {
+    if (kind === peer.loggedKind && now - peer.loggedAt < LOG_EVERY_MS) {
       peer.suppressed++
       return
     }
+    peer.loggedKind = kind
     logger.warn(
       { witness: peer.verifier.name, url: peer.url, suppressed: peer.suppressed },
       `Cannot get a cosignature: ${message}`,
@@ -171,6 +178,7 @@ export function startWitnessing(options: WitnessingOptions): Witnessing {
       if (old > size) {
         fail(
           peer,
+          'ahead',
           `witness "${peer.verifier.name}" has cosigned size ${old}, beyond this checkpoint's ${size}: it saw a longer history of "${options.origin}"`,
         )
         return undefined
@@ -186,26 +194,35 @@ export function startWitnessing(options: WitnessingOptions): Witnessing {
         answer = await post(peer.url, body, signal)
       } catch (err) {
         if (closed) return undefined
-        fail(peer, `${peer.url}: ${err instanceof Error ? err.message : String(err)}`)
+        fail(
+          peer,
+          'unreachable',
+          `${peer.url}: ${err instanceof Error ? err.message : String(err)}`,
+        )
         return undefined
       }
       if (answer.status === 409) {
         const reported = parseUint64(answer.body.trim())
         if (reported === undefined) {
-          fail(peer, `${peer.url} answered 409 without a size`)
+          fail(peer, 'no-size', `${peer.url} answered 409 without a size`)
           return undefined
         }
         peer.size = reported
         continue
       }
       if (answer.status !== 200) {
-        fail(peer, `${peer.url} answered ${answer.status}: ${answer.body.trim().slice(0, 300)}`)
+        fail(
+          peer,
+          `status-${answer.status}`,
+          `${peer.url} answered ${answer.status}: ${answer.body.trim().slice(0, 300)}`,
+        )
         return undefined
       }
       const line = verifiedLine(cp.note, answer.body, peer.verifier)
       if (line === undefined) {
         fail(
           peer,
+          'bad-cosignature',
           `${peer.url} answered 200 without a valid cosignature by "${peer.verifier.name}+${peer.verifier.keyId}"`,
         )
         return undefined
@@ -217,7 +234,7 @@ export function startWitnessing(options: WitnessingOptions): Witnessing {
       peer.lastError = undefined
       return line
     }
-    fail(peer, `${peer.url} kept answering 409 (now at size ${peer.size})`)
+    fail(peer, 'conflicts', `${peer.url} kept answering 409 (now at size ${peer.size})`)
     return undefined
   }
 

@@ -2,7 +2,7 @@
 // witnesses (in-process `sovra witness serve` servers), serves the checkpoint they cosigned, and
 // `ledger verify --witness … --quorum K` checks it. The witnesses refuse a fork (another root at
 // a size they cosigned) and a history that does not extend what they saw, whoever signs it.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -264,6 +264,41 @@ describe('a witness refuses to cosign a split view', () => {
     expect(res.status).toBe(422)
     expect(await res.text()).toMatch(
       /^Cannot add checkpoint: not consistent: the proof from size \d+ .* does not verify: the log forked or rewrote its history\n$/,
+    )
+  })
+})
+
+describe('a data center restored from an old backup that keeps signing', () => {
+  it('is refused by the witnesses, which keep the last honest checkpoint served', async () => {
+    const ledgerDir = join(data.path, 'dcs', DC, 'ledger')
+    const backup = join(work.path, 'ledger-backup')
+    await sovra?.stop()
+    cpSync(ledgerDir, backup, { recursive: true })
+    sovra = await startSovraWithWitnesses()
+    const base = (await servedAtLeast(1)).size
+    await put(sovra, 10, 'after-backup')
+    const honest = await servedAtLeast(base + 10)
+    expect(honest.size).toBeGreaterThanOrEqual(base + 10)
+    await sovra.stop()
+
+    // Roll the log back to the backup and let it sign a different continuation.
+    rmSync(ledgerDir, { recursive: true, force: true })
+    cpSync(backup, ledgerDir, { recursive: true })
+    sovra = await startSovraWithWitnesses()
+    await put(sovra, 25, 'other-history')
+    const server = sovra
+    await expect
+      .poll(() => server.logs.some((l) => /the log forked or rewrote its history/.test(l)), {
+        timeout: 15_000,
+      })
+      .toBe(true)
+    const refused = server.logs.find((l) => /forked or rewrote/.test(l)) as string
+    expect(JSON.parse(refused)).toMatchObject({ level: 40, msg: expect.stringMatching(/422/) })
+    // Nothing the witnesses refused is ever served: the last cosigned checkpoint stays.
+    expect((await served()).note).toBe(honest.note)
+    const metrics = await (await fetch(`${admin}/metrics`)).text()
+    expect(metrics).toMatch(
+      /sovra_ledger_witness_failures\{dc="us-west-1",witness="witness.test\/a"\} [1-9]/,
     )
   })
 })
