@@ -199,5 +199,10 @@ describe('sovra witness server (POST /add-checkpoint)', () => {
     await expect(start(state, [])).rejects.toThrow(/no log to witness/)
     await expect(start(state, [LOG_VKEY, LOG_VKEY])).rejects.toThrow(/given more than once/)
     await expect(start(state, ['nonsense'])).rejects.toThrow(/Cannot parse key/)
+    await writeFile(join(state, WITNESS_STATE_FILE), '{"version":7,"origins":{}}')
+    await expect(start(state)).rejects.toThrow(/version 7 is not 1/)
+    // The failed start released the folder.
+    await writeFile(join(state, WITNESS_STATE_FILE), '{"version":1,"origins":{}}')
+    expect((await start(state)).origins).toEqual([ORIGIN])
   })
 })

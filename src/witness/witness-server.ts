@@ -162,11 +162,10 @@ async function listen(
     name: options.name,
     ...(options.now === undefined ? {} : { now: options.now }),
   })
-  const witness = new Witness({
-    logs,
-    signers: [key.signer],
-    store: new JsonFileWitnessStateStore(join(options.stateDir, WITNESS_STATE_FILE)),
-  })
+  const store = new JsonFileWitnessStateStore(join(options.stateDir, WITNESS_STATE_FILE))
+  // Reads the state file now: a damaged one stops the start instead of failing every request.
+  await store.get((logs[0] as WitnessedLog).origin)
+  const witness = new Witness({ logs, signers: [key.signer], store })
   const logger = options.logger.child({ witness: key.name })
   const host = options.host ?? '127.0.0.1'
   const server: Server = createServer(
