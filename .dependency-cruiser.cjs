@@ -3,7 +3,7 @@
 //   main.ts, config/                     composition root
 //   s3-api/ admin-api/ cli/ console/     faces
 //   residency/ legal/ access/            promises
-//   cell/ directory/                     composition
+//   cell/ directory/ witness/            composition (witness/: the standalone tlog witness)
 //   ledger/ keys/                        proofs and ownership
 //   meta/ blob/                          drivers behind small interfaces
 //   core/                                shared building blocks; imports nothing from src/
@@ -19,7 +19,7 @@ const LAYERS = [
   ['main.ts', 'config'],
   ['s3-api', 'admin-api', 'cli', 'console'],
   ['residency', 'legal', 'access'],
-  ['cell', 'directory'],
+  ['cell', 'directory', 'witness'],
   ['ledger', 'keys'],
   ['meta', 'blob'],
   ['core'],

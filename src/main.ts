@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net'
 import { join } from 'node:path'
 import { collectDefaultMetrics, Registry } from 'prom-client'
-import { createAdminHandler } from './admin-api/index.js'
+import { createAdminHandler, registerWitnessMetrics } from './admin-api/index.js'
 import { type Cell, type CellLedger, createCell, openCellLedger } from './cell/index.js'
 import type { SovraConfig } from './config/index.js'
 import type { Logger } from './core/index.js'
@@ -132,6 +132,8 @@ export async function serve(
           origin: `${originPrefix}/${dc.id}`,
           batchMaxDelayMs: config.ledger.batchMaxDelayMs,
           maxPending: config.ledger.maxPending,
+          witnesses: config.ledger.witnesses,
+          witnessQuorum: config.ledger.witnessQuorum,
         },
       })
       cells.push(cell)
@@ -185,12 +187,22 @@ export async function serve(
           origin: ledger.log.origin,
           verifierKey: ledger.verifierKey,
           storage: ledger.storage,
+          // With witnesses, only a checkpoint a quorum cosigned is published.
+          ...(ledger.witnessing === undefined
+            ? {}
+            : { checkpoint: () => ledger.servedCheckpoint() }),
         },
       ] as const
     const ledgers = new Map([
       ...cells.map((cell) => publicLedger(cell.dc.id, cell.ledger)),
       publicLedger(DIRECTORY_LEDGER_ID, directoryLog),
     ])
+    registerWitnessMetrics(registry, () =>
+      cells.flatMap((c) => {
+        const w = c.ledger.witnessing
+        return w === undefined ? [] : [{ dc: c.dc.id, status: () => w.status() }]
+      }),
+    )
     const admin = await listen(
       createAdminHandler({ registry, dataCenters: () => running, ledgers }),
       {

@@ -7,6 +7,11 @@ export interface PublicLedger {
   readonly origin: string
   readonly verifierKey: string
   readonly storage: LedgerStorage
+  /**
+   * The checkpoint to serve, when it is not simply the stored one: with witnesses, the newest
+   * checkpoint a quorum cosigned, or undefined while there is none.
+   */
+  readonly checkpoint?: () => Promise<string | undefined>
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable'
@@ -46,10 +51,11 @@ export async function serveLedger(
     return true
   }
   if (rest === 'checkpoint') {
-    const note = await ledger.storage.readCheckpoint()
-    if (note === undefined)
-      send(res, 404, 'text/plain', 'No checkpoint published yet\n', 'no-store')
-    else send(res, 200, 'text/plain; charset=utf-8', note, 'no-cache')
+    const note = await (ledger.checkpoint?.() ?? ledger.storage.readCheckpoint())
+    if (note === undefined) {
+      const why = ledger.checkpoint === undefined ? '' : ' with a quorum of witness cosignatures'
+      send(res, 404, 'text/plain', `No checkpoint published${why} yet\n`, 'no-store')
+    } else send(res, 200, 'text/plain; charset=utf-8', note, 'no-cache')
     return true
   }
   let tile: ReturnType<typeof parseTilePath>

@@ -11,7 +11,10 @@ import {
   openLog,
   parseSignerKey,
   SignatureType,
+  startWitnessing,
   type TransparencyLog,
+  type WitnessEndpoint,
+  type Witnessing,
 } from '../ledger/index.js'
 import { type LedgerEventIndex, openLedgerIndex } from './ledger-index.js'
 
@@ -21,6 +24,10 @@ export interface CellLedgerOptions {
   readonly origin: string
   readonly batchMaxDelayMs: number
   readonly maxPending: number
+  /** Witnesses each new checkpoint is submitted to (none: checkpoints are served as signed). */
+  readonly witnesses?: readonly WitnessEndpoint[]
+  /** Cosignatures a checkpoint needs before it is served (1..witnesses.length with witnesses). */
+  readonly witnessQuorum?: number
 }
 
 /** A cell's open log, its storage (served read-only on the admin port) and its verifier key. */
@@ -33,7 +40,17 @@ export interface CellLedger {
   readonly maxPending: number
   /** The signed-note verifier key (`name+keyid+base64`) anyone checks checkpoints with. */
   readonly verifierKey: string
+  /** Witnessing of the log's checkpoints, when witnesses are configured. */
+  readonly witnessing: Witnessing | undefined
+  /**
+   * The checkpoint to publish: with witnesses, the newest one a quorum cosigned (its
+   * cosignature lines appended; undefined until there is one); without, the latest signed one.
+   */
+  servedCheckpoint(): Promise<string | undefined>
 }
+
+/** Where the newest cosigned checkpoint is kept across restarts, inside the cell's folder. */
+const COSIGNED_CHECKPOINT = 'ledger-cosigned-checkpoint'
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 
@@ -89,6 +106,7 @@ export async function openCellLedger(
 ): Promise<CellLedger> {
   const { signerKey, verifierKey } = await loadLogKey(dir, options.origin)
   const storage = await FsLedgerStorage.open(join(dir, 'ledger'))
+  let witnessing: Witnessing | undefined
   const log = await openLog({
     storage,
     signer: ed25519Signer(signerKey),
@@ -97,7 +115,38 @@ export async function openCellLedger(
     batchMaxSize: 1024,
     batchMaxDelayMs: options.batchMaxDelayMs,
     maxPending: options.maxPending,
+    onPublish: (cp) => witnessing?.offer(cp),
   })
+  const witnesses = options.witnesses ?? []
+  const quorum = options.witnessQuorum ?? 0
+  if (witnesses.length > 0 && quorum > 0) {
+    const kept = join(dir, COSIGNED_CHECKPOINT)
+    try {
+      const initial = await readIfExists(kept)
+      witnessing = startWitnessing({
+        origin: options.origin,
+        witnesses,
+        quorum,
+        consistencyProof: (size1, size2) => log.consistencyProof(size1, size2),
+        onCosigned: (note) => atomicWrite(kept, note),
+        logger: options.logger,
+        ...(initial === undefined ? {} : { initial }),
+      })
+    } catch (err) {
+      await log.close()
+      throw err
+    }
+    witnessing.offer(log.checkpoint())
+  }
   const index = openLedgerIndex(join(dir, 'ledger-index.sqlite'), { log, storage }, options.logger)
-  return { log, storage, verifierKey, index, maxPending: options.maxPending }
+  return {
+    log,
+    storage,
+    verifierKey,
+    index,
+    maxPending: options.maxPending,
+    witnessing,
+    servedCheckpoint: async () =>
+      witnessing === undefined ? storage.readCheckpoint() : witnessing.cosigned(),
+  }
 }

@@ -64,6 +64,8 @@ export async function createCell(
     ledger,
     async close() {
       await drain.stop()
+      // Witnessing stops first among the log's users: its requests read proofs from the log.
+      await ledger.witnessing?.close()
       await meta.close()
       await ledger.log.close()
       ledger.index.close()

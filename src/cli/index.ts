@@ -9,6 +9,7 @@ import { registerLedger } from './commands/ledger.js'
 import { registerServe } from './commands/serve.js'
 import { registerTenantCreate } from './commands/tenant-create.js'
 import { registerTenantList } from './commands/tenant-list.js'
+import { registerWitness } from './commands/witness.js'
 import { LedgerCheckFailed } from './ledger/check-failed.js'
 
 export type { CliIo, CliProcess, ServeFn, TextSink } from './cli-io.js'
@@ -46,6 +47,7 @@ export function buildCli(io: CliIo): Command {
   registerKeyList(key, io)
   registerKeyRevoke(key, io)
   registerLedger(program, io)
+  registerWitness(program, io)
   return program
 }
 

@@ -18,7 +18,14 @@ export const DEFAULT_CONFIG: SovraConfig = deepFreeze({
     dc('me-east-1', 'UAE (Dubai)', 'Dubai', 'AE', 9007),
   ],
   s3: { maxClockSkewSeconds: 900, inlineMaxBytes: 65_536, maxHeaderBytes: 16_384 },
-  ledger: { enabled: true, reads: 'async', batchMaxDelayMs: 2, maxPending: 200_000 },
+  ledger: {
+    enabled: true,
+    reads: 'async',
+    batchMaxDelayMs: 2,
+    maxPending: 200_000,
+    witnesses: [],
+    witnessQuorum: 0,
+  },
   rootCredentials: {},
 })
 

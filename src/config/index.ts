@@ -12,6 +12,7 @@ export type {
   RootCredentialsConfig,
   S3Config,
   SovraConfig,
+  WitnessConfig,
 } from './schema.js'
 export {
   configFileSchema,

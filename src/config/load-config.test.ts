@@ -255,6 +255,31 @@ describe('loadConfig() rejects', () => {
     expect(failure(() => loadConfig({ file, env: {} })).message).toContain('"dataCenters"')
   })
 
+  it('a witness quorum the witnesses listed cannot meet, a bad witness URL or key', () => {
+    const witness = {
+      url: 'http://127.0.0.1:9100',
+      verifierKey: 'w.test+0a1b2c3d+BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
+    }
+    const ok = loadConfig({
+      file: writeConfig({ ledger: { witnesses: [witness], witnessQuorum: 1 } }),
+      env: {},
+    })
+    expect(ok.ledger.witnesses).toEqual([witness])
+    expect(loadConfig({ env: {} }).ledger).toMatchObject({ witnesses: [], witnessQuorum: 0 })
+    const cases: Array<[unknown, string]> = [
+      [{ witnesses: [witness], witnessQuorum: 2 }, 'between 1 and 1 (the witnesses listed), got 2'],
+      [{ witnesses: [witness] }, 'between 1 and 1 (the witnesses listed), got 0'],
+      [{ witnessQuorum: 1 }, 'expected 0 without ledger.witnesses, got 1'],
+      [{ witnesses: [{ ...witness, url: 'ftp://x' }], witnessQuorum: 1 }, 'http(s) URL'],
+      [{ witnesses: [{ ...witness, verifierKey: 'nope' }], witnessQuorum: 1 }, 'verifier key'],
+    ]
+    for (const [ledger, message] of cases) {
+      const err = failure(() => loadConfig({ file: writeConfig({ ledger }), env: {} }))
+      expect(err.message).toContain(message)
+      expect(err.message).toContain('ledger.')
+    }
+  })
+
   it('half of the root credentials', () => {
     const err = failure(() => loadConfig({ env: { SOVRA_ROOT_ACCESS_KEY: 'ROOTKEY' } }))
     expect(err.message).toContain('"rootCredentials"')

@@ -57,6 +57,18 @@ export interface LedgerConfig {
   readonly batchMaxDelayMs: number
   /** Appends get `SlowDown` once this many entries await integration. */
   readonly maxPending: number
+  /** Witnesses (c2sp.org/tlog-witness) every data center's log submits its checkpoints to. */
+  readonly witnesses: readonly WitnessConfig[]
+  /** Cosignatures a checkpoint needs before it is served; 0 (default) = no witnessing. */
+  readonly witnessQuorum: number
+}
+
+/** One witness of the transparency logs. */
+export interface WitnessConfig {
+  /** Submission prefix: checkpoints are POSTed to `<url>/add-checkpoint`. */
+  readonly url: string
+  /** The witness's cosignature verifier key (`name+keyid+base64(0x04 || key)`). */
+  readonly verifierKey: string
 }
 
 export interface RootCredentialsConfig {
@@ -127,12 +139,21 @@ const s3Schema = z.strictObject({
 /** How reads are logged: batched in the background (at most about a second of exposure) or before the response. */
 export const LEDGER_READ_MODES = ['async', 'sync'] as const
 
+const witnessSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  verifierKey: z.string().regex(/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+={0,2}$/, {
+    error: 'expected a verifier key "<name>+<key id>+<base64 key>"',
+  }),
+})
+
 const ledgerSchema = z.strictObject({
   enabled: z.boolean(),
   reads: z.enum(LEDGER_READ_MODES),
   originPrefix: nonEmpty.exactOptional(),
   batchMaxDelayMs: z.int().min(0).max(1000),
   maxPending: z.int().min(1).max(10_000_000),
+  witnesses: z.array(witnessSchema).max(32),
+  witnessQuorum: z.int().min(0).max(32),
 })
 
 const rootCredentialsSchema = z.strictObject({
@@ -194,6 +215,17 @@ export const sovraConfigSchema = z
       }
       ports.set(dc.port, dc.id)
     })
+    const { witnesses, witnessQuorum } = config.ledger
+    if (witnessQuorum > witnesses.length || (witnesses.length > 0 && witnessQuorum === 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ledger', 'witnessQuorum'],
+        message:
+          witnesses.length === 0
+            ? `expected 0 without ledger.witnesses, got ${witnessQuorum}`
+            : `expected between 1 and ${witnesses.length} (the witnesses listed), got ${witnessQuorum}`,
+      })
+    }
     const { accessKeyId, secretAccessKey } = config.rootCredentials
     if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
       ctx.addIssue({

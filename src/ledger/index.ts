@@ -139,4 +139,13 @@ export {
   parseAddCheckpointRequest,
   Witness,
 } from './witness.js'
+export type {
+  WitnessEndpoint,
+  WitnessEndpointStatus,
+  Witnessing,
+  WitnessingOptions,
+  WitnessingStatus,
+  WitnessPost,
+} from './witnessing.js'
+export { startWitnessing } from './witnessing.js'
 export type { Worker, WorkerStatus } from './worker.js'

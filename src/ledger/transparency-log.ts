@@ -37,6 +37,8 @@ export interface OpenLogOptions {
   readonly integrateIntervalMs?: number
   /** Start the integration worker at open (default true). */
   readonly startWorker?: boolean
+  /** Called after each checkpoint is published (durably written); must not throw. */
+  readonly onPublish?: (checkpoint: PublishedCheckpoint) => void
 }
 
 /** A published checkpoint: the signed note and its parsed body. */
@@ -466,6 +468,7 @@ class Log implements TransparencyLog {
     const ready = this.#syncWaiters.filter((w) => w.size <= this.#tree.size)
     this.#syncWaiters = this.#syncWaiters.filter((w) => w.size > this.#tree.size)
     for (const w of ready) w.resolve(published)
+    this.#options.onPublish?.(published)
   }
 }
 

@@ -163,8 +163,15 @@ export function checkAddCheckpoint(options: {
     if (req.proof.length > 0)
       return reject(422, 'Cannot add checkpoint: a proof from size 0 must be empty')
   } else if (req.oldSize === size) {
-    if (req.proof.length > 0 || !bytesEqual(root, state?.root ?? new Uint8Array())) {
-      return reject(422, 'Cannot add checkpoint: same size, different root or non-empty proof')
+    const have = state?.root ?? new Uint8Array()
+    if (!bytesEqual(root, have)) {
+      return reject(
+        422,
+        `Cannot add checkpoint: fork: origin "${origin}" already has a cosigned checkpoint of size ${size} with root ${toBase64(have)}, this one has root ${toBase64(root)}`,
+      )
+    }
+    if (req.proof.length > 0) {
+      return reject(422, 'Cannot add checkpoint: a proof between equal sizes must be empty')
     }
   } else if (
     !verifyConsistency({
@@ -177,7 +184,7 @@ export function checkAddCheckpoint(options: {
   ) {
     return reject(
       422,
-      `Cannot add checkpoint: the proof from ${req.oldSize} to ${size} does not verify`,
+      `Cannot add checkpoint: not consistent: the proof from size ${req.oldSize} (root ${toBase64(state?.root ?? new Uint8Array())}, cosigned before) to size ${size} (root ${toBase64(root)}) does not verify: the log forked or rewrote its history`,
     )
   }
   return { status: 'accept', origin, text, next: { size, root } }

@@ -469,6 +469,36 @@ describe('sovra ledger against a running server', () => {
     expect(dropped.stderr).toMatch(
       /^sovra: entry bundle 001\.p\/(\d+): holds \d+ entries where the checkpoint's size implies \1: an entry was dropped\n$/,
     )
+
+    // Drop an entry from the middle of the full bundle 000.
+    const droppedInside = await verifyTampered((dir) => {
+      const file = join(dir, 'tile/entries/000')
+      const entries = decodeEntryBundle(readFileSync(file))
+      writeFileSync(file, encodeEntryBundle([...entries.slice(0, 100), ...entries.slice(101)]))
+    })
+    expect(droppedInside.code).toBe(EXIT_CHECK_FAILED)
+    expect(droppedInside.stderr).toBe(
+      "sovra: entry bundle 000: holds 255 entries where the checkpoint's size implies 256: an entry was dropped\n",
+    )
+
+    // One byte of a level-1 tile (the root of the full level-0 tile, as the level above holds it).
+    const upper = await verifyTampered((dir) => flipByte(join(dir, 'tile/1/000.p/1'), 5))
+    expect(upper.code).toBe(EXIT_CHECK_FAILED)
+    expect(upper.stderr).toMatch(
+      /^sovra: tile 1\/000\.p\/1 hash mismatch at hash 0: the served tile differs/,
+    )
+
+    // The checkpoint's size line, lowered by one: the log's signature no longer covers it.
+    const shrunk = await verifyTampered((dir) => {
+      const file = join(dir, 'checkpoint')
+      const lines = readFileSync(file, 'utf8').split('\n')
+      lines[1] = String(Number(lines[1]) - 1)
+      writeFileSync(file, lines.join('\n'))
+    })
+    expect(shrunk.code).toBe(EXIT_CHECK_FAILED)
+    expect(shrunk.stderr).toMatch(
+      /^sovra: signature: the checkpoint \(size \d+\) has no valid signature/,
+    )
   })
 
   it('a fork signed with the log key passes for a newcomer but not for a monitor that saw the real log', async () => {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  addSignatures,
   commit,
+  cosignatureSigner,
   ed25519Signer,
   entryBundleUpdates,
   formatCheckpoint,
@@ -154,6 +156,50 @@ describe('sovra ledger verify', () => {
     const both = await run(['ledger', 'proof', ...common], log)
     expect(both.code).toBe(2)
     expect(both.stderr).toMatch(/exactly one of --index and --consistency/)
+  })
+})
+
+describe('sovra ledger verify --witness', () => {
+  const w = [1, 2, 3].map((i) =>
+    cosignatureSigner({ name: `w${i}.test`, seed: new Uint8Array(32).fill(i) }),
+  )
+  const witnessArgs = w.flatMap((s) => ['--witness', s.vkey])
+
+  it('counts valid cosignatures and names the missing witnesses', async () => {
+    const log = await new MemoryLog().append(4)
+    log.checkpoint = addSignatures(log.checkpoint, [w[0], w[1]] as typeof w)
+    const two = await run(
+      ['ledger', 'verify', ...common, ...witnessArgs, '--quorum', '2', '--state', temp()],
+      log,
+    )
+    expect(two.stderr).toBe('')
+    expect(two.stdout).toContain('cosigned by 2/3 witnesses')
+    const three = await run(
+      ['ledger', 'verify', ...common, ...witnessArgs, '--quorum', '3', '--state', temp()],
+      log,
+    )
+    expect(three.code).toBe(EXIT_CHECK_FAILED)
+    expect(three.stderr).toBe(
+      'sovra: witness quorum: the checkpoint (size 4) has 2 valid cosignature(s) of the 3 given witnesses, 3 required (cosigned by "w1.test", "w2.test"; no cosignature from "w3.test")\n',
+    )
+  })
+
+  it('names an invalid cosignature (one cosigning another checkpoint) even when the quorum is met', async () => {
+    const log = await new MemoryLog().append(4)
+    const other = await new MemoryLog().append(5)
+    // w2's line is a real cosignature, but of another checkpoint: it does not verify here.
+    const foreign = addSignatures(other.checkpoint, [w[1]] as typeof w)
+      .split('\n')
+      .at(-2)
+    log.checkpoint = `${addSignatures(log.checkpoint, [w[0]] as typeof w)}${foreign}\n`
+    const res = await run(
+      ['ledger', 'verify', ...common, ...witnessArgs, '--quorum', '1', '--state', temp()],
+      log,
+    )
+    expect(res.code).toBe(EXIT_CHECK_FAILED)
+    expect(res.stderr).toBe(
+      'sovra: witness: the cosignature of "w2.test" on the checkpoint (size 4) does not verify; 1 valid cosignature(s) of the 3 given witnesses, 1 required (cosigned by "w1.test"; no cosignature from "w3.test")\n',
+    )
   })
 })
 

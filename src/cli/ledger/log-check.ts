@@ -92,20 +92,31 @@ export function checkCheckpoint(
   const cosigners: string[] = []
   if (witnesses.length > 0 || quorum > 0) {
     const textBytes = new TextEncoder().encode(text)
+    const invalid: string[] = []
+    const missing: string[] = []
     for (const key of witnesses) {
       const verifier: NoteVerifier = verifierFromKey(key)
       const sigs = signatures.filter((s) => s.name === verifier.name && s.keyId === verifier.keyId)
-      if (sigs.length === 0) continue
-      if (!sigs.some((s) => verifier.verify(textBytes, s.signature))) {
-        throw new LedgerCheckFailed(
-          `witness: the cosignature of "${verifier.name}" on the checkpoint (size ${checkpoint.size}) does not verify`,
-        )
-      }
-      cosigners.push(verifier.name)
+      if (sigs.length === 0) missing.push(verifier.name)
+      else if (!sigs.some((s) => verifier.verify(textBytes, s.signature)))
+        invalid.push(verifier.name)
+      else cosigners.push(verifier.name)
+    }
+    const names = (list: readonly string[]) => list.map((n) => `"${n}"`).join(', ')
+    const tally = `${cosigners.length} valid cosignature(s) of the ${witnesses.length} given witnesses, ${quorum} required`
+    const detail = [
+      ...(cosigners.length > 0 ? [`cosigned by ${names(cosigners)}`] : []),
+      ...(missing.length > 0 ? [`no cosignature from ${names(missing)}`] : []),
+    ].join('; ')
+    if (invalid.length > 0) {
+      // A cosignature by a known key that does not verify rejects the note (c2sp signed-note).
+      throw new LedgerCheckFailed(
+        `witness: the cosignature${invalid.length > 1 ? 's' : ''} of ${names(invalid)} on the checkpoint (size ${checkpoint.size}) ${invalid.length > 1 ? 'do' : 'does'} not verify; ${tally}${detail === '' ? '' : ` (${detail})`}`,
+      )
     }
     if (cosigners.length < quorum) {
       throw new LedgerCheckFailed(
-        `witness quorum: the checkpoint (size ${checkpoint.size}) has ${cosigners.length} valid cosignature(s) of the ${witnesses.length} given witnesses, ${quorum} required${cosigners.length > 0 ? ` (cosigned by ${cosigners.join(', ')})` : ''}`,
+        `witness quorum: the checkpoint (size ${checkpoint.size}) has ${tally}${detail === '' ? '' : ` (${detail})`}`,
       )
     }
   }
