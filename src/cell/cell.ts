@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { type BlobStore, openBlobStore } from '../blob/index.js'
 import type { Logger } from '../core/index.js'
 import { type MetaStore, openMetaStore } from '../meta/index.js'
+import { type CellKeys, openCellKeys } from './cell-keys.js'
 import { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
 
 /** What a cell needs to know of its data center. */
@@ -19,6 +20,8 @@ export interface Cell {
   readonly blob: BlobStore
   /** The cell's transparency log: every access and change in this data center. */
   readonly ledger: CellLedger
+  /** The cell's key providers: every object's data key is wrapped by one (see object-crypto.ts). */
+  readonly keys: CellKeys
   close(): Promise<void>
 }
 
@@ -46,6 +49,7 @@ export async function createCell(
       'Swept leftovers of interrupted writes',
     )
   }
+  const keys = await openCellKeys(dc.id, dir, { logger: deps.logger.child({ dc: dc.id }) })
   const ledger = await openCellLedger(dir, {
     ...deps.ledger,
     logger: deps.logger.child({ dc: dc.id }),
@@ -55,6 +59,7 @@ export async function createCell(
     meta,
     blob,
     ledger,
+    keys,
     async close() {
       await ledger.log.close()
       await meta.close()

@@ -184,6 +184,7 @@ class EnvelopeDecryptStream extends Transform implements DecryptStream {
         this.#what(),
         `segment "${index}" failed authentication (tampered, reordered, truncated, or another object's key)`,
         err,
+        { segment: String(index) },
       )
     }
     this.#index++

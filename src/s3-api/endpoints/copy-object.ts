@@ -2,6 +2,7 @@ import { commitment, recordChange } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumElements } from '../checksums.js'
 import type { RequestContext } from '../context.js'
+import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
 import {
   isoDate,
   quoteEtag,
@@ -41,15 +42,19 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     )
   }
   const condition = writeConditionOf(ctx)
+  const sse = await writeEncryptionOf(ctx)
+  const bucket = ctx.s3.bucket as string
   const src = source.record
   const algorithms = Object.keys(src.checksums).filter(
     (a) => !String(src.checksums[a as 'CRC32']).includes('-'),
   )
   const digest = new Digest(algorithms as Array<'CRC32'>)
-  const data = await storeBytes(ctx, sourceBytes(ctx, src, null), {
+  // Decrypted under the source's binding, re-encrypted under a fresh key for the destination.
+  const data = await storeBytes(ctx, await sourceBytes(ctx, source, null), {
     length: src.size,
     digest,
     inline: true,
+    seal: { identity: { bucket, key, versionId: null }, provider: sse.provider },
   })
   const { md5, checksums } = digest.finish()
   const replace = directive === 'REPLACE'
@@ -57,7 +62,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     ctx,
     { data, size: digest.size, md5: md5.toString('hex'), checksums },
     {
-      bucket: ctx.s3.bucket as string,
+      bucket,
       key,
       versionId: null,
       etag: md5.toString('hex'),
@@ -68,6 +73,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       checksumType: Object.keys(checksums).length > 0 ? 'FULL_OBJECT' : null,
       partsCount: null,
       partSizes: null,
+      encryption: sse.encryption,
     },
     condition,
   )
@@ -78,9 +84,15 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     sourceKey: await commitment(ctx, source.key),
     size: record.size,
   })
-  sendXml(ctx.res, 200, 'CopyObjectResult', {
-    LastModified: isoDate(record.lastModified),
-    ETag: quoteEtag(record.etag),
-    ...checksumElements(record.checksums),
-  })
+  sendXml(
+    ctx.res,
+    200,
+    'CopyObjectResult',
+    {
+      LastModified: isoDate(record.lastModified),
+      ETag: quoteEtag(record.etag),
+      ...checksumElements(record.checksums),
+    },
+    sseResponseHeaders(sse.encryption, sse.customerKey),
+  )
 }
