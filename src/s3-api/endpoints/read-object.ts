@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { decryptingRead } from '../../cell/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
@@ -103,14 +103,21 @@ const OVERRIDES: Record<string, string> = {
  * A later failure can only cut the response short.
  */
 async function primed(stream: Readable): Promise<Readable> {
-  const it = stream[Symbol.asyncIterator]()
-  const first = await it.next()
-  async function* all(): AsyncGenerator<Buffer> {
-    if (first.done === true) return
-    yield first.value as Buffer
-    yield* { [Symbol.asyncIterator]: () => it }
-  }
-  return Readable.from(all(), { highWaterMark: 1 })
+  // Until the response consumes it, an error must not go unhandled; pipeline() reports it then.
+  stream.on('error', () => {})
+  if (stream.readableLength > 0) return stream
+  await new Promise<void>((resolve, reject) => {
+    const settle = (err?: Error) => {
+      stream.off('readable', onReadable)
+      stream.off('error', settle)
+      if (err === undefined) resolve()
+      else reject(err)
+    }
+    const onReadable = () => settle()
+    stream.on('readable', onReadable)
+    stream.on('error', settle)
+  })
+  return stream
 }
 
 /** GetObject and HeadObject: conditions, ranges and part numbers, then headers and (for GET) the bytes. */
