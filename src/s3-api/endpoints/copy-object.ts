@@ -29,7 +29,16 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       directive,
     )
   }
-  if (source.bucket === ctx.s3.bucket && source.key === key && directive === 'COPY') {
+  // Copying an object onto itself is allowed when it changes something: metadata or encryption.
+  const changesEncryption =
+    ctx.req.headers['x-amz-server-side-encryption'] !== undefined ||
+    ctx.req.headers['x-amz-server-side-encryption-customer-algorithm'] !== undefined
+  if (
+    source.bucket === ctx.s3.bucket &&
+    source.key === key &&
+    directive === 'COPY' &&
+    !changesEncryption
+  ) {
     throw new S3Error(
       'InvalidRequest',
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
