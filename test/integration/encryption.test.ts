@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import {
   existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -194,6 +195,41 @@ describe('bytes at rest', () => {
     expect(new Set(pieces.map((p) => p.wrappedKey)).size).toBe(2)
     expect(pieces.every((p) => p.wrappedKey?.startsWith('dc:v1:'))).toBe(true)
     expect(statSync(blobPath(pieces[1]?.ref as string)).size).toBe(16 + 1000 + 16)
+  })
+})
+
+describe('objects written before encryption at rest', () => {
+  it('stay readable: a plaintext blob and plaintext inline bytes without wrapped keys', async () => {
+    const big = pattern('legacy-blob-', 100_000)
+    const small = pattern('legacy-inline-', 500)
+    const ref = 'cd'.repeat(16)
+    mkdirSync(join(dcDir(), 'blobs', 'objects', 'cd', 'cd'), { recursive: true })
+    writeFileSync(blobPath(ref), big)
+    withDb((db) => {
+      const insert = db.prepare(
+        `INSERT INTO objects (bucket, key, version_id, size, etag, last_modified, checksums,
+           checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption)
+         VALUES (?, ?, NULL, ?, 'e', 0, '{}', NULL, '{}', '{}', NULL, NULL, ?, NULL)`,
+      )
+      insert.run(Bucket, 'legacy/big', big.length, JSON.stringify([{ ref, size: big.length }]))
+      insert.run(Bucket, 'legacy/small', small.length, null)
+      db.prepare('INSERT INTO object_data (bucket, key, bytes) VALUES (?, ?, ?)').run(
+        Bucket,
+        'legacy/small',
+        small,
+      )
+    })
+    for (const [key, body] of [
+      ['legacy/big', big],
+      ['legacy/small', small],
+    ] as const) {
+      const got = await s3().send(new GetObjectCommand({ Bucket, Key: key }))
+      expect(got.ServerSideEncryption).toBeUndefined()
+      const bytes = Buffer.from((await got.Body?.transformToByteArray()) ?? new Uint8Array())
+      expect(bytes.equals(body)).toBe(true)
+    }
+    const ranged = await getRaw('legacy/big', { range: 'bytes=70000-70011' })
+    expect(ranged).toEqual({ status: 206, body: big.subarray(70_000, 70_012).toString('ascii') })
   })
 })
 
