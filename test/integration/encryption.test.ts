@@ -26,6 +26,7 @@ import {
   PutBucketEncryptionCommand,
   PutObjectCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -406,6 +407,26 @@ describe('tampering', () => {
     await expectReported(before, 't/inline', { failure: 'IntegrityFailure' })
   })
 
+  it('a tampered copy source: the copy fails with 500 and is reported, nothing is written', async () => {
+    const body = pattern('copysrc-', 2 * SEGMENT)
+    await put('t/copy-src', body)
+    const [piece] = piecesOf(Bucket, 't/copy-src')
+    const path = blobPath(piece?.ref as string)
+    const bytes = readFileSync(path)
+    flip(bytes, 16 + 3, 0x10)
+    writeFileSync(path, bytes)
+    const before = ledgerIntegrityEvents()
+    const err = await s3Error(
+      s3().send(
+        new CopyObjectCommand({ Bucket, Key: 't/copy-dst', CopySource: `${Bucket}/t/copy-src` }),
+      ),
+    )
+    expect([err.$metadata.httpStatusCode, err.name]).toEqual([500, 'InternalError'])
+    await expectReported(before, 't/copy-src', { segment: '0' })
+    const missing = await s3Error(s3().send(new HeadObjectCommand({ Bucket, Key: 't/copy-dst' })))
+    expect(missing.$metadata.httpStatusCode).toBe(404)
+  })
+
   it('a blob and its row copied under another bucket: refused, the key is bound to its bucket', async () => {
     const other = 'crypt-other'
     await s3().send(new CreateBucketCommand({ Bucket: other }))
@@ -537,6 +558,57 @@ describe('SSE-C', () => {
     const plain = await s3().send(new GetObjectCommand({ Bucket, Key: 'c/plain-copy' }))
     expect(plain.ServerSideEncryption).toBe('AES256')
     expect(sha((await plain.Body?.transformToByteArray()) ?? new Uint8Array())).toBe(sha(body))
+  })
+
+  it('UploadPartCopy from an SSE-C source into an SSE-C upload', async () => {
+    const source = randomBytes(90_000)
+    await s3().send(
+      new PutObjectCommand({ Bucket, Key: 'c/part-src', Body: source, ...withKey(key) }),
+    )
+    const mpu = await s3().send(
+      new CreateMultipartUploadCommand({ Bucket, Key: 'c/part-dst', ...withKey(other) }),
+    )
+    const noSourceKey = await s3Error(
+      s3().send(
+        new UploadPartCopyCommand({
+          Bucket,
+          Key: 'c/part-dst',
+          UploadId: mpu.UploadId,
+          PartNumber: 1,
+          CopySource: `${Bucket}/c/part-src`,
+          ...withKey(other),
+        }),
+      ),
+    )
+    expect(noSourceKey.$metadata.httpStatusCode).toBe(400)
+    const copied = await s3().send(
+      new UploadPartCopyCommand({
+        Bucket,
+        Key: 'c/part-dst',
+        UploadId: mpu.UploadId,
+        PartNumber: 1,
+        CopySource: `${Bucket}/c/part-src`,
+        CopySourceRange: 'bytes=1000-80999',
+        CopySourceSSECustomerAlgorithm: 'AES256',
+        CopySourceSSECustomerKey: key.toString('base64'),
+        ...withKey(other),
+      }),
+    )
+    await s3().send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key: 'c/part-dst',
+        UploadId: mpu.UploadId,
+        MultipartUpload: {
+          Parts: [{ PartNumber: 1, ETag: copied.CopyPartResult?.ETag as string }],
+        },
+      }),
+    )
+    const got = await s3().send(
+      new GetObjectCommand({ Bucket, Key: 'c/part-dst', ...withKey(other) }),
+    )
+    const bytes = Buffer.from((await got.Body?.transformToByteArray()) ?? new Uint8Array())
+    expect(bytes.equals(source.subarray(1000, 81_000))).toBe(true)
   })
 
   it('multipart: every part needs the upload key', async () => {
