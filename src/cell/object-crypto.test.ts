@@ -162,6 +162,16 @@ describe('encryptingWrite / decryptingRead', () => {
     expect((err as { details: Record<string, string> }).details).toMatchObject({ bucket: 'b2' })
   })
 
+  it('treats a row moved to a bucket without a key as a foreign wrapped key', async () => {
+    const body = randomBytes(2000)
+    const p = await piece(await seal(body, { key: 'k' }), body.length)
+    const err = await decryptingRead(cell, record('k', [p], 'never-written'), {
+      range: null,
+      customerKey: null,
+    }).catch((e: unknown) => e)
+    expect(isKeyError(err, 'InvalidWrappedKey')).toBe(true)
+  })
+
   it('serves a legacy piece without a wrapped key as stored', async () => {
     const body = Buffer.from('written before encryption at rest')
     const pending = await blob.write(Readable.from([body]))

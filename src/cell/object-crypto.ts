@@ -10,6 +10,7 @@ import {
   generateDataKey,
   isKeyError,
   KeyError,
+  KeyErrors,
   type KeyProvider,
   parseEnvelopeHeader,
   type SseCKey,
@@ -253,7 +254,21 @@ async function unwrap(
   customerKey: SseCKey | null,
 ): Promise<Buffer> {
   const provider = cell.keys.unwrapperFor(wrapped, customerKey)
-  return provider.unwrap(wrapped, { dc: cell.dc.id, bucket: identity.bucket })
+  try {
+    return await provider.unwrap(wrapped, { dc: cell.dc.id, bucket: identity.bucket })
+  } catch (err) {
+    // The data center's own provider has a key for every bucket holding objects: a missing one
+    // means the row was moved here from another bucket (or its key was destroyed), not a key
+    // the customer revoked.
+    if (provider === cell.keys.dc && isKeyError(err, 'KeyNotFound')) {
+      throw KeyErrors.invalidWrappedKey(
+        provider.name,
+        `bucket "${identity.bucket}" has no key-encryption key`,
+        err,
+      )
+    }
+    throw err
+  }
 }
 
 async function decryptBuffer(
