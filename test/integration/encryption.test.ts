@@ -519,6 +519,10 @@ describe('SSE-C', () => {
     })
     expect(badMd5.status).toBe(400)
     expect(badMd5.body).toContain('<Code>InvalidArgument</Code>')
+    expect(badMd5.body).toContain(
+      '<ArgumentName>x-amz-server-side-encryption-customer-key-md5</ArgumentName>',
+    )
+    expect(badMd5.body).not.toContain(keyB64)
   })
 
   it('copies with the source key, re-encrypting for the destination', async () => {
