@@ -4,6 +4,7 @@ import { type BlobStore, openBlobStore } from '../blob/index.js'
 import type { Logger } from '../core/index.js'
 import { startOutboxDrain } from '../ledger/index.js'
 import { type MetaStore, openMetaStore } from '../meta/index.js'
+import { type CellKeys, openCellKeys } from './cell-keys.js'
 import { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
 
 /** What a cell needs to know of its data center. */
@@ -20,6 +21,8 @@ export interface Cell {
   readonly blob: BlobStore
   /** The cell's transparency log: every access and change in this data center. */
   readonly ledger: CellLedger
+  /** The cell's key providers: every object's data key is wrapped by one (see object-crypto.ts). */
+  readonly keys: CellKeys
   close(): Promise<void>
 }
 
@@ -47,6 +50,7 @@ export async function createCell(
       'Swept leftovers of interrupted writes',
     )
   }
+  const keys = await openCellKeys(dc.id, dir, { logger: deps.logger.child({ dc: dc.id }) })
   const logger = deps.logger.child({ dc: dc.id })
   const ledger = await openCellLedger(dir, { ...deps.ledger, logger })
   // Changes commit their events into the metadata store's outbox; this moves them to the log.
@@ -62,6 +66,7 @@ export async function createCell(
     meta,
     blob,
     ledger,
+    keys,
     async close() {
       await drain.stop()
       // Witnessing stops first among the log's users: its requests read proofs from the log.

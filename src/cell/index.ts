@@ -1,7 +1,16 @@
 export type { Cell, CellDataCenter } from './cell.js'
 export { cellDir, createCell } from './cell.js'
+export type { CellKeys } from './cell-keys.js'
 export { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
 export type { EventQuery, IndexedEntry, LedgerEventIndex } from './ledger-index.js'
+export {
+  type CryptoCell,
+  decryptingRead,
+  encryptingWrite,
+  type ObjectIdentity,
+  type ReadKeys,
+  type SealedData,
+} from './object-crypto.js'
 export {
   MAX_EVENTS_PAGE,
   type ProvenEvent,

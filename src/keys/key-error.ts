@@ -61,10 +61,10 @@ const SSE_C_ARG = 'x-amz-server-side-encryption-customer-'
 
 /** Factory table for every KeyError. Messages never contain key material. */
 export const KeyErrors = {
-  integrity: (what: string, reason: string, cause?: unknown) =>
+  integrity: (what: string, reason: string, cause?: unknown, extra: Record<string, string> = {}) =>
     new KeyError('IntegrityFailure', `Cannot decrypt ${what}: ${reason}`, {
       cause,
-      details: { reason },
+      details: { ...extra, reason },
     }),
   invalidWrappedKey: (provider: string, reason: string, cause?: unknown) =>
     new KeyError('InvalidWrappedKey', `Cannot unwrap data key with "${provider}": ${reason}`, {

@@ -137,6 +137,20 @@ export interface ObjectListEvent extends EventBase, BucketScoped {
   /** Number of keys returned. */
   readonly count: number
 }
+/**
+ * Stored bytes of an object failed authentication on read (flipped bit, truncation, reordered
+ * segments, a data key wrapped for another bucket): nothing of the failing segment was served.
+ */
+export interface ObjectIntegrityFailureEvent extends EventBase, BucketScoped {
+  readonly type: 'object.integrity-failure'
+  readonly key: Commitment
+  /** Which check failed: the envelope (`IntegrityFailure`) or the wrapped data key (`InvalidWrappedKey`). */
+  readonly failure: 'IntegrityFailure' | 'InvalidWrappedKey'
+  /** The multipart part number, for a part of a multipart object. */
+  readonly part?: number
+  /** The index of the segment that failed, when one did. */
+  readonly segment?: number
+}
 /** The DC catalog changed (directory ledger): a DC was added or changed status. */
 export interface DcCatalogChangeEvent extends EventBase {
   readonly type: 'dc.change'
@@ -177,6 +191,7 @@ export type LedgerEvent =
   | ObjectGetEvent
   | ObjectHeadEvent
   | ObjectListEvent
+  | ObjectIntegrityFailureEvent
   | DcCatalogChangeEvent
   | TenantChangeEvent
   | KeyChangeEvent
@@ -192,6 +207,7 @@ export const LEDGER_EVENT_TYPES = [
   'object.get',
   'object.head',
   'object.list',
+  'object.integrity-failure',
   'dc.change',
   'tenant.change',
   'key.change',

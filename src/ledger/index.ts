@@ -26,6 +26,7 @@ export type {
   ObjectDeleteEvent,
   ObjectGetEvent,
   ObjectHeadEvent,
+  ObjectIntegrityFailureEvent,
   ObjectListEvent,
   ObjectPutEvent,
   TenantChangeEvent,

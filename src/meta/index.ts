@@ -4,6 +4,7 @@ import { openSqliteMetaStore } from './sqlite/sqlite-meta-store.js'
 export { MetaError, MetaErrors, type PreconditionReason } from './meta-error.js'
 export {
   type BlobPart,
+  type BucketEncryption,
   type BucketRecord,
   type ChecksumAlgorithm,
   type LedgerOutboxEntry,
@@ -16,6 +17,7 @@ export {
   type MetaStore,
   type MultipartUploadRecord,
   type ObjectData,
+  type ObjectEncryption,
   type ObjectRecord,
   type ObjectSummary,
   type PartRecord,

@@ -55,6 +55,18 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
         expect(await store.getBucket('nope')).toBeNull()
       })
 
+      test('setBucketEncryption() sets, replaces and removes the default encryption', async () => {
+        const kms = { algorithm: 'aws:kms' as const, kmsKeyId: 'k1', bucketKeyEnabled: true }
+        await store.setBucketEncryption('b', kms)
+        expect((await store.getBucket('b'))?.encryption).toEqual(kms)
+        const aes = { algorithm: 'AES256' as const, kmsKeyId: null, bucketKeyEnabled: false }
+        await store.setBucketEncryption('b', aes)
+        expect((await store.getBucket('b'))?.encryption).toEqual(aes)
+        await store.setBucketEncryption('b', null)
+        expect(await store.getBucket('b')).toEqual(bucket('b'))
+        await expectCode(store.setBucketEncryption('nope', aes), 'NoSuchBucket')
+      })
+
       test('createBucket() fails with BucketAlreadyExists for a taken name', async () => {
         await expectCode(store.createBucket(bucket('b')), 'BucketAlreadyExists')
       })
@@ -152,6 +164,44 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
         })
         expect(await store.deleteObject('b', 'k')).toEqual({ deleted: false, orphaned: [] })
         expect(await store.hasObjects('b')).toBe(false)
+      })
+
+      test('putObject() round-trips encryption: wrapped keys of inline bytes and blob pieces', async () => {
+        const encryption = {
+          algorithm: 'aws:kms' as const,
+          kmsKeyId: 'key-1',
+          customerKeyFingerprint: null,
+        }
+        const small: ObjectRecord = {
+          ...inline('b', 'small'),
+          encryption,
+          data: { kind: 'inline', bytes: Buffer.from('sealed'), wrappedKey: 'dc:v1:1:abc' },
+        }
+        await store.putObject(small)
+        expect(await store.getObject('b', 'small', { withData: true })).toEqual(small)
+        const big: ObjectRecord = {
+          ...blobs('b', 'big', []),
+          encryption: {
+            algorithm: 'AES256',
+            kmsKeyId: null,
+            customerKeyFingerprint: 'sse-c-hmac-v1:s:m',
+          },
+          data: {
+            kind: 'blobs',
+            parts: [
+              { ref: 'r1', size: 5, wrappedKey: 'sse-c:v1:x', partNumber: 1 },
+              { ref: 'r2', size: 5, wrappedKey: 'sse-c:v1:y', partNumber: 3 },
+            ],
+          },
+        }
+        await store.putObject(big)
+        expect(await store.getObject('b', 'big')).toEqual(big)
+        // Orphans name the blob only, never its key.
+        const { orphaned } = await store.deleteObject('b', 'big')
+        expect(orphaned).toEqual([
+          { ref: 'r1', size: 5 },
+          { ref: 'r2', size: 5 },
+        ])
       })
 
       test('hasObjects() is true while an object remains', async () => {
@@ -430,6 +480,21 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
         expect(await store.isBlobReferenced('r2')).toBe(true)
       })
 
+      test('an encrypted upload keeps its encryption and each part its wrapped key', async () => {
+        const encryption = {
+          algorithm: 'AES256' as const,
+          kmsKeyId: null,
+          customerKeyFingerprint: 'sse-c-hmac-v1:s:m',
+        }
+        const u = { ...upload('b', 'k', 'u1'), encryption }
+        await store.createMultipartUpload(u)
+        expect(await store.getMultipartUpload('b', 'u1')).toEqual(u)
+        const p = { ...part('u1', 1, 'r1'), blob: { ref: 'r1', size: 5, wrappedKey: 'sse-c:v1:z' } }
+        await store.putPart(p)
+        expect(await store.allParts('u1')).toEqual([p])
+        expect((await store.listParts('u1', { after: 0, maxParts: 5 })).parts).toEqual([p])
+      })
+
       test('putPart() on a missing upload fails with NoSuchUpload', async () => {
         await expectCode(store.putPart(part('nope', 1, 'r')), 'NoSuchUpload')
         await expectCode(store.listParts('nope', { after: 0, maxParts: 10 }), 'NoSuchUpload')
@@ -637,6 +702,7 @@ function inline(bucketName: string, key: string, body = 'data'): ObjectRecord {
     checksumType: null,
     partsCount: null,
     partSizes: null,
+    encryption: null,
     data: { kind: 'inline', bytes },
   }
 }
@@ -662,6 +728,7 @@ function upload(
     userMetadata: {},
     checksumAlgorithm: 'CRC32',
     checksumType: 'COMPOSITE',
+    encryption: null,
   }
 }
 

@@ -6,19 +6,49 @@ export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA
 /** One stored piece of an object's bytes in the blob store, in order. */
 export interface BlobPart {
   readonly ref: string
+  /** Plaintext bytes the piece holds (the blob file is the larger envelope). */
   readonly size: number
+  /**
+   * The piece's data key, wrapped by its key provider (`<provider>:…`): the blob is an
+   * encrypted envelope. Absent only for pieces written before encryption at rest (plaintext).
+   */
+  readonly wrappedKey?: string
+  /** The multipart part number bound into the piece's envelope; absent for a whole object. */
+  readonly partNumber?: number
 }
 
-/** Where an object's bytes are: inline in the metadata store (small) or in blob files. */
+/**
+ * Where an object's bytes are: inline in the metadata store (small) or in blob files. Inline
+ * `bytes` are the envelope (ciphertext) when `wrappedKey` is present, else legacy plaintext.
+ */
 export type ObjectData =
-  | { readonly kind: 'inline'; readonly bytes: Buffer }
+  | { readonly kind: 'inline'; readonly bytes: Buffer; readonly wrappedKey?: string }
   | { readonly kind: 'blobs'; readonly parts: readonly BlobPart[] }
+
+/** How an object's data keys are protected, as S3 reports it. Never holds key material. */
+export interface ObjectEncryption {
+  /** `x-amz-server-side-encryption`: `AES256` (data center key or SSE-C) or `aws:kms`. */
+  readonly algorithm: 'AES256' | 'aws:kms'
+  /** The key id named for `aws:kms`, else null. */
+  readonly kmsKeyId: string | null
+  /** SSE-C: a salted HMAC that recognises the customer's key (never the key), else null. */
+  readonly customerKeyFingerprint: string | null
+}
+
+/** A bucket's default encryption (PutBucketEncryption). */
+export interface BucketEncryption {
+  readonly algorithm: 'AES256' | 'aws:kms'
+  readonly kmsKeyId: string | null
+  readonly bucketKeyEnabled: boolean
+}
 
 /** A bucket as the cell knows it. */
 export interface BucketRecord {
   readonly name: string
   readonly tenantId: string
   readonly createdAt: number
+  /** The default encryption set with PutBucketEncryption; absent or null when none was set. */
+  readonly encryption?: BucketEncryption | null
 }
 
 /** Everything stored about one object. `data.bytes` is present only when asked for. */
@@ -43,6 +73,8 @@ export interface ObjectRecord {
   readonly partsCount: number | null
   /** Sizes of each part for a multipart object (GET ?partNumber), else null. */
   readonly partSizes: readonly number[] | null
+  /** How the bytes are encrypted at rest; null only for objects written before encryption. */
+  readonly encryption: ObjectEncryption | null
   readonly data: ObjectData
 }
 
@@ -82,6 +114,8 @@ export interface MultipartUploadRecord {
   readonly userMetadata: Readonly<Record<string, string>>
   readonly checksumAlgorithm: ChecksumAlgorithm | null
   readonly checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null
+  /** The encryption every part and the completed object get; null for legacy uploads. */
+  readonly encryption: ObjectEncryption | null
 }
 
 export interface PartRecord {
@@ -145,6 +179,8 @@ export interface LedgerOutboxEntry {
 export interface MetaStore {
   createBucket(bucket: BucketRecord, options?: WriteOptions): Promise<void>
   getBucket(name: string): Promise<BucketRecord | null>
+  /** Sets (or, with null, removes) the bucket's default encryption; `NoSuchBucket` if absent. */
+  setBucketEncryption(name: string, encryption: BucketEncryption | null): Promise<void>
   /** Fails with `BucketNotEmpty` while objects remain; aborts the bucket's uploads and returns their blobs. */
   deleteBucket(
     name: string,

@@ -85,8 +85,16 @@ export async function changeEvent(
   return { events: [await buildEvent(ctx, body, bucket)] }
 }
 
-/** Appends an event now and waits until it is durably sequenced (reads with `ledger.reads: sync`). */
-async function appendNow(ctx: RequestContext, body: EventBody, bucket: string): Promise<void> {
+/**
+ * Appends an event that goes with no metadata change (an integrity failure, a read with
+ * `ledger.reads: sync`) and waits until it is durably sequenced.
+ */
+export async function recordNow(
+  ctx: RequestContext,
+  body: EventBody,
+  bucket = ctx.s3.bucket as string,
+): Promise<void> {
+  if (!ctx.deps.settings.ledgerEnabled) return
   const entry = await buildEvent(ctx, body, bucket)
   try {
     await ctx.deps.cell.ledger.log.append(entry)
@@ -132,7 +140,7 @@ export async function recordRead(
 ): Promise<void> {
   if (!ctx.deps.settings.ledgerEnabled) return
   if (ctx.deps.settings.ledgerReads === 'sync') {
-    await appendNow(ctx, body, bucket)
+    await recordNow(ctx, body, bucket)
     return
   }
   queueRead(ctx, await buildEvent(ctx, body, bucket))

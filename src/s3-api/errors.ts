@@ -1,6 +1,7 @@
 import type { BlobErrorCode } from '../blob/index.js'
 import { SovraError } from '../core/index.js'
 import type { DirectoryErrorCode } from '../directory/index.js'
+import type { KeyErrorCode } from '../keys/index.js'
 import type { LedgerErrorCode } from '../ledger/index.js'
 import type { MetaErrorCode } from '../meta/index.js'
 import type { S3ProtocolCode } from './s3-error.js'
@@ -121,6 +122,29 @@ const LEDGER = {
   InvalidKey: e('InternalError', 500),
 } as const satisfies Record<LedgerErrorCode, S3WireError>
 
+/**
+ * Key codes. A ciphertext or wrapped key that fails authentication is a server fault (500,
+ * reported to the operator and the ledger); SSE-C mistakes are the client's, as AWS answers them.
+ */
+const KEYS = {
+  IntegrityFailure: e('InternalError', 500),
+  InvalidWrappedKey: e('InternalError', 500),
+  KeyAccessDenied: e('AccessDenied', 403),
+  KeyNotFound: e('AccessDenied', 403),
+  KeyDisabled: e('AccessDenied', 403),
+  KeyServiceUnavailable: e('ServiceUnavailable', 503),
+  Aborted: e('RequestTimeout', 400),
+  MasterKeyUnavailable: e('InternalError', 500),
+  SseCHeadersIncomplete: e('InvalidArgument', 400),
+  SseCAlgorithmInvalid: e('InvalidArgument', 400),
+  SseCKeyInvalid: e('InvalidArgument', 400),
+  SseCKeyMd5Mismatch: e('InvalidArgument', 400),
+  SseCInsecureTransport: e('InvalidRequest', 400),
+  SseCKeyMissing: e('InvalidRequest', 400),
+  SseCKeyMismatch: e('AccessDenied', 403),
+  SseCNotApplicable: e('InvalidRequest', 400),
+} as const satisfies Record<KeyErrorCode, S3WireError>
+
 const DOMAINS: Record<string, Record<string, S3WireError>> = {
   s3: PROTOCOL,
   meta: META,
@@ -128,6 +152,7 @@ const DOMAINS: Record<string, Record<string, S3WireError>> = {
   directory: DIRECTORY,
   blob: BLOB,
   ledger: LEDGER,
+  keys: KEYS,
 }
 
 const INTERNAL = PROTOCOL.InternalError

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
-import type { PendingBlob } from '../blob/index.js'
+import { encryptingWrite, type ObjectIdentity, type SealedData } from '../cell/index.js'
 import { isDomainError, SovraError } from '../core/index.js'
+import type { KeyProvider } from '../keys/index.js'
 import type { ChecksumAlgorithm } from '../meta/index.js'
 import { openBody } from './body.js'
 import {
@@ -68,10 +69,17 @@ export function contentMd5Of(headers: IncomingHttpHeaders): Buffer | null {
   return raw
 }
 
-/** Bytes received and verified: in memory (small) or in a pending blob (to be committed). */
-export type ReceivedData =
-  | { readonly kind: 'inline'; readonly bytes: Buffer }
-  | { readonly kind: 'pending'; readonly pending: PendingBlob }
+/**
+ * Bytes received, verified and sealed (encrypted under a fresh data key, `wrappedKey`): in
+ * memory (small) or in a pending blob (to be committed).
+ */
+export type ReceivedData = SealedData
+
+/** Who the bytes belong to and which provider wraps their data key. */
+export interface SealWith {
+  readonly identity: ObjectIdentity
+  readonly provider: KeyProvider
+}
 
 /** The outcome of receiving one object or part body. */
 export interface Received {
@@ -122,26 +130,26 @@ async function* digesting(source: Readable, digest: Digest, limit: number): Asyn
 }
 
 /**
- * Streams `source` (exactly `length` bytes) through `digest` into memory (small, when `inline`)
- * or into a pending blob. On failure nothing is left behind.
+ * Streams `source` (exactly `length` plaintext bytes) through `digest` (ETag and checksums are
+ * over the plaintext) and seals it: into memory (small, when `inline`) or into a pending blob.
+ * On failure nothing is left behind.
  */
 export async function storeBytes(
   ctx: RequestContext,
   source: Readable,
-  options: { readonly length: number; readonly digest: Digest; readonly inline: boolean },
+  options: {
+    readonly length: number
+    readonly digest: Digest
+    readonly inline: boolean
+    readonly seal: SealWith
+  },
 ): Promise<ReceivedData> {
   const { length, digest } = options
-  if (options.inline && length <= ctx.deps.settings.inlineMaxBytes) {
-    const chunks: Buffer[] = []
-    for await (const chunk of digesting(source, digest, length)) chunks.push(chunk)
-    return {
-      kind: 'inline',
-      bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
-    }
-  }
   try {
-    const pending = await ctx.deps.cell.blob.write(digesting(source, digest, length))
-    return { kind: 'pending', pending }
+    return await encryptingWrite(ctx.deps.cell, digesting(source, digest, length), {
+      ...options.seal,
+      inline: options.inline && length <= ctx.deps.settings.inlineMaxBytes,
+    })
   } catch (err) {
     // The blob store wraps what its source threw; the client needs the source's own S3 error.
     if (
@@ -161,7 +169,7 @@ export async function storeBytes(
  */
 export async function receiveObject(
   ctx: RequestContext,
-  options: { readonly maxLength: number; readonly inline: boolean },
+  options: { readonly maxLength: number; readonly inline: boolean; readonly seal: SealWith },
 ): Promise<Received> {
   const headers = ctx.req.headers
   const wanted = checksumRequestOf(headers)
@@ -172,6 +180,7 @@ export async function receiveObject(
     length: body.length,
     digest,
     inline: options.inline,
+    seal: options.seal,
   })
   try {
     if (digest.size !== body.length) {

@@ -49,6 +49,9 @@ export function sendError(
   const extra: Record<string, string> = {}
   for (const [k, v] of Object.entries(wire.details)) if (/^[A-Z]/.test(k)) extra[k] = v
   if (wire.details.region !== undefined) extra.Region = wire.details.region
+  // Domain errors name the offending header in lower camel case; S3 shows it as ArgumentName.
+  if (wire.details.argumentName !== undefined) extra.ArgumentName = wire.details.argumentName
+  if (wire.details.argumentValue !== undefined) extra.ArgumentValue = wire.details.argumentValue
   if (options.head) {
     sendEmpty(res, wire.status, headers)
     return wire

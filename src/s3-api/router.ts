@@ -9,6 +9,9 @@ export type S3Operation =
   | 'DeleteBucket'
   | 'GetBucketLocation'
   | 'GetBucketVersioning'
+  | 'PutBucketEncryption'
+  | 'GetBucketEncryption'
+  | 'DeleteBucketEncryption'
   | 'ListObjects'
   | 'ListObjectsV2'
   | 'ListObjectVersions'
@@ -49,6 +52,9 @@ export const PERMISSIONS: Record<S3Operation, string> = {
   DeleteBucket: 's3:DeleteBucket',
   GetBucketLocation: 's3:GetBucketLocation',
   GetBucketVersioning: 's3:GetBucketVersioning',
+  PutBucketEncryption: 's3:PutEncryptionConfiguration',
+  GetBucketEncryption: 's3:GetEncryptionConfiguration',
+  DeleteBucketEncryption: 's3:PutEncryptionConfiguration',
   ListObjects: 's3:ListBucket',
   ListObjectsV2: 's3:ListBucket',
   ListObjectVersions: 's3:ListBucketVersions',
@@ -96,6 +102,7 @@ const KNOWN_PARAMS = new Set([
   'delete',
   'location',
   'versioning',
+  'encryption',
   'max-buckets',
   'bucket-region',
   'x-id',
@@ -171,11 +178,7 @@ function notImplemented(what: string): S3Error {
 }
 
 const UNSUPPORTED_HEADERS = [
-  'x-amz-server-side-encryption',
-  'x-amz-server-side-encryption-customer-algorithm',
-  'x-amz-server-side-encryption-customer-key',
-  'x-amz-server-side-encryption-aws-kms-key-id',
-  'x-amz-copy-source-server-side-encryption-customer-algorithm',
+  'x-amz-server-side-encryption-context',
   'x-amz-tagging',
   'x-amz-tagging-directive',
   'x-amz-object-lock-mode',
@@ -194,7 +197,7 @@ const UNSUPPORTED_HEADERS = [
 const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control'])
 
 /**
- * Refuses headers asking for features we do not have yet (encryption, tagging, locks, grants):
+ * Refuses headers asking for features we do not have yet (KMS encryption context, tagging, locks, grants):
  * silently dropping them would store something other than what the client asked for.
  */
 function checkHeaders(headers: IncomingMessage['headers']): void {
@@ -230,10 +233,12 @@ export function route(
     switch (method) {
       case 'PUT':
         if (query.has('versioning')) throw notImplemented('versioning')
+        if (query.has('encryption')) return r('PutBucketEncryption')
         return r('CreateBucket')
       case 'HEAD':
         return r('HeadBucket')
       case 'DELETE':
+        if (query.has('encryption')) return r('DeleteBucketEncryption')
         return r('DeleteBucket')
       case 'POST':
         if (query.has('delete')) return r('DeleteObjects')
@@ -241,6 +246,7 @@ export function route(
       case 'GET':
         if (query.has('location')) return r('GetBucketLocation')
         if (query.has('versioning')) return r('GetBucketVersioning')
+        if (query.has('encryption')) return r('GetBucketEncryption')
         if (query.has('versions')) return r('ListObjectVersions')
         if (query.has('uploads')) return r('ListMultipartUploads')
         if (query.get('list-type') === '2') return r('ListObjectsV2')

@@ -4,6 +4,7 @@ import { isDomainError, type Logger } from '../core/index.js'
 import { placementOf } from '../residency/index.js'
 import type { DirectoryBucket, RequestContext, S3Deps, S3Tenant } from './context.js'
 import { ENDPOINTS } from './endpoints/index.js'
+import { isIntegrityFailure, reportIntegrityFailure } from './integrity.js'
 import { sendEmpty, sendError, sendXml } from './response.js'
 import { addressOf, route, type S3Request } from './router.js'
 import { S3Error, S3Errors } from './s3-error.js'
@@ -179,7 +180,12 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         tenant,
         bucket,
       }
-      await ENDPOINTS[s3.op](ctx)
+      try {
+        await ENDPOINTS[s3.op](ctx)
+      } catch (err) {
+        if (isIntegrityFailure(err)) await reportIntegrityFailure(ctx, err)
+        throw err
+      }
     }
     /**
      * A request validly signed for its bucket's home region but sent to this endpoint (what a

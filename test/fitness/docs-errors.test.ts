@@ -5,6 +5,7 @@ import { BLOB_ERROR_CODES } from '../../src/blob/index.js'
 import { CONFIG_ERROR_CODES } from '../../src/config/index.js'
 import { SovraError } from '../../src/core/index.js'
 import { DIRECTORY_ERROR_CODES } from '../../src/directory/index.js'
+import { KEY_ERROR_CODES } from '../../src/keys/index.js'
 import { LEDGER_ERROR_CODES } from '../../src/ledger/index.js'
 import { META_ERROR_CODES } from '../../src/meta/index.js'
 import { allS3ErrorCodes, toS3Error } from '../../src/s3-api/index.js'
@@ -56,6 +57,7 @@ describe('docs/errors.md', () => {
       ['directory', DIRECTORY_ERROR_CODES],
       ['blob', BLOB_ERROR_CODES],
       ['ledger', LEDGER_ERROR_CODES],
+      ['keys', KEY_ERROR_CODES],
     ]
     for (const [domain, codes] of domains) for (const code of codes) record(wireOf(domain, code))
     const wrong: string[] = []
@@ -86,6 +88,7 @@ describe('docs/errors.md', () => {
     ['directory', '(`directory`)', DIRECTORY_ERROR_CODES],
     ['blob', '(`blob`)', BLOB_ERROR_CODES],
     ['ledger', '(`ledger`)', LEDGER_ERROR_CODES],
+    ['keys', '(`keys`)', KEY_ERROR_CODES],
   ]
 
   it.each(mapped)('lists every %s code with the S3 error it maps to', (domain, marker, codes) => {

@@ -14,7 +14,7 @@ const BASE_FIELDS = ['schema', 'type', 'at', 'dc', 'actor']
 function documentedTypes(): Map<string, string> {
   const out = new Map<string, string>()
   for (const s of sections(doc)) {
-    const m = /^`([a-z]+\.[a-z]+)`$/.exec(s.heading.trim())
+    const m = /^`([a-z]+\.[a-z-]+)`$/.exec(s.heading.trim())
     if (m !== null) out.set(m[1] as string, s.body)
   }
   return out

@@ -204,9 +204,9 @@ describe('bad input gets its S3 error and changes nothing', () => {
     expect(await exists('precious')).toBe(true)
   })
 
-  it('refuses SSE-C, tagging and non-standard storage classes instead of silently dropping them', async () => {
+  it('refuses a KMS encryption context, tagging and non-standard storage classes instead of silently dropping them', async () => {
     for (const headers of [
-      { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' },
+      { 'x-amz-server-side-encryption-context': 'e30=' },
       { 'x-amz-tagging': 'a=b' },
       { 'x-amz-storage-class': 'GLACIER' },
       { 'x-amz-acl': 'public-read' },
@@ -218,6 +218,13 @@ describe('bad input gets its S3 error and changes nothing', () => {
       })
       expect([res.status, code(res.body)]).toEqual([501, 'NotImplemented'])
     }
+    // Incomplete SSE-C headers are the client's mistake, answered as AWS does.
+    const partial = await rawRequest(ep, `/${Bucket}/not-stored`, {
+      method: 'PUT',
+      body: 'x',
+      headers: { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' },
+    })
+    expect([partial.status, code(partial.body)]).toEqual([400, 'InvalidArgument'])
     expect(await exists('not-stored')).toBe(false)
     const ok = await rawRequest(ep, `/${Bucket}/stored`, {
       method: 'PUT',

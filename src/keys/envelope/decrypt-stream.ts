@@ -27,7 +27,11 @@ export interface DecryptParams {
  * bytes of the envelope) and the object's plaintext size are passed here.
  */
 export type DecryptOptions =
-  | { readonly range?: undefined }
+  | {
+      readonly range?: undefined
+      /** When given, an envelope that decrypts to any other length is an integrity failure. */
+      readonly plaintextSize?: number
+    }
   | {
       /** Inclusive plaintext range to emit. */
       readonly range: ByteRange
@@ -61,6 +65,8 @@ class EnvelopeDecryptStream extends Transform implements DecryptStream {
   #header: EnvelopeHeader | undefined
   #index = 0
   #verified = 0
+  #emitted = 0
+  readonly #expectedSize: number | undefined
   /** Range mode: what to emit and which segments the stream holds. */
   readonly #range:
     | { start: number; end: number; lastSegment: number; totalSegments: number; size: number }
@@ -91,8 +97,10 @@ class EnvelopeDecryptStream extends Transform implements DecryptStream {
         totalSegments: segmentCountOf(size, header.segmentSize),
         size,
       }
+      this.#expectedSize = undefined
     } else {
       this.#range = undefined
+      this.#expectedSize = options.plaintextSize
     }
   }
 
@@ -113,6 +121,11 @@ class EnvelopeDecryptStream extends Transform implements DecryptStream {
   override _flush(callback: TransformCallback): void {
     try {
       this.#drain(true)
+      if (this.#expectedSize !== undefined && this.#emitted !== this.#expectedSize) {
+        throw this.#fail(
+          `it holds "${this.#emitted}" plaintext bytes, not the "${this.#expectedSize}" expected`,
+        )
+      }
       this.#dek.fill(0)
       callback()
     } catch (err) {
@@ -128,7 +141,7 @@ class EnvelopeDecryptStream extends Transform implements DecryptStream {
   #drain(ending: boolean): void {
     if (this.#header === undefined) {
       if (this.#queue.length < ENVELOPE_HEADER_SIZE) {
-        if (ending) throw KeyErrors.integrity(this.#what(), 'the envelope header is truncated')
+        if (ending) throw this.#fail('the envelope header is truncated')
         return
       }
       this.#header = parseEnvelopeHeader(this.#queue.take(ENVELOPE_HEADER_SIZE))
@@ -142,7 +155,7 @@ class EnvelopeDecryptStream extends Transform implements DecryptStream {
       while (this.#queue.length > full) this.#open(this.#queue.take(full), false)
       if (ending) {
         if (this.#queue.length < ENVELOPE_TAG_SIZE) {
-          throw KeyErrors.integrity(this.#what(), 'the last segment is missing or truncated')
+          throw this.#fail('the last segment is missing or truncated')
         }
         this.#open(this.#queue.take(this.#queue.length), true)
       }
@@ -156,10 +169,10 @@ class EnvelopeDecryptStream extends Transform implements DecryptStream {
       this.#open(this.#queue.take(len), isLast)
     }
     if (this.#index > range.lastSegment && this.#queue.length > 0) {
-      throw KeyErrors.integrity(this.#what(), 'unexpected bytes after the requested segments')
+      throw this.#fail('unexpected bytes after the requested segments')
     }
     if (ending && this.#index <= range.lastSegment) {
-      throw KeyErrors.integrity(this.#what(), `segment "${this.#index}" is missing or truncated`)
+      throw this.#fail(`segment "${this.#index}" is missing or truncated`)
     }
   }
 
@@ -180,16 +193,17 @@ class EnvelopeDecryptStream extends Transform implements DecryptStream {
       const rest = decipher.final() // throws when the tag does not verify
       plaintext = rest.length === 0 ? head : Buffer.concat([head, rest])
     } catch (err) {
-      throw KeyErrors.integrity(
-        this.#what(),
+      throw this.#fail(
         `segment "${index}" failed authentication (tampered, reordered, truncated, or another object's key)`,
         err,
+        { segment: String(index) },
       )
     }
     this.#index++
     this.#verified++
     const range = this.#range
     if (range === undefined) {
+      this.#emitted += plaintext.length
       if (plaintext.length > 0) this.push(plaintext)
       return
     }
@@ -204,8 +218,29 @@ class EnvelopeDecryptStream extends Transform implements DecryptStream {
     return `object "${b.bucket}/${b.key}" version "${b.versionId}" in "${b.dc}"`
   }
 
+  /** Where it failed, for the operator: the binding's dc, bucket, key and part. */
+  #where(): Record<string, string> {
+    const b = this.#binding
+    return {
+      dc: b.dc,
+      bucket: b.bucket,
+      key: b.key,
+      ...(b.partNumber === undefined ? {} : { part: String(b.partNumber) }),
+    }
+  }
+
+  #fail(reason: string, cause?: unknown, extra: Record<string, string> = {}): KeyError {
+    return KeyErrors.integrity(this.#what(), reason, cause, { ...this.#where(), ...extra })
+  }
+
   #asIntegrity(err: unknown): Error {
-    if (err instanceof KeyError) return err
-    return KeyErrors.integrity(this.#what(), 'the envelope is malformed', err)
+    if (err instanceof KeyError) {
+      if (err.details.bucket !== undefined) return err
+      return new KeyError(err.code, err.message, {
+        cause: err.cause,
+        details: { ...err.details, ...this.#where() },
+      })
+    }
+    return this.#fail('the envelope is malformed', err)
   }
 }

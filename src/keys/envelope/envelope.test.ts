@@ -151,6 +151,29 @@ describe('envelope integrity', () => {
     )
   })
 
+  it('checks the plaintext length when the caller knows it, and names where a segment failed', async () => {
+    const plaintext = randomBytes(3 * SEG)
+    const { dek, ciphertext } = await seal(plaintext)
+    const opened = await open(ciphertext, dek, { options: { plaintextSize: 3 * SEG } })
+    expect(opened.equals(plaintext)).toBe(true)
+    await expectIntegrityFailure(open(ciphertext, dek, { options: { plaintextSize: 3 * SEG + 1 } }))
+    const tampered = Buffer.from(ciphertext)
+    tampered.writeUInt8(
+      tampered.readUInt8(ENVELOPE_HEADER_SIZE + FULL + 5) ^ 1,
+      ENVELOPE_HEADER_SIZE + FULL + 5,
+    )
+    const err = await open(tampered, dek, { binding: { ...binding, partNumber: 0 } }).catch(
+      (e: unknown) => e,
+    )
+    expect(isKeyError(err, 'IntegrityFailure')).toBe(true)
+    expect((err as { details: Record<string, string> }).details).toMatchObject({
+      dc: 'us-west-1',
+      bucket: 'photos',
+      key: 'a/b.jpg',
+      segment: '1',
+    })
+  })
+
   it('detects appended bytes', async () => {
     const { dek, ciphertext } = await seal(plaintext)
     await expectIntegrityFailure(open(Buffer.concat([ciphertext, Buffer.alloc(1)]), dek))

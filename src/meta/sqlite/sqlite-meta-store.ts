@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import { MetaErrors, type PreconditionReason } from '../meta-error.js'
 import type {
   BlobPart,
+  BucketEncryption,
   BucketRecord,
   ChecksumAlgorithm,
   LedgerOutboxEntry,
@@ -13,6 +14,7 @@ import type {
   ListUploadsResult,
   MetaStore,
   MultipartUploadRecord,
+  ObjectEncryption,
   ObjectRecord,
   ObjectSummary,
   PartRecord,
@@ -39,6 +41,7 @@ interface BucketRow {
   name: string
   tenant_id: string
   created_at: number
+  encryption: string | null
 }
 
 interface ObjectRow {
@@ -55,7 +58,9 @@ interface ObjectRow {
   parts_count: number | null
   part_sizes: string | null
   blob_parts: string | null
+  encryption: string | null
   inline_data?: Buffer | null
+  inline_key?: string | null
 }
 
 interface SummaryRow {
@@ -76,6 +81,7 @@ interface UploadRow {
   user_metadata: string
   checksum_algorithm: ChecksumAlgorithm | null
   checksum_type: 'FULL_OBJECT' | 'COMPOSITE' | null
+  encryption: string | null
 }
 
 interface PartRow {
@@ -87,6 +93,7 @@ interface PartRow {
   checksums: string
   blob_ref: string
   blob_size: number
+  wrapped_key: string | null
 }
 
 interface PendingWrite {
@@ -104,10 +111,10 @@ type Orphans = { readonly orphaned: readonly BlobPart[] }
 const MIGRATIONS_URL = new URL('./migrations/', import.meta.url)
 const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/
 const OBJECT_COLUMNS =
-  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts'
+  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption'
 const SUMMARY_COLUMNS = 'key, size, etag, last_modified, checksums'
 const UPLOAD_COLUMNS =
-  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type'
+  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption'
 
 /** Opens (creating and migrating if needed) a SQLite metadata store. */
 export async function openSqliteMetaStore(config: SqliteMetaStoreConfig): Promise<SqliteMetaStore> {
@@ -228,9 +235,32 @@ export class SqliteMetaStore implements MetaStore {
   getBucket(name: string): Promise<BucketRecord | null> {
     return this.#read(() => {
       const row = this.#s.getBucket.get(name)
-      return row === undefined
-        ? null
-        : { name: row.name, tenantId: row.tenant_id, createdAt: row.created_at }
+      if (row === undefined) return null
+      return {
+        name: row.name,
+        tenantId: row.tenant_id,
+        createdAt: row.created_at,
+        ...(row.encryption === null
+          ? {}
+          : { encryption: JSON.parse(row.encryption) as BucketEncryption }),
+      }
+    })
+  }
+
+  /** Sets or removes the bucket's default encryption. */
+  setBucketEncryption(name: string, encryption: BucketEncryption | null): Promise<void> {
+    return this.#write(() => {
+      this.#requireBucket(name)
+      this.#s.setBucketEncryption.run(
+        encryption === null
+          ? null
+          : JSON.stringify({
+              algorithm: encryption.algorithm,
+              kmsKeyId: encryption.kmsKeyId,
+              bucketKeyEnabled: encryption.bucketKeyEnabled,
+            }),
+        name,
+      )
     })
   }
 
@@ -362,6 +392,7 @@ export class SqliteMetaStore implements MetaStore {
         JSON.stringify(upload.userMetadata),
         upload.checksumAlgorithm,
         upload.checksumType,
+        encryptionJson(upload.encryption),
       )
     })
   }
@@ -392,6 +423,7 @@ export class SqliteMetaStore implements MetaStore {
         JSON.stringify(part.checksums),
         part.blob.ref,
         part.blob.size,
+        part.blob.wrappedKey ?? null,
       )
       if (old !== undefined) this.#release([{ ref: old.blob_ref, size: old.blob_size }], orphaned)
       return { orphaned }
@@ -701,13 +733,13 @@ export class SqliteMetaStore implements MetaStore {
       JSON.stringify(record.userMetadata),
       record.partsCount,
       record.partSizes === null ? null : JSON.stringify(record.partSizes),
-      data.kind === 'blobs'
-        ? JSON.stringify(data.parts.map((p) => ({ ref: p.ref, size: p.size })))
-        : null,
+      data.kind === 'blobs' ? JSON.stringify(data.parts.map(blobPartJson)) : null,
+      encryptionJson(record.encryption),
       null,
     )
     // Inline bytes live in object_data, so listings scan narrow rows.
-    if (data.kind === 'inline') this.#s.putObjectData.run(record.bucket, record.key, data.bytes)
+    if (data.kind === 'inline')
+      this.#s.putObjectData.run(record.bucket, record.key, data.bytes, data.wrappedKey ?? null)
     else this.#s.deleteObjectData.run(record.bucket, record.key)
     if (old !== undefined) this.#release(blobPartsOf(old.blob_parts), orphaned)
   }
@@ -754,6 +786,9 @@ function prepareStatements(db: Database.Database) {
     countOutbox: db.prepare<[], { count: number; last: number | null }>(
       'SELECT count(*) AS count, max(seq) AS last FROM ledger_outbox',
     ),
+    setBucketEncryption: db.prepare<[string | null, string]>(
+      'UPDATE buckets SET encryption = ? WHERE name = ?',
+    ),
     deleteBucket: db.prepare<[string]>('DELETE FROM buckets WHERE name = ?'),
     hasObjects: db.prepare<[string], { one: number }>(
       'SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1',
@@ -763,11 +798,12 @@ function prepareStatements(db: Database.Database) {
     ),
     getObjectWithData: db.prepare<[string, string], ObjectRow>(
       `SELECT ${OBJECT_COLUMNS},
-         (SELECT bytes FROM object_data d WHERE d.bucket = o.bucket AND d.key = o.key) AS inline_data
+         (SELECT bytes FROM object_data d WHERE d.bucket = o.bucket AND d.key = o.key) AS inline_data,
+         (SELECT wrapped_key FROM object_data d WHERE d.bucket = o.bucket AND d.key = o.key) AS inline_key
        FROM objects o WHERE bucket = ? AND key = ?`,
     ),
-    putObjectData: db.prepare<[string, string, Buffer]>(
-      'INSERT OR REPLACE INTO object_data (bucket, key, bytes) VALUES (?, ?, ?)',
+    putObjectData: db.prepare<[string, string, Buffer, string | null]>(
+      'INSERT OR REPLACE INTO object_data (bucket, key, bytes, wrapped_key) VALUES (?, ?, ?, ?)',
     ),
     deleteObjectData: db.prepare<[string, string]>(
       'DELETE FROM object_data WHERE bucket = ? AND key = ?',
@@ -790,11 +826,12 @@ function prepareStatements(db: Database.Database) {
         number | null,
         string | null,
         string | null,
+        string | null,
         Buffer | null,
       ]
     >(
       `INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}, inline_data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteObject: db.prepare<[string, string], { blob_parts: string | null }>(
       'DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob_parts',
@@ -806,8 +843,19 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?`,
     ),
     insertUpload: db.prepare<
-      [string, string, string, number, string, string, string, string | null, string | null]
-    >(`INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      [
+        string,
+        string,
+        string,
+        number,
+        string,
+        string,
+        string,
+        string | null,
+        string | null,
+        string | null,
+      ]
+    >(`INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     getUpload: db.prepare<[string], UploadRow>(
       `SELECT ${UPLOAD_COLUMNS} FROM multipart_uploads WHERE upload_id = ?`,
     ),
@@ -834,10 +882,12 @@ function prepareStatements(db: Database.Database) {
     getPart: db.prepare<[string, number], PartRow>(
       'SELECT * FROM parts WHERE upload_id = ? AND part_number = ?',
     ),
-    upsertPart: db.prepare<[string, number, number, string, number, string, string, number]>(
+    upsertPart: db.prepare<
+      [string, number, number, string, number, string, string, number, string | null]
+    >(
       `INSERT OR REPLACE INTO parts
-       (upload_id, part_number, size, etag, last_modified, checksums, blob_ref, blob_size)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+       (upload_id, part_number, size, etag, last_modified, checksums, blob_ref, blob_size, wrapped_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     listParts: db.prepare<[string, number, number], PartRow>(
       'SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?',
@@ -925,6 +975,30 @@ function blobPartsOf(json: string | null): BlobPart[] {
   return json === null ? [] : (JSON.parse(json) as BlobPart[])
 }
 
+/** A blob piece as stored in `blob_parts`: only the fields it has. */
+function blobPartJson(p: BlobPart): BlobPart {
+  return {
+    ref: p.ref,
+    size: p.size,
+    ...(p.wrappedKey === undefined ? {} : { wrappedKey: p.wrappedKey }),
+    ...(p.partNumber === undefined ? {} : { partNumber: p.partNumber }),
+  }
+}
+
+function encryptionJson(e: ObjectEncryption | null): string | null {
+  return e === null
+    ? null
+    : JSON.stringify({
+        algorithm: e.algorithm,
+        kmsKeyId: e.kmsKeyId,
+        customerKeyFingerprint: e.customerKeyFingerprint,
+      })
+}
+
+function encryptionOf(json: string | null): ObjectEncryption | null {
+  return json === null ? null : (JSON.parse(json) as ObjectEncryption)
+}
+
 function toObjectRecord(row: ObjectRow): ObjectRecord {
   return {
     bucket: row.bucket,
@@ -939,9 +1013,14 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
     checksumType: row.checksum_type,
     partsCount: row.parts_count,
     partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
+    encryption: encryptionOf(row.encryption),
     data:
       row.blob_parts === null
-        ? { kind: 'inline', bytes: row.inline_data ?? Buffer.alloc(0) }
+        ? {
+            kind: 'inline',
+            bytes: row.inline_data ?? Buffer.alloc(0),
+            ...(row.inline_key == null ? {} : { wrappedKey: row.inline_key }),
+          }
         : { kind: 'blobs', parts: blobPartsOf(row.blob_parts) },
   }
 }
@@ -967,6 +1046,7 @@ function toUploadRecord(row: UploadRow): MultipartUploadRecord {
     userMetadata: JSON.parse(row.user_metadata) as Record<string, string>,
     checksumAlgorithm: row.checksum_algorithm,
     checksumType: row.checksum_type,
+    encryption: encryptionOf(row.encryption),
   }
 }
 
@@ -978,6 +1058,10 @@ function toPartRecord(row: PartRow): PartRecord {
     etag: row.etag,
     lastModified: row.last_modified,
     checksums: JSON.parse(row.checksums) as Checksums,
-    blob: { ref: row.blob_ref, size: row.blob_size },
+    blob: {
+      ref: row.blob_ref,
+      size: row.blob_size,
+      ...(row.wrapped_key === null ? {} : { wrappedKey: row.wrapped_key }),
+    },
   }
 }

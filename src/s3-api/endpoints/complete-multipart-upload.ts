@@ -4,6 +4,7 @@ import { changeEvent, commitment } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import { checksumElements, checksumHeaders, startChecksum } from '../checksums.js'
 import type { RequestContext } from '../context.js'
+import { customerKeyForRead, customerKeyOf, sseResponseHeaders } from '../encryption.js'
 import { quoteEtag, unquoteEtag } from '../object-headers.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
@@ -54,6 +55,9 @@ function invalidPart(n: number): S3Error {
  */
 export async function completeMultipartUpload(ctx: RequestContext): Promise<void> {
   const upload = await uploadOf(ctx)
+  // SSE-C headers are optional here (as in AWS); when sent they must be the upload's key.
+  const customerKey = customerKeyOf(ctx)
+  if (customerKey !== null) customerKeyForRead(ctx, upload.encryption)
   const condition = writeConditionOf(ctx)
   const body = await readSmallBody(ctx, 4 * 1024 * 1024)
   const algorithm = upload.checksumAlgorithm
@@ -107,7 +111,9 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     checksumType: Object.keys(checksums).length > 0 ? 'COMPOSITE' : null,
     partsCount: chosen.length,
     partSizes: chosen.map((p) => p.size),
-    data: { kind: 'blobs', parts: chosen.map((p) => p.blob) },
+    encryption: upload.encryption,
+    // Each part stays its own envelope, bound to its part number.
+    data: { kind: 'blobs', parts: chosen.map((p) => ({ ...p.blob, partNumber: p.partNumber })) },
   }
   const { orphaned } = await ctx.deps.cell.meta.completeMultipartUpload(
     upload.uploadId,
@@ -138,6 +144,6 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
       ...checksumElements(checksums),
       ...(record.checksumType === null ? {} : { ChecksumType: record.checksumType }),
     },
-    checksumHeaders(checksums),
+    { ...checksumHeaders(checksums), ...sseResponseHeaders(upload.encryption, customerKey) },
   )
 }

@@ -2,6 +2,7 @@ import { changeEvent, commitment } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumElements } from '../checksums.js'
 import type { RequestContext } from '../context.js'
+import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
 import {
   isoDate,
   quoteEtag,
@@ -28,7 +29,16 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       directive,
     )
   }
-  if (source.bucket === ctx.s3.bucket && source.key === key && directive === 'COPY') {
+  // Copying an object onto itself is allowed when it changes something: metadata or encryption.
+  const changesEncryption =
+    ctx.req.headers['x-amz-server-side-encryption'] !== undefined ||
+    ctx.req.headers['x-amz-server-side-encryption-customer-algorithm'] !== undefined
+  if (
+    source.bucket === ctx.s3.bucket &&
+    source.key === key &&
+    directive === 'COPY' &&
+    !changesEncryption
+  ) {
     throw new S3Error(
       'InvalidRequest',
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -41,15 +51,19 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     )
   }
   const condition = writeConditionOf(ctx)
+  const sse = await writeEncryptionOf(ctx)
+  const bucket = ctx.s3.bucket as string
   const src = source.record
   const algorithms = Object.keys(src.checksums).filter(
     (a) => !String(src.checksums[a as 'CRC32']).includes('-'),
   )
   const digest = new Digest(algorithms as Array<'CRC32'>)
-  const data = await storeBytes(ctx, sourceBytes(ctx, src, null), {
+  // Decrypted under the source's binding, re-encrypted under a fresh key for the destination.
+  const data = await storeBytes(ctx, await sourceBytes(ctx, source, null), {
     length: src.size,
     digest,
     inline: true,
+    seal: { identity: { bucket, key, versionId: null }, provider: sse.provider },
   })
   const { md5, checksums } = digest.finish()
   const replace = directive === 'REPLACE'
@@ -64,7 +78,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     ctx,
     { data, size: digest.size, md5: md5.toString('hex'), checksums },
     {
-      bucket: ctx.s3.bucket as string,
+      bucket,
       key,
       versionId: null,
       etag: md5.toString('hex'),
@@ -75,13 +89,20 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       checksumType: Object.keys(checksums).length > 0 ? 'FULL_OBJECT' : null,
       partsCount: null,
       partSizes: null,
+      encryption: sse.encryption,
     },
     condition,
     event,
   )
-  sendXml(ctx.res, 200, 'CopyObjectResult', {
-    LastModified: isoDate(record.lastModified),
-    ETag: quoteEtag(record.etag),
-    ...checksumElements(record.checksums),
-  })
+  sendXml(
+    ctx.res,
+    200,
+    'CopyObjectResult',
+    {
+      LastModified: isoDate(record.lastModified),
+      ETag: quoteEtag(record.etag),
+      ...checksumElements(record.checksums),
+    },
+    sseResponseHeaders(sse.encryption, sse.customerKey),
+  )
 }

@@ -1,14 +1,19 @@
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
+import { decryptingRead } from '../../cell/index.js'
+import type { SseCKey } from '../../keys/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
 import type { RequestContext } from '../context.js'
+import { customerKeyForRead } from '../encryption.js'
 import { S3Error, S3Errors } from '../s3-error.js'
-import { type ByteRange, blobRangeStream, evaluateConditions } from './read-object.js'
+import { type ByteRange, evaluateConditions } from './read-object.js'
 
 /** A resolved copy source: the record (with inline bytes) in this data center. */
 export interface CopySource {
   readonly bucket: string
   readonly key: string
   readonly record: ObjectRecord
+  /** The source's SSE-C key (`x-amz-copy-source-server-side-encryption-customer-*`), if any. */
+  readonly customerKey: SseCKey | null
 }
 
 function parseCopySource(header: string): {
@@ -56,8 +61,9 @@ export async function resolveCopySource(ctx: RequestContext): Promise<CopySource
   if (bucket.tenantId !== ctx.tenant.id) throw S3Errors.accessDenied()
   const record = await ctx.deps.cell.meta.getObject(src.bucket, src.key, { withData: true })
   if (record === null) throw S3Errors.noSuchKey(src.key)
+  const customerKey = customerKeyForRead(ctx, record.encryption, true)
   checkCopyConditions(ctx, record)
-  return { bucket: src.bucket, key: src.key, record }
+  return { bucket: src.bucket, key: src.key, record, customerKey }
 }
 
 /** CopyObject's source conditions: the GET rules, where "not modified" is a 412 too. */
@@ -72,16 +78,16 @@ function checkCopyConditions(ctx: RequestContext, record: ObjectRecord): void {
   }
 }
 
-/** The source bytes `range` as a stream (inline bytes or blob parts). */
+/** The source's plaintext bytes `range`, decrypted segment by segment (re-encrypted by the writer). */
 export function sourceBytes(
   ctx: RequestContext,
-  record: ObjectRecord,
+  source: CopySource,
   range: ByteRange | null,
-): Readable {
-  const r = range ?? { start: 0, end: record.size - 1 }
-  if (record.data.kind === 'inline')
-    return Readable.from([record.data.bytes.subarray(r.start, r.end + 1)])
-  return blobRangeStream(ctx.deps.cell.blob, record.data.parts, r)
+): Promise<Readable> {
+  return decryptingRead(ctx.deps.cell, source.record, {
+    range,
+    customerKey: source.customerKey,
+  })
 }
 
 /** Parses `x-amz-copy-source-range: bytes=a-b`, which must lie inside the source. */

@@ -1,5 +1,6 @@
 import { parseChecksumAlgorithm } from '../checksums.js'
 import type { RequestContext } from '../context.js'
+import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
 import { storedHeadersOf, userMetadataOf, validateKey } from '../object-headers.js'
 import { sendXml } from '../response.js'
 import { S3Errors } from '../s3-error.js'
@@ -24,6 +25,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
     checksumType = t
   }
   if (checksumAlgorithm !== null && checksumType === null) checksumType = 'COMPOSITE'
+  const sse = await writeEncryptionOf(ctx)
   const uploadId = newUploadId()
   await ctx.deps.cell.meta.createMultipartUpload({
     uploadId,
@@ -35,8 +37,9 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
     userMetadata: userMetadataOf(h),
     checksumAlgorithm,
     checksumType,
+    encryption: sse.encryption,
   })
-  const headers: Record<string, string> = {}
+  const headers: Record<string, string> = sseResponseHeaders(sse.encryption, sse.customerKey)
   if (checksumAlgorithm !== null) headers['x-amz-checksum-algorithm'] = checksumAlgorithm
   if (checksumType !== null) headers['x-amz-checksum-type'] = checksumType
   sendXml(

@@ -1,6 +1,11 @@
 import type { RequestContext } from '../context.js'
 import type { S3Operation } from '../router.js'
 import { abortMultipartUpload } from './abort-multipart-upload.js'
+import {
+  deleteBucketEncryption,
+  getBucketEncryption,
+  putBucketEncryption,
+} from './bucket-encryption.js'
 import { completeMultipartUpload } from './complete-multipart-upload.js'
 import { copyObject } from './copy-object.js'
 import { createBucket } from './create-bucket.js'
@@ -31,6 +36,9 @@ export const ENDPOINTS: Record<S3Operation, (ctx: RequestContext) => Promise<voi
   DeleteBucket: deleteBucket,
   GetBucketLocation: getBucketLocation,
   GetBucketVersioning: getBucketVersioning,
+  PutBucketEncryption: putBucketEncryption,
+  GetBucketEncryption: getBucketEncryption,
+  DeleteBucketEncryption: deleteBucketEncryption,
   ListObjects: listObjects,
   ListObjectsV2: listObjectsV2,
   ListObjectVersions: listObjectVersions,

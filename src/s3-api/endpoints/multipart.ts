@@ -63,7 +63,7 @@ export async function recordPart(
       etag: part.md5,
       lastModified: part.lastModified,
       checksums: part.checksums,
-      blob: { ref: pending.ref, size: part.size },
+      blob: { ref: pending.ref, size: part.size, wrappedKey: part.data.wrappedKey },
     })
     await removeBlobs(
       ctx,

@@ -3,6 +3,7 @@ import { changeEvent, commitment } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
+import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
 import { quoteEtag, storedHeadersOf, userMetadataOf, validateKey } from '../object-headers.js'
 import { receiveObject } from '../object-writer.js'
 import { sendEmpty } from '../response.js'
@@ -15,7 +16,13 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const headers = storedHeadersOf(ctx.req.headers)
   const userMetadata = userMetadataOf(ctx.req.headers)
   const condition = writeConditionOf(ctx)
-  const received = await receiveObject(ctx, { maxLength: MAX_SINGLE_UPLOAD, inline: true })
+  const bucket = ctx.s3.bucket as string
+  const sse = await writeEncryptionOf(ctx)
+  const received = await receiveObject(ctx, {
+    maxLength: MAX_SINGLE_UPLOAD,
+    inline: true,
+    seal: { identity: { bucket, key, versionId: null }, provider: sse.provider },
+  })
   const event = await changeEvent(ctx, {
     type: 'object.put',
     key: await commitment(ctx, key),
@@ -29,7 +36,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     ctx,
     received,
     {
-      bucket: ctx.s3.bucket as string,
+      bucket,
       key,
       versionId: null,
       etag: received.md5,
@@ -40,6 +47,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
       checksumType: Object.keys(received.checksums).length > 0 ? 'FULL_OBJECT' : null,
       partsCount: null,
       partSizes: null,
+      encryption: sse.encryption,
     },
     condition,
     event,
@@ -47,6 +55,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const out: Record<string, string> = {
     etag: quoteEtag(record.etag),
     ...checksumHeaders(record.checksums),
+    ...sseResponseHeaders(sse.encryption, sse.customerKey),
   }
   if (Object.keys(record.checksums).length > 0) out['x-amz-checksum-type'] = 'FULL_OBJECT'
   sendEmpty(ctx.res, 200, out)

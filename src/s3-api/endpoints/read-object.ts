@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { BlobStore } from '../../blob/index.js'
+import { decryptingRead } from '../../cell/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
 import { commitment, recordRead } from '../audit.js'
 import type { RequestContext } from '../context.js'
+import { customerKeyForRead, sseResponseHeaders } from '../encryption.js'
 import { httpDate, objectResponseHeaders, quoteEtag, unquoteEtag } from '../object-headers.js'
 import { sendEmpty } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
@@ -96,50 +97,27 @@ const OVERRIDES: Record<string, string> = {
   'response-content-encoding': 'content-encoding',
 }
 
-/** Streams bytes `range` of an object's blob parts, part after part. */
-async function* blobBytes(
-  blob: BlobStore,
-  parts: readonly { ref: string; size: number }[],
-  range: ByteRange,
-): AsyncGenerator<Buffer> {
-  for (const piece of piecesOf(parts, range)) {
-    for await (const chunk of blob.read(piece.ref, piece)) yield chunk as Buffer
-  }
-}
-
-function piecesOf(
-  parts: readonly { ref: string; size: number }[],
-  range: ByteRange,
-): Array<{ ref: string; start: number; end: number }> {
-  const pieces: Array<{ ref: string; start: number; end: number }> = []
-  let offset = 0
-  for (const part of parts) {
-    const partStart = offset
-    const partEnd = offset + part.size - 1
-    offset += part.size
-    if (partEnd < range.start || partStart > range.end || part.size === 0) continue
-    pieces.push({
-      ref: part.ref,
-      start: Math.max(range.start, partStart) - partStart,
-      end: Math.min(range.end, partEnd) - partStart,
-    })
-  }
-  return pieces
-}
-
 /**
- * A stream of bytes `range` of an object stored in blob parts. One part is read directly; several
- * are chained with at most one chunk buffered between them, so memory stays flat per request.
+ * Waits for the first plaintext chunk before anything is sent, so a failure in the first segment
+ * (a flipped bit in a small object, a foreign data key) still gets a clean 500 `InternalError`.
+ * A later failure can only cut the response short.
  */
-export function blobRangeStream(
-  blob: BlobStore,
-  parts: readonly { ref: string; size: number }[],
-  range: ByteRange,
-): Readable {
-  const pieces = piecesOf(parts, range)
-  const [only] = pieces
-  if (pieces.length === 1 && only !== undefined) return blob.read(only.ref, only)
-  return Readable.from(blobBytes(blob, parts, range), { highWaterMark: 1 })
+async function primed(stream: Readable): Promise<Readable> {
+  // Until the response consumes it, an error must not go unhandled; pipeline() reports it then.
+  stream.on('error', () => {})
+  if (stream.readableLength > 0) return stream
+  await new Promise<void>((resolve, reject) => {
+    const settle = (err?: Error) => {
+      stream.off('readable', onReadable)
+      stream.off('error', settle)
+      if (err === undefined) resolve()
+      else reject(err)
+    }
+    const onReadable = () => settle()
+    stream.on('readable', onReadable)
+    stream.on('error', settle)
+  })
+  return stream
 }
 
 /** GetObject and HeadObject: conditions, ranges and part numbers, then headers and (for GET) the bytes. */
@@ -157,6 +135,8 @@ export async function readObject(
     withData: options.body,
   })
   if (record === null) throw S3Errors.noSuchKey(key)
+  // An SSE-C object is read (and even HEADed) only with its key.
+  const customerKey = customerKeyForRead(ctx, record.encryption)
   const partParam = q.get('partNumber')
   let range: ByteRange | null
   let partHeaders: Record<string, string> = {}
@@ -192,6 +172,7 @@ export async function readObject(
   const headers = {
     ...objectResponseHeaders(record, { checksums: checksumMode && range === null }),
     ...partHeaders,
+    ...sseResponseHeaders(record.encryption, customerKey),
   }
   if (evaluateConditions(ctx.req.headers, record) === 'not-modified') {
     sendEmpty(ctx.res, 304, {
@@ -210,6 +191,12 @@ export async function readObject(
   const length = record.size === 0 ? 0 : r.end - r.start + 1
   if (range !== null) headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`
   headers['content-length'] = String(length)
+  // Opened (first key unwrapped, first segment authenticated) before the read is logged or
+  // any header sent.
+  const body =
+    options.body && length > 0
+      ? await primed(await decryptingRead(ctx.deps.cell, record, { range: r, customerKey }))
+      : null
   const keyCommitment = await commitment(ctx, key)
   await recordRead(
     ctx,
@@ -218,14 +205,10 @@ export async function readObject(
       : { type: 'object.head', key: keyCommitment },
   )
   ctx.res.writeHead(status, headers)
-  if (!options.body || length === 0) {
+  if (body === null) {
     ctx.res.end()
     return
   }
   ctx.deps.metrics.bytesOut.inc({ dc: ctx.deps.cell.dc.id, op: ctx.s3.op }, length)
-  if (record.data.kind === 'inline') {
-    ctx.res.end(record.data.bytes.subarray(r.start, r.end + 1))
-    return
-  }
-  await pipeline(blobRangeStream(ctx.deps.cell.blob, record.data.parts, r), ctx.res)
+  await pipeline(body, ctx.res)
 }

@@ -32,11 +32,15 @@ export async function commitObject(
   options?: WriteOptions,
 ): Promise<ObjectRecord> {
   let data: ObjectData
+  const { wrappedKey } = received.data
   if (received.data.kind === 'inline') {
-    data = { kind: 'inline', bytes: received.data.bytes }
+    data = { kind: 'inline', bytes: received.data.bytes, wrappedKey }
   } else {
     await received.data.pending.commit()
-    data = { kind: 'blobs', parts: [{ ref: received.data.pending.ref, size: received.size }] }
+    data = {
+      kind: 'blobs',
+      parts: [{ ref: received.data.pending.ref, size: received.size, wrappedKey }],
+    }
   }
   const full: ObjectRecord = { ...record, size: received.size, data }
   try {

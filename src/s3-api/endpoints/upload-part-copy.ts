@@ -1,5 +1,6 @@
 import { checksumElements } from '../checksums.js'
 import type { RequestContext } from '../context.js'
+import { customerKeyForRead, sseResponseHeaders } from '../encryption.js'
 import { isoDate, quoteEtag } from '../object-headers.js'
 import { Digest, storeBytes } from '../object-writer.js'
 import { sendXml } from '../response.js'
@@ -10,14 +11,23 @@ import { partNumberOf, recordPart, uploadOf } from './multipart.js'
 export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
   const partNumber = partNumberOf(ctx)
   const upload = await uploadOf(ctx)
+  const customerKey = customerKeyForRead(ctx, upload.encryption)
   const source = await resolveCopySource(ctx)
   const range = copyRangeOf(ctx, source.record.size)
   const length = range === null ? source.record.size : range.end - range.start + 1
   const digest = new Digest(upload.checksumAlgorithm === null ? [] : [upload.checksumAlgorithm])
-  const data = await storeBytes(ctx, sourceBytes(ctx, source.record, range), {
+  const data = await storeBytes(ctx, await sourceBytes(ctx, source, range), {
     length,
     digest,
     inline: false,
+    seal: {
+      identity: { bucket: upload.bucket, key: upload.key, versionId: null, partNumber },
+      provider: ctx.deps.cell.keys.wrapperFor({
+        bucket: upload.bucket,
+        encryption: null,
+        customerKey,
+      }),
+    },
   })
   const { md5, checksums } = digest.finish()
   const etag = md5.toString('hex')
@@ -31,9 +41,11 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
     checksums,
     lastModified: now,
   })
-  sendXml(ctx.res, 200, 'CopyPartResult', {
-    LastModified: isoDate(now),
-    ETag: quoteEtag(etag),
-    ...checksumElements(checksums),
-  })
+  sendXml(
+    ctx.res,
+    200,
+    'CopyPartResult',
+    { LastModified: isoDate(now), ETag: quoteEtag(etag), ...checksumElements(checksums) },
+    sseResponseHeaders(upload.encryption, customerKey),
+  )
 }

@@ -1,6 +1,7 @@
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
+import { customerKeyForRead, sseResponseHeaders } from '../encryption.js'
 import { quoteEtag } from '../object-headers.js'
 import { receiveObject } from '../object-writer.js'
 import { sendEmpty } from '../response.js'
@@ -10,7 +11,20 @@ import { partNumberOf, recordPart, uploadOf } from './multipart.js'
 export async function uploadPart(ctx: RequestContext): Promise<void> {
   const partNumber = partNumberOf(ctx)
   const upload = await uploadOf(ctx)
-  const received = await receiveObject(ctx, { maxLength: MAX_SINGLE_UPLOAD, inline: false })
+  // Every part of an SSE-C upload must bring the key the upload was started with.
+  const customerKey = customerKeyForRead(ctx, upload.encryption)
+  const received = await receiveObject(ctx, {
+    maxLength: MAX_SINGLE_UPLOAD,
+    inline: false,
+    seal: {
+      identity: { bucket: upload.bucket, key: upload.key, versionId: null, partNumber },
+      provider: ctx.deps.cell.keys.wrapperFor({
+        bucket: upload.bucket,
+        encryption: null,
+        customerKey,
+      }),
+    },
+  })
   await recordPart(ctx, {
     uploadId: upload.uploadId,
     partNumber,
@@ -23,6 +37,7 @@ export async function uploadPart(ctx: RequestContext): Promise<void> {
   const headers: Record<string, string> = {
     etag: quoteEtag(received.md5),
     ...checksumHeaders(received.checksums),
+    ...sseResponseHeaders(upload.encryption, customerKey),
   }
   sendEmpty(ctx.res, 200, headers)
 }

@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type BlobStore, openBlobStore } from '../blob/index.js'
+import { createLogger } from '../core/index.js'
+import { isKeyError, type SseCKey } from '../keys/index.js'
+import type { BlobPart, ObjectRecord } from '../meta/index.js'
+import { openCellKeys } from './cell-keys.js'
+import {
+  type CryptoCell,
+  decryptingRead,
+  encryptingWrite,
+  type SealedData,
+} from './object-crypto.js'
+
+let dir: string
+let blob: BlobStore
+let cell: CryptoCell
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sovra-crypt-'))
+  blob = await openBlobStore({ driver: 'fs', root: join(dir, 'blobs') })
+  const keys = await openCellKeys('dc-1', dir, { logger: createLogger('silent') })
+  cell = { dc: { id: 'dc-1' }, blob, keys }
+})
+afterEach(async () => {
+  await blob.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+const customerKey: SseCKey = { algorithm: 'AES256', key: randomBytes(32), keyMd5: 'unused' }
+
+async function seal(
+  body: Buffer,
+  options: { key: string; bucket?: string; partNumber?: number; inline?: boolean; sseC?: boolean },
+): Promise<SealedData> {
+  const bucket = options.bucket ?? 'b'
+  return encryptingWrite(cell, Readable.from([body.subarray(0, 1000), body.subarray(1000)]), {
+    identity: {
+      bucket,
+      key: options.key,
+      versionId: null,
+      ...(options.partNumber === undefined ? {} : { partNumber: options.partNumber }),
+    },
+    provider: cell.keys.wrapperFor({
+      bucket,
+      encryption: null,
+      customerKey: options.sseC === true ? customerKey : null,
+    }),
+    inline: options.inline ?? false,
+  })
+}
+
+async function piece(sealed: SealedData, size: number, partNumber?: number): Promise<BlobPart> {
+  if (sealed.kind !== 'pending') throw new Error('expected a pending blob')
+  await sealed.pending.commit()
+  return {
+    ref: sealed.pending.ref,
+    size,
+    wrappedKey: sealed.wrappedKey,
+    ...(partNumber === undefined ? {} : { partNumber }),
+  }
+}
+
+function record(key: string, parts: readonly BlobPart[], bucket = 'b'): ObjectRecord {
+  return {
+    bucket,
+    key,
+    versionId: null,
+    size: parts.reduce((a, p) => a + p.size, 0),
+    etag: 'e',
+    lastModified: 0,
+    headers: {},
+    userMetadata: {},
+    checksums: {},
+    checksumType: null,
+    partsCount: null,
+    partSizes: null,
+    encryption: { algorithm: 'AES256', kmsKeyId: null, customerKeyFingerprint: null },
+    data: { kind: 'blobs', parts },
+  }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+const read = async (r: ObjectRecord, range: { start: number; end: number } | null = null) =>
+  readAll(await decryptingRead(cell, r, { range, customerKey: null }))
+
+describe('encryptingWrite / decryptingRead', () => {
+  it('seals inline bytes into an envelope and opens them again, ranges included', async () => {
+    const body = randomBytes(3000)
+    const sealed = await seal(body, { key: 'k', inline: true })
+    if (sealed.kind !== 'inline') throw new Error('expected inline')
+    expect(sealed.bytes.subarray(0, 4).toString('ascii')).toBe('SVRE')
+    expect(sealed.bytes.length).toBe(16 + 3000 + 16)
+    expect(sealed.bytes.includes(body.subarray(0, 32))).toBe(false)
+    const r: ObjectRecord = {
+      ...record('k', []),
+      size: 3000,
+      data: { kind: 'inline', bytes: sealed.bytes, wrappedKey: sealed.wrappedKey },
+    }
+    expect((await read(r)).equals(body)).toBe(true)
+    expect((await read(r, { start: 10, end: 19 })).equals(body.subarray(10, 20))).toBe(true)
+  })
+
+  it('reads ranges of a multipart object across segment and part boundaries', async () => {
+    const a = randomBytes(200_000)
+    const b = randomBytes(70_000)
+    const parts = [
+      await piece(await seal(a, { key: 'm', partNumber: 1 }), a.length, 1),
+      await piece(await seal(b, { key: 'm', partNumber: 2 }), b.length, 2),
+    ]
+    const whole = Buffer.concat([a, b])
+    const r = record('m', parts)
+    expect((await read(r)).equals(whole)).toBe(true)
+    for (const [start, end] of [
+      [65_530, 65_545],
+      [199_990, 200_010],
+      [200_000, 269_999],
+      [0, 0],
+    ] as const) {
+      expect((await read(r, { start, end })).equals(whole.subarray(start, end + 1))).toBe(true)
+    }
+  })
+
+  it('refuses parts whose part numbers were swapped: each envelope is bound to its own', async () => {
+    const a = randomBytes(1000)
+    const b = randomBytes(1000)
+    const p1 = await piece(await seal(a, { key: 'm', partNumber: 1 }), 1000, 1)
+    const p2 = await piece(await seal(b, { key: 'm', partNumber: 2 }), 1000, 2)
+    const swapped = record('m', [
+      { ...p2, partNumber: 1 },
+      { ...p1, partNumber: 2 },
+    ])
+    const err = await read(swapped).catch((e: unknown) => e)
+    expect(isKeyError(err, 'IntegrityFailure')).toBe(true)
+    expect((err as { details: Record<string, string> }).details).toMatchObject({
+      dc: 'dc-1',
+      bucket: 'b',
+      key: 'm',
+      part: '1',
+      segment: '0',
+    })
+  })
+
+  it('refuses a data key wrapped for another bucket before any byte is read', async () => {
+    const body = randomBytes(100_000)
+    const p = await piece(await seal(body, { key: 'k' }), body.length)
+    await seal(randomBytes(10), { key: 'other', bucket: 'b2' }) // b2 has a key of its own
+    const err = await decryptingRead(cell, record('k', [p], 'b2'), {
+      range: null,
+      customerKey: null,
+    }).catch((e: unknown) => e)
+    expect(isKeyError(err, 'InvalidWrappedKey')).toBe(true)
+    expect((err as { details: Record<string, string> }).details).toMatchObject({ bucket: 'b2' })
+  })
+
+  it('treats a row moved to a bucket without a key as a foreign wrapped key', async () => {
+    const body = randomBytes(2000)
+    const p = await piece(await seal(body, { key: 'k' }), body.length)
+    const err = await decryptingRead(cell, record('k', [p], 'never-written'), {
+      range: null,
+      customerKey: null,
+    }).catch((e: unknown) => e)
+    expect(isKeyError(err, 'InvalidWrappedKey')).toBe(true)
+  })
+
+  it('serves a legacy piece without a wrapped key as stored', async () => {
+    const body = Buffer.from('written before encryption at rest')
+    const pending = await blob.write(Readable.from([body]))
+    await pending.commit()
+    const r = { ...record('old', [{ ref: pending.ref, size: body.length }]), encryption: null }
+    expect((await read(r)).toString()).toBe(body.toString())
+  })
+
+  it('an SSE-C envelope opens only with the customer key', async () => {
+    const body = randomBytes(5000)
+    const p = await piece(await seal(body, { key: 'c', sseC: true }), body.length)
+    expect(p.wrappedKey?.startsWith('sse-c:v1:')).toBe(true)
+    const missing = await read(record('c', [p])).catch((e: unknown) => e)
+    expect(isKeyError(missing, 'SseCKeyMissing')).toBe(true)
+    const other = { ...customerKey, key: randomBytes(32) }
+    const wrong = await decryptingRead(cell, record('c', [p]), {
+      range: null,
+      customerKey: other,
+    }).catch((e: unknown) => e)
+    expect(isKeyError(wrong, 'InvalidWrappedKey')).toBe(true)
+    const ok = await readAll(
+      await decryptingRead(cell, record('c', [p]), { range: null, customerKey }),
+    )
+    expect(ok.equals(body)).toBe(true)
+  })
+})

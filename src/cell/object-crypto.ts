@@ -1,0 +1,344 @@
+import { finished, pipeline, Readable, type Transform } from 'node:stream'
+import type { BlobStore, PendingBlob } from '../blob/index.js'
+import {
+  type ByteRange,
+  ciphertextRangeFor,
+  createDecryptStream,
+  createEncryptStream,
+  ENVELOPE_HEADER_SIZE,
+  type EnvelopeBinding,
+  generateDataKey,
+  isKeyError,
+  KeyError,
+  KeyErrors,
+  type KeyProvider,
+  parseEnvelopeHeader,
+  type SseCKey,
+} from '../keys/index.js'
+import type { BlobPart, ObjectRecord } from '../meta/index.js'
+import type { CellKeys } from './cell-keys.js'
+
+/**
+ * The one seam through which object bytes enter and leave a cell's storage: every writer (the S3
+ * face, the transfer gate) seals plaintext with `encryptingWrite` and every reader opens it with
+ * `decryptingRead`. Formats: src/keys/envelope/README.md; files: src/blob/fs/README.md.
+ */
+
+/** What of a cell the seam needs. */
+export interface CryptoCell {
+  readonly dc: { readonly id: string }
+  readonly blob: BlobStore
+  readonly keys: CellKeys
+}
+
+/** Which object (or multipart part) the bytes belong to; bound into every segment. */
+export interface ObjectIdentity {
+  readonly bucket: string
+  readonly key: string
+  /** null until versioning exists (bound as `"null"`). */
+  readonly versionId: string | null
+  /** A multipart part's number; absent for a whole object. */
+  readonly partNumber?: number
+}
+
+/** Sealed bytes, not yet part of an object: in memory (inline) or in a pending blob. */
+export type SealedData =
+  | { readonly kind: 'inline'; readonly bytes: Buffer; readonly wrappedKey: string }
+  | { readonly kind: 'pending'; readonly pending: PendingBlob; readonly wrappedKey: string }
+
+/**
+ * Encrypts `source` (plaintext) under a fresh data key wrapped by `provider` for {dc, bucket},
+ * streaming: memory stays at about one segment. With `inline` the envelope is kept in memory
+ * (small objects stored in the metadata row); otherwise it goes to a pending blob the caller
+ * commits or discards. A source error rejects with the blob store's `SourceFailed` (cause: the
+ * source's error) or, inline, with the source's error; nothing is left behind.
+ */
+export async function encryptingWrite(
+  cell: CryptoCell,
+  source: AsyncIterable<Buffer> | Readable,
+  options: {
+    readonly identity: ObjectIdentity
+    readonly provider: KeyProvider
+    readonly inline: boolean
+    readonly signal?: AbortSignal
+  },
+): Promise<SealedData> {
+  const { identity, provider } = options
+  const dek = generateDataKey()
+  let wrappedKey: string
+  let encrypt: Transform
+  try {
+    // Wrap first: a key service that is down fails the write before any byte is stored.
+    wrappedKey = await provider.wrap(
+      dek,
+      { dc: cell.dc.id, bucket: identity.bucket },
+      options.signal,
+    )
+    encrypt = createEncryptStream({ dek, binding: bindingOf(cell, identity) })
+  } finally {
+    dek.fill(0)
+  }
+  const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false })
+  // Errors of the source destroy the encrypt stream with the same error.
+  pipeline(input, encrypt, () => {})
+  if (options.inline) {
+    const chunks: Buffer[] = []
+    encrypt.on('data', (chunk: Buffer) => chunks.push(chunk))
+    await new Promise<void>((resolve, reject) =>
+      finished(encrypt, (err) => (err ? reject(err) : resolve())),
+    )
+    return { kind: 'inline', bytes: Buffer.concat(chunks), wrappedKey }
+  }
+  const pending = await cell.blob.write(
+    encrypt,
+    options.signal === undefined ? {} : { signal: options.signal },
+  )
+  return { kind: 'pending', pending, wrappedKey }
+}
+
+/** Where an object's data key comes from on read: the request's SSE-C key, if it sent one. */
+export interface ReadKeys {
+  readonly customerKey: SseCKey | null
+}
+
+/**
+ * Opens plaintext bytes `range` (inclusive; null = whole object) of `record`: each piece (the
+ * inline bytes, the single blob, or each multipart part) is its own envelope; only the segments
+ * that hold the range are read from the blob and decrypted. Legacy pieces without a wrapped key
+ * are plaintext and served as stored.
+ *
+ * Failures are `KeyError`s: 'IntegrityFailure' (tampered, truncated, reordered, another object's
+ * segments) and 'InvalidWrappedKey' (a key wrapped for another bucket or data center), with
+ * `details` naming dc, bucket, key, part and segment. No byte of a failing segment is emitted.
+ * The data key of the first piece is unwrapped before this resolves; the rest as they are reached.
+ */
+export async function decryptingRead(
+  cell: CryptoCell,
+  record: ObjectRecord,
+  options: { readonly range: ByteRange | null } & ReadKeys,
+): Promise<Readable> {
+  const range = options.range ?? { start: 0, end: record.size - 1 }
+  if (record.size === 0) return Readable.from([])
+  const identity: ObjectIdentity = {
+    bucket: record.bucket,
+    key: record.key,
+    versionId: record.versionId,
+  }
+  if (record.data.kind === 'inline') {
+    const { bytes, wrappedKey } = record.data
+    if (wrappedKey === undefined) return Readable.from([bytes.subarray(range.start, range.end + 1)])
+    const plaintext = await withContext(cell, identity, undefined, async () => {
+      const dek = await unwrap(cell, wrappedKey, identity, options.customerKey)
+      try {
+        return await decryptBuffer(dek, bindingOf(cell, identity), bytes, record.size)
+      } finally {
+        dek.fill(0)
+      }
+    })
+    return Readable.from([plaintext.subarray(range.start, range.end + 1)])
+  }
+  const pieces = piecesOf(record.data.parts, range)
+  const [first] = pieces
+  if (first === undefined) return Readable.from([])
+  // The first key is unwrapped now, so a foreign or tampered key fails before any header is sent.
+  const firstDek =
+    first.part.wrappedKey === undefined
+      ? null
+      : await withContext(cell, identity, first.part.partNumber, () =>
+          unwrap(cell, first.part.wrappedKey as string, identity, options.customerKey),
+        )
+  if (pieces.length === 1 && firstDek !== null) {
+    // The common case: one envelope, read and decrypted by two streams and nothing else.
+    try {
+      return await withContext(cell, identity, first.part.partNumber, () =>
+        openPiece(cell, { ...identity, ...partNumberOf(first.part) }, first, firstDek),
+      )
+    } finally {
+      firstDek.fill(0)
+    }
+  }
+  return Readable.from(piecesBytes(cell, identity, pieces, firstDek, options.customerKey), {
+    highWaterMark: 1,
+  })
+}
+
+/** One piece's share of a read: the part and the inclusive plaintext range within it. */
+interface Piece {
+  readonly part: BlobPart
+  readonly start: number
+  readonly end: number
+}
+
+function piecesOf(parts: readonly BlobPart[], range: ByteRange): Piece[] {
+  const pieces: Piece[] = []
+  let offset = 0
+  for (const part of parts) {
+    const partStart = offset
+    const partEnd = offset + part.size - 1
+    offset += part.size
+    if (partEnd < range.start || partStart > range.end || part.size === 0) continue
+    pieces.push({
+      part,
+      start: Math.max(range.start, partStart) - partStart,
+      end: Math.min(range.end, partEnd) - partStart,
+    })
+  }
+  return pieces
+}
+
+async function* piecesBytes(
+  cell: CryptoCell,
+  identity: ObjectIdentity,
+  pieces: readonly Piece[],
+  firstDek: Buffer | null,
+  customerKey: SseCKey | null,
+): AsyncGenerator<Buffer> {
+  let dek = firstDek
+  try {
+    for (const [i, piece] of pieces.entries()) {
+      const { part } = piece
+      if (part.wrappedKey === undefined) {
+        for await (const chunk of cell.blob.read(part.ref, piece)) yield chunk as Buffer
+        continue
+      }
+      const wrapped = part.wrappedKey
+      const partIdentity = { ...identity, ...partNumberOf(part) }
+      if (i > 0 || dek === null) {
+        dek = await withContext(cell, identity, part.partNumber, () =>
+          unwrap(cell, wrapped, identity, customerKey),
+        )
+      }
+      const key = dek
+      const stream = await withContext(cell, identity, part.partNumber, () =>
+        openPiece(cell, partIdentity, piece, key),
+      )
+      key.fill(0)
+      dek = null
+      for await (const chunk of stream) yield chunk as Buffer
+    }
+  } finally {
+    dek?.fill(0)
+  }
+}
+
+/** A decrypting stream over exactly the segments of `piece` (the whole blob when it is whole). */
+async function openPiece(
+  cell: CryptoCell,
+  identity: ObjectIdentity,
+  piece: Piece,
+  dek: Buffer,
+): Promise<Readable> {
+  const { part } = piece
+  const binding = bindingOf(cell, identity)
+  if (piece.start === 0 && piece.end === part.size - 1) {
+    const decrypt = createDecryptStream({ dek, binding }, { plaintextSize: part.size })
+    return pipeline(cell.blob.read(part.ref), decrypt, () => {})
+  }
+  const header = await readAll(
+    cell.blob.read(part.ref, { start: 0, end: ENVELOPE_HEADER_SIZE - 1 }),
+  )
+  const { segmentSize } = parseEnvelopeHeader(header)
+  const local = { start: piece.start, end: piece.end }
+  const cipher = ciphertextRangeFor(local, { plaintextSize: part.size, segmentSize })
+  const decrypt = createDecryptStream(
+    { dek, binding },
+    { range: local, plaintextSize: part.size, header },
+  )
+  return pipeline(cell.blob.read(part.ref, cipher), decrypt, () => {})
+}
+
+async function unwrap(
+  cell: CryptoCell,
+  wrapped: string,
+  identity: ObjectIdentity,
+  customerKey: SseCKey | null,
+): Promise<Buffer> {
+  const provider = cell.keys.unwrapperFor(wrapped, customerKey)
+  try {
+    return await provider.unwrap(wrapped, { dc: cell.dc.id, bucket: identity.bucket })
+  } catch (err) {
+    // The data center's own provider has a key for every bucket holding objects: a missing one
+    // means the row was moved here from another bucket (or its key was destroyed), not a key
+    // the customer revoked.
+    if (provider === cell.keys.dc && isKeyError(err, 'KeyNotFound')) {
+      throw KeyErrors.invalidWrappedKey(
+        provider.name,
+        `bucket "${identity.bucket}" has no key-encryption key`,
+        err,
+      )
+    }
+    throw err
+  }
+}
+
+async function decryptBuffer(
+  dek: Buffer,
+  binding: EnvelopeBinding,
+  envelope: Buffer,
+  size: number,
+): Promise<Buffer> {
+  const decrypt = createDecryptStream({ dek, binding }, { plaintextSize: size })
+  const chunks: Buffer[] = []
+  decrypt.on('data', (chunk: Buffer) => chunks.push(chunk))
+  decrypt.end(envelope)
+  await new Promise<void>((resolve, reject) =>
+    finished(decrypt, (err) => (err ? reject(err) : resolve())),
+  )
+  return Buffer.concat(chunks)
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+function bindingOf(cell: CryptoCell, identity: ObjectIdentity): EnvelopeBinding {
+  return {
+    dc: cell.dc.id,
+    bucket: identity.bucket,
+    key: identity.key,
+    versionId: identity.versionId ?? 'null',
+    ...(identity.partNumber === undefined ? {} : { partNumber: identity.partNumber }),
+  }
+}
+
+function partNumberOf(part: BlobPart): { partNumber?: number } {
+  return part.partNumber === undefined ? {} : { partNumber: part.partNumber }
+}
+
+async function withContext<T>(
+  cell: CryptoCell,
+  identity: ObjectIdentity,
+  partNumber: number | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw addContext(cell, identity, partNumber, err)
+  }
+}
+
+/** Adds where it happened (dc, bucket, key, part) to a key error's details, for the operator. */
+function addContext(
+  cell: CryptoCell,
+  identity: ObjectIdentity,
+  partNumber: number | undefined,
+  err: unknown,
+): unknown {
+  if (!isKeyError(err) || (err.code !== 'IntegrityFailure' && err.code !== 'InvalidWrappedKey')) {
+    return err
+  }
+  if (err.details.bucket !== undefined) return err
+  return new KeyError(err.code, err.message, {
+    cause: err.cause ?? err,
+    details: {
+      ...err.details,
+      dc: cell.dc.id,
+      bucket: identity.bucket,
+      key: identity.key,
+      ...(partNumber === undefined ? {} : { part: String(partNumber) }),
+    },
+  })
+}

@@ -1,0 +1,167 @@
+import type { KeyProvider, SseCKey } from '../keys/index.js'
+import { checkSseCForRead, parseSseCHeaders, sseCFingerprint } from '../keys/index.js'
+import type { BucketEncryption, ObjectEncryption } from '../meta/index.js'
+import type { RequestContext } from './context.js'
+import { S3Errors } from './s3-error.js'
+
+/**
+ * The S3 side of encryption at rest: which encryption a write asks for (headers, else the
+ * bucket's default), which customer key a read brings, and the `x-amz-server-side-encryption*`
+ * headers responses carry. Every object is encrypted whatever the request says; the headers only
+ * choose who holds the key-encryption key and what S3 reports.
+ *
+ * SSE-C over plain HTTP: AWS refuses it, because the customer key would cross the network in
+ * clear. Sovra's S3 endpoints listen on plain HTTP behind the operator's TLS terminator (or on
+ * 127.0.0.1 in development), so the server cannot tell; it accepts SSE-C on every connection
+ * and docs/keys.md tells operators to expose the endpoints over HTTPS only.
+ */
+
+const SSE = 'x-amz-server-side-encryption'
+const SSE_KMS_KEY = 'x-amz-server-side-encryption-aws-kms-key-id'
+
+/** What a write will store: its encryption record and the provider that wraps its data keys. */
+export interface WriteEncryption {
+  readonly encryption: ObjectEncryption
+  readonly customerKey: SseCKey | null
+  readonly provider: KeyProvider
+}
+
+/** An SSE-C key sent with the request (or, with `copySource`, for the copy source). */
+export function customerKeyOf(ctx: RequestContext, copySource = false): SseCKey | null {
+  // See the module comment: the transport is TLS-terminated in front of Sovra.
+  return parseSseCHeaders(ctx.req.headers, { secure: true, copySource }) ?? null
+}
+
+/** Parses `x-amz-server-side-encryption` (and its KMS key id) of a write; null when absent. */
+function requestedSse(ctx: RequestContext): BucketEncryption | null {
+  const value = ctx.req.headers[SSE]
+  const keyId = ctx.req.headers[SSE_KMS_KEY]
+  if (value === undefined) {
+    if (keyId !== undefined) {
+      throw S3Errors.invalidArgument(
+        'Specifying a KMS key id requires x-amz-server-side-encryption: aws:kms',
+        SSE_KMS_KEY,
+        String(keyId),
+      )
+    }
+    return null
+  }
+  return checkedEncryption(
+    String(value),
+    keyId === undefined ? null : String(keyId),
+    SSE,
+    SSE_KMS_KEY,
+  )
+}
+
+/**
+ * Validates an encryption choice. `aws:kms` is accepted only without a key id: Sovra has no
+ * registry of tenant-owned keys yet, so a named key could not be checked to be the tenant's; the
+ * data keys are then wrapped by the data center's key, as with `AES256`.
+ */
+export function checkedEncryption(
+  algorithm: string,
+  kmsKeyId: string | null,
+  algorithmName: string,
+  keyIdName: string,
+): BucketEncryption {
+  if (algorithm === 'aws:kms:dsse')
+    throw S3Errors.notImplemented(`"${algorithmName}: ${algorithm}"`)
+  if (algorithm !== 'AES256' && algorithm !== 'aws:kms') {
+    throw S3Errors.invalidArgument(
+      'The encryption method specified is not supported',
+      algorithmName,
+      algorithm,
+    )
+  }
+  if (kmsKeyId !== null && kmsKeyId !== '') {
+    if (algorithm !== 'aws:kms') {
+      throw S3Errors.invalidArgument('A KMS key id is only valid with aws:kms', keyIdName, kmsKeyId)
+    }
+    throw S3Errors.invalidArgument(
+      `Cannot use KMS key "${kmsKeyId}": this data center has no registered customer keys; use aws:kms without a key id (data center key) or SSE-C`,
+      keyIdName,
+      kmsKeyId,
+    )
+  }
+  return { algorithm, kmsKeyId: null, bucketKeyEnabled: false }
+}
+
+/** The encryption of a new object or upload: SSE-C, else the request's SSE header, else the bucket default. */
+export async function writeEncryptionOf(ctx: RequestContext): Promise<WriteEncryption> {
+  const customerKey = customerKeyOf(ctx)
+  const requested = requestedSse(ctx)
+  const cell = ctx.deps.cell
+  if (customerKey !== null) {
+    if (requested !== null) {
+      throw S3Errors.invalidArgument(
+        'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
+        SSE,
+        requested.algorithm,
+      )
+    }
+    return {
+      encryption: {
+        algorithm: 'AES256',
+        kmsKeyId: null,
+        customerKeyFingerprint: sseCFingerprint(customerKey),
+      },
+      customerKey,
+      provider: cell.keys.wrapperFor({
+        bucket: ctx.s3.bucket as string,
+        encryption: null,
+        customerKey,
+      }),
+    }
+  }
+  const bucket = await cell.meta.getBucket(ctx.s3.bucket as string)
+  if (bucket === null) throw S3Errors.noSuchBucket(ctx.s3.bucket as string)
+  const chosen = requested ?? bucket.encryption ?? null
+  return {
+    encryption: {
+      algorithm: chosen?.algorithm ?? 'AES256',
+      kmsKeyId: chosen?.kmsKeyId ?? null,
+      customerKeyFingerprint: null,
+    },
+    customerKey: null,
+    provider: cell.keys.wrapperFor({
+      bucket: bucket.name,
+      encryption: chosen,
+      customerKey: null,
+    }),
+  }
+}
+
+/**
+ * The customer key a read of an object with `encryption` must bring (or null): throws
+ * SseCKeyMissing (400), SseCKeyMismatch (403) or SseCNotApplicable (400).
+ */
+export function customerKeyForRead(
+  ctx: RequestContext,
+  encryption: ObjectEncryption | null,
+  copySource = false,
+): SseCKey | null {
+  const presented = customerKeyOf(ctx, copySource)
+  checkSseCForRead(encryption?.customerKeyFingerprint ?? undefined, presented ?? undefined)
+  return presented
+}
+
+/** The `x-amz-server-side-encryption*` response headers, as AWS sends them. */
+export function sseResponseHeaders(
+  encryption: ObjectEncryption | null,
+  customerKey: SseCKey | null,
+): Record<string, string> {
+  if (encryption === null) return {}
+  if (encryption.customerKeyFingerprint !== null) {
+    return customerKey === null
+      ? {}
+      : {
+          'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+          'x-amz-server-side-encryption-customer-key-md5': customerKey.keyMd5,
+        }
+  }
+  return {
+    [SSE]: encryption.algorithm,
+    ...(encryption.kmsKeyId === null ? {} : { [SSE_KMS_KEY]: encryption.kmsKeyId }),
+  }
+}
