@@ -1,10 +1,10 @@
+import type { SigV4ErrorCode } from '../access/index.js'
 import type { BlobErrorCode } from '../blob/index.js'
 import { SovraError } from '../core/index.js'
 import type { DirectoryErrorCode } from '../directory/index.js'
 import type { LedgerErrorCode } from '../ledger/index.js'
 import type { MetaErrorCode } from '../meta/index.js'
 import type { S3ProtocolCode } from './s3-error.js'
-import type { SigV4ErrorCode } from './sigv4/index.js'
 
 /** An S3 wire error: the code clients switch on and its HTTP status. */
 export interface S3WireError {
