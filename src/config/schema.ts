@@ -1,4 +1,7 @@
 import { z } from 'zod'
+import { DATA_CENTER_ID_PATTERN, isKnownJurisdiction } from '../core/index.js'
+
+export { DATA_CENTER_ID_PATTERN }
 
 /** Log levels pino accepts, plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -11,9 +14,6 @@ export const DATA_CENTER_STATUSES = ['planned', 'active', 'draining', 'retired']
 
 /** A data center's lifecycle state. */
 export type DataCenterStatus = (typeof DATA_CENTER_STATUSES)[number]
-
-/** Data center ids: lower-case region-like names such as `us-west-1` or `cn-hangzhou`. */
-export const DATA_CENTER_ID_PATTERN = /^[a-z]{2}(-[a-z0-9]+)+$/
 
 /** One data center of the catalog. */
 export interface DataCenterConfig {
@@ -102,7 +102,8 @@ export const dataCenterSchema = z.strictObject({
   city: nonEmpty.max(100),
   jurisdiction: z
     .string()
-    .regex(/^[A-Z]{2}$/, { error: 'expected an ISO 3166-1 alpha-2 code such as "US"' }),
+    .regex(/^[A-Z]{2}$/, { error: 'expected an ISO 3166-1 alpha-2 code such as "US"' })
+    .refine(isKnownJurisdiction, { error: 'expected an assigned ISO 3166-1 alpha-2 code' }),
   status: z.enum(DATA_CENTER_STATUSES).default('active'),
   port,
 })

@@ -17,6 +17,25 @@ export interface DataCenterRecord extends DataCenterInput {
   readonly endpoint: string | null
 }
 
+/** A lifecycle step an operator can ask for: `planned → active → draining → retired`. */
+export type DataCenterTransition = 'active' | 'draining' | 'retired'
+
+/** What `seedDataCenters` did with the configured catalog. */
+export interface SeedReport {
+  /** Ids of configured data centers that were not in the directory and were added. */
+  readonly added: readonly string[]
+  /**
+   * Fields where the configuration and the directory disagree and the directory was kept
+   * (everything but `port`, which configuration always sets).
+   */
+  readonly kept: ReadonlyArray<{
+    readonly id: string
+    readonly field: 'name' | 'city' | 'jurisdiction' | 'status'
+    readonly config: string
+    readonly directory: string
+  }>
+}
+
 /** A customer account. */
 export interface TenantRecord {
   /** `t-` and 16 hex characters; never changes. */
@@ -85,6 +104,33 @@ export interface Directory {
   listDataCenters(): Promise<DataCenterRecord[]>
   /** One data center, or null. */
   getDataCenter(id: string): Promise<DataCenterRecord | null>
+  /**
+   * Seeds the catalog from configuration. The directory is the source of truth once a data
+   * center is in it: a configured data center that is missing is added (at the end); for one that
+   * exists only the port is taken from configuration (ports are a deployment detail), and every
+   * other disagreement is reported and the directory's value kept.
+   */
+  seedDataCenters(catalog: readonly DataCenterInput[]): Promise<SeedReport>
+  /**
+   * Adds a data center at run time (status `planned` or `active`). Refuses an invalid id, an id
+   * already in the catalog (retired ones included), an unknown jurisdiction, and a non-zero port
+   * that a data center (not retired) or `reservedPorts` already uses. Changes nothing on error.
+   */
+  addDataCenter(
+    input: DataCenterInput,
+    options?: { reservedPorts?: readonly number[] },
+  ): Promise<DataCenterRecord>
+  /**
+   * Moves a data center one lifecycle step (`planned → active → draining → retired`), checked and
+   * written in one transaction; retiring refuses while the directory places a bucket there.
+   */
+  transitionDataCenter(id: string, to: DataCenterTransition): Promise<DataCenterRecord>
+  /** How many buckets the directory places in a data center. */
+  countBuckets(dcId: string): Promise<number>
+  /** The SHA-256 (hex) of the operator token, or null before the first start created it. */
+  operatorTokenHash(): Promise<string | null>
+  /** Stores the operator token's SHA-256 unless one is stored; returns the hash now in force. */
+  initOperatorTokenHash(sha256: string): Promise<string>
   /** Records the endpoint URL a data center listens on (in memory, this process only). */
   setEndpoint(id: string, url: string): Promise<void>
 

@@ -18,14 +18,17 @@ import type {
   DataCenterInput,
   DataCenterRecord,
   DataCenterState,
+  DataCenterTransition,
   Directory,
   NewAccessKey,
   RootTenant,
+  SeedReport,
   TenantRecord,
 } from './directory.js'
 import { DirectoryErrors } from './directory-error.js'
 import { migrate } from './migrate.js'
 import { SecretsCipher, secretsKeyPath } from './secrets-cipher.js'
+import { SqliteDataCenters } from './sqlite-data-centers.js'
 
 /** How `openDirectory` finds and tunes the directory. */
 export interface OpenDirectoryOptions {
@@ -130,6 +133,7 @@ class SqliteDirectory implements Directory {
   /** Ledger secrets never change once created, so they are cached for the process's life. */
   readonly #ledgerSecrets = new Map<string, Buffer>()
   readonly #endpoints = new Map<string, string>()
+  readonly #dataCenters: SqliteDataCenters
   readonly #sql: {
     upsertDc: Statement<[DataCenterRow & { position: number; updated_at: number }], void>
     listDcs: Statement<[], DataCenterRow>
@@ -155,6 +159,7 @@ class SqliteDirectory implements Directory {
     this.#cipher = cipher
     this.#now = options.now ?? Date.now
     this.#cacheTtlMs = Math.min(Math.max(options.lookupCacheTtlMs ?? 1000, 0), 1000)
+    this.#dataCenters = new SqliteDataCenters(db, this.#now)
     const keyColumns = 'access_key_id, tenant_id, status, created_at, revoked_at'
     this.#sql = {
       upsertDc: db.prepare(
@@ -232,6 +237,44 @@ class SqliteDirectory implements Directory {
   async getDataCenter(id: string): Promise<DataCenterRecord | null> {
     const row = this.#sql.getDc.get(id)
     return row === undefined ? null : this.#toDataCenter(row)
+  }
+
+  async seedDataCenters(catalog: readonly DataCenterInput[]): Promise<SeedReport> {
+    return this.#dataCenters.seed(catalog)
+  }
+
+  async addDataCenter(
+    input: DataCenterInput,
+    options: { reservedPorts?: readonly number[] } = {},
+  ): Promise<DataCenterRecord> {
+    return this.#toDataCenter(this.#dataCenters.add(input, options.reservedPorts ?? []))
+  }
+
+  async transitionDataCenter(id: string, to: DataCenterTransition): Promise<DataCenterRecord> {
+    return this.#toDataCenter(this.#dataCenters.transition(id, to))
+  }
+
+  async countBuckets(dcId: string): Promise<number> {
+    return this.#dataCenters.countBuckets(dcId)
+  }
+
+  async operatorTokenHash(): Promise<string | null> {
+    const row = this.#db
+      .prepare<[], { sha256: string }>(`SELECT sha256 FROM operator_tokens WHERE name = 'default'`)
+      .get()
+    return row?.sha256 ?? null
+  }
+
+  async initOperatorTokenHash(sha256: string): Promise<string> {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) {
+      throw DirectoryErrors.invalidArgument('operator token hash', '…', 'expected 64 hex digits')
+    }
+    this.#db
+      .prepare(
+        `INSERT OR IGNORE INTO operator_tokens (name, sha256, created_at) VALUES ('default', ?, ?)`,
+      )
+      .run(sha256, this.#now())
+    return (await this.operatorTokenHash()) as string
   }
 
   async setEndpoint(id: string, url: string): Promise<void> {

@@ -92,6 +92,12 @@ const DIRECTORY = {
   InvalidArgument: e('InvalidArgument', 400),
   SecretsUnavailable: e('InternalError', 500),
   UnsupportedSchemaVersion: e('InternalError', 500),
+  // Catalog changes come through the admin API; the S3 face never raises these.
+  DataCenterAlreadyExists: e('InvalidRequest', 400),
+  PortInUse: e('InvalidRequest', 400),
+  UnknownJurisdiction: e('InvalidArgument', 400),
+  InvalidStatusTransition: e('InvalidRequest', 400),
+  DataCenterNotEmpty: e('InvalidRequest', 400),
 } as const satisfies Record<DirectoryErrorCode, S3WireError>
 
 /** Blob store codes: a failing source is the client's body; the rest are internal. */
