@@ -81,6 +81,11 @@ export interface SovraConfig {
   readonly ledger: LedgerConfig
   /** Root tenant credentials. */
   readonly rootCredentials: RootCredentialsConfig
+  /**
+   * The admin API's operator token. When absent, one is created on first start, printed once
+   * and kept in `<dataDir>/keys/operator.token`; when set, it replaces that one for this process.
+   */
+  readonly operatorToken?: string
 }
 
 const port = z
@@ -135,6 +140,13 @@ const rootCredentialsSchema = z.strictObject({
   secretAccessKey: nonEmpty.exactOptional(),
 })
 
+/** An operator token: long enough that guessing it is hopeless. */
+const operatorToken = z
+  .string()
+  .min(32, { error: 'expected at least 32 characters' })
+  .max(256, { error: 'expected at most 256 characters' })
+  .regex(/^[\x21-\x7e]+$/, { error: 'expected printable ASCII without spaces' })
+
 /** Schema of a configuration file: every key optional, unknown keys rejected. */
 export const configFileSchema = z.strictObject({
   dataDir: nonEmpty.exactOptional(),
@@ -146,6 +158,7 @@ export const configFileSchema = z.strictObject({
   s3: s3Schema.partial().exactOptional(),
   ledger: ledgerSchema.partial().exactOptional(),
   rootCredentials: rootCredentialsSchema.exactOptional(),
+  operatorToken: operatorToken.exactOptional(),
   $schema: z.string().exactOptional(),
 })
 
@@ -164,6 +177,7 @@ export const sovraConfigSchema = z
     s3: s3Schema,
     ledger: ledgerSchema,
     rootCredentials: rootCredentialsSchema,
+    operatorToken: operatorToken.exactOptional(),
   })
   .superRefine((config, ctx) => {
     const ids = new Map<string, number>()
