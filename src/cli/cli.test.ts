@@ -222,6 +222,7 @@ describe('sovra serve', () => {
         ],
         adminEndpoint: 'http://127.0.0.1:9000',
         rootCredentials,
+        operatorToken: rootCredentials === null ? null : 'sovra_op_first-start-token',
         stop,
       }) satisfies RunningSovra
   }
@@ -260,6 +261,7 @@ describe('sovra serve', () => {
     expect(result.stdout).toContain('SVRAROOT')
     expect(result.stdout).toContain('root-secret')
     expect(result.stdout).toContain('Store the secret access key now')
+    expect(result.stdout).toMatch(/Operator token .*: sovra_op_first-start-token\n/)
   })
 
   it('prints no credentials on later starts', async () => {
@@ -273,6 +275,7 @@ describe('sovra serve', () => {
       },
     )
     expect(result.stdout).not.toContain('Secret access key')
+    expect(result.stdout).not.toContain('Operator token')
   })
 
   it('stops once on SIGTERM and exits 0; a second signal exits 1 at once', async () => {

@@ -125,6 +125,11 @@ export interface Directory {
    * written in one transaction; retiring refuses while the directory places a bucket there.
    */
   transitionDataCenter(id: string, to: DataCenterTransition): Promise<DataCenterRecord>
+  /**
+   * Undoes an `addDataCenter` whose endpoint could not start: removes a data center that holds
+   * no bucket. Not a lifecycle step (retired data centers stay in the catalog for good).
+   */
+  removeDataCenter(id: string): Promise<void>
   /** How many buckets the directory places in a data center. */
   countBuckets(dcId: string): Promise<number>
   /** The SHA-256 (hex) of the operator token, or null before the first start created it. */

@@ -162,6 +162,20 @@ describe('Directory.transitionDataCenter()', () => {
   })
 })
 
+describe('Directory.removeDataCenter()', () => {
+  it('undoes an add, but never while a bucket is placed there', async () => {
+    const { directory } = await fresh()
+    await directory.addDataCenter(zurich)
+    await directory.removeDataCenter(zurich.id)
+    expect(await directory.getDataCenter(zurich.id)).toBeNull()
+    await directory.addDataCenter(zurich)
+    const tenant = await directory.createTenant({ name: 'acme' })
+    await directory.reserveBucket({ name: 'acme-data', tenantId: tenant.id, dcId: zurich.id })
+    expect(await codeOf(directory.removeDataCenter(zurich.id))).toBe('DataCenterNotEmpty')
+    expect(await codeOf(directory.removeDataCenter('xx-none-1'))).toBe('NoSuchDataCenter')
+  })
+})
+
 describe('Directory operator token hash', () => {
   it('stores the first hash only, and refuses anything but 64 hex digits', async () => {
     const { directory } = await fresh()

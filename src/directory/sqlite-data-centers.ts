@@ -140,6 +140,17 @@ export class SqliteDataCenters {
       .immediate()
   }
 
+  remove(id: string): void {
+    this.#db
+      .transaction(() => {
+        if (this.#get(id) === undefined) throw DirectoryErrors.noSuchDataCenter(id)
+        const buckets = this.countBuckets(id)
+        if (buckets > 0) throw DirectoryErrors.dataCenterNotEmpty(id, buckets)
+        this.#db.prepare('DELETE FROM data_centers WHERE id = ?').run(id)
+      })
+      .immediate()
+  }
+
   countBuckets(dcId: string): number {
     const row = this.#db
       .prepare<[string], { count: number }>('SELECT count(*) AS count FROM buckets WHERE dc_id = ?')

@@ -254,6 +254,11 @@ class SqliteDirectory implements Directory {
     return this.#toDataCenter(this.#dataCenters.transition(id, to))
   }
 
+  async removeDataCenter(id: string): Promise<void> {
+    this.#dataCenters.remove(id)
+    this.#endpoints.delete(id)
+  }
+
   async countBuckets(dcId: string): Promise<number> {
     return this.#dataCenters.countBuckets(dcId)
   }
