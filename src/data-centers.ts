@@ -59,6 +59,7 @@ export class DataCenterRuntime implements DataCenterControl {
   readonly #status = new Map<string, DataCenterState>()
   readonly #reservedPorts = new Set<number>()
   #queue: Promise<unknown> = Promise.resolve()
+  #stopping: Promise<void> | null = null
   /** Each served data center's public log: a live map the admin face reads. */
   readonly ledgers = new Map<string, PublicLedger>()
 
@@ -89,13 +90,17 @@ export class DataCenterRuntime implements DataCenterControl {
     }
   }
 
-  /** Stops every endpoint, then closes every cell. */
-  async stopAll(): Promise<void> {
-    const all = [...this.#serving.values()]
-    this.#serving.clear()
-    this.ledgers.clear()
-    await Promise.all(all.map((s) => this.#listener.close(s.server)))
-    for (const s of all) await s.cell.close().catch(() => undefined)
+  /**
+   * Stops every endpoint, then closes every cell. The list of what ran is kept, so a stopped
+   * Sovra still reports the endpoints it had (tests check they are closed).
+   */
+  stopAll(): Promise<void> {
+    this.#stopping ??= this.#serialized(async () => {
+      const all = [...this.#serving.values()]
+      await Promise.all(all.map((s) => this.#listener.close(s.server)))
+      for (const s of all) await s.cell.close().catch(() => undefined)
+    })
+    return this.#stopping
   }
 
   /** The S3 endpoint of a served data center, for redirects. */
@@ -130,6 +135,7 @@ export class DataCenterRuntime implements DataCenterControl {
 
   add(input: NewDataCenter): Promise<DataCenterView> {
     return this.#serialized(async () => {
+      this.#refuseWhenStopping()
       const existed = existsSync(cellDir(this.#config.dataDir, input.id))
       const record = await this.#directory.addDataCenter(input, {
         reservedPorts: [...this.#reservedPorts],
@@ -155,12 +161,18 @@ export class DataCenterRuntime implements DataCenterControl {
 
   transition(id: string, to: 'active' | 'draining' | 'retired'): Promise<DataCenterView> {
     return this.#serialized(async () => {
+      this.#refuseWhenStopping()
       const record = await this.#directory.transitionDataCenter(id, to)
       this.#status.set(id, record.status)
       if (to === 'retired') await this.#stop(id)
       this.#logger.info({ dc: id, status: record.status }, 'Data center status changed')
       return this.#view(record)
     })
+  }
+
+  /** A change that arrives during shutdown would start what is being stopped: refused. */
+  #refuseWhenStopping(): void {
+    if (this.#stopping !== null) throw new Error('Cannot change data centers: Sovra is stopping')
   }
 
   /** Runs lifecycle changes one after another, so a start and a stop never interleave. */
