@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type {
+  ChangeContext,
   DataCenterControl,
   DataCenterView,
   NewDataCenter,
   PublicLedger,
+  TransitionRequest,
 } from './admin-api/index.js'
 import { type Cell, cellDir, createCell } from './cell/index.js'
 import type { SovraConfig } from './config/index.js'
@@ -16,6 +18,7 @@ import {
   type Directory,
   DirectoryErrors,
 } from './directory/index.js'
+import { encodeEvent, LEDGER_EVENT_SCHEMA } from './ledger/index.js'
 import { createS3Handler, type S3Metrics } from './s3-api/index.js'
 
 /** One data center as this process serves it. */
@@ -133,7 +136,7 @@ export class DataCenterRuntime implements DataCenterControl {
     return record === null ? null : this.#view(record)
   }
 
-  add(input: NewDataCenter): Promise<DataCenterView> {
+  add(input: NewDataCenter, context: ChangeContext): Promise<DataCenterView> {
     return this.#serialized(async () => {
       this.#refuseWhenStopping()
       const existed = existsSync(cellDir(this.#config.dataDir, input.id))
@@ -154,16 +157,20 @@ export class DataCenterRuntime implements DataCenterControl {
         }
         throw err
       }
+      await this.#record(record, 'added', context.requestId)
       this.#logger.info({ dc: record.id, status: record.status }, 'Data center added')
       return this.#view(record)
     })
   }
 
-  transition(id: string, to: 'active' | 'draining' | 'retired'): Promise<DataCenterView> {
+  transition(id: string, request: TransitionRequest): Promise<DataCenterView> {
+    const { to } = request
     return this.#serialized(async () => {
       this.#refuseWhenStopping()
       const record = await this.#directory.transitionDataCenter(id, to)
       this.#status.set(id, record.status)
+      // Recorded in the data center's own log, before a retire closes it.
+      await this.#record(record, 'status', request.requestId)
       if (to === 'retired') await this.#stop(id)
       this.#logger.info({ dc: id, status: record.status }, 'Data center status changed')
       return this.#view(record)
@@ -180,6 +187,42 @@ export class DataCenterRuntime implements DataCenterControl {
     const next = this.#queue.then(fn, fn)
     this.#queue = next.catch(() => undefined)
     return next
+  }
+
+  /**
+   * Appends a `dc.change` event to the data center's own log and waits until it is sequenced.
+   * The directory already holds the change, so a failed append is logged, not undone: the
+   * change is real, and the error says which event is missing.
+   */
+  async #record(
+    record: DataCenterRecord,
+    change: 'added' | 'status',
+    requestId: string | undefined,
+  ): Promise<void> {
+    const serving = this.#serving.get(record.id)
+    if (serving === undefined) return
+    const event = encodeEvent({
+      schema: LEDGER_EVENT_SCHEMA,
+      at: new Date().toISOString(),
+      dc: record.id,
+      actor:
+        requestId === undefined
+          ? { kind: 'system', component: 'data-centers' }
+          : { kind: 'operator', operator: 'operator-token', session: requestId },
+      type: 'dc.change',
+      target: record.id,
+      change,
+      jurisdiction: record.jurisdiction,
+      status: record.status,
+    })
+    try {
+      await serving.cell.ledger.log.append(event)
+    } catch (err) {
+      this.#logger.error(
+        { err, dc: record.id, change, status: record.status },
+        'Cannot record a data center change in its ledger',
+      )
+    }
   }
 
   async #start(record: DataCenterRecord): Promise<void> {

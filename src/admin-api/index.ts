@@ -6,7 +6,9 @@ export type { PublicLedger } from './ledger-routes.js'
 export type { AdminRoute, AdminTenant, Principal, RouteAuth } from './route.js'
 export { defineRoute } from './route.js'
 export type {
+  ChangeContext,
   DataCenterControl,
   DataCenterView,
   NewDataCenter,
+  TransitionRequest,
 } from './routes/data-centers.js'

@@ -11,6 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { operatorTokenPath } from '../../src/access/index.js'
 import { type Directory, openDirectory } from '../../src/directory/index.js'
+import { decodeEntryBundle, entriesPath } from '../../src/ledger/index.js'
 import { adminCall } from '../support/admin-client.js'
 import { s3Error, s3For } from '../support/s3-client.js'
 import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
@@ -35,6 +36,22 @@ const catalog = async () =>
     port: number
     endpoint: string | null
   }>
+
+/** The `dc.change` events of a data center's public log, once it holds at least `count` entries. */
+async function dcChanges(dcId: string, count: number): Promise<Array<Record<string, unknown>>> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const res = await fetch(`${admin}/ledger/${dcId}/checkpoint`)
+    const size = res.ok ? Number((await res.text()).split('\n')[1]) : 0
+    if (size >= count && size < 256) {
+      const bundle = await fetch(`${admin}/ledger/${dcId}/${entriesPath(0, size)}`)
+      return decodeEntryBundle(new Uint8Array(await bundle.arrayBuffer()))
+        .map((entry) => JSON.parse(new TextDecoder().decode(entry)) as Record<string, unknown>)
+        .filter((event) => event.type === 'dc.change')
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`The log of "${dcId}" did not reach ${count} entries`)
+}
 
 /** A TCP port that is free now (the OS picks it; closed again before use). */
 async function freePort(): Promise<number> {
@@ -210,6 +227,14 @@ describe('admin API: data center lifecycle at run time', () => {
     })
     expect(active.json.status).toBe('active')
     await s3.send(new CreateBucketCommand({ Bucket: 'geneva-data' }))
+    // Both changes are in the data center's own public log, made by the operator.
+    const changes = await dcChanges('eu-geneva-1', 3)
+    expect(changes.map((e) => [e.change, e.status, e.target, e.jurisdiction])).toEqual([
+      ['added', 'planned', 'eu-geneva-1', 'CH'],
+      ['status', 'active', 'eu-geneva-1', 'CH'],
+    ])
+    expect(changes[0]?.actor).toMatchObject({ kind: 'operator', operator: 'operator-token' })
+    expect(JSON.stringify(changes)).not.toContain(token)
   })
 
   it('refuses invalid ids, duplicate ids and ports, busy ports and unknown jurisdictions, changing nothing', async () => {

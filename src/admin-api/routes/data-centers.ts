@@ -26,14 +26,24 @@ export interface NewDataCenter {
   readonly status: 'planned' | 'active'
 }
 
+/** Who asked for a change, for the data center's ledger: the admin request that carried it. */
+export interface ChangeContext {
+  readonly requestId: string
+}
+
+/** A lifecycle step: the status it leads to, and who asked. */
+export interface TransitionRequest extends Partial<ChangeContext> {
+  readonly to: 'active' | 'draining' | 'retired'
+}
+
 /** The run-time catalog the routes drive (implemented by the composition root). */
 export interface DataCenterControl {
   list(): Promise<DataCenterView[]>
   get(id: string): Promise<DataCenterView | null>
   /** Persists the data center, then starts its cell and S3 endpoint at once. */
-  add(input: NewDataCenter): Promise<DataCenterView>
+  add(input: NewDataCenter, context: ChangeContext): Promise<DataCenterView>
   /** One lifecycle step; `retired` stops the endpoint and closes the cell. */
-  transition(id: string, to: 'active' | 'draining' | 'retired'): Promise<DataCenterView>
+  transition(id: string, request: TransitionRequest): Promise<DataCenterView>
 }
 
 /** What the data center routes need. */
@@ -145,7 +155,8 @@ export function dataCenterRoutes(deps: DataCenterRouteDeps) {
       response: dataCenterSchema,
       status: 201,
       errors: [409],
-      handler: async ({ body }) => deps.dataCenters.add({ ...body, name: body.name ?? body.city }),
+      handler: async ({ body, requestId }) =>
+        deps.dataCenters.add({ ...body, name: body.name ?? body.city }, { requestId }),
     }),
     ...STEPS.map(([step, to, summary]) =>
       defineRoute({
@@ -158,7 +169,8 @@ export function dataCenterRoutes(deps: DataCenterRouteDeps) {
         params: byId,
         response: dataCenterSchema,
         errors: [404, 409],
-        handler: async ({ params }) => deps.dataCenters.transition(params.id, to),
+        handler: async ({ params, requestId }) =>
+          deps.dataCenters.transition(params.id, { to, requestId }),
       }),
     ),
   ]
