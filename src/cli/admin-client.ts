@@ -3,6 +3,21 @@ import { readOperatorTokenFile } from '../access/index.js'
 import type { SovraConfig } from '../config/index.js'
 import type { CliIo } from './cli-io.js'
 
+/**
+ * A data center as the admin API answers it (`#/components/schemas/DataCenter` of its OpenAPI
+ * document). Declared here: faces do not import each other, and the CLI is a client of the wire
+ * format, not of the server's code.
+ */
+export interface AdminDataCenter {
+  readonly id: string
+  readonly name: string
+  readonly city: string
+  readonly jurisdiction: string
+  readonly status: string
+  readonly port: number
+  readonly endpoint: string | null
+}
+
 /** Options every command that calls the admin API takes. */
 export interface AdminClientOptions {
   readonly adminUrl?: string

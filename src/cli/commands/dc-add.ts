@@ -1,6 +1,10 @@
 import type { Command } from 'commander'
-import type { DataCenterView } from '../../admin-api/index.js'
-import { type AdminClientOptions, adminOptions, createAdminClient } from '../admin-client.js'
+import {
+  type AdminClientOptions,
+  type AdminDataCenter,
+  adminOptions,
+  createAdminClient,
+} from '../admin-client.js'
 import { createContext } from '../cli-context.js'
 import type { CliIo } from '../cli-io.js'
 import { renderJson } from '../output/index.js'
@@ -32,7 +36,7 @@ export function registerDcAdd(dc: Command, io: CliIo): void {
     // The server validates everything; only the port's shape is checked here, so "9o10" is
     // not sent as NaN.
     const port = /^\d{1,5}$/.test(options.port) ? Number(options.port) : options.port
-    const added = await client.post<DataCenterView>('/admin/v1/data-centers', {
+    const added = await client.post<AdminDataCenter>('/admin/v1/data-centers', {
       id,
       city: options.city,
       jurisdiction: options.jurisdiction,

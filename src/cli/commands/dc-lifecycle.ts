@@ -1,6 +1,10 @@
 import type { Command } from 'commander'
-import type { DataCenterView } from '../../admin-api/index.js'
-import { type AdminClientOptions, adminOptions, createAdminClient } from '../admin-client.js'
+import {
+  type AdminClientOptions,
+  type AdminDataCenter,
+  adminOptions,
+  createAdminClient,
+} from '../admin-client.js'
 import { createContext } from '../cli-context.js'
 import type { CliIo } from '../cli-io.js'
 import { renderJson } from '../output/index.js'
@@ -20,7 +24,7 @@ export function registerDcLifecycle(dc: Command, io: CliIo): void {
       async (id: string, options: AdminClientOptions & { json?: boolean }, command: Command) => {
         const ctx = createContext(io, command)
         const client = createAdminClient(io, ctx.config, options)
-        const dc = await client.post<DataCenterView>(
+        const dc = await client.post<AdminDataCenter>(
           `/admin/v1/data-centers/${encodeURIComponent(id)}/${step}`,
         )
         io.stdout.write(
