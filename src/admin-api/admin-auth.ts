@@ -43,8 +43,7 @@ const BEARER = /^Bearer[ ]+([\x21-\x7e]+)[ ]*$/i
  */
 export async function authenticateAdmin(
   req: IncomingMessage,
-  auth: RouteAuth,
-  deps: AdminAuthDeps,
+  { auth, deps }: { readonly auth: RouteAuth; readonly deps: AdminAuthDeps },
 ): Promise<Authenticated> {
   if (auth === 'public') return { principal: { kind: 'anonymous' }, payload: null }
   const header = req.headers.authorization
@@ -62,13 +61,14 @@ export async function authenticateAdmin(
     return { principal: { kind: 'operator' }, payload: null }
   }
   if (isBearer) throw AdminErrors.forbidden('this route is for tenants; sign it with an S3 key')
-  let key: { readonly tenantId: string } | null = null
+  // The key found while verifying the signature is the one whose tenant acts: looked up once.
+  const signer: { tenantId: string | null } = { tenantId: null }
   const result = await authenticate(
     { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
     {
       lookup: async (id) => {
         const found = await deps.directory.lookupAccessKey(id)
-        key = found
+        signer.tenantId = found?.tenantId ?? null
         return found
       },
       regions: ['us-east-1', ...deps.regions()],
@@ -76,10 +76,10 @@ export async function authenticateAdmin(
       maxSkewMs: deps.maxClockSkewMs,
     },
   )
-  if (result.kind === 'anonymous' || key === null) {
+  if (result.kind === 'anonymous' || signer.tenantId === null) {
     throw AdminErrors.unauthenticated('sign the request with SigV4 and one of your S3 access keys')
   }
-  const tenant = await deps.directory.getTenant((key as { tenantId: string }).tenantId)
+  const tenant = await deps.directory.getTenant(signer.tenantId)
   if (tenant === null) throw AdminErrors.unauthenticated('the access key has no tenant')
   return {
     principal: { kind: 'tenant', tenant, accessKeyId: result.accessKeyId },

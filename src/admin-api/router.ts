@@ -76,7 +76,7 @@ async function handle(
 ): Promise<void> {
   const { route } = compiled
   const { req, res } = ctx
-  const authenticated = await authenticateAdmin(req, route.auth, ctx.deps.auth)
+  const authenticated = await authenticateAdmin(req, { auth: route.auth, deps: ctx.deps.auth })
   const raw = await readBody(req)
   checkSignedPayload(authenticated.payload, raw)
 

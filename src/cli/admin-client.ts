@@ -70,7 +70,7 @@ export interface AdminClient {
 }
 
 /** The admin URL: `--admin-url`, then `SOVRA_ADMIN_URL`, then the configured admin port. */
-export function adminUrlOf(io: CliIo, config: SovraConfig, options: AdminClientOptions): string {
+function adminUrlOf(io: CliIo, config: SovraConfig, options: AdminClientOptions): string {
   const configured = options.adminUrl ?? io.env.SOVRA_ADMIN_URL
   if (configured !== undefined && configured !== '') return configured.replace(/\/+$/, '')
   const host = config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost
@@ -80,8 +80,7 @@ export function adminUrlOf(io: CliIo, config: SovraConfig, options: AdminClientO
 /** Builds the client; the token is looked up only when an operator route is called. */
 export function createAdminClient(
   io: CliIo,
-  config: SovraConfig,
-  options: AdminClientOptions,
+  { config, options }: { readonly config: SovraConfig; readonly options: AdminClientOptions },
 ): AdminClient {
   const url = adminUrlOf(io, config, options)
   const fetchFn = io.fetch ?? fetch

@@ -32,7 +32,7 @@ export function registerDcAdd(dc: Command, io: CliIo): void {
       .option('--json', 'print JSON'),
   ).action(async (id: string, options: AddOptions, command: Command) => {
     const ctx = createContext(io, command)
-    const client = createAdminClient(io, ctx.config, options)
+    const client = createAdminClient(io, { config: ctx.config, options })
     // The server validates everything; only the port's shape is checked here, so "9o10" is
     // not sent as NaN.
     const port = /^\d{1,5}$/.test(options.port) ? Number(options.port) : options.port

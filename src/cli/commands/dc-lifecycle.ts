@@ -23,7 +23,7 @@ export function registerDcLifecycle(dc: Command, io: CliIo): void {
     ).action(
       async (id: string, options: AdminClientOptions & { json?: boolean }, command: Command) => {
         const ctx = createContext(io, command)
-        const client = createAdminClient(io, ctx.config, options)
+        const client = createAdminClient(io, { config: ctx.config, options })
         const dc = await client.post<AdminDataCenter>(
           `/admin/v1/data-centers/${encodeURIComponent(id)}/${step}`,
         )

@@ -58,7 +58,7 @@ async function catalogOf(
   ctx: CliContext,
   options: AdminClientOptions,
 ): Promise<{ rows: DcRow[]; live: boolean }> {
-  const client = createAdminClient(io, ctx.config, options)
+  const client = createAdminClient(io, { config: ctx.config, options })
   try {
     const { dataCenters } = await client.get<{ dataCenters: DcRow[] }>('/admin/v1/data-centers')
     return { rows: dataCenters, live: true }
