@@ -98,7 +98,11 @@ export interface RootTenant {
 
 /** The small global catalog: DCs, tenants, access keys, bucket → DC map. */
 export interface Directory {
-  /** Inserts or updates every data center of the configured catalog (others are kept). */
+  /**
+   * Inserts or overwrites every data center of a catalog (others are kept): for tests and tools
+   * that set up a directory. `serve` uses `seedDataCenters`, which never overwrites run-time
+   * changes.
+   */
   syncDataCenters(catalog: readonly DataCenterInput[]): Promise<void>
   /** All known data centers, in catalog order. */
   listDataCenters(): Promise<DataCenterRecord[]>
