@@ -289,6 +289,24 @@ describe('admin API: data center lifecycle at run time', () => {
   })
 })
 
+describe('admin API: concurrent changes', () => {
+  it('lets exactly one of two simultaneous adds of the same id or port win', async () => {
+    const port = await freePort()
+    const add = (id: string, p: number) =>
+      adminCall(admin, '/admin/v1/data-centers', {
+        token,
+        body: { id, city: 'Lausanne', jurisdiction: 'CH', port: p },
+      })
+    const sameId = await Promise.all([add('eu-lausanne-1', 0), add('eu-lausanne-1', 0)])
+    expect(sameId.map((r) => r.status).sort()).toEqual([201, 409])
+    const samePort = await Promise.all([add('eu-lugano-1', port), add('eu-lucerne-1', port)])
+    expect(samePort.map((r) => [r.status, r.json.code ?? 'ok']).sort()).toEqual([
+      [201, 'ok'],
+      [409, 'PortInUse'],
+    ])
+  })
+})
+
 describe('admin API: the directory is the catalog across restarts', () => {
   let directory: Directory | undefined
   afterAll(async () => {
