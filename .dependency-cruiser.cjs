@@ -1,6 +1,6 @@
 // Sovra's architecture, checked on every `npm run lint` (STYLE.md habit 2, DESIGN.md "Layers").
 //
-//   main.ts, config/                     composition root
+//   main.ts, data-centers.ts, config/    composition root
 //   s3-api/ admin-api/ cli/ console/     faces
 //   residency/ legal/ access/            promises
 //   cell/ directory/ witness/            composition (witness/: the standalone tlog witness)
@@ -16,7 +16,7 @@
 
 /** Top folders of `src/`, highest layer first. `main.ts` is the composition root's file. */
 const LAYERS = [
-  ['main.ts', 'config'],
+  ['main.ts', 'data-centers.ts', 'config'],
   ['s3-api', 'admin-api', 'cli', 'console'],
   ['residency', 'legal', 'access'],
   ['cell', 'directory', 'witness'],
@@ -27,8 +27,10 @@ const LAYERS = [
 
 /** Narrow, reasoned exceptions to the layer order: folder → extra paths it may import. */
 const UPWARD_EXCEPTIONS = {
-  // main.ts and config/ are one layer, the composition root: main.ts reads the configuration.
-  'main.ts': ['^src/config/'],
+  // main.ts, data-centers.ts and config/ are one layer, the composition root: main.ts reads the
+  // configuration and starts the data centers through data-centers.ts, which reads it too.
+  'main.ts': ['^src/config/', '^src/data-centers\\.ts$'],
+  'data-centers.ts': ['^src/config/'],
   // `sovra serve` is the process entry point: the CLI loads the configuration and calls
   // main.ts's serve(). It is the only face allowed to reach the composition root, and only
   // through these two doors.

@@ -2,36 +2,37 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net'
 import { join } from 'node:path'
 import { collectDefaultMetrics, Registry } from 'prom-client'
+import { ensureOperatorToken } from './access/index.js'
 import { createAdminHandler, registerWitnessMetrics } from './admin-api/index.js'
-import { type Cell, type CellLedger, createCell, openCellLedger } from './cell/index.js'
+import { type CellLedger, openCellLedger } from './cell/index.js'
 import type { SovraConfig } from './config/index.js'
 import type { Logger } from './core/index.js'
+import { DataCenterRuntime, type RunningDataCenter } from './data-centers.js'
 import { DIRECTORY_LEDGER_ID, openDirectory } from './directory/index.js'
 import { type OutboxDrain, startOutboxDrain } from './ledger/index.js'
-import { createS3Handler, createS3Metrics } from './s3-api/index.js'
+import { createS3Metrics } from './s3-api/index.js'
 
-/** One data center as started by serve(). */
-export interface RunningDataCenter {
-  readonly id: string
-  readonly city: string
-  readonly jurisdiction: string
-  readonly status: string
-  readonly endpoint: string
-}
+export type { RunningDataCenter } from './data-centers.js'
 
 /** A started Sovra: its endpoints, first-start credentials, and a way to stop it. */
 export interface RunningSovra {
+  /** The data centers served now (data centers added or retired at run time included). */
   readonly dataCenters: readonly RunningDataCenter[]
   readonly adminEndpoint: string
   readonly rootCredentials: {
     readonly accessKeyId: string
     readonly secretAccessKey: string
   } | null
+  /** The operator token, on the first start that created it (printed once); null otherwise. */
+  readonly operatorToken: string | null
   stop(): Promise<void>
 }
 
 /** How long in-flight requests may run after a stop before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000
+
+/** The admin API's version, shown in its OpenAPI document. */
+const ADMIN_API_VERSION = '1.0.0'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -80,8 +81,9 @@ async function close(server: Server): Promise<void> {
 }
 
 /**
- * Builds the directory and every cell from config, then starts one S3 endpoint per data center
- * and the admin endpoint. Nothing here is global: two Sovras can run in one process (tests do).
+ * Opens the directory (seeding its catalog from config), starts one S3 endpoint per data center
+ * the directory holds and the admin endpoint. Data centers can then be added and retired while it
+ * runs. Nothing here is global: two Sovras can run in one process (tests do).
  */
 export async function serve(
   config: SovraConfig,
@@ -89,20 +91,42 @@ export async function serve(
 ): Promise<RunningSovra> {
   const logger = options.logger
   const directory = await openDirectory({ dataDir: config.dataDir })
-  const cells: Cell[] = []
-  const servers: Server[] = []
+  let runtime: DataCenterRuntime | null = null
+  let admin: Server | null = null
   let directoryLog: CellLedger | undefined
-  let directoryLedger: OutboxDrain | undefined
-  const originPrefix = config.ledger.originPrefix ?? `${config.publicHost}/ledger`
+  let directoryDrain: OutboxDrain | undefined
   try {
-    // The directory's own log: catalog, tenant and key changes (fed from the directory's outbox).
+    // The directory's own log: catalog, tenant and key changes, which commit their events into
+    // the directory's outbox in the same transaction; the drain moves them to the log.
+    const originPrefix = config.ledger.originPrefix ?? `${config.publicHost}/ledger`
     directoryLog = await openCellLedger(join(config.dataDir, DIRECTORY_LEDGER_ID), {
       origin: `${originPrefix}/${DIRECTORY_LEDGER_ID}`,
       batchMaxDelayMs: config.ledger.batchMaxDelayMs,
       maxPending: config.ledger.maxPending,
       logger: logger.child({ ledger: DIRECTORY_LEDGER_ID }),
     })
-    await directory.syncDataCenters(config.dataCenters)
+    const directoryLedger = directoryLog
+    directoryDrain = await startOutboxDrain(
+      {
+        read: (limit) => directory.readLedgerOutbox(limit),
+        ack: (seq) => directory.ackLedgerOutbox(seq),
+      },
+      directoryLedger.log,
+      directoryLedger.storage,
+      { logger },
+    )
+    if (!config.ledger.enabled) {
+      logger.warn(
+        'ledger.enabled is false: nothing is recorded in the transparency logs, so none of their proofs hold (use only to measure the cost of the log)',
+      )
+    }
+    const seeded = await directory.seedDataCenters(config.dataCenters)
+    for (const kept of seeded.kept) {
+      logger.warn(
+        { dc: kept.id, field: kept.field, config: kept.config, directory: kept.directory },
+        'Configuration disagrees with the directory: the directory wins (change it through the admin API)',
+      )
+    }
     const root = await directory.ensureRootTenant({
       ...(config.rootCredentials.accessKeyId === undefined
         ? {}
@@ -111,121 +135,85 @@ export async function serve(
         ? {}
         : { secretAccessKey: config.rootCredentials.secretAccessKey }),
     })
-    if (!config.ledger.enabled) {
-      logger.warn(
-        'ledger.enabled is false: nothing is recorded in the transparency logs, so none of their proofs hold (use only to measure the cost of the log)',
-      )
-    }
+    const operatorToken = await ensureOperatorToken({
+      store: directory,
+      dataDir: config.dataDir,
+      configured: config.operatorToken,
+    })
     const registry = new Registry()
     collectDefaultMetrics({ register: registry })
-    const metrics = createS3Metrics(registry)
-    const endpoints = new Map<string, string>()
-    const statuses = new Map(config.dataCenters.map((dc) => [dc.id, dc.status as string]))
-    const running: RunningDataCenter[] = []
-    const hostSuffixes = [...new Set([config.publicHost, 'localhost'])]
-    for (const dc of config.dataCenters) {
-      if (dc.status === 'retired') continue
-      const cell = await createCell(dc, {
-        dataDir: config.dataDir,
-        logger,
-        ledger: {
-          origin: `${originPrefix}/${dc.id}`,
-          batchMaxDelayMs: config.ledger.batchMaxDelayMs,
-          maxPending: config.ledger.maxPending,
-          witnesses: config.ledger.witnesses,
-          witnessQuorum: config.ledger.witnessQuorum,
+    const dcs = new DataCenterRuntime({
+      config,
+      directory,
+      logger,
+      metrics: createS3Metrics(registry),
+      listener: {
+        async listen(handler, port) {
+          const server = await listen(handler, {
+            host: config.bindAddress,
+            port,
+            maxHeaderSize: config.s3.maxHeaderBytes,
+          })
+          return { server, endpoint: urlOf(config.publicHost, server) }
         },
-      })
-      cells.push(cell)
-      const handler = createS3Handler({
-        cell,
-        directory,
-        endpointOf: (id) => endpoints.get(id) ?? null,
-        dcStatus: () => statuses.get(dc.id) ?? 'retired',
-        logger,
-        metrics,
-        settings: {
-          maxClockSkewMs: config.s3.maxClockSkewSeconds * 1000,
-          inlineMaxBytes: config.s3.inlineMaxBytes,
-          virtualHostSuffixes: hostSuffixes,
-          ledgerReads: config.ledger.reads,
-          ledgerEnabled: config.ledger.enabled,
-        },
-        now: Date.now,
-      })
-      const server = await listen(handler, {
-        host: config.bindAddress,
-        port: dc.port,
-        maxHeaderSize: config.s3.maxHeaderBytes,
-      })
-      servers.push(server)
-      const endpoint = urlOf(config.publicHost, server)
-      endpoints.set(dc.id, endpoint)
-      await directory.setEndpoint(dc.id, endpoint)
-      running.push({
-        id: dc.id,
-        city: dc.city,
-        jurisdiction: dc.jurisdiction,
-        status: dc.status,
-        endpoint,
-      })
-    }
-    directoryLedger = await startOutboxDrain(
-      {
-        read: (limit) => directory.readLedgerOutbox(limit),
-        ack: (seq) => directory.ackLedgerOutbox(seq),
+        close,
       },
-      directoryLog.log,
-      directoryLog.storage,
-      { logger },
-    )
-    const publicLedger = (id: string, ledger: CellLedger) =>
-      [
-        id,
-        {
-          dc: id,
-          origin: ledger.log.origin,
-          verifierKey: ledger.verifierKey,
-          storage: ledger.storage,
-          // With witnesses, only a checkpoint a quorum cosigned is published.
-          ...(ledger.witnessing === undefined
-            ? {}
-            : { checkpoint: () => ledger.servedCheckpoint() }),
-        },
-      ] as const
-    const ledgers = new Map([
-      ...cells.map((cell) => publicLedger(cell.dc.id, cell.ledger)),
-      publicLedger(DIRECTORY_LEDGER_ID, directoryLog),
-    ])
+    })
+    runtime = dcs
+    dcs.reservePort(config.adminPort)
+    await dcs.startAll()
+    dcs.ledgers.set(DIRECTORY_LEDGER_ID, {
+      dc: DIRECTORY_LEDGER_ID,
+      origin: directoryLedger.log.origin,
+      verifierKey: directoryLedger.verifierKey,
+      storage: directoryLedger.storage,
+    })
     registerWitnessMetrics(registry, () =>
-      cells.flatMap((c) => {
+      dcs.cells().flatMap((c) => {
         const w = c.ledger.witnessing
         return w === undefined ? [] : [{ dc: c.dc.id, status: () => w.status() }]
       }),
     )
-    const admin = await listen(
-      createAdminHandler({ registry, dataCenters: () => running, ledgers }),
+    const adminServer = await listen(
+      createAdminHandler({
+        registry,
+        ledgers: dcs.ledgers,
+        dataCenters: dcs,
+        logger,
+        version: ADMIN_API_VERSION,
+        auth: {
+          operatorToken: operatorToken.check,
+          directory,
+          regions: () => dcs.servedIds(),
+          maxClockSkewMs: config.s3.maxClockSkewSeconds * 1000,
+          now: Date.now,
+        },
+      }),
       {
         host: config.bindAddress,
         port: config.adminPort,
         maxHeaderSize: config.s3.maxHeaderBytes,
       },
     )
-    servers.push(admin)
-    const adminEndpoint = urlOf(config.publicHost, admin)
-    logger.info({ dataCenters: running.length, admin: adminEndpoint }, 'Sovra started')
+    admin = adminServer
+    dcs.reservePort((adminServer.address() as AddressInfo).port)
+    const adminEndpoint = urlOf(config.publicHost, adminServer)
+    logger.info({ dataCenters: dcs.running().length, admin: adminEndpoint }, 'Sovra started')
     let stopping: Promise<void> | null = null
     return {
-      dataCenters: running,
+      get dataCenters() {
+        return dcs.running()
+      },
       adminEndpoint,
       rootCredentials: root.credentials,
+      operatorToken: operatorToken.created,
       stop() {
         stopping ??= (async () => {
-          await Promise.all(servers.map(close))
-          for (const cell of cells) await cell.close()
-          await directoryLedger?.stop()
-          await directoryLog?.log.close()
-          directoryLog?.index.close()
+          await close(adminServer)
+          await dcs.stopAll()
+          await directoryDrain?.stop()
+          await directoryLedger.log.close()
+          directoryLedger.index.close()
           await directory.close()
           logger.info('Sovra stopped')
         })()
@@ -233,9 +221,9 @@ export async function serve(
       },
     }
   } catch (err) {
-    await Promise.allSettled(servers.map(close))
-    for (const cell of cells) await cell.close().catch(() => undefined)
-    await directoryLedger?.stop().catch(() => undefined)
+    if (admin !== null) await close(admin).catch(() => undefined)
+    await runtime?.stopAll().catch(() => undefined)
+    await directoryDrain?.stop().catch(() => undefined)
     await directoryLog?.log.close().catch(() => undefined)
     directoryLog?.index.close()
     await directory.close().catch(() => undefined)

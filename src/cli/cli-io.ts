@@ -25,8 +25,8 @@ export interface CliIo {
   readonly process?: CliProcess
   /** Replaces `serve` from `main.ts` (tests). */
   readonly serve?: ServeFn
-  /** HTTP for the `ledger` commands; defaults to the global `fetch`. */
-  readonly fetch?: (url: string) => Promise<Response>
+  /** HTTP for the `ledger` and `dc` commands; defaults to the global `fetch`. */
+  readonly fetch?: (url: string, init?: RequestInit) => Promise<Response>
   /** Where `serve` writes its log; defaults to pino's stdout. */
   readonly logDestination?: NodeJS.WritableStream
 }

@@ -166,9 +166,17 @@ describe('sovra tenant and key commands', () => {
 })
 
 describe('sovra dc list', () => {
+  // No server answers: the local files are read (the live catalog is tested in
+  // test/integration/cli-dc.test.ts against a running server).
+  const offline = {
+    fetch: async () => {
+      throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED') })
+    },
+  }
+
   it('lists the configured catalog before the directory exists, without creating it', async () => {
     const dataDir = tempDataDir()
-    const result = await run(['dc', 'list', '--json'], { SOVRA_DATA_DIR: dataDir })
+    const result = await run(['dc', 'list', '--json'], { SOVRA_DATA_DIR: dataDir }, offline)
     expect(result.code).toBe(0)
     const dcs = JSON.parse(result.stdout) as Array<{ id: string; status: string }>
     expect(dcs.map((dc) => dc.id)).toEqual([
@@ -199,11 +207,21 @@ describe('sovra dc list', () => {
     await directory.close()
     const file = join(dataDir, 'sovra.json')
     writeFileSync(file, JSON.stringify({ dataDir }))
-    const result = await run(['--config', file, 'dc', 'list'], {})
+    const result = await run(['--config', file, 'dc', 'list'], {}, offline)
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/^DATA CENTER\s+NAME\s+CITY\s+JURISDICTION\s+STATUS\s+PORT\n/)
     expect(result.stdout).toMatch(/eu-test-1\s+Test\s+Basel\s+CH\s+draining\s+7001/)
     expect(result.stdout).not.toContain('cn-hangzhou')
+  })
+
+  it('fails when an explicit admin URL does not answer, instead of showing stale local data', async () => {
+    const result = await run(
+      ['dc', 'list', '--admin-url', 'http://127.0.0.1:9'],
+      { SOVRA_DATA_DIR: tempDataDir() },
+      offline,
+    )
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^sovra: Cannot reach the admin API at "http:\/\/127\.0\.0\.1:9"/)
   })
 })
 
@@ -222,6 +240,7 @@ describe('sovra serve', () => {
         ],
         adminEndpoint: 'http://127.0.0.1:9000',
         rootCredentials,
+        operatorToken: rootCredentials === null ? null : 'sovra_op_first-start-token',
         stop,
       }) satisfies RunningSovra
   }
@@ -260,6 +279,7 @@ describe('sovra serve', () => {
     expect(result.stdout).toContain('SVRAROOT')
     expect(result.stdout).toContain('root-secret')
     expect(result.stdout).toContain('Store the secret access key now')
+    expect(result.stdout).toMatch(/Operator token .*: sovra_op_first-start-token\n/)
   })
 
   it('prints no credentials on later starts', async () => {
@@ -273,6 +293,7 @@ describe('sovra serve', () => {
       },
     )
     expect(result.stdout).not.toContain('Secret access key')
+    expect(result.stdout).not.toContain('Operator token')
   })
 
   it('stops once on SIGTERM and exits 0; a second signal exits 1 at once', async () => {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import type { CliIo } from './cli-io.js'
+import { registerDcAdd } from './commands/dc-add.js'
+import { registerDcLifecycle } from './commands/dc-lifecycle.js'
 import { registerDcList } from './commands/dc-list.js'
 import { registerKeyCreate } from './commands/key-create.js'
 import { registerKeyList } from './commands/key-list.js'
@@ -39,6 +41,8 @@ export function buildCli(io: CliIo): Command {
   registerServe(program, io)
   const dc = program.command('dc').description('data centers')
   registerDcList(dc, io)
+  registerDcAdd(dc, io)
+  registerDcLifecycle(dc, io)
   const tenant = program.command('tenant').description('tenants (customer accounts)')
   registerTenantCreate(tenant, io)
   registerTenantList(tenant, io)

@@ -141,6 +141,15 @@ describe('loadConfig()', () => {
     expect(loadConfig({ env: { SOVRA_LEDGER_ENABLED: 'TRUE' } }).ledger.enabled).toBe(true)
   })
 
+  it('takes the operator token from the environment, and accepts the CLI-only SOVRA_ADMIN_URL', () => {
+    const token = 'sovra_op_from-the-environment-0123456789'
+    const config = loadConfig({
+      env: { SOVRA_OPERATOR_TOKEN: token, SOVRA_ADMIN_URL: 'http://10.0.0.1:9000' },
+    })
+    expect(config.operatorToken).toBe(token)
+    expect(loadConfig({ env: {} }).operatorToken).toBeUndefined()
+  })
+
   it('treats empty environment values as unset', () => {
     expect(loadConfig({ env: { SOVRA_DATA_DIR: '', SOVRA_ADMIN_PORT: '' } }).adminPort).toBe(9000)
   })
@@ -248,6 +257,20 @@ describe('loadConfig() rejects', () => {
     expect(failure(() => loadConfig({ file, env: {} })).message).toMatch(
       /^Invalid configuration value "dataCenters\[0\]\.status" in ".*": invalid option: expected one of "planned"/,
     )
+  })
+
+  it('a jurisdiction that is not an assigned ISO 3166-1 code, naming the key', () => {
+    const file = writeConfig({ dataCenters: [{ ...oneDc[0], jurisdiction: 'EU' }] })
+    expect(failure(() => loadConfig({ file, env: {} })).message).toMatch(
+      /^Invalid configuration value "dataCenters\[0\]\.jurisdiction" in ".*": expected an assigned ISO 3166-1 alpha-2 code$/,
+    )
+  })
+
+  it('an operator token too short to be a secret, without echoing it', () => {
+    const err = failure(() => loadConfig({ env: { SOVRA_OPERATOR_TOKEN: 'hunter2' } }))
+    expect(err.message).toContain('"operatorToken"')
+    expect(err.message).toContain('at least 32 characters')
+    expect(err.message).not.toContain('hunter2')
   })
 
   it('an empty catalog', () => {

@@ -35,7 +35,11 @@ export const CONFIG_ENV_VARS = [
   'SOVRA_ROOT_SECRET_KEY',
   'SOVRA_LEDGER_READS',
   'SOVRA_LEDGER_ENABLED',
+  'SOVRA_OPERATOR_TOKEN',
 ] as const
+
+/** Variables read by the CLI only (not configuration keys), accepted here so they are not typos. */
+export const CLIENT_ENV_VARS = ['SOVRA_ADMIN_URL'] as const
 
 /** Prefix of the per-data-center port variables, for example `SOVRA_PORT_US_WEST_1`. */
 export const PORT_ENV_PREFIX = 'SOVRA_PORT_'
@@ -99,6 +103,7 @@ export function loadConfig(options: LoadConfigOptions): SovraConfig {
   const accessKeyId = env.get('SOVRA_ROOT_ACCESS_KEY') ?? fromFile.rootCredentials?.accessKeyId
   const secretAccessKey =
     env.get('SOVRA_ROOT_SECRET_KEY') ?? fromFile.rootCredentials?.secretAccessKey
+  const operatorToken = env.get('SOVRA_OPERATOR_TOKEN') ?? fromFile.operatorToken
 
   const merged = {
     dataDir: env.get('SOVRA_DATA_DIR') ?? fromFile.dataDir ?? DEFAULT_CONFIG.dataDir,
@@ -120,6 +125,7 @@ export function loadConfig(options: LoadConfigOptions): SovraConfig {
       ...(accessKeyId === undefined ? {} : { accessKeyId }),
       ...(secretAccessKey === undefined ? {} : { secretAccessKey }),
     },
+    ...(operatorToken === undefined ? {} : { operatorToken }),
   }
   const result = sovraConfigSchema.safeParse(merged)
   if (!result.success) {
@@ -180,7 +186,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 /** The `SOVRA_*` variables that are set and non-empty; unknown names are rejected here. */
 function readEnv(raw: Readonly<Record<string, string | undefined>>): Map<string, string> {
-  const known = new Set<string>(CONFIG_ENV_VARS)
+  const known = new Set<string>([...CONFIG_ENV_VARS, ...CLIENT_ENV_VARS])
   const env = new Map<string, string>()
   for (const [name, value] of Object.entries(raw)) {
     if (!name.startsWith('SOVRA_') || IGNORED_ENV_PREFIXES.some((p) => name.startsWith(p))) continue

@@ -1,4 +1,7 @@
 import { z } from 'zod'
+import { DATA_CENTER_ID_PATTERN, isKnownJurisdiction } from '../core/index.js'
+
+export { DATA_CENTER_ID_PATTERN }
 
 /** Log levels pino accepts, plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -11,9 +14,6 @@ export const DATA_CENTER_STATUSES = ['planned', 'active', 'draining', 'retired']
 
 /** A data center's lifecycle state. */
 export type DataCenterStatus = (typeof DATA_CENTER_STATUSES)[number]
-
-/** Data center ids: lower-case region-like names such as `us-west-1` or `cn-hangzhou`. */
-export const DATA_CENTER_ID_PATTERN = /^[a-z]{2}(-[a-z0-9]+)+$/
 
 /** One data center of the catalog. */
 export interface DataCenterConfig {
@@ -98,6 +98,11 @@ export interface SovraConfig {
   readonly ledger: LedgerConfig
   /** Root tenant credentials. */
   readonly rootCredentials: RootCredentialsConfig
+  /**
+   * The admin API's operator token. When absent, one is created on first start, printed once
+   * and kept in `<dataDir>/keys/operator.token`; when set, it replaces that one for this process.
+   */
+  readonly operatorToken?: string
 }
 
 const port = z
@@ -119,7 +124,8 @@ export const dataCenterSchema = z.strictObject({
   city: nonEmpty.max(100),
   jurisdiction: z
     .string()
-    .regex(/^[A-Z]{2}$/, { error: 'expected an ISO 3166-1 alpha-2 code such as "US"' }),
+    .regex(/^[A-Z]{2}$/, { error: 'expected an ISO 3166-1 alpha-2 code such as "US"' })
+    .refine(isKnownJurisdiction, { error: 'expected an assigned ISO 3166-1 alpha-2 code' }),
   status: z.enum(DATA_CENTER_STATUSES).default('active'),
   port,
 })
@@ -161,6 +167,13 @@ const rootCredentialsSchema = z.strictObject({
   secretAccessKey: nonEmpty.exactOptional(),
 })
 
+/** An operator token: long enough that guessing it is hopeless. */
+const operatorToken = z
+  .string()
+  .min(32, { error: 'expected at least 32 characters' })
+  .max(256, { error: 'expected at most 256 characters' })
+  .regex(/^[\x21-\x7e]+$/, { error: 'expected printable ASCII without spaces' })
+
 /** Schema of a configuration file: every key optional, unknown keys rejected. */
 export const configFileSchema = z.strictObject({
   dataDir: nonEmpty.exactOptional(),
@@ -172,6 +185,7 @@ export const configFileSchema = z.strictObject({
   s3: s3Schema.partial().exactOptional(),
   ledger: ledgerSchema.partial().exactOptional(),
   rootCredentials: rootCredentialsSchema.exactOptional(),
+  operatorToken: operatorToken.exactOptional(),
   $schema: z.string().exactOptional(),
 })
 
@@ -190,6 +204,7 @@ export const sovraConfigSchema = z
     s3: s3Schema,
     ledger: ledgerSchema,
     rootCredentials: rootCredentialsSchema,
+    operatorToken: operatorToken.exactOptional(),
   })
   .superRefine((config, ctx) => {
     const ids = new Map<string, number>()

@@ -9,5 +9,11 @@ export {
   removeDurably,
 } from './durable-file.js'
 export { isDomainError, SovraError } from './errors.js'
+export {
+  DATA_CENTER_ID_MAX_LENGTH,
+  DATA_CENTER_ID_PATTERN,
+  isKnownJurisdiction,
+  JURISDICTIONS,
+} from './jurisdictions.js'
 export type { Logger } from './logger.js'
 export { createLogger } from './logger.js'

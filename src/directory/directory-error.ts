@@ -14,6 +14,11 @@ export const DIRECTORY_ERROR_CODES = [
   'InvalidArgument',
   'SecretsUnavailable',
   'UnsupportedSchemaVersion',
+  'DataCenterAlreadyExists',
+  'PortInUse',
+  'UnknownJurisdiction',
+  'InvalidStatusTransition',
+  'DataCenterNotEmpty',
 ] as const
 
 /** A directory error code. */
@@ -65,6 +70,32 @@ export const DirectoryErrors = {
     new DirectoryError(
       'NoSuchDataCenter',
       `Cannot find data center "${id}": it is not in the catalog`,
+    ),
+  dataCenterAlreadyExists: (id: string) =>
+    new DirectoryError(
+      'DataCenterAlreadyExists',
+      `Cannot add data center "${id}": it is already in the catalog (ids are never reused)`,
+    ),
+  portInUse: (port: number, owner: string) =>
+    new DirectoryError('PortInUse', `Cannot use port "${port}": it belongs to "${owner}"`, {
+      details: { owner },
+    }),
+  unknownJurisdiction: (code: string) =>
+    new DirectoryError(
+      'UnknownJurisdiction',
+      `Unknown jurisdiction "${code}": expected an assigned ISO 3166-1 alpha-2 code such as "US"`,
+    ),
+  invalidStatusTransition: (id: string, from: string, to: string) =>
+    new DirectoryError(
+      'InvalidStatusTransition',
+      `Cannot make data center "${id}" ${to}: it is ${from}`,
+      { details: { status: from } },
+    ),
+  dataCenterNotEmpty: (id: string, buckets: number) =>
+    new DirectoryError(
+      'DataCenterNotEmpty',
+      `Cannot retire data center "${id}": it still holds "${buckets}" buckets`,
+      { details: { buckets: String(buckets) } },
     ),
   invalidArgument: (what: string, value: string, reason: string) =>
     new DirectoryError('InvalidArgument', `Invalid ${what} "${value}": ${reason}`),

@@ -1,4 +1,4 @@
-import type { OutboxEntry } from '../ledger/index.js'
+import type { LedgerActor, OutboxEntry } from '../ledger/index.js'
 
 /** Lifecycle states of a data center, as the directory stores them. */
 export type DataCenterState = 'planned' | 'active' | 'draining' | 'retired'
@@ -17,6 +17,25 @@ export interface DataCenterInput {
 export interface DataCenterRecord extends DataCenterInput {
   /** The S3 endpoint URL, known only in the process that listens; `null` elsewhere. */
   readonly endpoint: string | null
+}
+
+/** A lifecycle step an operator can ask for: `planned → active → draining → retired`. */
+export type DataCenterTransition = 'active' | 'draining' | 'retired'
+
+/** What `seedDataCenters` did with the configured catalog. */
+export interface SeedReport {
+  /** Ids of configured data centers that were not in the directory and were added. */
+  readonly added: readonly string[]
+  /**
+   * Fields where the configuration and the directory disagree and the directory was kept
+   * (everything but `port`, which configuration always sets).
+   */
+  readonly kept: ReadonlyArray<{
+    readonly id: string
+    readonly field: 'name' | 'city' | 'jurisdiction' | 'status'
+    readonly config: string
+    readonly directory: string
+  }>
 }
 
 /** A customer account. */
@@ -81,12 +100,54 @@ export interface RootTenant {
 
 /** The small global catalog: DCs, tenants, access keys, bucket → DC map. */
 export interface Directory {
-  /** Inserts or updates every data center of the configured catalog (others are kept). */
+  /**
+   * Inserts or overwrites every data center of a catalog (others are kept): for tests and tools
+   * that set up a directory. `serve` uses `seedDataCenters`, which never overwrites run-time
+   * changes.
+   */
   syncDataCenters(catalog: readonly DataCenterInput[]): Promise<void>
   /** All known data centers, in catalog order. */
   listDataCenters(): Promise<DataCenterRecord[]>
   /** One data center, or null. */
   getDataCenter(id: string): Promise<DataCenterRecord | null>
+  /**
+   * Seeds the catalog from configuration. The directory is the source of truth once a data
+   * center is in it: a configured data center that is missing is added (at the end); for one that
+   * exists only the port is taken from configuration (ports are a deployment detail), and every
+   * other disagreement is reported and the directory's value kept.
+   */
+  seedDataCenters(catalog: readonly DataCenterInput[]): Promise<SeedReport>
+  /**
+   * Adds a data center at run time (status `planned` or `active`). Refuses an invalid id, an id
+   * already in the catalog (retired ones included), an unknown jurisdiction, and a non-zero port
+   * that a data center (not retired) or `reservedPorts` already uses. Changes nothing on error.
+   */
+  addDataCenter(
+    input: DataCenterInput,
+    options?: { reservedPorts?: readonly number[]; actor?: LedgerActor },
+  ): Promise<DataCenterRecord>
+  /**
+   * Moves a data center one lifecycle step (`planned → active → draining → retired`), checked and
+   * written in one transaction; retiring refuses while the directory places a bucket there.
+   * Both record a `dc.change` event in the directory's log, naming `actor` (default: the
+   * directory itself).
+   */
+  transitionDataCenter(
+    id: string,
+    to: DataCenterTransition,
+    actor?: LedgerActor,
+  ): Promise<DataCenterRecord>
+  /**
+   * Undoes an `addDataCenter` whose endpoint could not start: removes a data center that holds
+   * no bucket. Not a lifecycle step (retired data centers stay in the catalog for good).
+   */
+  removeDataCenter(id: string): Promise<void>
+  /** How many buckets the directory places in a data center. */
+  countBuckets(dcId: string): Promise<number>
+  /** The SHA-256 (hex) of the operator token, or null before the first start created it. */
+  operatorTokenHash(): Promise<string | null>
+  /** Stores the operator token's SHA-256 unless one is stored; returns the hash now in force. */
+  initOperatorTokenHash(sha256: string): Promise<string>
   /** Records the endpoint URL a data center listens on (in memory, this process only). */
   setEndpoint(id: string, url: string): Promise<void>
 

@@ -7,14 +7,17 @@ export type {
   DataCenterInput,
   DataCenterRecord,
   DataCenterState,
+  DataCenterTransition,
   Directory,
   NewAccessKey,
   RootTenant,
+  SeedReport,
   TenantRecord,
 } from './directory.js'
 export type { DirectoryErrorCode } from './directory-error.js'
 export { DIRECTORY_ERROR_CODES, DirectoryError, DirectoryErrors } from './directory-error.js'
 export { secretsKeyPath } from './secrets-cipher.js'
+export { DATA_CENTER_TRANSITIONS } from './sqlite-data-centers.js'
 export type { OpenDirectoryOptions } from './sqlite-directory.js'
 export {
   DIRECTORY_LEDGER_ID,

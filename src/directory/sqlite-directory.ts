@@ -6,6 +6,7 @@ import {
   commit,
   encodeEvent,
   LEDGER_EVENT_SCHEMA,
+  type LedgerActor,
   type LedgerEvent,
   type OutboxEntry,
 } from '../ledger/index.js'
@@ -25,14 +26,17 @@ import type {
   DataCenterInput,
   DataCenterRecord,
   DataCenterState,
+  DataCenterTransition,
   Directory,
   NewAccessKey,
   RootTenant,
+  SeedReport,
   TenantRecord,
 } from './directory.js'
 import { DirectoryErrors } from './directory-error.js'
 import { migrate } from './migrate.js'
 import { SecretsCipher, secretsKeyPath } from './secrets-cipher.js'
+import { SqliteDataCenters } from './sqlite-data-centers.js'
 
 /** How `openDirectory` finds and tunes the directory. */
 export interface OpenDirectoryOptions {
@@ -140,6 +144,7 @@ class SqliteDirectory implements Directory {
   /** Ledger secrets never change once created, so they are cached for the process's life. */
   readonly #ledgerSecrets = new Map<string, Buffer>()
   readonly #endpoints = new Map<string, string>()
+  readonly #dataCenters: SqliteDataCenters
   readonly #sql: {
     upsertDc: Statement<[DataCenterRow & { position: number; updated_at: number }], void>
     listDcs: Statement<[], DataCenterRow>
@@ -168,6 +173,18 @@ class SqliteDirectory implements Directory {
     this.#cipher = cipher
     this.#now = options.now ?? Date.now
     this.#cacheTtlMs = Math.min(Math.max(options.lookupCacheTtlMs ?? 1000, 0), 1000)
+    this.#dataCenters = new SqliteDataCenters(db, this.#now, (dc, change, actor) =>
+      this.#record(
+        {
+          type: 'dc.change',
+          target: dc.id,
+          change,
+          jurisdiction: dc.jurisdiction,
+          status: dc.status,
+        },
+        actor,
+      ),
+    )
     const keyColumns = 'access_key_id, tenant_id, status, created_at, revoked_at'
     this.#sql = {
       upsertDc: db.prepare(
@@ -260,6 +277,55 @@ class SqliteDirectory implements Directory {
   async getDataCenter(id: string): Promise<DataCenterRecord | null> {
     const row = this.#sql.getDc.get(id)
     return row === undefined ? null : this.#toDataCenter(row)
+  }
+
+  async seedDataCenters(catalog: readonly DataCenterInput[]): Promise<SeedReport> {
+    return this.#dataCenters.seed(catalog)
+  }
+
+  async addDataCenter(
+    input: DataCenterInput,
+    options: { reservedPorts?: readonly number[]; actor?: LedgerActor } = {},
+  ): Promise<DataCenterRecord> {
+    return this.#toDataCenter(
+      this.#dataCenters.add(input, options.reservedPorts ?? [], options.actor),
+    )
+  }
+
+  async transitionDataCenter(
+    id: string,
+    to: DataCenterTransition,
+    actor?: LedgerActor,
+  ): Promise<DataCenterRecord> {
+    return this.#toDataCenter(this.#dataCenters.transition(id, to, actor))
+  }
+
+  async removeDataCenter(id: string): Promise<void> {
+    this.#dataCenters.remove(id)
+    this.#endpoints.delete(id)
+  }
+
+  async countBuckets(dcId: string): Promise<number> {
+    return this.#dataCenters.countBuckets(dcId)
+  }
+
+  async operatorTokenHash(): Promise<string | null> {
+    const row = this.#db
+      .prepare<[], { sha256: string }>(`SELECT sha256 FROM operator_tokens WHERE name = 'default'`)
+      .get()
+    return row?.sha256 ?? null
+  }
+
+  async initOperatorTokenHash(sha256: string): Promise<string> {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) {
+      throw DirectoryErrors.invalidArgument('operator token hash', '…', 'expected 64 hex digits')
+    }
+    this.#db
+      .prepare(
+        `INSERT OR IGNORE INTO operator_tokens (name, sha256, created_at) VALUES ('default', ?, ?)`,
+      )
+      .run(sha256, this.#now())
+    return (await this.operatorTokenHash()) as string
   }
 
   async setEndpoint(id: string, url: string): Promise<void> {
@@ -526,12 +592,12 @@ class SqliteDirectory implements Directory {
    * Writes a directory event to the outbox. Called inside the transaction of the change it
    * describes, so the two commit (or roll back) together.
    */
-  #record(body: DirectoryEventBody): void {
+  #record(body: DirectoryEventBody, actor?: LedgerActor): void {
     const event = {
       schema: LEDGER_EVENT_SCHEMA,
       at: new Date(this.#now()).toISOString(),
       dc: DIRECTORY_LEDGER_ID,
-      actor: { kind: 'system', component: 'directory' },
+      actor: actor ?? { kind: 'system', component: 'directory' },
       ...body,
     } as LedgerEvent
     this.#sql.insertOutbox.run({ entry: encodeEvent(event), created_at: this.#now() })

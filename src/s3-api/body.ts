@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream'
+import { createPayloadDecoder, type PayloadDecoder } from '../access/index.js'
 import type { RequestContext } from './context.js'
 import { S3Error } from './s3-error.js'
-import { createPayloadDecoder, type PayloadDecoder } from './sigv4/index.js'
 
 /** The largest object a single PutObject or UploadPart may carry (AWS: 5 GiB). */
 export const MAX_SINGLE_UPLOAD = 5 * 1024 * 1024 * 1024

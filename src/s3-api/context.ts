@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AuthResult } from '../access/index.js'
 import type { Cell } from '../cell/index.js'
 import type { Logger } from '../core/index.js'
 import type { S3Metrics } from './metrics.js'
 import type { S3Request } from './router.js'
-import type { AuthResult } from './sigv4/index.js'
 
 /** A bucket's entry in the directory. */
 export interface DirectoryBucket {

@@ -1,3 +1,4 @@
+import type { SigV4ErrorCode } from '../access/index.js'
 import type { BlobErrorCode } from '../blob/index.js'
 import { SovraError } from '../core/index.js'
 import type { DirectoryErrorCode } from '../directory/index.js'
@@ -5,7 +6,6 @@ import type { KeyErrorCode } from '../keys/index.js'
 import type { LedgerErrorCode } from '../ledger/index.js'
 import type { MetaErrorCode } from '../meta/index.js'
 import type { S3ProtocolCode } from './s3-error.js'
-import type { SigV4ErrorCode } from './sigv4/index.js'
 
 /** An S3 wire error: the code clients switch on and its HTTP status. */
 export interface S3WireError {
@@ -93,6 +93,12 @@ const DIRECTORY = {
   InvalidArgument: e('InvalidArgument', 400),
   SecretsUnavailable: e('InternalError', 500),
   UnsupportedSchemaVersion: e('InternalError', 500),
+  // Catalog changes come through the admin API; the S3 face never raises these.
+  DataCenterAlreadyExists: e('InvalidRequest', 400),
+  PortInUse: e('InvalidRequest', 400),
+  UnknownJurisdiction: e('InvalidArgument', 400),
+  InvalidStatusTransition: e('InvalidRequest', 400),
+  DataCenterNotEmpty: e('InvalidRequest', 400),
 } as const satisfies Record<DirectoryErrorCode, S3WireError>
 
 /** Blob store codes: a failing source is the client's body; the rest are internal. */

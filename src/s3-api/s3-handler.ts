@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type AuthResult, authenticate } from '../access/index.js'
 import { isDomainError, type Logger } from '../core/index.js'
 import { placementOf } from '../residency/index.js'
 import type { DirectoryBucket, RequestContext, S3Deps, S3Tenant } from './context.js'
@@ -8,7 +9,6 @@ import { isIntegrityFailure, reportIntegrityFailure } from './integrity.js'
 import { sendEmpty, sendError, sendXml } from './response.js'
 import { addressOf, route, type S3Request } from './router.js'
 import { S3Error, S3Errors } from './s3-error.js'
-import { type AuthResult, authenticate } from './sigv4/index.js'
 
 /** Operations answered from the directory alone, at any data center (as S3 answers GetBucketLocation). */
 const DIRECTORY_ONLY = new Set(['GetBucketLocation'])

@@ -1,6 +1,7 @@
 // STYLE.md habit 14: every public error code is documented, and this test keeps docs/errors.md in
 // sync with the code lists and with THE mapping in src/s3-api/errors.ts.
 import { describe, expect, it } from 'vitest'
+import { SIGV4_ERROR_CODES } from '../../src/access/index.js'
 import { BLOB_ERROR_CODES } from '../../src/blob/index.js'
 import { CONFIG_ERROR_CODES } from '../../src/config/index.js'
 import { SovraError } from '../../src/core/index.js'
@@ -9,7 +10,6 @@ import { KEY_ERROR_CODES } from '../../src/keys/index.js'
 import { LEDGER_ERROR_CODES } from '../../src/ledger/index.js'
 import { META_ERROR_CODES } from '../../src/meta/index.js'
 import { allS3ErrorCodes, toS3Error } from '../../src/s3-api/index.js'
-import { SIGV4_ERROR_CODES } from '../../src/s3-api/sigv4/index.js'
 import { codesIn, readDoc, sections, tableRows } from './sources.js'
 
 const doc = readDoc('errors.md')

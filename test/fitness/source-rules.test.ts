@@ -23,11 +23,12 @@ function accessChain(node: ts.Expression): string[] | null {
 
 describe('only the composition root and the transfer gate build cells', () => {
   // "No module outside residency/transfer opens two cells" (habit 24): a cell is built only by
-  // main.ts (one per data center) and by the transfer gate, which alone may hold two.
+  // the composition root (src/data-centers.ts, one per data center, started and stopped at run
+  // time) and by the transfer gate, which alone may hold two.
   const allowed = (path: string) =>
-    path === 'src/main.ts' || path.startsWith('src/residency/transfer/')
+    path === 'src/data-centers.ts' || path.startsWith('src/residency/transfer/')
 
-  it('calls createCell() only from src/main.ts and src/residency/transfer/', () => {
+  it('calls createCell() only from src/data-centers.ts and src/residency/transfer/', () => {
     const offenders: string[] = []
     for (const source of production) {
       if (allowed(source.path)) continue
@@ -149,7 +150,7 @@ describe('the scanners see the code', () => {
     }
     expect(
       calls(
-        production.find((s) => s.path === 'src/main.ts'),
+        production.find((s) => s.path === 'src/data-centers.ts'),
         'createCell',
       ),
     ).toBeGreaterThan(0)

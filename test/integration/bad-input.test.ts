@@ -7,7 +7,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signRequestHeaders } from '../../src/s3-api/sigv4/index.js'
+import { signRequestHeaders } from '../../src/access/index.js'
 import { rawRequest, rawSocket, registerRegion } from '../support/raw-request.js'
 import { s3For } from '../support/s3-client.js'
 import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
@@ -278,7 +278,7 @@ describe('addressing and streaming signatures', () => {
   })
 
   it('accepts STREAMING-AWS4-HMAC-SHA256-PAYLOAD and refuses a tampered chunk', async () => {
-    const { encodeAwsChunked } = await import('../../src/s3-api/sigv4/index.js')
+    const { encodeAwsChunked } = await import('../../src/access/index.js')
     const data = Buffer.alloc(150_000, 9)
     for (const tamper of [false, true]) {
       const key = tamper ? 'chunked-bad' : 'chunked-ok'

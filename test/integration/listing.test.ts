@@ -128,7 +128,7 @@ describe('ListObjects (V1)', () => {
 })
 
 async function fetchRaw(path: string): Promise<string> {
-  const { signRequestHeaders } = await import('../../src/s3-api/sigv4/index.js')
+  const { signRequestHeaders } = await import('../../src/access/index.js')
   const { ROOT } = await import('../support/start-server.js')
   const url = `${server.endpoint('ap-northeast-1')}${path}`
   const signed = signRequestHeaders({

@@ -7,8 +7,8 @@ import {
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { presignUrl } from '../../src/access/index.js'
 import { type Directory, openDirectory } from '../../src/directory/index.js'
-import { presignUrl } from '../../src/s3-api/sigv4/index.js'
 import { s3Error, s3For } from '../support/s3-client.js'
 import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
 

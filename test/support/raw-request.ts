@@ -1,6 +1,6 @@
 import { request } from 'node:http'
 import { connect } from 'node:net'
-import { signRequestHeaders } from '../../src/s3-api/sigv4/index.js'
+import { signRequestHeaders } from '../../src/access/index.js'
 import { ROOT } from './start-server.js'
 
 /** A response read whole. */

@@ -46,6 +46,11 @@ function describe(running: RunningSovra): string {
       `  Secret access key: ${running.rootCredentials.secretAccessKey}\n` +
       'Store the secret access key now: it is shown only once and cannot be recovered.\n'
   }
+  if (running.operatorToken !== null) {
+    out +=
+      `\nOperator token (admin API, created on this first start): ${running.operatorToken}\n` +
+      'It is also kept, mode 0600, in <dataDir>/keys/operator.token for the sovra CLI on this machine.\n'
+  }
   return out
 }
 

@@ -274,6 +274,10 @@ describe('sovra dc list --keys', () => {
   it('says "not created yet" before a data center has started', async () => {
     const res = await run(['dc', 'list', '--keys'], new MemoryLog(), {
       env: { SOVRA_DATA_DIR: temp() },
+      // No server runs: the catalog comes from config and the keys from the (empty) data folder.
+      fetch: async () => {
+        throw new TypeError('fetch failed')
+      },
     })
     expect(res.code).toBe(0)
     expect(res.stdout).toMatch(/^DATA CENTER\s+STATUS\s+LEDGER ORIGIN\s+VERIFIER KEY/)
