@@ -9,8 +9,17 @@ export type {
   DataCenterState,
   Directory,
   NewAccessKey,
+  NewTransfer,
   RootTenant,
+  SigningKeyRecord,
   TenantRecord,
+  TransferEnd,
+  TransferObjectRecord,
+  TransferPhase,
+  TransferRecord,
+  TransferStatus,
+  TransferStore,
+  TransferUpdate,
 } from './directory.js'
 export type { DirectoryErrorCode } from './directory-error.js'
 export { DIRECTORY_ERROR_CODES, DirectoryError, DirectoryErrors } from './directory-error.js'

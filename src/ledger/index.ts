@@ -29,6 +29,9 @@ export type {
   ObjectListEvent,
   ObjectPutEvent,
   TenantChangeEvent,
+  TransferFinishEvent,
+  TransferInstructionEvent,
+  TransferObjectEvent,
 } from './events.js'
 export {
   commit,

@@ -3,6 +3,7 @@ import { SovraError } from '../core/index.js'
 import type { DirectoryErrorCode } from '../directory/index.js'
 import type { LedgerErrorCode } from '../ledger/index.js'
 import type { MetaErrorCode } from '../meta/index.js'
+import type { ResidencyErrorCode } from '../residency/index.js'
 import type { S3ProtocolCode } from './s3-error.js'
 import type { SigV4ErrorCode } from './sigv4/index.js'
 
@@ -92,7 +93,31 @@ const DIRECTORY = {
   InvalidArgument: e('InvalidArgument', 400),
   SecretsUnavailable: e('InternalError', 500),
   UnsupportedSchemaVersion: e('InternalError', 500),
+  NoSuchSigningKey: e('AccessDenied', 403),
+  SigningKeyAlreadyExists: e('InvalidRequest', 400),
+  InstructionNonceUsed: e('AccessDenied', 403),
+  NoSuchTransfer: e('AccessDenied', 403),
 } as const satisfies Record<DirectoryErrorCode, S3WireError>
+
+/** Transfer gate refusals: every one is a denial (the message names the failed check). */
+const RESIDENCY = {
+  InstructionMalformed: e('AccessDenied', 403),
+  InstructionSignatureInvalid: e('AccessDenied', 403),
+  InstructionKeyUnknown: e('AccessDenied', 403),
+  InstructionKeyRevoked: e('AccessDenied', 403),
+  InstructionNotYetValid: e('AccessDenied', 403),
+  InstructionExpired: e('AccessDenied', 403),
+  InstructionReplayed: e('AccessDenied', 403),
+  InstructionScopeMismatch: e('AccessDenied', 403),
+  InstructionBucketMismatch: e('AccessDenied', 403),
+  NoSuchDataCenter: e('AccessDenied', 403),
+  DataCenterNotActive: e('AccessDenied', 403),
+  ExportBasisRequired: e('AccessDenied', 403),
+  ExportBasisNotAccepted: e('AccessDenied', 403),
+  ExportDestinationRestricted: e('AccessDenied', 403),
+  ExportRuleMissing: e('AccessDenied', 403),
+  ExportRulesInvalid: e('InternalError', 500),
+} as const satisfies Record<ResidencyErrorCode, S3WireError>
 
 /** Blob store codes: a failing source is the client's body; the rest are internal. */
 const BLOB = {
@@ -128,6 +153,7 @@ const DOMAINS: Record<string, Record<string, S3WireError>> = {
   directory: DIRECTORY,
   blob: BLOB,
   ledger: LEDGER,
+  residency: RESIDENCY,
 }
 
 const INTERNAL = PROTOCOL.InternalError
