@@ -202,8 +202,12 @@ export interface TransferObjectEvent extends EventBase, TransferScoped {
   readonly type: 'transfer.object'
   /** Commitment to the object key (the same in both buckets). */
   readonly key: Commitment
-  /** `copied`: durable at the destination, checksums verified; `source-removed`: deleted at the source after that (move, migrate). */
-  readonly action: 'copied' | 'source-removed'
+  /**
+   * `copied`: durable at the destination, size and ETag verified; `source-removed`: deleted at
+   * the source after that (move, migrate); `sent`: handed to an S3 CopyObject or UploadPartCopy
+   * at the destination that names the transfer (logged before the bytes move).
+   */
+  readonly action: 'copied' | 'source-removed' | 'sent'
   readonly size: number
   /** Commitment to the content's ETag. */
   readonly content: Commitment

@@ -117,6 +117,9 @@ const RESIDENCY = {
   ExportDestinationRestricted: e('AccessDenied', 403),
   ExportRuleMissing: e('AccessDenied', 403),
   ExportRulesInvalid: e('InternalError', 500),
+  TransferNotCovered: e('AccessDenied', 403),
+  TransferVerificationFailed: e('InternalError', 500),
+  DataCenterUnavailable: e('ServiceUnavailable', 503),
 } as const satisfies Record<ResidencyErrorCode, S3WireError>
 
 /** Blob store codes: a failing source is the client's body; the rest are internal. */
