@@ -6,6 +6,7 @@ import { type Cell, createCell } from './cell/index.js'
 import type { SovraConfig } from './config/index.js'
 import type { Logger } from './core/index.js'
 import { openDirectory } from './directory/index.js'
+import { createTransferService, loadExportRules, type TransferService } from './residency/index.js'
 import { createS3Handler, createS3Metrics } from './s3-api/index.js'
 
 /** One data center as started by serve(). */
@@ -25,6 +26,11 @@ export interface RunningSovra {
     readonly accessKeyId: string
     readonly secretAccessKey: string
   } | null
+  /**
+   * The transfer gate's service (signing keys, instructions, jobs); always set by serve(),
+   * optional only so that test doubles of RunningSovra need not build one.
+   */
+  readonly transfers?: TransferService
   stop(): Promise<void>
 }
 
@@ -89,6 +95,16 @@ export async function serve(
   const directory = await openDirectory({ dataDir: config.dataDir })
   const cells: Cell[] = []
   const servers: Server[] = []
+  // The transfer gate is the only holder of two cells; it reaches them through this lookup.
+  const cellsById = new Map<string, Cell>()
+  const transfers = createTransferService({
+    directory,
+    exportRules: loadExportRules(),
+    logger: logger.child({ component: 'transfer-gate' }),
+    now: Date.now,
+    cellOf: (id) => cellsById.get(id),
+    inlineMaxBytes: config.s3.inlineMaxBytes,
+  })
   try {
     await directory.syncDataCenters(config.dataCenters)
     const root = await directory.ensureRootTenant({
@@ -119,9 +135,11 @@ export async function serve(
         },
       })
       cells.push(cell)
+      cellsById.set(dc.id, cell)
       const handler = createS3Handler({
         cell,
         directory,
+        transfers,
         endpointOf: (id) => endpoints.get(id) ?? null,
         dcStatus: () => statuses.get(dc.id) ?? 'retired',
         logger,
@@ -172,15 +190,18 @@ export async function serve(
     )
     servers.push(admin)
     const adminEndpoint = urlOf(config.publicHost, admin)
+    transfers.start()
     logger.info({ dataCenters: running.length, admin: adminEndpoint }, 'Sovra started')
     let stopping: Promise<void> | null = null
     return {
       dataCenters: running,
       adminEndpoint,
       rootCredentials: root.credentials,
+      transfers,
       stop() {
         stopping ??= (async () => {
           await Promise.all(servers.map(close))
+          await transfers.close()
           for (const cell of cells) await cell.close()
           await directory.close()
           logger.info('Sovra stopped')
@@ -190,6 +211,7 @@ export async function serve(
     }
   } catch (err) {
     await Promise.allSettled(servers.map(close))
+    await transfers.close().catch(() => undefined)
     for (const cell of cells) await cell.close().catch(() => undefined)
     await directory.close().catch(() => undefined)
     throw err

@@ -39,8 +39,6 @@ export interface CoveredCopy {
   readonly transferId: string
   readonly source: { readonly dc: string; readonly bucket: string; readonly key: string }
   readonly destination: { readonly dc: string; readonly bucket: string; readonly key: string }
-  /** The bytes the request wants (UploadPartCopy's range), or null for the whole object. */
-  readonly range: { readonly start: number; readonly end: number } | null
 }
 
 /** The source object of a covered copy and a way to read its plaintext. */
@@ -229,13 +227,12 @@ export class TransferGate {
       logged,
       this.#deps.now,
     )
-    const size = copy.range === null ? record.size : copy.range.end - copy.range.start + 1
     await events.object(
       [
         { cell: cells.source, role: 'source' },
         { cell: cells.destination, role: 'destination' },
       ],
-      { key: record.key, size, etag: record.etag, action: 'sent' },
+      { key: record.key, size: record.size, etag: record.etag, action: 'sent' },
     )
     return { record, read: (range) => openPlaintextRange(cells.source, record, range) }
   }

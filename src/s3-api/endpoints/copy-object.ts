@@ -46,7 +46,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     (a) => !String(src.checksums[a as 'CRC32']).includes('-'),
   )
   const digest = new Digest(algorithms as Array<'CRC32'>)
-  const data = await storeBytes(ctx, sourceBytes(ctx, src, null), {
+  const data = await storeBytes(ctx, sourceBytes(ctx, source, null), {
     length: src.size,
     digest,
     inline: true,

@@ -4,12 +4,17 @@ import type { RequestContext } from '../context.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import { type ByteRange, blobRangeStream, evaluateConditions } from './read-object.js'
 
-/** A resolved copy source: the record (with inline bytes) in this data center. */
+/** A resolved copy source: the record (with inline bytes), here or, through the gate, elsewhere. */
 export interface CopySource {
   readonly bucket: string
   readonly key: string
   readonly record: ObjectRecord
+  /** Reads the bytes of a source in another data center, through the transfer gate. */
+  readonly read?: (range: ByteRange | null) => Readable
 }
+
+/** The header naming the submitted transfer instruction a cross-data-center copy runs under. */
+export const TRANSFER_INSTRUCTION_HEADER = 'x-sovra-transfer-instruction'
 
 function parseCopySource(header: string): {
   bucket: string
@@ -48,16 +53,39 @@ export async function resolveCopySource(ctx: RequestContext): Promise<CopySource
   }
   const bucket = await ctx.deps.directory.getBucket(src.bucket)
   if (bucket === null) throw S3Errors.noSuchBucket(src.bucket)
-  if (bucket.dcId !== ctx.deps.cell.dc.id) {
-    throw S3Errors.accessDenied(
-      `Copying from bucket "${src.bucket}" in data center "${bucket.dcId}" to "${ctx.deps.cell.dc.id}" is refused: data crosses data centers only through the transfer gate, with a transfer instruction signed by the customer`,
-    )
-  }
   if (bucket.tenantId !== ctx.tenant.id) throw S3Errors.accessDenied()
+  if (bucket.dcId !== ctx.deps.cell.dc.id) return throughGate(ctx, src, bucket.dcId)
   const record = await ctx.deps.cell.meta.getObject(src.bucket, src.key, { withData: true })
   if (record === null) throw S3Errors.noSuchKey(src.key)
   checkCopyConditions(ctx, record)
   return { bucket: src.bucket, key: src.key, record }
+}
+
+/**
+ * A source bucket in another data center: refused unless the request names a submitted transfer
+ * instruction of this tenant that covers exactly this copy; then the gate hands over the bytes.
+ */
+async function throughGate(
+  ctx: RequestContext,
+  src: { bucket: string; key: string },
+  sourceDc: string,
+): Promise<CopySource> {
+  const here = ctx.deps.cell.dc.id
+  const named = ctx.req.headers[TRANSFER_INSTRUCTION_HEADER]
+  if (typeof named !== 'string' || named.trim() === '' || ctx.deps.transfers === undefined) {
+    throw S3Errors.accessDenied(
+      `Copying from bucket "${src.bucket}" in data center "${sourceDc}" to "${here}" needs a transfer instruction: the request names none. Data crosses data centers only through the transfer gate: submit an instruction signed by the customer that covers this copy and name its id in the "${TRANSFER_INSTRUCTION_HEADER}" header`,
+    )
+  }
+  const covered = await ctx.deps.transfers.openCoveredSource({
+    tenantId: ctx.tenant.id,
+    transferId: named.trim(),
+    source: { dc: sourceDc, bucket: src.bucket, key: src.key },
+    destination: { dc: here, bucket: ctx.s3.bucket as string, key: ctx.s3.key as string },
+  })
+  if (covered === null) throw S3Errors.noSuchKey(src.key)
+  checkCopyConditions(ctx, covered.record)
+  return { bucket: src.bucket, key: src.key, record: covered.record, read: covered.read }
 }
 
 /** CopyObject's source conditions: the GET rules, where "not modified" is a 412 too. */
@@ -72,12 +100,14 @@ function checkCopyConditions(ctx: RequestContext, record: ObjectRecord): void {
   }
 }
 
-/** The source bytes `range` as a stream (inline bytes or blob parts). */
+/** The source bytes `range` as a stream (inline bytes or blob parts, or through the gate). */
 export function sourceBytes(
   ctx: RequestContext,
-  record: ObjectRecord,
+  source: CopySource,
   range: ByteRange | null,
 ): Readable {
+  if (source.read !== undefined) return source.read(range)
+  const record = source.record
   const r = range ?? { start: 0, end: record.size - 1 }
   if (record.data.kind === 'inline')
     return Readable.from([record.data.bytes.subarray(r.start, r.end + 1)])

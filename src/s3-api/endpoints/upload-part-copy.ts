@@ -14,7 +14,7 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
   const range = copyRangeOf(ctx, source.record.size)
   const length = range === null ? source.record.size : range.end - range.start + 1
   const digest = new Digest(upload.checksumAlgorithm === null ? [] : [upload.checksumAlgorithm])
-  const data = await storeBytes(ctx, sourceBytes(ctx, source.record, range), {
+  const data = await storeBytes(ctx, sourceBytes(ctx, source, range), {
     length,
     digest,
     inline: false,
