@@ -7,6 +7,7 @@ import { SovraError } from '../../src/core/index.js'
 import { DIRECTORY_ERROR_CODES } from '../../src/directory/index.js'
 import { LEDGER_ERROR_CODES } from '../../src/ledger/index.js'
 import { META_ERROR_CODES } from '../../src/meta/index.js'
+import { RESIDENCY_ERROR_CODES } from '../../src/residency/index.js'
 import { allS3ErrorCodes, toS3Error } from '../../src/s3-api/index.js'
 import { SIGV4_ERROR_CODES } from '../../src/s3-api/sigv4/index.js'
 import { codesIn, readDoc, sections, tableRows } from './sources.js'
@@ -56,6 +57,7 @@ describe('docs/errors.md', () => {
       ['directory', DIRECTORY_ERROR_CODES],
       ['blob', BLOB_ERROR_CODES],
       ['ledger', LEDGER_ERROR_CODES],
+      ['residency', RESIDENCY_ERROR_CODES],
     ]
     for (const [domain, codes] of domains) for (const code of codes) record(wireOf(domain, code))
     const wrong: string[] = []
@@ -86,6 +88,7 @@ describe('docs/errors.md', () => {
     ['directory', '(`directory`)', DIRECTORY_ERROR_CODES],
     ['blob', '(`blob`)', BLOB_ERROR_CODES],
     ['ledger', '(`ledger`)', LEDGER_ERROR_CODES],
+    ['residency', '(`residency`)', RESIDENCY_ERROR_CODES],
   ]
 
   it.each(mapped)('lists every %s code with the S3 error it maps to', (domain, marker, codes) => {
