@@ -279,6 +279,33 @@ describe('transfer gate: running jobs', () => {
   })
 })
 
+describe('transfer gate: migrate and late writes', () => {
+  it('copies writes the old endpoint accepted after the home switch before removing the source', async () => {
+    const w = await world({ runner: { pollMs: 0, switchGraceMs: 400 } })
+    await w.put('us-west-1', 'src-bucket', 'kept', Buffer.from('v1'))
+    const doc = w.sign(
+      w.instruction({
+        operation: 'migrate',
+        destination: { dc: 'us-east-1', bucket: 'src-bucket' },
+      }),
+    )
+    const record = await w.service.submit(doc, 'acme')
+    for (let i = 0; i < 200; i++) {
+      if ((await w.service.status(record.id)).phase !== 'copy') break
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    expect((await w.service.status(record.id)).phase).toBe('switched')
+    // Writes in flight at the old endpoint land after the switch.
+    await w.put('us-west-1', 'src-bucket', 'late', Buffer.from('late write'))
+    await w.put('us-west-1', 'src-bucket', 'kept', Buffer.from('v2'))
+    await w.service.idle()
+    expect(await w.service.status(record.id)).toMatchObject({ status: 'done', objectsDone: 2 })
+    expect((await w.get('us-east-1', 'src-bucket', 'late'))?.toString()).toBe('late write')
+    expect((await w.get('us-east-1', 'src-bucket', 'kept'))?.toString()).toBe('v2')
+    expect(await w.cells.get('us-west-1')?.meta.getBucket('src-bucket')).toBeNull()
+  })
+})
+
 describe('signing keys', () => {
   it('lists revoked keys with revokedAt and refuses duplicates and bad keys', async () => {
     const w = await world()

@@ -39,6 +39,8 @@ export interface CoveredCopy {
   readonly transferId: string
   readonly source: { readonly dc: string; readonly bucket: string; readonly key: string }
   readonly destination: { readonly dc: string; readonly bucket: string; readonly key: string }
+  /** The request's own checks on the source record (copy-source conditions), run before anything is logged or read. */
+  readonly accept?: (record: ObjectRecord) => void
 }
 
 /** The source object of a covered copy and a way to read its plaintext. */
@@ -221,6 +223,7 @@ export class TransferGate {
       withData: true,
     })
     if (record === null) return null
+    copy.accept?.(record)
     const logged = await (this.#runner as TransferRunner).ensureLogged(t)
     const events = new TransferEvents(
       await directory.ledgerSecretOf(t.tenantId),

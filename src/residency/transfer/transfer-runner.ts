@@ -322,31 +322,45 @@ class Job {
     await this.events.object(this.#both(), { ...copied, action: 'copied' })
   }
 
-  /** Migrate's last step: the source copy of every object, then the bucket, leave the old cell. */
+  /**
+   * Migrate's last step: every object still in the source bucket is caught up (a write the old
+   * endpoint accepted late is copied unless the destination has a newer one), then removed; then
+   * the bucket leaves the old cell. A write racing the last listing makes the bucket non-empty:
+   * the pass repeats, so nothing is removed uncopied.
+   */
   async #removeSourceBucket(): Promise<void> {
     const t = this.#t
-    for await (const key of this.#keys()) {
-      this.#checkInterrupted()
-      const record = await this.#source.meta.getObject(t.source.bucket, key)
-      if (record === null) continue
-      await removeObject(this.#source, t.source.bucket, key)
-      await this.events.object([{ cell: this.#source, role: 'source' }], {
-        key,
-        size: record.size,
-        etag: record.etag,
-        action: 'source-removed',
-      })
-      await this.#deps.directory.recordTransferObject(t.id, {
-        key,
-        state: 'done',
-        size: record.size,
-        etag: record.etag,
-      })
-      this.#crashPoint(key)
-    }
-    if ((await this.#source.meta.getBucket(t.source.bucket)) !== null) {
-      const { orphaned } = await this.#source.meta.deleteBucket(t.source.bucket)
-      await this.#source.blob.remove(orphaned.map((p) => p.ref)).catch(() => undefined)
+    for (let attempt = 0; ; attempt++) {
+      for await (const key of this.#keys()) {
+        this.#checkInterrupted()
+        await this.#catchUp(key)
+        const record = await this.#source.meta.getObject(t.source.bucket, key)
+        if (record === null) continue
+        // Counted first: a crash before the removal only repeats the removal on resume.
+        await this.#deps.directory.recordTransferObject(t.id, {
+          key,
+          state: 'done',
+          size: record.size,
+          etag: record.etag,
+        })
+        await removeObject(this.#source, t.source.bucket, key)
+        await this.events.object([{ cell: this.#source, role: 'source' }], {
+          key,
+          size: record.size,
+          etag: record.etag,
+          action: 'source-removed',
+        })
+        this.#crashPoint(key)
+      }
+      if ((await this.#source.meta.getBucket(t.source.bucket)) === null) return
+      try {
+        const { orphaned } = await this.#source.meta.deleteBucket(t.source.bucket)
+        await this.#source.blob.remove(orphaned.map((p) => p.ref)).catch(() => undefined)
+        return
+      } catch (err) {
+        const notEmpty = (err as { code?: string }).code === 'BucketNotEmpty'
+        if (!notEmpty || attempt >= 10) throw err
+      }
     }
   }
 

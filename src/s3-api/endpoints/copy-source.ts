@@ -82,9 +82,9 @@ async function throughGate(
     transferId: named.trim(),
     source: { dc: sourceDc, bucket: src.bucket, key: src.key },
     destination: { dc: here, bucket: ctx.s3.bucket as string, key: ctx.s3.key as string },
+    accept: (record) => checkCopyConditions(ctx, record),
   })
   if (covered === null) throw S3Errors.noSuchKey(src.key)
-  checkCopyConditions(ctx, covered.record)
   return { bucket: src.bucket, key: src.key, record: covered.record, read: covered.read }
 }
 
