@@ -1,6 +1,8 @@
 // The transfer gate's S3 faces and a whole-bucket migrate, against a real in-process server.
 
 import { randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -13,6 +15,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../../src/cli/index.js'
 import {
   keygen,
   newNonce,
@@ -219,5 +222,49 @@ describe('migrate', () => {
       await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
     )
     expect(bytes).toEqual(big)
+  })
+})
+
+describe('sovra transfer submit on the data folder of a running server', () => {
+  it('queues the instruction; the server logs it and runs it within seconds', async () => {
+    const west = s3For(server, 'us-west-1')
+    await west.send(new CreateBucketCommand({ Bucket: 'gate-cli-src' }))
+    await s3For(server, 'us-east-1').send(new CreateBucketCommand({ Bucket: 'gate-cli-dst' }))
+    await west.send(
+      new PutObjectCommand({ Bucket: 'gate-cli-src', Key: 'doc', Body: 'via the CLI' }),
+    )
+    const signed = signInstruction(
+      instruction({
+        source: { dc: 'us-west-1', bucket: 'gate-cli-src' },
+        destination: { dc: 'us-east-1', bucket: 'gate-cli-dst' },
+        scope: { kind: 'bucket' },
+        operation: 'move',
+      }),
+      pair.privateKeyPem,
+    )
+    const file = join(server.dataDir, 'signed-instruction.json')
+    writeFileSync(file, JSON.stringify(signed))
+    let stdout = ''
+    const code = await runCli(['transfer', 'submit', file, '--json'], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: () => undefined },
+      env: { SOVRA_DATA_DIR: server.dataDir },
+    })
+    expect(code).toBe(0)
+    const { id, status } = JSON.parse(stdout) as { id: string; status: string }
+    expect(status).toBe('queued')
+    await expect
+      .poll(async () => (await transfers.status(id)).status, { timeout: 15_000, interval: 200 })
+      .toBe('done')
+    const got = await s3For(server, 'us-east-1').send(
+      new GetObjectCommand({ Bucket: 'gate-cli-dst', Key: 'doc' }),
+    )
+    expect(await (got.Body as { transformToString(): Promise<string> }).transformToString()).toBe(
+      'via the CLI',
+    )
+    const gone = await s3Error(
+      west.send(new HeadObjectCommand({ Bucket: 'gate-cli-src', Key: 'doc' })),
+    )
+    expect(gone.$metadata.httpStatusCode).toBe(404)
   })
 })
