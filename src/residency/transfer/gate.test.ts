@@ -221,8 +221,9 @@ describe('transfer gate: running jobs', () => {
     crashAfter = -1
     await w.restart({ runner: { pollMs: 0, switchGraceMs: 0 } })
     w.service.start()
-    await new Promise((r) => setTimeout(r, 50))
-    await w.service.idle()
+    await expect
+      .poll(async () => (await w.service.status(record.id)).status, { timeout: 15_000 })
+      .toBe('done')
     const done = await w.service.status(record.id)
     expect(done).toMatchObject({ status: 'done', objectsDone: 8, objectsMissing: 0 })
     for (const [key, bytes] of originals) {
