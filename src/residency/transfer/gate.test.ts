@@ -185,6 +185,27 @@ describe('transfer gate: running jobs', () => {
     expect(finish.map((f) => f.dc).sort()).toEqual(['us-east-1', 'us-west-1'])
   })
 
+  it('moves nothing, and fails the job, when a ledger cannot record the instruction', async () => {
+    const w = await world()
+    await w.put('us-west-1', 'src-bucket', 'k', randomBytes(1000))
+    const east = w.cells.get('us-east-1') as NonNullable<ReturnType<typeof w.cells.get>>
+    const log = new Proxy(east.ledger.log, {
+      get: (target, prop) =>
+        prop === 'append'
+          ? () => Promise.reject(new Error('disk full'))
+          : (Reflect.get(target, prop, target) as unknown),
+    })
+    w.cells.set('us-east-1', { ...east, ledger: { ...east.ledger, log } })
+    w.trace.length = 0
+    await expect(w.service.submit(w.sign(w.instruction()), 'acme')).rejects.toThrow('disk full')
+    await w.service.idle()
+    expect(w.trace.filter((t) => !t.startsWith('append'))).toEqual([])
+    const [t] = await w.service.list()
+    expect(t).toMatchObject({ status: 'failed', loggedAt: null })
+    expect(await w.get('us-east-1', 'dst-bucket', 'k')).toBeNull()
+    w.cells.set('us-east-1', east)
+  })
+
   it('refuses to copy bytes that do not match the source ETag and fails the job', async () => {
     const w = await world()
     await w.put('us-west-1', 'src-bucket', 'k', randomBytes(1000))

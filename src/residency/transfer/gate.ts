@@ -157,8 +157,18 @@ export class TransferGate {
     }
     const runner = this.#runner
     if (runner !== null && this.#cellsOf(record) !== null) {
-      // Logged in both ledgers before this returns, and before the job moves any byte.
-      record = await runner.ensureLogged(record)
+      // Logged in both ledgers before this returns, and before the job moves any byte. If a log
+      // cannot take it, the job fails here: a refused submission never runs later.
+      try {
+        record = await runner.ensureLogged(record)
+      } catch (err) {
+        await directory.updateTransfer(record.id, {
+          status: 'failed',
+          error: `Cannot record the instruction in both ledgers: ${(err as Error).message}`,
+          finishedAt: this.#deps.now(),
+        })
+        throw err
+      }
       void runner.schedule(record.id)
     }
     return record
