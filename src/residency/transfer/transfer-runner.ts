@@ -46,6 +46,7 @@ export class TransferRunner {
   readonly #abort = new AbortController()
   #chain: Promise<void> = Promise.resolve()
   readonly #queued = new Set<string>()
+  readonly #waiting = new Set<string>()
   #timer: NodeJS.Timeout | undefined
   #closed = false
 
@@ -125,7 +126,17 @@ export class TransferRunner {
     if (transfer === null || transfer.status === 'done' || transfer.status === 'failed') return
     const source = this.#deps.cellOf(transfer.source.dc)
     const destination = this.#deps.cellOf(transfer.destination.dc)
-    if (source === undefined || destination === undefined) return // another process runs it
+    if (source === undefined || destination === undefined) {
+      // Both cells must be open in the process that runs a job; say so once, then wait.
+      if (!this.#waiting.has(id)) {
+        this.#waiting.add(id)
+        this.#deps.logger.warn(
+          { transfer: id, source: transfer.source.dc, destination: transfer.destination.dc },
+          'Transfer waits: a data center of it has no cell in this process',
+        )
+      }
+      return
+    }
     const log = this.#deps.logger.child({ transfer: id })
     try {
       transfer = await this.ensureLogged(transfer)
