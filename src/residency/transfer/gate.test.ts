@@ -328,6 +328,41 @@ describe('transfer gate: migrate and late writes', () => {
   })
 })
 
+describe('transfer gate: migrate resumes after a crash in its cleanup', () => {
+  it('finishes the cleanup after a restart, counting every object once', async () => {
+    let calls = 0
+    const w = await world({
+      runner: { pollMs: 0, switchGraceMs: 0, afterObject: () => ++calls === 5 },
+    })
+    const originals = new Map<string, Buffer>()
+    for (const key of ['a', 'b', 'c']) {
+      originals.set(key, randomBytes(300))
+      await w.put('us-west-1', 'src-bucket', key, originals.get(key) as Buffer)
+    }
+    const doc = w.sign(
+      w.instruction({
+        operation: 'migrate',
+        destination: { dc: 'us-east-1', bucket: 'src-bucket' },
+      }),
+    )
+    const record = await w.service.submit(doc, 'acme')
+    await w.service.idle()
+    expect(await w.service.status(record.id)).toMatchObject({ status: 'running', phase: 'cleanup' })
+    expect((await w.directory.getBucket('src-bucket'))?.dcId).toBe('us-east-1')
+
+    await w.restart({ runner: { pollMs: 0, switchGraceMs: 0 } })
+    w.service.start()
+    await expect
+      .poll(async () => (await w.service.status(record.id)).status, { timeout: 15_000 })
+      .toBe('done')
+    expect(await w.service.status(record.id)).toMatchObject({ objectsDone: 3, bytesDone: 900 })
+    for (const [key, bytes] of originals) {
+      expect(await w.get('us-east-1', 'src-bucket', key)).toEqual(bytes)
+    }
+    expect(await w.cells.get('us-west-1')?.meta.getBucket('src-bucket')).toBeNull()
+  })
+})
+
 describe('signing keys', () => {
   it('lists revoked keys with revokedAt and refuses duplicates and bad keys', async () => {
     const w = await world()
