@@ -92,6 +92,8 @@ export async function serve(
   options: { logger: Logger },
 ): Promise<RunningSovra> {
   const logger = options.logger
+  // Read before anything opens: invalid export rules refuse the start (ExportRulesInvalid).
+  const exportRules = loadExportRules()
   const directory = await openDirectory({ dataDir: config.dataDir })
   const cells: Cell[] = []
   const servers: Server[] = []
@@ -99,7 +101,7 @@ export async function serve(
   const cellsById = new Map<string, Cell>()
   const transfers = createTransferService({
     directory,
-    exportRules: loadExportRules(),
+    exportRules,
     logger: logger.child({ component: 'transfer-gate' }),
     now: Date.now,
     cellOf: (id) => cellsById.get(id),
