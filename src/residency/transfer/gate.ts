@@ -136,42 +136,47 @@ export class TransferGate {
       request,
     })
     if (!result.ok) throw result.error
-    let record: TransferRecord
-    try {
-      record = await directory.recordTransfer({
-        id: result.digest,
-        tenantId: ins.tenantId,
-        keyId: signed.keyId,
-        nonce: ins.nonce,
-        signed: JSON.stringify(signed),
-        operation: ins.operation,
-        source: ins.source,
-        destination: ins.destination,
-      })
-    } catch (err) {
-      // Lost a race with a concurrent submission of the same nonce: the unique key decided.
-      if (isDomainError(err, 'directory') && err.code === 'InstructionNonceUsed') {
-        throw ResidencyErrors.replayed(ins.nonce)
-      }
-      throw err
-    }
     const runner = this.#runner
-    if (runner !== null && this.#cellsOf(record) !== null) {
-      // Logged in both ledgers before this returns, and before the job moves any byte. If a log
-      // cannot take it, the job fails here: a refused submission never runs later.
+    runner?.hold(result.digest)
+    try {
+      let record: TransferRecord
       try {
-        record = await runner.ensureLogged(record)
-      } catch (err) {
-        await directory.updateTransfer(record.id, {
-          status: 'failed',
-          error: `Cannot record the instruction in both ledgers: ${(err as Error).message}`,
-          finishedAt: this.#deps.now(),
+        record = await directory.recordTransfer({
+          id: result.digest,
+          tenantId: ins.tenantId,
+          keyId: signed.keyId,
+          nonce: ins.nonce,
+          signed: JSON.stringify(signed),
+          operation: ins.operation,
+          source: ins.source,
+          destination: ins.destination,
         })
+      } catch (err) {
+        // Lost a race with a concurrent submission of the same nonce: the unique key decided.
+        if (isDomainError(err, 'directory') && err.code === 'InstructionNonceUsed') {
+          throw ResidencyErrors.replayed(ins.nonce)
+        }
         throw err
       }
-      void runner.schedule(record.id)
+      if (runner !== null && this.#cellsOf(record) !== null) {
+        // Logged in both ledgers before this returns, and before the job moves any byte. If a
+        // log cannot take it, the job fails here: a refused submission never runs later.
+        try {
+          record = await runner.ensureLogged(record)
+        } catch (err) {
+          await directory.updateTransfer(record.id, {
+            status: 'failed',
+            error: `Cannot record the instruction in both ledgers: ${(err as Error).message}`,
+            finishedAt: this.#deps.now(),
+          })
+          throw err
+        }
+        void runner.schedule(record.id)
+      }
+      return record
+    } finally {
+      runner?.release(result.digest)
     }
-    return record
   }
 
   /**

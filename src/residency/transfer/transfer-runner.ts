@@ -47,6 +47,7 @@ export class TransferRunner {
   #chain: Promise<void> = Promise.resolve()
   readonly #queued = new Set<string>()
   readonly #waiting = new Set<string>()
+  readonly #held = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
   #closed = false
 
@@ -73,7 +74,7 @@ export class TransferRunner {
   async poll(): Promise<void> {
     if (this.#closed) return
     const open = await this.#deps.directory.listTransfers({ statuses: ['queued', 'running'] })
-    for (const t of open.reverse()) void this.schedule(t.id)
+    for (const t of open.reverse()) if (!this.#held.has(t.id)) void this.schedule(t.id)
   }
 
   /** Schedules one job (once); resolves when it has run. */
@@ -92,6 +93,17 @@ export class TransferRunner {
         this.#deps.logger.error({ err, transfer: id }, 'Transfer runner failed'),
       )
     return this.#chain
+  }
+
+  /** Keeps the poller away from a job this process is submitting (it logs, then schedules it). */
+  hold(id: string): void {
+    this.#held.set(id, (this.#held.get(id) ?? 0) + 1)
+  }
+
+  release(id: string): void {
+    const left = (this.#held.get(id) ?? 1) - 1
+    if (left > 0) this.#held.set(id, left)
+    else this.#held.delete(id)
   }
 
   /** Waits for everything scheduled so far. */
@@ -154,16 +166,19 @@ export class TransferRunner {
         status: 'done',
         finishedAt: this.#deps.now(),
       })
-      await job.events.finish(
-        { source, destination },
-        {
-          status: 'done',
-          objects: done.objectsDone,
-          bytes: done.bytesDone,
-          missing: done.objectsMissing,
-          ...(done.operation === 'migrate' ? { homeMoved: true } : {}),
-        },
-      )
+      // The job is done whatever happens to this last event: its failure is logged, not fatal.
+      await job.events
+        .finish(
+          { source, destination },
+          {
+            status: 'done',
+            objects: done.objectsDone,
+            bytes: done.bytesDone,
+            missing: done.objectsMissing,
+            ...(done.operation === 'migrate' ? { homeMoved: true } : {}),
+          },
+        )
+        .catch((err: unknown) => log.warn({ err }, 'Could not log the finished transfer'))
       log.info({ objects: done.objectsDone, bytes: done.bytesDone }, 'Transfer done')
     } catch (err) {
       if (err instanceof Interrupted || this.#abort.signal.aborted) {
