@@ -11,8 +11,11 @@
 // Dependencies point down only: a module may import its own top folder freely, and another top
 // folder only through that folder's `index.ts`, and only if that folder sits in a lower layer.
 // Folders of one layer do not import each other (a face does not call another face).
-// "Only residency/transfer/ may build or hold two cells" is too narrow for import rules; it is a
-// fitness test: test/fitness/create-cell.test.ts.
+// "Only residency/transfer/ may build or hold two cells": the rule `cells-only-in-transfer-gate`
+// below keeps the rest of residency/ away from cell/, and the fitness tests
+// test/fitness/source-rules.test.ts (who calls createCell) and test/fitness/two-cells.test.ts
+// (no type outside main.ts and residency/transfer/ can hold two cells; both checks shown to fail
+// on a deliberate violation) do the part import rules cannot.
 
 /** Top folders of `src/`, highest layer first. `main.ts` is the composition root's file. */
 const LAYERS = [
@@ -68,6 +71,14 @@ module.exports = {
       to: { circular: true },
     },
     ...layerRules,
+    {
+      name: 'cells-only-in-transfer-gate',
+      comment:
+        'Only residency/transfer/ may hold two cells (DESIGN.md): the rest of residency/ decides placement and export rules from the directory alone and never imports cell/',
+      severity: 'error',
+      from: { path: '^src/residency/', pathNot: '^src/residency/transfer/' },
+      to: { path: '^src/cell/' },
+    },
     {
       name: 'core-imports-nothing',
       comment: 'core/ is the bottom: it imports nothing from src/ outside itself',

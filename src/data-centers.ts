@@ -19,6 +19,7 @@ import {
   DirectoryErrors,
 } from './directory/index.js'
 import type { LedgerActor } from './ledger/index.js'
+import type { TransferService } from './residency/index.js'
 import { createS3Handler, type S3Metrics } from './s3-api/index.js'
 
 /** One data center as this process serves it. */
@@ -58,6 +59,7 @@ export class DataCenterRuntime implements DataCenterControl {
   readonly #logger: Logger
   readonly #metrics: S3Metrics
   readonly #listener: Listener
+  readonly #transfers: TransferService
   readonly #serving = new Map<string, Serving>()
   readonly #status = new Map<string, DataCenterState>()
   readonly #reservedPorts = new Set<number>()
@@ -72,12 +74,15 @@ export class DataCenterRuntime implements DataCenterControl {
     logger: Logger
     metrics: S3Metrics
     listener: Listener
+    /** The transfer gate, which S3 copies from another data center go through. */
+    transfers: TransferService
   }) {
     this.#config = deps.config
     this.#directory = deps.directory
     this.#logger = deps.logger
     this.#metrics = deps.metrics
     this.#listener = deps.listener
+    this.#transfers = deps.transfers
   }
 
   /** Ports no data center may take (the admin API's). */
@@ -114,6 +119,11 @@ export class DataCenterRuntime implements DataCenterControl {
   /** Ids of every served data center (regions a tenant's signature may name). */
   servedIds(): string[] {
     return [...this.#serving.keys()]
+  }
+
+  /** The cell of a served data center (for the transfer gate, the one holder of two cells). */
+  cellOf(id: string): Cell | undefined {
+    return this.#serving.get(id)?.cell
   }
 
   /** The cells of every served data center. */
@@ -223,6 +233,7 @@ export class DataCenterRuntime implements DataCenterControl {
       const handler = createS3Handler({
         cell,
         directory: this.#directory,
+        transfers: this.#transfers,
         endpointOf: (dcId) => this.endpointOf(dcId),
         dcStatus: () => this.#status.get(record.id) ?? 'retired',
         logger: this.#logger,

@@ -10,6 +10,7 @@ import type { Logger } from './core/index.js'
 import { DataCenterRuntime, type RunningDataCenter } from './data-centers.js'
 import { DIRECTORY_LEDGER_ID, openDirectory } from './directory/index.js'
 import { type OutboxDrain, startOutboxDrain } from './ledger/index.js'
+import { createTransferService, loadExportRules, type TransferService } from './residency/index.js'
 import { createS3Metrics } from './s3-api/index.js'
 
 export type { RunningDataCenter } from './data-centers.js'
@@ -25,6 +26,11 @@ export interface RunningSovra {
   } | null
   /** The operator token, on the first start that created it (printed once); null otherwise. */
   readonly operatorToken: string | null
+  /**
+   * The transfer gate's service (signing keys, instructions, jobs); always set by serve(),
+   * optional only so that test doubles of RunningSovra need not build one.
+   */
+  readonly transfers?: TransferService
   stop(): Promise<void>
 }
 
@@ -90,11 +96,22 @@ export async function serve(
   options: { logger: Logger },
 ): Promise<RunningSovra> {
   const logger = options.logger
+  // Read before anything opens: invalid export rules refuse the start (ExportRulesInvalid).
+  const exportRules = loadExportRules()
   const directory = await openDirectory({ dataDir: config.dataDir })
   let runtime: DataCenterRuntime | null = null
   let admin: Server | null = null
   let directoryLog: CellLedger | undefined
   let directoryDrain: OutboxDrain | undefined
+  // The transfer gate is the only holder of two cells; it reaches them through this lookup.
+  const transfers = createTransferService({
+    directory,
+    exportRules,
+    logger: logger.child({ component: 'transfer-gate' }),
+    now: Date.now,
+    cellOf: (id) => runtime?.cellOf(id),
+    inlineMaxBytes: config.s3.inlineMaxBytes,
+  })
   try {
     // The directory's own log: catalog, tenant and key changes, which commit their events into
     // the directory's outbox in the same transaction; the drain moves them to the log.
@@ -147,6 +164,7 @@ export async function serve(
       directory,
       logger,
       metrics: createS3Metrics(registry),
+      transfers,
       listener: {
         async listen(handler, port) {
           const server = await listen(handler, {
@@ -199,6 +217,7 @@ export async function serve(
     dcs.reservePort((adminServer.address() as AddressInfo).port)
     const adminEndpoint = urlOf(config.publicHost, adminServer)
     logger.info({ dataCenters: dcs.running().length, admin: adminEndpoint }, 'Sovra started')
+    transfers.start()
     let stopping: Promise<void> | null = null
     return {
       get dataCenters() {
@@ -207,9 +226,11 @@ export async function serve(
       adminEndpoint,
       rootCredentials: root.credentials,
       operatorToken: operatorToken.created,
+      transfers,
       stop() {
         stopping ??= (async () => {
           await close(adminServer)
+          await transfers.close()
           await dcs.stopAll()
           await directoryDrain?.stop()
           await directoryLedger.log.close()
@@ -222,6 +243,7 @@ export async function serve(
     }
   } catch (err) {
     if (admin !== null) await close(admin).catch(() => undefined)
+    await transfers.close().catch(() => undefined)
     await runtime?.stopAll().catch(() => undefined)
     await directoryDrain?.stop().catch(() => undefined)
     await directoryLog?.log.close().catch(() => undefined)

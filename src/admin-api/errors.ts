@@ -39,6 +39,10 @@ const DIRECTORY = {
   UnknownJurisdiction: 400,
   InvalidStatusTransition: 409,
   DataCenterNotEmpty: 409,
+  NoSuchSigningKey: 404,
+  SigningKeyAlreadyExists: 409,
+  InstructionNonceUsed: 409,
+  NoSuchTransfer: 404,
 } as const satisfies Record<DirectoryErrorCode, number>
 
 /** SigV4 codes (tenant authentication): a signature that does not prove the key is 401. */

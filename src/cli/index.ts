@@ -4,6 +4,7 @@ import type { CliIo } from './cli-io.js'
 import { registerDcAdd } from './commands/dc-add.js'
 import { registerDcLifecycle } from './commands/dc-lifecycle.js'
 import { registerDcList } from './commands/dc-list.js'
+import { registerInstructionKeygen } from './commands/instruction-keygen.js'
 import { registerKeyCreate } from './commands/key-create.js'
 import { registerKeyList } from './commands/key-list.js'
 import { registerKeyRevoke } from './commands/key-revoke.js'
@@ -11,6 +12,9 @@ import { registerLedger } from './commands/ledger.js'
 import { registerServe } from './commands/serve.js'
 import { registerTenantCreate } from './commands/tenant-create.js'
 import { registerTenantList } from './commands/tenant-list.js'
+import { registerTenantPubkey } from './commands/tenant-pubkey.js'
+import { registerTransferAdmin } from './commands/transfer-admin.js'
+import { registerTransferSign } from './commands/transfer-sign.js'
 import { registerWitness } from './commands/witness.js'
 import { LedgerCheckFailed } from './ledger/check-failed.js'
 
@@ -52,6 +56,17 @@ export function buildCli(io: CliIo): Command {
   registerKeyRevoke(key, io)
   registerLedger(program, io)
   registerWitness(program, io)
+  // The transfer gate: keys and signing are the customer's, offline; the rest is the server's.
+  registerTenantPubkey(tenant, io)
+  const instruction = program
+    .command('instruction')
+    .description('signing keys for transfer instructions (offline)')
+  registerInstructionKeygen(instruction, io)
+  const transfer = program
+    .command('transfer')
+    .description('transfers between data centers (the transfer gate)')
+  registerTransferSign(transfer, io)
+  registerTransferAdmin(transfer, io)
   return program
 }
 

@@ -19,6 +19,10 @@ export const DIRECTORY_ERROR_CODES = [
   'UnknownJurisdiction',
   'InvalidStatusTransition',
   'DataCenterNotEmpty',
+  'NoSuchSigningKey',
+  'SigningKeyAlreadyExists',
+  'InstructionNonceUsed',
+  'NoSuchTransfer',
 ] as const
 
 /** A directory error code. */
@@ -103,4 +107,19 @@ export const DirectoryErrors = {
     new DirectoryError('SecretsUnavailable', `Cannot use the directory secrets key: ${reason}`, {
       cause,
     }),
+  noSuchSigningKey: (keyId: string) =>
+    new DirectoryError('NoSuchSigningKey', `Cannot find signing key "${keyId}": it does not exist`),
+  signingKeyAlreadyExists: (keyId: string) =>
+    new DirectoryError(
+      'SigningKeyAlreadyExists',
+      `Cannot register signing key "${keyId}": it is already registered`,
+    ),
+  instructionNonceUsed: (nonce: string) =>
+    new DirectoryError(
+      'InstructionNonceUsed',
+      `Cannot record transfer instruction with nonce "${nonce}": it was already used`,
+      { details: { nonce } },
+    ),
+  noSuchTransfer: (id: string) =>
+    new DirectoryError('NoSuchTransfer', `Cannot find transfer "${id}": it does not exist`),
 } as const

@@ -89,6 +89,123 @@ export interface Credentials {
   readonly secretAccessKey: string
 }
 
+/** An Ed25519 public key a tenant registered for signing transfer instructions. */
+export interface SigningKeyRecord {
+  /** `ed25519:` + base64url(SHA-256(raw key)[0:16]), computed by the caller (residency). */
+  readonly keyId: string
+  readonly tenantId: string
+  /** SPKI PEM. */
+  readonly publicKey: string
+  readonly createdAt: number
+  /** Set once revoked; a revoked key stays listed and its id is never reused. */
+  readonly revokedAt: number | null
+}
+
+/** Lifecycle of a transfer job. */
+export type TransferStatus = 'queued' | 'running' | 'done' | 'failed'
+
+/** Where a job is: copying objects, or (migrate) home switched, then removing the source copy. */
+export type TransferPhase = 'copy' | 'switched' | 'cleanup'
+
+/** One end of a transfer. */
+export interface TransferEnd {
+  readonly dc: string
+  readonly bucket: string
+}
+
+/** A transfer the gate accepted, with its durable progress. */
+export interface TransferRecord {
+  /** SHA-256 hex of the instruction's canonical bytes. */
+  readonly id: string
+  readonly tenantId: string
+  readonly keyId: string
+  /** The signed instruction document as submitted (JSON text). */
+  readonly signed: string
+  readonly operation: 'copy' | 'move' | 'migrate'
+  readonly source: TransferEnd
+  readonly destination: TransferEnd
+  readonly status: TransferStatus
+  readonly phase: TransferPhase
+  readonly objectsDone: number
+  readonly bytesDone: number
+  readonly objectsMissing: number
+  readonly error: string | null
+  readonly submittedAt: number
+  /** When the instruction was recorded in both ledgers; null before. */
+  readonly loggedAt: number | null
+  readonly updatedAt: number
+  readonly finishedAt: number | null
+}
+
+/** What `recordTransfer` stores, with the nonce it consumes. */
+export interface NewTransfer {
+  readonly id: string
+  readonly tenantId: string
+  readonly keyId: string
+  readonly nonce: string
+  readonly signed: string
+  readonly operation: 'copy' | 'move' | 'migrate'
+  readonly source: TransferEnd
+  readonly destination: TransferEnd
+}
+
+/** Per-object progress of a transfer. */
+export interface TransferObjectRecord {
+  readonly key: string
+  /** `copied`: destination durable; `done`: finished (source removed for move); `missing`: not at the source. */
+  readonly state: 'copied' | 'done' | 'missing'
+  readonly size: number
+  readonly etag: string
+}
+
+/** Changes to a transfer's status fields. */
+export interface TransferUpdate {
+  readonly status?: TransferStatus
+  readonly phase?: TransferPhase
+  readonly error?: string | null
+  readonly loggedAt?: number
+  readonly finishedAt?: number
+}
+
+/** The transfer gate's durable state: signing keys, nonces, jobs and their progress. */
+export interface TransferStore {
+  /** Registers a signing key for a tenant. */
+  addSigningKey(options: {
+    tenantId: string
+    keyId: string
+    publicKey: string
+  }): Promise<SigningKeyRecord>
+  /** A tenant's signing keys, revoked ones included. */
+  listSigningKeys(tenantIdOrName: string): Promise<SigningKeyRecord[]>
+  /** One signing key, or null. */
+  getSigningKey(keyId: string): Promise<SigningKeyRecord | null>
+  /** Marks a key revoked (idempotent); it stays listed. */
+  revokeSigningKey(keyId: string): Promise<SigningKeyRecord>
+  /** Whether a nonce was ever consumed. */
+  nonceUsed(nonce: string): Promise<boolean>
+  /**
+   * In one transaction: consumes the nonce (refused with `InstructionNonceUsed` if it was used)
+   * and records the transfer as `queued`.
+   */
+  recordTransfer(transfer: NewTransfer): Promise<TransferRecord>
+  getTransfer(id: string): Promise<TransferRecord | null>
+  /** Transfers, newest first; filtered by tenant and/or statuses. */
+  listTransfers(filter?: {
+    tenantId?: string
+    statuses?: readonly TransferStatus[]
+  }): Promise<TransferRecord[]>
+  updateTransfer(id: string, update: TransferUpdate): Promise<TransferRecord>
+  /** One object's progress in a transfer, or null. */
+  transferObject(id: string, key: string): Promise<TransferObjectRecord | null>
+  /** Records one object's progress; when it first becomes `done` or `missing`, bumps the job's counters in the same transaction. */
+  recordTransferObject(id: string, object: TransferObjectRecord): Promise<void>
+  /**
+   * Switches a bucket's home data center atomically: only if it is still in `fromDc`
+   * (idempotent when it is already in `toDc`).
+   */
+  moveBucketHome(name: string, fromDc: string, toDc: string): Promise<BucketPlacement>
+}
+
 /** The result of `ensureRootTenant`. */
 export interface RootTenant {
   readonly tenant: TenantRecord
@@ -98,8 +215,8 @@ export interface RootTenant {
   readonly created: boolean
 }
 
-/** The small global catalog: DCs, tenants, access keys, bucket → DC map. */
-export interface Directory {
+/** The small global catalog: DCs, tenants, access keys, bucket → DC map, transfer state. */
+export interface Directory extends TransferStore {
   /**
    * Inserts or overwrites every data center of a catalog (others are kept): for tests and tools
    * that set up a directory. `serve` uses `seedDataCenters`, which never overwrites run-time

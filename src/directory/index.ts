@@ -10,9 +10,18 @@ export type {
   DataCenterTransition,
   Directory,
   NewAccessKey,
+  NewTransfer,
   RootTenant,
   SeedReport,
+  SigningKeyRecord,
   TenantRecord,
+  TransferEnd,
+  TransferObjectRecord,
+  TransferPhase,
+  TransferRecord,
+  TransferStatus,
+  TransferStore,
+  TransferUpdate,
 } from './directory.js'
 export type { DirectoryErrorCode } from './directory-error.js'
 export { DIRECTORY_ERROR_CODES, DirectoryError, DirectoryErrors } from './directory-error.js'

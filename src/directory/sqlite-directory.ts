@@ -29,14 +29,21 @@ import type {
   DataCenterTransition,
   Directory,
   NewAccessKey,
+  NewTransfer,
   RootTenant,
   SeedReport,
+  SigningKeyRecord,
   TenantRecord,
+  TransferObjectRecord,
+  TransferRecord,
+  TransferStatus,
+  TransferUpdate,
 } from './directory.js'
 import { DirectoryErrors } from './directory-error.js'
 import { migrate } from './migrate.js'
 import { SecretsCipher, secretsKeyPath } from './secrets-cipher.js'
 import { SqliteDataCenters } from './sqlite-data-centers.js'
+import { SqliteTransferStore } from './sqlite-transfer-store.js'
 
 /** How `openDirectory` finds and tunes the directory. */
 export interface OpenDirectoryOptions {
@@ -145,6 +152,7 @@ class SqliteDirectory implements Directory {
   readonly #ledgerSecrets = new Map<string, Buffer>()
   readonly #endpoints = new Map<string, string>()
   readonly #dataCenters: SqliteDataCenters
+  readonly #transfers: SqliteTransferStore
   readonly #sql: {
     upsertDc: Statement<[DataCenterRow & { position: number; updated_at: number }], void>
     listDcs: Statement<[], DataCenterRow>
@@ -238,6 +246,52 @@ class SqliteDirectory implements Directory {
       readOutbox: db.prepare('SELECT seq, entry FROM ledger_outbox ORDER BY seq LIMIT ?'),
       ackOutbox: db.prepare('DELETE FROM ledger_outbox WHERE seq <= ?'),
     }
+    this.#transfers = new SqliteTransferStore(db, {
+      now: this.#now,
+      resolveTenant: (idOrName) => this.#requireTenant(idOrName).id,
+      onBucketMoved: (name) => this.#bucketCache.delete(name),
+    })
+  }
+
+  // The transfer gate's state lives in sqlite-transfer-store.ts; these delegate to it.
+  addSigningKey(options: { tenantId: string; keyId: string; publicKey: string }) {
+    return this.#transfers.addSigningKey(options)
+  }
+  listSigningKeys(tenantIdOrName: string): Promise<SigningKeyRecord[]> {
+    return this.#transfers.listSigningKeys(tenantIdOrName)
+  }
+  getSigningKey(keyId: string): Promise<SigningKeyRecord | null> {
+    return this.#transfers.getSigningKey(keyId)
+  }
+  revokeSigningKey(keyId: string): Promise<SigningKeyRecord> {
+    return this.#transfers.revokeSigningKey(keyId)
+  }
+  nonceUsed(nonce: string): Promise<boolean> {
+    return this.#transfers.nonceUsed(nonce)
+  }
+  recordTransfer(transfer: NewTransfer): Promise<TransferRecord> {
+    return this.#transfers.recordTransfer(transfer)
+  }
+  getTransfer(id: string): Promise<TransferRecord | null> {
+    return this.#transfers.getTransfer(id)
+  }
+  listTransfers(filter?: {
+    tenantId?: string
+    statuses?: readonly TransferStatus[]
+  }): Promise<TransferRecord[]> {
+    return this.#transfers.listTransfers(filter)
+  }
+  updateTransfer(id: string, update: TransferUpdate): Promise<TransferRecord> {
+    return this.#transfers.updateTransfer(id, update)
+  }
+  transferObject(id: string, key: string): Promise<TransferObjectRecord | null> {
+    return this.#transfers.transferObject(id, key)
+  }
+  recordTransferObject(id: string, object: TransferObjectRecord): Promise<void> {
+    return this.#transfers.recordTransferObject(id, object)
+  }
+  moveBucketHome(name: string, fromDc: string, toDc: string): Promise<BucketPlacement> {
+    return this.#transfers.moveBucketHome(name, fromDc, toDc)
   }
 
   async syncDataCenters(catalog: readonly DataCenterInput[]): Promise<void> {

@@ -180,6 +180,64 @@ export interface KeyChangeEvent extends EventBase {
   readonly provider?: 'local' | 'vault-transit' | 'sse-c'
 }
 
+/** Fields of the transfer gate's events, recorded in both data centers' ledgers. */
+interface TransferScoped {
+  /** Commitment to the owning tenant's id. */
+  readonly tenant: Commitment
+  /** Commitment to the transfer id (SHA-256 hex of the instruction's canonical bytes). */
+  readonly transfer: Commitment
+  /** Which side of the transfer this ledger's data center is. */
+  readonly role: 'source' | 'destination'
+}
+/**
+ * The transfer gate accepted a customer-signed instruction. Appended, durably, to the source and
+ * the destination data center's ledgers before any byte of the transfer moves.
+ */
+export interface TransferInstructionEvent extends EventBase, TransferScoped {
+  readonly type: 'transfer.instruction'
+  /** Commitment to the id of the tenant key that signed the instruction. */
+  readonly signingKey: Commitment
+  readonly operation: 'copy' | 'move' | 'migrate'
+  /** Source and destination data center ids (operator-side facts, in clear). */
+  readonly sourceDc: string
+  readonly destinationDc: string
+  /** Commitments to the source and destination bucket names. */
+  readonly sourceBucket: Commitment
+  readonly destinationBucket: Commitment
+  /** What the instruction covers: the whole bucket, a prefix or a list of keys. */
+  readonly scope: 'bucket' | 'prefix' | 'keys'
+  /** End of the instruction's validity window, RFC 3339 UTC. */
+  readonly notAfter: string
+  /** Commitment to `<kind>:<reference>` of the stated legal basis, when there is one. */
+  readonly legalBasis?: Commitment
+}
+/** One object of a transfer: copied to the destination (both ledgers), or removed from the source. */
+export interface TransferObjectEvent extends EventBase, TransferScoped {
+  readonly type: 'transfer.object'
+  /** Commitment to the object key (the same in both buckets). */
+  readonly key: Commitment
+  /**
+   * `copied`: durable at the destination, size and ETag verified; `source-removed`: deleted at
+   * the source after that (move, migrate); `sent`: handed to an S3 CopyObject or UploadPartCopy
+   * at the destination that names the transfer (logged before the bytes move).
+   */
+  readonly action: 'copied' | 'source-removed' | 'sent'
+  readonly size: number
+  /** Commitment to the content's ETag. */
+  readonly content: Commitment
+}
+/** A transfer job ended (both ledgers). */
+export interface TransferFinishEvent extends EventBase, TransferScoped {
+  readonly type: 'transfer.finish'
+  readonly status: 'done' | 'failed'
+  /** Objects finished, bytes moved, and listed keys the source did not have. */
+  readonly objects: number
+  readonly bytes: number
+  readonly missing: number
+  /** For `migrate`: the bucket's home was switched to the destination. */
+  readonly homeMoved?: boolean
+}
+
 /** Every event a ledger records, discriminated by `type`. */
 export type LedgerEvent =
   | BucketCreateEvent
@@ -195,6 +253,9 @@ export type LedgerEvent =
   | DcCatalogChangeEvent
   | TenantChangeEvent
   | KeyChangeEvent
+  | TransferInstructionEvent
+  | TransferObjectEvent
+  | TransferFinishEvent
 
 /** Every `type` value, for docs and the "every event type is documented" fitness test. */
 export const LEDGER_EVENT_TYPES = [
@@ -211,6 +272,9 @@ export const LEDGER_EVENT_TYPES = [
   'dc.change',
   'tenant.change',
   'key.change',
+  'transfer.instruction',
+  'transfer.object',
+  'transfer.finish',
 ] as const satisfies readonly LedgerEvent['type'][]
 
 /** Also checks at compile time that LEDGER_EVENT_TYPES lists every variant. */

@@ -30,6 +30,9 @@ export type {
   ObjectListEvent,
   ObjectPutEvent,
   TenantChangeEvent,
+  TransferFinishEvent,
+  TransferInstructionEvent,
+  TransferObjectEvent,
 } from './events.js'
 export {
   commit,

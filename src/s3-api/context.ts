@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuthResult } from '../access/index.js'
 import type { Cell } from '../cell/index.js'
 import type { Logger } from '../core/index.js'
+import type { TransferService } from '../residency/index.js'
 import type { S3Metrics } from './metrics.js'
 import type { S3Request } from './router.js'
 
@@ -55,6 +56,11 @@ export interface S3Deps {
   /** This data center's lifecycle status (only `active` accepts new buckets). */
   readonly dcStatus: () => string
   readonly logger: Logger
+  /**
+   * The transfer gate, for CopyObject/UploadPartCopy from a bucket in another data center that
+   * names a submitted instruction (`x-sovra-transfer-instruction`). Absent: such copies are refused.
+   */
+  readonly transfers?: Pick<TransferService, 'openCoveredSource'>
   readonly metrics: S3Metrics
   readonly settings: S3Settings
   readonly now: () => number

@@ -5,6 +5,7 @@ import type { DirectoryErrorCode } from '../directory/index.js'
 import type { KeyErrorCode } from '../keys/index.js'
 import type { LedgerErrorCode } from '../ledger/index.js'
 import type { MetaErrorCode } from '../meta/index.js'
+import type { ResidencyErrorCode } from '../residency/index.js'
 import type { S3ProtocolCode } from './s3-error.js'
 
 /** An S3 wire error: the code clients switch on and its HTTP status. */
@@ -99,7 +100,34 @@ const DIRECTORY = {
   UnknownJurisdiction: e('InvalidArgument', 400),
   InvalidStatusTransition: e('InvalidRequest', 400),
   DataCenterNotEmpty: e('InvalidRequest', 400),
+  NoSuchSigningKey: e('AccessDenied', 403),
+  SigningKeyAlreadyExists: e('InvalidRequest', 400),
+  InstructionNonceUsed: e('AccessDenied', 403),
+  NoSuchTransfer: e('AccessDenied', 403),
 } as const satisfies Record<DirectoryErrorCode, S3WireError>
+
+/** Transfer gate refusals: every one is a denial (the message names the failed check). */
+const RESIDENCY = {
+  InstructionMalformed: e('AccessDenied', 403),
+  InstructionSignatureInvalid: e('AccessDenied', 403),
+  InstructionKeyUnknown: e('AccessDenied', 403),
+  InstructionKeyRevoked: e('AccessDenied', 403),
+  InstructionNotYetValid: e('AccessDenied', 403),
+  InstructionExpired: e('AccessDenied', 403),
+  InstructionReplayed: e('AccessDenied', 403),
+  InstructionScopeMismatch: e('AccessDenied', 403),
+  InstructionBucketMismatch: e('AccessDenied', 403),
+  NoSuchDataCenter: e('AccessDenied', 403),
+  DataCenterNotActive: e('AccessDenied', 403),
+  ExportBasisRequired: e('AccessDenied', 403),
+  ExportBasisNotAccepted: e('AccessDenied', 403),
+  ExportDestinationRestricted: e('AccessDenied', 403),
+  ExportRuleMissing: e('AccessDenied', 403),
+  ExportRulesInvalid: e('InternalError', 500),
+  TransferNotCovered: e('AccessDenied', 403),
+  TransferVerificationFailed: e('InternalError', 500),
+  DataCenterUnavailable: e('ServiceUnavailable', 503),
+} as const satisfies Record<ResidencyErrorCode, S3WireError>
 
 /** Blob store codes: a failing source is the client's body; the rest are internal. */
 const BLOB = {
@@ -159,6 +187,7 @@ const DOMAINS: Record<string, Record<string, S3WireError>> = {
   blob: BLOB,
   ledger: LEDGER,
   keys: KEYS,
+  residency: RESIDENCY,
 }
 
 const INTERNAL = PROTOCOL.InternalError

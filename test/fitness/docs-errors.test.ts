@@ -9,6 +9,7 @@ import { DIRECTORY_ERROR_CODES } from '../../src/directory/index.js'
 import { KEY_ERROR_CODES } from '../../src/keys/index.js'
 import { LEDGER_ERROR_CODES } from '../../src/ledger/index.js'
 import { META_ERROR_CODES } from '../../src/meta/index.js'
+import { RESIDENCY_ERROR_CODES } from '../../src/residency/index.js'
 import { allS3ErrorCodes, toS3Error } from '../../src/s3-api/index.js'
 import { codesIn, readDoc, sections, tableRows } from './sources.js'
 
@@ -58,6 +59,7 @@ describe('docs/errors.md', () => {
       ['blob', BLOB_ERROR_CODES],
       ['ledger', LEDGER_ERROR_CODES],
       ['keys', KEY_ERROR_CODES],
+      ['residency', RESIDENCY_ERROR_CODES],
     ]
     for (const [domain, codes] of domains) for (const code of codes) record(wireOf(domain, code))
     const wrong: string[] = []
@@ -89,6 +91,7 @@ describe('docs/errors.md', () => {
     ['blob', '(`blob`)', BLOB_ERROR_CODES],
     ['ledger', '(`ledger`)', LEDGER_ERROR_CODES],
     ['keys', '(`keys`)', KEY_ERROR_CODES],
+    ['residency', '(`residency`)', RESIDENCY_ERROR_CODES],
   ]
 
   it.each(mapped)('lists every %s code with the S3 error it maps to', (domain, marker, codes) => {

@@ -1,3 +1,5 @@
+export type { CoveredCopy, CoveredSource, TransferGateDeps } from './gate.js'
+export { inScope, TransferGate } from './gate.js'
 export type {
   LegalBasis,
   SignedInstruction,
@@ -22,6 +24,8 @@ export { RESIDENCY_ERROR_CODES, ResidencyError, ResidencyErrors } from './reside
 export { newNonce, signInstruction } from './sign-instruction.js'
 export type { GeneratedKeyPair } from './signing-keys.js'
 export { importPrivateKey, importPublicKey, keygen, publicKeyId } from './signing-keys.js'
+export type { TransferService } from './transfer-service.js'
+export { createTransferService } from './transfer-service.js'
 export type {
   BucketFacts,
   DataCenterFacts,

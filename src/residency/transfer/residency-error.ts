@@ -22,6 +22,9 @@ export const RESIDENCY_ERROR_CODES = [
   'ExportDestinationRestricted',
   'ExportRuleMissing',
   'ExportRulesInvalid',
+  'TransferNotCovered',
+  'TransferVerificationFailed',
+  'DataCenterUnavailable',
 ] as const
 
 /** A residency error code. */
@@ -135,6 +138,24 @@ export const ResidencyErrors = {
       cause,
       details: { file },
     }),
+  transferNotCovered: (transferId: string, reason: string) =>
+    new ResidencyError(
+      'TransferNotCovered',
+      `Cannot use transfer instruction "${transferId}" for this request: ${reason}`,
+      { details: { transferId } },
+    ),
+  transferVerificationFailed: (where: string, reason: string) =>
+    new ResidencyError(
+      'TransferVerificationFailed',
+      `Cannot verify the copy of "${where}": ${reason}`,
+      { details: { where } },
+    ),
+  dataCenterUnavailable: (dcId: string) =>
+    new ResidencyError(
+      'DataCenterUnavailable',
+      `Cannot reach data center "${dcId}" from this process: its cell is not open here`,
+      { details: { dcId } },
+    ),
 } as const
 
 function quoteList(items: readonly string[]): string {

@@ -7,14 +7,19 @@ import { customerKeyForRead } from '../encryption.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import { type ByteRange, evaluateConditions } from './read-object.js'
 
-/** A resolved copy source: the record (with inline bytes) in this data center. */
+/** A resolved copy source: the record (with inline bytes), here or, through the gate, elsewhere. */
 export interface CopySource {
   readonly bucket: string
   readonly key: string
   readonly record: ObjectRecord
   /** The source's SSE-C key (`x-amz-copy-source-server-side-encryption-customer-*`), if any. */
   readonly customerKey: SseCKey | null
+  /** Reads the plaintext of a source in another data center, through the transfer gate. */
+  readonly read?: (range: ByteRange | null) => Promise<Readable>
 }
+
+/** The header naming the submitted transfer instruction a cross-data-center copy runs under. */
+export const TRANSFER_INSTRUCTION_HEADER = 'x-sovra-transfer-instruction'
 
 function parseCopySource(header: string): {
   bucket: string
@@ -53,17 +58,46 @@ export async function resolveCopySource(ctx: RequestContext): Promise<CopySource
   }
   const bucket = await ctx.deps.directory.getBucket(src.bucket)
   if (bucket === null) throw S3Errors.noSuchBucket(src.bucket)
-  if (bucket.dcId !== ctx.deps.cell.dc.id) {
-    throw S3Errors.accessDenied(
-      `Copying from bucket "${src.bucket}" in data center "${bucket.dcId}" to "${ctx.deps.cell.dc.id}" is refused: data crosses data centers only through the transfer gate, with a transfer instruction signed by the customer`,
-    )
-  }
   if (bucket.tenantId !== ctx.tenant.id) throw S3Errors.accessDenied()
+  if (bucket.dcId !== ctx.deps.cell.dc.id) return throughGate(ctx, src, bucket.dcId)
   const record = await ctx.deps.cell.meta.getObject(src.bucket, src.key, { withData: true })
   if (record === null) throw S3Errors.noSuchKey(src.key)
   const customerKey = customerKeyForRead(ctx, record.encryption, true)
   checkCopyConditions(ctx, record)
   return { bucket: src.bucket, key: src.key, record, customerKey }
+}
+
+/**
+ * A source bucket in another data center: refused unless the request names a submitted transfer
+ * instruction of this tenant that covers exactly this copy; then the gate hands over the bytes.
+ */
+async function throughGate(
+  ctx: RequestContext,
+  src: { bucket: string; key: string },
+  sourceDc: string,
+): Promise<CopySource> {
+  const here = ctx.deps.cell.dc.id
+  const named = ctx.req.headers[TRANSFER_INSTRUCTION_HEADER]
+  if (typeof named !== 'string' || named.trim() === '' || ctx.deps.transfers === undefined) {
+    throw S3Errors.accessDenied(
+      `Copying from bucket "${src.bucket}" in data center "${sourceDc}" to "${here}" needs a transfer instruction: the request names none. Data crosses data centers only through the transfer gate: submit an instruction signed by the customer that covers this copy and name its id in the "${TRANSFER_INSTRUCTION_HEADER}" header`,
+    )
+  }
+  const covered = await ctx.deps.transfers.openCoveredSource({
+    tenantId: ctx.tenant.id,
+    transferId: named.trim(),
+    source: { dc: sourceDc, bucket: src.bucket, key: src.key },
+    destination: { dc: here, bucket: ctx.s3.bucket as string, key: ctx.s3.key as string },
+    accept: (record) => checkCopyConditions(ctx, record),
+  })
+  if (covered === null) throw S3Errors.noSuchKey(src.key)
+  return {
+    bucket: src.bucket,
+    key: src.key,
+    record: covered.record,
+    read: covered.read,
+    customerKey: null,
+  }
 }
 
 /** CopyObject's source conditions: the GET rules, where "not modified" is a 412 too. */
@@ -78,12 +112,13 @@ function checkCopyConditions(ctx: RequestContext, record: ObjectRecord): void {
   }
 }
 
-/** The source's plaintext bytes `range`, decrypted segment by segment (re-encrypted by the writer). */
+/** The source's plaintext bytes `range` (decrypted segment by segment, or through the gate). */
 export function sourceBytes(
   ctx: RequestContext,
   source: CopySource,
   range: ByteRange | null,
 ): Promise<Readable> {
+  if (source.read !== undefined) return source.read(range)
   return decryptingRead(ctx.deps.cell, source.record, {
     range,
     customerKey: source.customerKey,
