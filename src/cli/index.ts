@@ -5,6 +5,7 @@ import { registerDcList } from './commands/dc-list.js'
 import { registerKeyCreate } from './commands/key-create.js'
 import { registerKeyList } from './commands/key-list.js'
 import { registerKeyRevoke } from './commands/key-revoke.js'
+import { registerKeyd } from './commands/keyd.js'
 import { registerLedger } from './commands/ledger.js'
 import { registerServe } from './commands/serve.js'
 import { registerTenantCreate } from './commands/tenant-create.js'
@@ -48,6 +49,7 @@ export function buildCli(io: CliIo): Command {
   registerKeyRevoke(key, io)
   registerLedger(program, io)
   registerWitness(program, io)
+  registerKeyd(program, io)
   return program
 }
 
