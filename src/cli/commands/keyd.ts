@@ -22,7 +22,10 @@ import { renderJson, renderTable } from '../output/index.js'
  * the ledger's `openEntryReceipt` (keys/ may not import ledger/, so the face composes the two).
  * Checks every ledger and witness key up front, so a typo stops keyd at start.
  */
-export function keydAuthorizer(settings: KeydSettings): UnwrapAuthorizer {
+export function keydAuthorizer(
+  settings: KeydSettings,
+  options: { readonly now?: () => Date } = {},
+): UnwrapAuthorizer {
   for (const [dc, key] of Object.entries(settings.ledgerKeys)) {
     try {
       parseVerifierKey(key)
@@ -42,6 +45,7 @@ export function keydAuthorizer(settings: KeydSettings): UnwrapAuthorizer {
         witnessVerifierKeys: policy.witnessKeys,
       }),
     commit,
+    ...(options.now === undefined ? {} : { now: options.now }),
   })
 }
 
