@@ -317,4 +317,40 @@ describe('sovra keyd serve (a real process) with log-before-decrypt', () => {
     expect(rotated.code).toBe(1)
     expect(rotated.out).toContain('encryption key not found')
   })
+
+  it('refuses to start on a bad configuration file, naming the key', async () => {
+    const bad = join(state.path, 'bad-keyd.json')
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        stateDir: 'x',
+        tokens: { admin: TOKENS.admin, dataCenters: {} },
+        dataCenters: [{ ledgerKey: 'sovra.test/ledger/dc-a+00000000+AQ==' }],
+        logBeforeDecrypt: { enabled: true },
+      }),
+    )
+    let out = ''
+    const sink = { write: (c: string) => (out += c) }
+    const code = await runCli(['keyd', 'serve', '--config', bad], {
+      stdout: sink,
+      stderr: sink,
+      env: {},
+    })
+    expect(code).toBe(1)
+    expect(out).toContain('at "logBeforeDecrypt.tenantSecret": tenantSecret is required')
+    // A ledger key that passes the file's shape check but is not a valid key stops keyd too.
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        stateDir: 'x',
+        tokens: { admin: TOKENS.admin, dataCenters: {} },
+        dataCenters: [{ ledgerKey: 'sovra.test/ledger/dc-a+00000000+AQ==' }],
+      }),
+    )
+    out = ''
+    expect(
+      await runCli(['keyd', 'serve', '--config', bad], { stdout: sink, stderr: sink, env: {} }),
+    ).toBe(1)
+    expect(out).toContain('Cannot use the ledger key of "dc-a"')
+  })
 })
