@@ -3,6 +3,7 @@ export { cellDir, createCell } from './cell.js'
 export type { CellKeys } from './cell-keys.js'
 export { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
 export type { EventQuery, IndexedEntry, LedgerEventIndex } from './ledger-index.js'
+export { ledgerReceipt } from './ledger-receipt.js'
 export {
   type CryptoCell,
   decryptingRead,

@@ -8,6 +8,7 @@ import { registerInstructionKeygen } from './commands/instruction-keygen.js'
 import { registerKeyCreate } from './commands/key-create.js'
 import { registerKeyList } from './commands/key-list.js'
 import { registerKeyRevoke } from './commands/key-revoke.js'
+import { registerKeyd } from './commands/keyd.js'
 import { registerLedger } from './commands/ledger.js'
 import { registerServe } from './commands/serve.js'
 import { registerTenantCreate } from './commands/tenant-create.js'
@@ -67,6 +68,7 @@ export function buildCli(io: CliIo): Command {
     .description('transfers between data centers (the transfer gate)')
   registerTransferSign(transfer, io)
   registerTransferAdmin(transfer, io)
+  registerKeyd(program, io)
   return program
 }
 

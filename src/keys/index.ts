@@ -19,7 +19,16 @@ export {
   supportsKeyRotation,
   type WrappedKey,
 } from './key-provider.js'
+export { KeydAdminClient, type KeydKeyInfo } from './keyd/keyd-admin-client.js'
 export type { AuditRecord } from './keyd/keyd-audit-log.js'
+export {
+  KEYD_DEFAULT_HOST,
+  KEYD_DEFAULT_PORT,
+  type KeydFile,
+  type KeydSettings,
+  keydFileSchema,
+  parseKeydFile,
+} from './keyd/keyd-file-config.js'
 export {
   createKeyd,
   type Keyd,
@@ -27,6 +36,14 @@ export {
   type KeydDeps,
   type KeydToken,
 } from './keyd/keyd-server.js'
+export {
+  type LedgerReceiptDeps,
+  type LedgerReceiptPolicy,
+  ledgerReceiptAuthorizer,
+  type ReceiptVerifier,
+  UNWRAP_ACCESS_EVENTS,
+  type VerifiedReceipt,
+} from './keyd/ledger-receipt-authorizer.js'
 export {
   allowAllUnwraps,
   type UnwrapAuthorizer,
@@ -40,6 +57,7 @@ export {
 } from './providers/dc-key-provider.js'
 export {
   type FetchLike,
+  type ReceiptSource,
   type VaultTransitConfig,
   VaultTransitProvider,
 } from './providers/vault-transit-provider.js'

@@ -13,6 +13,8 @@ export {
   MAX_COSIGNATURE_TIME,
   parseCosignature,
 } from './cosignature.js'
+export type { EntryReceiptParts, OpenedEntryReceipt } from './entry-receipt.js'
+export { formatEntryReceipt, openEntryReceipt } from './entry-receipt.js'
 export type {
   BucketCreateEvent,
   BucketDeleteEvent,

@@ -54,6 +54,11 @@ export class KeydKeyStore {
     return new KeydKeyStore(path, new Map(Object.entries(state.keys ?? {})))
   }
 
+  /** Key names, sorted. */
+  names(): string[] {
+    return [...this.#keys.keys()].sort()
+  }
+
   get(name: string): KeydKey | undefined {
     return this.#keys.get(name)
   }

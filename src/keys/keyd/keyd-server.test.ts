@@ -111,6 +111,18 @@ describe('keyd', () => {
     ).toBe(400)
   })
 
+  it('lists key names for the admin only (LIST or GET ?list=true)', async () => {
+    const k = await start()
+    await k.admin('POST', 'keys/another', { derived: true })
+    const listed = await k.admin('GET', 'keys?list=true')
+    expect(listed).toMatchObject({ status: 200, body: { data: { keys: ['another', 'sovra'] } } })
+    expect((await k.admin('GET', 'keys')).status).toBe(405)
+    const res = await fetch(`${k.url}/v1/transit/keys?list=true`, {
+      headers: { 'x-vault-token': k.tokens['us-west-1'] as string },
+    })
+    expect(res.status).toBe(403)
+  })
+
   it("requires a Sovra key context naming the caller's own, allowed data center", async () => {
     const k = await start()
     const token = k.tokens['us-west-1'] as string

@@ -65,6 +65,8 @@ const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
  * `sovra keyd`'s server core: the HashiCorp Vault Transit subset Sovra uses, so the
  * vault-transit provider works against keyd, Vault or OpenBao unchanged.
  *
+ * - `LIST /v1/<mount>/keys` (or `GET …/keys?list=true`) lists key names (Vault answers 404 when
+ *   there are none).
  * - `POST /v1/<mount>/keys/<name>` create (`type` aes256-gcm96, `derived`), `GET` read,
  *   `POST …/config` (`deletion_allowed`, `min_decryption_version`, `min_encryption_version`),
  *   `POST …/rotate`, `DELETE` (needs `deletion_allowed`): admin token only.
@@ -132,6 +134,16 @@ export async function createKeyd(config: KeydConfig, deps: KeydDeps = {}): Promi
     if (body === undefined) return { status: 400, error: 'failed to parse JSON input' }
 
     const [area, a, b, c] = parts
+    if (area === 'keys' && (a === undefined || a === '') && b === undefined) {
+      facts.op = 'list-keys'
+      if (client.role !== 'admin') return { status: 403, error: 'permission denied' }
+      if (method !== 'LIST' && !(method === 'GET' && url.searchParams.get('list') === 'true')) {
+        return { status: 405, error: 'unsupported operation' }
+      }
+      const names = store.names()
+      if (names.length === 0) return { status: 404, error: 'no keys' }
+      return { status: 200, data: { keys: names } }
+    }
     if (area === 'keys' && a !== undefined && c === undefined) {
       facts.key = a
       if (client.role !== 'admin') return { status: 403, error: 'permission denied' }

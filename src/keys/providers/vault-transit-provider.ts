@@ -31,6 +31,16 @@ export interface VaultTransitConfig {
   readonly cacheMaxEntries?: number
 }
 
+/**
+ * Supplies the ledger receipt (c2sp.org/tlog-proof) of the access event that needs a data key,
+ * for a key service with log-before-decrypt (`sovra keyd`). Called only when the key is not
+ * cached; undefined sends no receipt. Its errors fail the unwrap.
+ */
+export type ReceiptSource = (
+  context: KeyContext,
+  signal?: AbortSignal,
+) => Promise<string | undefined>
+
 /** The part of `fetch` this provider uses (tests may pass their own). */
 export type FetchLike = (
   url: string,
@@ -47,7 +57,10 @@ const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
  * (`encodeKeyContext`), so a wrapped key only opens for the same data center and bucket.
  *
  * A wrapped key is `vault-transit:v1:<keyName>:<Transit ciphertext "vault:vN:…">`.
- * Unwrapped keys are cached in memory (bounded in size and time); see `DekCache`.
+ * Unwrapped keys are cached in memory (bounded in size and time); see `DekCache`. With
+ * `receiptFor`, each decrypt carries the ledger receipt of the access event (log-before-decrypt);
+ * a cached key is served without one, so under keyd's freshness bound the guarantee is "the first
+ * access within the cache TTL was logged".
  */
 export class VaultTransitProvider implements KeyProvider {
   readonly name = NAME
@@ -57,6 +70,7 @@ export class VaultTransitProvider implements KeyProvider {
   readonly #cache: DekCache
   readonly #fetch: FetchLike
   readonly #logger: Logger | undefined
+  readonly #receiptFor: ReceiptSource | undefined
   readonly #inflight = new Map<string, Promise<Buffer>>()
 
   constructor(
@@ -65,6 +79,8 @@ export class VaultTransitProvider implements KeyProvider {
       readonly logger?: Logger
       readonly fetch?: FetchLike
       readonly now?: () => number
+      /** Log-before-decrypt: the receipt sent as `sovra_receipt` with each decrypt. */
+      readonly receiptFor?: ReceiptSource
     } = {},
   ) {
     if (!KEY_NAME.test(config.keyName)) {
@@ -86,6 +102,7 @@ export class VaultTransitProvider implements KeyProvider {
     )
     this.#fetch = deps.fetch ?? (globalThis.fetch as unknown as FetchLike)
     this.#logger = deps.logger
+    this.#receiptFor = deps.receiptFor
   }
 
   async wrap(dek: Buffer, context: KeyContext, signal?: AbortSignal): Promise<WrappedKey> {
@@ -124,7 +141,7 @@ export class VaultTransitProvider implements KeyProvider {
     let pending = this.#inflight.get(id)
     if (pending === undefined) {
       // The shared call is bounded by the timeout only; each caller still honours its own signal.
-      pending = this.#decrypt(m[2] as string, contextBytes, undefined).finally(() =>
+      pending = this.#decrypt(m[2] as string, context, undefined).finally(() =>
         this.#inflight.delete(id),
       )
       this.#inflight.set(id, pending)
@@ -139,12 +156,15 @@ export class VaultTransitProvider implements KeyProvider {
     this.#cache.clear()
   }
 
-  async #decrypt(ciphertext: string, context: Buffer, signal?: AbortSignal): Promise<Buffer> {
-    const data = await this.#call(
-      'decrypt',
-      { ciphertext, context: context.toString('base64') },
-      signal,
-    )
+  async #decrypt(ciphertext: string, context: KeyContext, signal?: AbortSignal): Promise<Buffer> {
+    const body: Record<string, string> = {
+      ciphertext,
+      context: encodeKeyContext(context).toString('base64'),
+    }
+    // A cached key needs no receipt: the receipt is fetched on a cache miss only.
+    const receipt = await this.#receiptFor?.(context, signal)
+    if (receipt !== undefined) body.sovra_receipt = receipt
+    const data = await this.#call('decrypt', body, signal)
     const dek =
       typeof data.plaintext === 'string' ? Buffer.from(data.plaintext, 'base64') : undefined
     if (dek?.length !== 32)
