@@ -197,6 +197,8 @@ export async function serve(
         registry,
         ledgers: dcs.ledgers,
         dataCenters: dcs,
+        ledgerOf: (id) => (id === DIRECTORY_LEDGER_ID ? directoryLedger : dcs.cellOf(id)?.ledger),
+        ledgerSecretOf: (tenantId) => directory.ledgerSecretOf(tenantId),
         logger,
         version: ADMIN_API_VERSION,
         auth: {

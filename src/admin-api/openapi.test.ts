@@ -26,6 +26,8 @@ const { routes, openApi } = adminApi({
       throw new Error('unused')
     },
   },
+  ledgerOf: () => undefined,
+  ledgerSecretOf: async () => Buffer.alloc(32),
 })
 
 type Json = Record<string, unknown>

@@ -41,6 +41,8 @@ describe('docs/admin-api.md', () => {
       version: '0',
       auth: {} as never,
       dataCenters: {} as never,
+      ledgerOf: () => undefined,
+      ledgerSecretOf: async () => Buffer.alloc(32),
     })
     const missing = routes
       .map((r) => `${r.method} ${r.path}`)

@@ -74,7 +74,7 @@ export async function adminCall(
       hostname: url.hostname,
       port: Number(url.port),
       path: url.pathname,
-      query: {},
+      query: Object.fromEntries(url.searchParams),
       headers: { ...headers, host: url.host },
       ...(body === undefined ? {} : { body }),
     })

@@ -1,10 +1,14 @@
 import type { AdminRoute } from '../route.js'
 import { type DataCenterRouteDeps, dataCenterRoutes } from './data-centers.js'
+import { type LedgerEventRouteDeps, ledgerEventRoutes } from './ledger-events.js'
 import { type SystemRouteDeps, systemRoutes } from './system.js'
 import { tenantRoutes } from './tenant.js'
 
 /** Everything the JSON routes need; each resource file declares its own part. */
-export interface AdminRouteDeps extends SystemRouteDeps, DataCenterRouteDeps {}
+export interface AdminRouteDeps
+  extends SystemRouteDeps,
+    DataCenterRouteDeps,
+    LedgerEventRouteDeps {}
 
 /**
  * Every JSON route of the admin port. To add a resource: write `routes/<resource>.ts` exporting
@@ -14,5 +18,10 @@ export interface AdminRouteDeps extends SystemRouteDeps, DataCenterRouteDeps {}
 export function adminRoutes(
   deps: AdminRouteDeps & { readonly openApi: () => object },
 ): AdminRoute[] {
-  return [...systemRoutes(deps), ...dataCenterRoutes(deps), ...tenantRoutes()]
+  return [
+    ...systemRoutes(deps),
+    ...dataCenterRoutes(deps),
+    ...tenantRoutes(),
+    ...ledgerEventRoutes(deps),
+  ]
 }
