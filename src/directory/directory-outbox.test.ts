@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -70,6 +71,25 @@ describe('the directory outbox', () => {
     expect(raw).not.toContain(tenant.id)
     expect(raw).not.toContain('acme')
     expect(raw).not.toContain(key.accessKeyId)
+  })
+
+  it("records a tenant's signing keys (transfer instructions) being added and revoked", async () => {
+    const directory = await openTestDirectory(tempDir())
+    cleanups.push(() => directory.close())
+    const tenant = await directory.createTenant({ name: 'acme' })
+    const publicKey = generateKeyPairSync('ed25519')
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString()
+    const keyId = 'ed25519:AAAAAAAAAAAAAAAAAAAAAA'
+    await directory.addSigningKey({ tenantId: tenant.id, keyId, publicKey })
+    await directory.revokeSigningKey(keyId)
+    await directory.revokeSigningKey(keyId) // already revoked: nothing new
+    const secret = await directory.ledgerSecretOf(tenant.id)
+    const events = (await directory.readLedgerOutbox(100)).map((e) => decodeEvent(e.entry))
+    expect(events.slice(1)).toMatchObject([
+      { type: 'key.change', keyKind: 'signing-key', change: 'created', key: commit(secret, keyId) },
+      { type: 'key.change', keyKind: 'signing-key', change: 'revoked', key: commit(secret, keyId) },
+    ])
   })
 
   it('writes no event for a change that fails', async () => {

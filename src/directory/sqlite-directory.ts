@@ -250,6 +250,8 @@ class SqliteDirectory implements Directory {
       now: this.#now,
       resolveTenant: (idOrName) => this.#requireTenant(idOrName).id,
       onBucketMoved: (name) => this.#bucketCache.delete(name),
+      onKeyChange: (tenantId, keyId, change) =>
+        this.#recordKeyChange(tenantId, keyId, change, 'signing-key'),
     })
   }
 
@@ -659,15 +661,16 @@ class SqliteDirectory implements Directory {
 
   #recordKeyChange(
     tenantId: string,
-    accessKeyId: string,
+    keyId: string,
     change: 'created' | 'imported' | 'revoked',
+    keyKind: 'access-key' | 'signing-key' = 'access-key',
   ) {
     const secret = this.#ledgerSecret(tenantId)
     this.#record({
       type: 'key.change',
       tenant: commit(secret, tenantId),
-      keyKind: 'access-key',
-      key: commit(secret, accessKeyId),
+      keyKind,
+      key: commit(secret, keyId),
       change,
     })
   }

@@ -61,6 +61,7 @@ export class SqliteTransferStore implements TransferStore {
   readonly #now: () => number
   readonly #resolveTenant: (idOrName: string) => string
   readonly #onBucketMoved: (name: string) => void
+  readonly #onKeyChange: (tenantId: string, keyId: string, change: 'created' | 'revoked') => void
 
   constructor(
     db: Database.Database,
@@ -70,12 +71,15 @@ export class SqliteTransferStore implements TransferStore {
       resolveTenant: (idOrName: string) => string
       /** Drops cached placements of a bucket whose home moved. */
       onBucketMoved: (name: string) => void
+      /** Records a signing key's `key.change` event, inside the change's transaction. */
+      onKeyChange: (tenantId: string, keyId: string, change: 'created' | 'revoked') => void
     },
   ) {
     this.#db = db
     this.#now = options.now
     this.#resolveTenant = options.resolveTenant
     this.#onBucketMoved = options.onBucketMoved
+    this.#onKeyChange = options.onKeyChange
   }
 
   async addSigningKey(options: {
@@ -111,6 +115,7 @@ export class SqliteTransferStore implements TransferStore {
              VALUES (@key_id, @tenant_id, @public_key, @created_at, @revoked_at)`,
           )
           .run(row)
+        this.#onKeyChange(tenantId, keyId, 'created')
         return toSigningKey(row)
       })
       .immediate()
@@ -134,12 +139,14 @@ export class SqliteTransferStore implements TransferStore {
   async revokeSigningKey(keyId: string): Promise<SigningKeyRecord> {
     return this.#db
       .transaction(() => {
-        if (this.#keyRow(keyId) === undefined) throw DirectoryErrors.noSuchSigningKey(keyId)
-        this.#db
+        const before = this.#keyRow(keyId)
+        if (before === undefined) throw DirectoryErrors.noSuchSigningKey(keyId)
+        const { changes } = this.#db
           .prepare(
             'UPDATE tenant_signing_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL',
           )
           .run(this.#now(), keyId)
+        if (changes > 0) this.#onKeyChange(before.tenant_id, keyId, 'revoked')
         return toSigningKey(this.#keyRow(keyId) as SigningKeyRow)
       })
       .immediate()
