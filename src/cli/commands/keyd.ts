@@ -16,6 +16,7 @@ import {
 import { commit, openEntryReceipt, parseVerifierKey, verifierFromKey } from '../../ledger/index.js'
 import type { CliIo } from '../cli-io.js'
 import { renderJson, renderTable } from '../output/index.js'
+import { stopOnSignals } from '../shutdown.js'
 
 /**
  * The unwrap authorizer a keyd file asks for: with log-before-decrypt, receipts are verified with
@@ -106,24 +107,11 @@ export function registerKeyd(program: Command, io: CliIo): void {
           `Data centers allowed: ${Object.keys(settings.ledgerKeys).join(', ')}\n` +
           `Log-before-decrypt: ${lbd === undefined ? 'off' : `on, events at most ${lbd.maxCheckpointAgeSeconds} s old`}\n`,
       )
-      const proc = io.process ?? process
-      let stopping = false
-      const stop = () => {
-        if (stopping) {
-          proc.exit(1)
-          return
-        }
-        stopping = true
-        server.close().then(
-          () => proc.exit(0),
-          (err: unknown) => {
-            logger.error({ err }, 'Shutdown failed')
-            proc.exit(1)
-          },
-        )
-      }
-      proc.on('SIGTERM', stop)
-      proc.on('SIGINT', stop)
+      stopOnSignals(
+        io.process ?? process,
+        () => server.close(),
+        (err) => logger.error({ err }, 'Shutdown failed'),
+      )
     })
 
   const key = keyd

@@ -2,8 +2,9 @@ import type { Command } from 'commander'
 import { createLogger } from '../../core/index.js'
 import type { RunningSovra } from '../../main.js'
 import { createContext } from '../cli-context.js'
-import type { CliIo, CliProcess } from '../cli-io.js'
+import type { CliIo } from '../cli-io.js'
 import { renderTable } from '../output/index.js'
+import { stopOnSignals } from '../shutdown.js'
 
 /** `sovra serve`: starts every data center of the catalog and the admin API in this process. */
 export function registerServe(program: Command, io: CliIo): void {
@@ -20,9 +21,13 @@ export function registerServe(program: Command, io: CliIo): void {
       const serve = io.serve ?? (await import('../../main.js')).serve
       const running = await serve(ctx.config, { logger })
       io.stdout.write(describe(running))
-      installShutdown(io.process ?? process, running, (err) => {
-        logger.error({ err }, 'Shutdown failed')
-      })
+      stopOnSignals(
+        io.process ?? process,
+        () => running.stop(),
+        (err) => {
+          logger.error({ err }, 'Shutdown failed')
+        },
+      )
     })
 }
 
@@ -52,29 +57,4 @@ function describe(running: RunningSovra): string {
       'It is also kept, mode 0600, in <dataDir>/keys/operator.token for the sovra CLI on this machine.\n'
   }
   return out
-}
-
-/** First SIGTERM/SIGINT stops gracefully and exits 0; a second one exits 1 at once. */
-function installShutdown(
-  proc: CliProcess,
-  running: RunningSovra,
-  onError: (err: unknown) => void,
-): void {
-  let stopping = false
-  const handler = () => {
-    if (stopping) {
-      proc.exit(1)
-      return
-    }
-    stopping = true
-    running.stop().then(
-      () => proc.exit(0),
-      (err: unknown) => {
-        onError(err)
-        proc.exit(1)
-      },
-    )
-  }
-  proc.on('SIGTERM', handler)
-  proc.on('SIGINT', handler)
 }

@@ -5,6 +5,7 @@ import { createLogger } from '../../core/index.js'
 import { readWitnessKey, startWitness } from '../../witness/index.js'
 import type { CliIo } from '../cli-io.js'
 import { renderJson } from '../output/index.js'
+import { stopOnSignals } from '../shutdown.js'
 
 /** Where `sovra witness serve` listens by default. */
 export const DEFAULT_WITNESS_PORT = 9100
@@ -81,24 +82,11 @@ export function registerWitness(program: Command, io: CliIo): void {
             `Verifier key${running.keyCreated ? ' (created now)' : ''}: ${running.verifierKey}\n` +
             `Witnessing: ${running.origins.join(', ')}\n`,
         )
-        const proc = io.process ?? process
-        let stopping = false
-        const stop = () => {
-          if (stopping) {
-            proc.exit(1)
-            return
-          }
-          stopping = true
-          running.stop().then(
-            () => proc.exit(0),
-            (err: unknown) => {
-              logger.error({ err }, 'Shutdown failed')
-              proc.exit(1)
-            },
-          )
-        }
-        proc.on('SIGTERM', stop)
-        proc.on('SIGINT', stop)
+        stopOnSignals(
+          io.process ?? process,
+          () => running.stop(),
+          (err) => logger.error({ err }, 'Shutdown failed'),
+        )
       },
     )
 
