@@ -3,9 +3,9 @@ import Database from 'better-sqlite3'
 import type { Logger } from '../core/index.js'
 import {
   type Commitment,
-  decodeEntryBundle,
   decodeEvent,
   type LedgerStorage,
+  readBundleEntries,
   TILE_WIDTH,
   type TransparencyLog,
 } from '../ledger/index.js'
@@ -111,12 +111,9 @@ export function openLedgerIndex(
     while (size < target) {
       const bundle = Math.floor(size / TILE_WIDTH)
       const width = Math.min(TILE_WIDTH, target - bundle * TILE_WIDTH)
-      // A partial bundle may already have been replaced by a wider one: read the widest there is.
-      const bytes =
-        (await ledger.storage.readEntryBundle(bundle, width)) ??
-        (await ledger.storage.readEntryBundle(bundle, TILE_WIDTH))
-      if (bytes === undefined) throw new Error(`entry bundle ${bundle} (width ${width}) is missing`)
-      const entries = decodeEntryBundle(bytes).slice(0, width)
+      const entries = await readBundleEntries(ledger.storage, bundle, width)
+      if (entries === undefined)
+        throw new Error(`entry bundle ${bundle} (width ${width}) is missing`)
       const rows: Row[] = []
       for (let i = size - bundle * TILE_WIDTH; i < entries.length; i++) {
         let event: Record<string, unknown>

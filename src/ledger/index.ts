@@ -93,7 +93,6 @@ export {
   signNote,
 } from './note/signed-note.js'
 export {
-  type BundleReader,
   type Outbox,
   type OutboxDrain,
   type OutboxEntry,
@@ -106,7 +105,7 @@ export type {
   LedgerStorage,
   TreeState,
 } from './storage/ledger-storage.js'
-export type { ParsedTilePath } from './tiles.js'
+export type { BundleReader, ParsedTilePath } from './tiles.js'
 export {
   decodeEntryBundle,
   decodeHashTile,
@@ -119,6 +118,7 @@ export {
   MAX_ENTRY_SIZE,
   parseTileLevelIndex,
   parseTilePath,
+  readBundleEntries,
   TILE_WIDTH,
   tilePath,
   tilesForTreeSize,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from '../core/index.js'
-import { decodeEntryBundle, TILE_WIDTH } from './tiles.js'
+import { type BundleReader, readBundleEntries, TILE_WIDTH } from './tiles.js'
 import type { TransparencyLog } from './transparency-log.js'
 
 /** An event waiting in a store's outbox: written in the same transaction as its change. */
@@ -54,10 +54,7 @@ async function alreadyLogged(
   const from = Math.max(0, size - LOOKBACK_ENTRIES)
   for (let b = Math.floor(from / TILE_WIDTH); b * TILE_WIDTH < size; b++) {
     const width = Math.min(TILE_WIDTH, size - b * TILE_WIDTH)
-    const bytes =
-      (await storage.readEntryBundle(b, width)) ?? (await storage.readEntryBundle(b, TILE_WIDTH))
-    if (bytes === undefined) continue
-    for (const e of decodeEntryBundle(bytes).slice(0, width)) {
+    for (const e of (await readBundleEntries(storage, b, width)) ?? []) {
       const d = digest(e)
       seen.set(d, (seen.get(d) ?? 0) + 1)
     }
@@ -71,11 +68,6 @@ async function alreadyLogged(
     logged.push(p)
   }
   return logged
-}
-
-/** What the drain reads of the log's storage at start. */
-export interface BundleReader {
-  readEntryBundle(index: number, width: number): Promise<Uint8Array | undefined>
 }
 
 /**

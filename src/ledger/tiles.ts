@@ -215,3 +215,23 @@ export function entryBundleUpdates(options: {
   }
   return out
 }
+
+/** What reading a log's entries needs of its storage. */
+export interface BundleReader {
+  readEntryBundle(index: number, width: number): Promise<Uint8Array | undefined>
+}
+
+/**
+ * The first `width` entries of entry bundle `index`, or undefined when it is not stored. A
+ * partial bundle may already have been superseded by the full one, so that is read instead.
+ */
+export async function readBundleEntries(
+  storage: BundleReader,
+  index: number,
+  width: number,
+): Promise<Uint8Array[] | undefined> {
+  const bytes =
+    (await storage.readEntryBundle(index, width)) ??
+    (await storage.readEntryBundle(index, TILE_WIDTH))
+  return bytes === undefined ? undefined : decodeEntryBundle(bytes).slice(0, width)
+}
