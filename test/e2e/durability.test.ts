@@ -16,7 +16,8 @@ import {
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/index.js'
 import { openDirectory, ROOT_TENANT_NAME } from '../../src/directory/index.js'
-import { commit, decodeEntryBundle, decodeEvent } from '../../src/ledger/index.js'
+import { commit } from '../../src/ledger/index.js'
+import { publicEvents } from '../support/public-log.js'
 import { type SpawnedSovra, spawnSovra } from '../support/spawn-server.js'
 
 const WORKERS = 8
@@ -59,17 +60,9 @@ async function verifyLedger(admin: string, dc: string, state: string): Promise<s
 
 /** Every `key` commitment of an object.put event in a data center's public log. */
 async function loggedPutKeys(admin: string, dc: string): Promise<Set<string>> {
-  const note = await (await fetch(`${admin}/ledger/${dc}/checkpoint`)).text()
-  const size = Number(note.split('\n')[1])
   const keys = new Set<string>()
-  for (let n = 0; n * 256 < size; n++) {
-    const width = Math.min(256, size - n * 256)
-    const path = `tile/entries/${String(n).padStart(3, '0')}${width < 256 ? `.p/${width}` : ''}`
-    const res = await fetch(`${admin}/ledger/${dc}/${path}`)
-    for (const entry of decodeEntryBundle(new Uint8Array(await res.arrayBuffer()))) {
-      const event = decodeEvent(entry)
-      if (event.type === 'object.put') keys.add(event.key)
-    }
+  for (const event of await publicEvents(admin, dc)) {
+    if (event.type === 'object.put') keys.add(event.key)
   }
   return keys
 }

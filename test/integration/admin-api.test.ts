@@ -11,8 +11,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { operatorTokenPath } from '../../src/access/index.js'
 import { type Directory, openDirectory } from '../../src/directory/index.js'
-import { decodeEntryBundle, entriesPath } from '../../src/ledger/index.js'
 import { adminCall } from '../support/admin-client.js'
+import { publicEvents } from '../support/public-log.js'
 import { s3Error, s3For } from '../support/s3-client.js'
 import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
 
@@ -41,15 +41,10 @@ const catalog = async () =>
 async function dcChanges(dcId: string, count: number): Promise<Array<Record<string, unknown>>> {
   let found: Array<Record<string, unknown>> = []
   for (let attempt = 0; attempt < 100; attempt++) {
-    const res = await fetch(`${admin}/ledger/directory/checkpoint`)
-    const size = res.ok ? Number((await res.text()).split('\n')[1]) : 0
-    if (size > 0 && size < 256) {
-      const bundle = await fetch(`${admin}/ledger/directory/${entriesPath(0, size)}`)
-      found = decodeEntryBundle(new Uint8Array(await bundle.arrayBuffer()))
-        .map((entry) => JSON.parse(new TextDecoder().decode(entry)) as Record<string, unknown>)
-        .filter((event) => event.type === 'dc.change' && event.target === dcId)
-      if (found.length >= count) return found
-    }
+    found = (await publicEvents(admin, 'directory'))
+      .filter((event) => event.type === 'dc.change' && event.target === dcId)
+      .map((event) => ({ ...event }))
+    if (found.length >= count) return found
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error(`The directory log did not reach ${count} changes of "${dcId}" (${found.length})`)

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/index.js'
 import { openDirectory } from '../../src/directory/index.js'
-import { commit, decodeEntryBundle, decodeEvent, type LedgerEvent } from '../../src/ledger/index.js'
+import { commit, type LedgerEvent } from '../../src/ledger/index.js'
+import { publicEvents } from '../support/public-log.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
 import { tempDir } from '../support/tmp.js'
 
@@ -30,21 +31,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr }
 }
 
-async function directoryEvents(): Promise<LedgerEvent[]> {
-  const admin = server.sovra.adminEndpoint
-  const note = await (await fetch(`${admin}/ledger/directory/checkpoint`)).text()
-  const size = Number(note.split('\n')[1])
-  const events: LedgerEvent[] = []
-  for (let n = 0; n * 256 < size; n++) {
-    const width = Math.min(256, size - n * 256)
-    const path = `tile/entries/${String(n).padStart(3, '0')}${width < 256 ? `.p/${width}` : ''}`
-    const res = await fetch(`${admin}/ledger/directory/${path}`)
-    expect(res.status).toBe(200)
-    for (const e of decodeEntryBundle(new Uint8Array(await res.arrayBuffer())))
-      events.push(decodeEvent(e))
-  }
-  return events
-}
+const directoryEvents = () => publicEvents(server.sovra.adminEndpoint, 'directory')
 
 describe('the directory ledger', () => {
   it('publishes its verifier key beside the data centers', async () => {
