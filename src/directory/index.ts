@@ -16,7 +16,6 @@ export type {
   SigningKeyRecord,
   TenantRecord,
   TransferEnd,
-  TransferObjectRecord,
   TransferPhase,
   TransferRecord,
   TransferStatus,
