@@ -702,6 +702,23 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
         expect((await store.transferCounts('t1')).objectsDone).toBe(0)
         expect((await store.transferObject('t2', 'k'))?.state).toBe('copied')
       })
+
+      test('listTransferObjects() pages through one state in key order', async () => {
+        for (const key of ['c', 'a', 'b', 'd']) {
+          await store.recordTransferObject('t1', { ...object, key, state: 'copied' })
+        }
+        await store.recordTransferObject('t1', { ...object, key: 'b', state: 'done' })
+        await store.recordTransferObject('t2', { ...object, key: 'a0', state: 'copied' })
+        const page = (after: string) =>
+          store.listTransferObjects('t1', { state: 'copied', after, limit: 2 })
+        expect((await page('')).map((o) => o.key)).toEqual(['a', 'c'])
+        expect((await page('c')).map((o) => o.key)).toEqual(['d'])
+        expect(
+          (await store.listTransferObjects('t1', { state: 'done', after: '', limit: 10 })).map(
+            (o) => o.key,
+          ),
+        ).toEqual(['b'])
+      })
     })
 
     describe('blob references', () => {

@@ -272,6 +272,15 @@ export interface MetaStore {
    * transfer's counters in the same transaction. Returns the counters after the change.
    */
   recordTransferObject(transferId: string, object: TransferObjectProgress): Promise<TransferCounts>
+  /** A transfer's objects in `state`, in key order, after `after` (exclusive), at most `limit`. */
+  listTransferObjects(
+    transferId: string,
+    options: {
+      readonly state: TransferObjectProgress['state']
+      readonly after: string
+      readonly limit: number
+    },
+  ): Promise<TransferObjectProgress[]>
   /** A transfer's counters (zeros when nothing was recorded). */
   transferCounts(transferId: string): Promise<TransferCounts>
   /** Drops a finished transfer's progress rows. */

@@ -613,6 +613,15 @@ export class SqliteMetaStore implements MetaStore {
     return this.#write(() => this.#transfers.record(transferId, object))
   }
 
+  listTransferObjects(
+    transferId: string,
+    options: { state: TransferObjectProgress['state']; after: string; limit: number },
+  ): Promise<TransferObjectProgress[]> {
+    return this.#read(() =>
+      this.#transfers.list(transferId, options.state, options.after, options.limit),
+    )
+  }
+
   transferCounts(transferId: string): Promise<TransferCounts> {
     return this.#read(() => this.#transfers.counts(transferId))
   }

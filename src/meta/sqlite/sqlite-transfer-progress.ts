@@ -10,6 +10,13 @@ export interface TransferProgressTable {
   /** Upserts one object's state; on its first `done` or `missing`, bumps the counters. */
   record(transferId: string, object: TransferObjectProgress): TransferCounts
   counts(transferId: string): TransferCounts
+  /** Rows in `state`, in key order, after `after` (exclusive). */
+  list(
+    transferId: string,
+    state: TransferObjectProgress['state'],
+    after: string,
+    limit: number,
+  ): TransferObjectProgress[]
   /** Drops every row of the transfer. */
   forget(transferId: string): void
 }
@@ -35,6 +42,10 @@ export function prepareTransferProgress(db: Database.Database): TransferProgress
     `SELECT objects_done AS objectsDone, bytes_done AS bytesDone,
        objects_missing AS objectsMissing FROM transfer_progress WHERE transfer_id = ?`,
   )
+  const list = db.prepare<[string, string, string, number], TransferObjectProgress>(
+    `SELECT key, state, size, etag FROM transfer_objects
+     WHERE transfer_id = ? AND state = ? AND key > ? ORDER BY key LIMIT ?`,
+  )
   const forgetObjects = db.prepare<[string]>('DELETE FROM transfer_objects WHERE transfer_id = ?')
   const forgetCounts = db.prepare<[string]>('DELETE FROM transfer_progress WHERE transfer_id = ?')
   const countsOf = (transferId: string) => counts.get(transferId) ?? NONE
@@ -53,6 +64,7 @@ export function prepareTransferProgress(db: Database.Database): TransferProgress
       return countsOf(transferId)
     },
     counts: countsOf,
+    list: (transferId, state, after, limit) => list.all(transferId, state, after, limit),
     forget(transferId) {
       forgetObjects.run(transferId)
       forgetCounts.run(transferId)

@@ -364,9 +364,10 @@ class Job {
 
   /**
    * Migrate's last step: every object still in the source bucket is caught up (a write the old
-   * endpoint accepted late is copied unless the destination has a newer one), then removed; then
-   * the bucket leaves the old cell. A write racing the last listing makes the bucket non-empty:
-   * the pass repeats, so nothing is removed uncopied.
+   * endpoint accepted late is copied unless the destination has a newer one), then removed; a
+   * copied object the source deleted meanwhile is removed from the destination too; then the
+   * bucket leaves the old cell. A write racing the last listing makes the bucket non-empty: the
+   * pass repeats, so nothing is removed uncopied.
    */
   async #removeSourceBucket(): Promise<void> {
     const t = this.#t
@@ -392,6 +393,7 @@ class Job {
         })
         this.#crashPoint(key)
       }
+      await this.#carryDeletes()
       if ((await this.#source.meta.getBucket(t.source.bucket)) === null) return
       try {
         const { orphaned } = await this.#source.meta.deleteBucket(t.source.bucket)
@@ -401,6 +403,39 @@ class Job {
         const notEmpty = (err as { code?: string }).code === 'BucketNotEmpty'
         if (!notEmpty || attempt >= 10) throw err
       }
+    }
+  }
+
+  /**
+   * Migrate: objects copied during the job and deleted at the old endpoint before its cleanup
+   * (still `copied` here, gone at the source) are deleted at the destination too, unless the
+   * destination was written since (its ETag is no longer the copied one). Without this, a
+   * delete the customer saw succeed would be undone by the migration.
+   */
+  async #carryDeletes(): Promise<void> {
+    const t = this.#t
+    let after = ''
+    for (;;) {
+      const page = await this.#destination.meta.listTransferObjects(t.id, {
+        state: 'copied',
+        after,
+        limit: PAGE,
+      })
+      for (const copied of page) {
+        this.#checkInterrupted()
+        after = copied.key
+        if ((await this.#source.meta.getObject(t.source.bucket, copied.key)) !== null) continue
+        const there = await this.#destination.meta.getObject(t.destination.bucket, copied.key)
+        if (there !== null && there.etag === copied.etag) {
+          await removeObject(this.#destination, t.destination.bucket, copied.key)
+          await this.events.object([{ cell: this.#destination, role: 'destination' }], {
+            ...copied,
+            action: 'destination-removed',
+          })
+        }
+        await this.#record({ key: copied.key, state: 'missing', size: 0, etag: '' })
+      }
+      if (page.length < PAGE) return
     }
   }
 
