@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type {
   ChangeContext,
@@ -9,9 +9,9 @@ import type {
   PublicLedger,
   TransitionRequest,
 } from './admin-api/index.js'
-import { type Cell, cellDir, createCell } from './cell/index.js'
+import { type Cell, cellFolderOf, createCell } from './cell/index.js'
 import type { SovraConfig } from './config/index.js'
-import type { Logger } from './core/index.js'
+import { type Logger, pathsOverlap } from './core/index.js'
 import {
   type DataCenterRecord,
   type DataCenterState,
@@ -154,7 +154,9 @@ export class DataCenterRuntime implements DataCenterControl {
   add(input: NewDataCenter, context: ChangeContext): Promise<DataCenterView> {
     return this.#serialized(async () => {
       this.#refuseWhenStopping()
-      const existed = existsSync(cellDir(this.#config.dataDir, input.id))
+      await this.#checkStoragePath(input)
+      const folder = cellFolderOf(this.#config.dataDir, input)
+      const existed = existsSync(folder)
       const record = await this.#directory.addDataCenter(input, {
         reservedPorts: [...this.#reservedPorts],
         actor: this.#actor(context.requestId),
@@ -166,8 +168,7 @@ export class DataCenterRuntime implements DataCenterControl {
         // Undo, so a refused add changes nothing: no catalog entry, no new folder.
         this.#status.delete(record.id)
         await this.#directory.removeDataCenter(record.id)
-        if (!existed)
-          await rm(cellDir(this.#config.dataDir, record.id), { recursive: true, force: true })
+        if (!existed) await rm(folder, { recursive: true, force: true })
         if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
           throw DirectoryErrors.portInUse(input.port, 'another process')
         }
@@ -193,6 +194,34 @@ export class DataCenterRuntime implements DataCenterControl {
       this.#logger.info({ dc: id, status: record.status }, 'Data center status changed')
       return this.#view(record)
     })
+  }
+
+  /**
+   * A chosen storage folder must be the data center's alone: outside the data folder (which
+   * holds the directory and the default folders), apart from every other data center's folder
+   * (retired ones too: their files stay), and new or empty.
+   */
+  async #checkStoragePath(input: NewDataCenter): Promise<void> {
+    const path = input.storagePath
+    if (path === undefined || path === null) return
+    const refuse = (reason: string) => {
+      throw DirectoryErrors.invalidArgument('storage path', path, reason)
+    }
+    if (pathsOverlap(path, this.#config.dataDir)) {
+      refuse(
+        `it overlaps the data folder "${this.#config.dataDir}"; leave it out to use the default folder there`,
+      )
+    }
+    for (const other of await this.#directory.listDataCenters()) {
+      const theirs = cellFolderOf(this.#config.dataDir, other)
+      if (pathsOverlap(path, theirs)) refuse(`it overlaps the folder of data center "${other.id}"`)
+    }
+    const entries = await readdir(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return []
+      if (err.code === 'ENOTDIR') refuse('it is a file, not a folder')
+      throw err
+    })
+    if (entries.length > 0) refuse('the folder is not empty')
   }
 
   /** A change that arrives during shutdown would start what is being stopped: refused. */

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type BlobStore, openBlobStore } from '../blob/index.js'
 import type { Logger } from '../core/index.js'
@@ -12,6 +12,8 @@ export interface CellDataCenter {
   readonly id: string
   readonly city: string
   readonly jurisdiction: string
+  /** Absolute folder of its files; absent or null: `<dataDir>/dcs/<id>`. */
+  readonly storagePath?: string | null
 }
 
 /** Everything that lives inside one data center: its metadata store and its blob folder. */
@@ -26,9 +28,42 @@ export interface Cell {
   close(): Promise<void>
 }
 
-/** Where a cell keeps its files: `<dataDir>/dcs/<id>/`. Cells never open each other's folders. */
+/** The default folder of a cell's files: `<dataDir>/dcs/<id>/`. Cells never open each other's folders. */
 export function cellDir(dataDir: string, dcId: string): string {
   return join(dataDir, 'dcs', dcId)
+}
+
+/** Where a data center keeps its files: its storage path, else the default folder. */
+export function cellFolderOf(dataDir: string, dc: CellDataCenter): string {
+  return dc.storagePath ?? cellDir(dataDir, dc.id)
+}
+
+/** The file that names the data center a folder belongs to. */
+const OWNER_FILE = 'DATA_CENTER'
+
+/**
+ * Claims a cell folder for `dcId`: writes its id into `DATA_CENTER` on first use, and refuses a
+ * folder another data center claimed (a configuration that points two data centers at one
+ * folder must fail, not mix their files).
+ */
+async function claimFolder(dir: string, dcId: string): Promise<void> {
+  const path = join(dir, OWNER_FILE)
+  const owner = await readFile(path, 'utf8').then(
+    (text) => text.trim(),
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null
+      throw err
+    },
+  )
+  if (owner === null) {
+    await writeFile(path, `${dcId}\n`, { mode: 0o600, flag: 'wx' })
+    return
+  }
+  if (owner !== dcId) {
+    throw new Error(
+      `Cannot open data center "${dcId}": its folder "${dir}" belongs to data center "${owner}"`,
+    )
+  }
 }
 
 /**
@@ -39,8 +74,9 @@ export async function createCell(
   dc: CellDataCenter,
   deps: { readonly dataDir: string; readonly logger: Logger; readonly ledger: CellLedgerOptions },
 ): Promise<Cell> {
-  const dir = cellDir(deps.dataDir, dc.id)
+  const dir = cellFolderOf(deps.dataDir, dc)
   await mkdir(dir, { recursive: true, mode: 0o700 })
+  await claimFolder(dir, dc.id)
   const meta = await openMetaStore({ driver: 'sqlite', path: join(dir, 'meta.sqlite') })
   const blob = await openBlobStore({ driver: 'fs', root: join(dir, 'blobs') })
   const swept = await blob.sweep((ref) => meta.isBlobReferenced(ref))

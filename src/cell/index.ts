@@ -1,5 +1,5 @@
 export type { Cell, CellDataCenter } from './cell.js'
-export { cellDir, createCell } from './cell.js'
+export { cellDir, cellFolderOf, createCell } from './cell.js'
 export type { CellKeys } from './cell-keys.js'
 export { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
 export type { EventQuery, IndexedEntry, LedgerEventIndex } from './ledger-index.js'

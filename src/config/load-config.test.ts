@@ -174,6 +174,17 @@ describe('loadConfig() rejects', () => {
     )
   })
 
+  it('a data center storage path that is not absolute and normalized; accepts one that is', () => {
+    for (const storagePath of ['relative/dir', '/srv/a/../b', '/srv/zurich/', '/']) {
+      const file = writeConfig({ dataCenters: [{ ...oneDc[0], storagePath }] })
+      expect(failure(() => loadConfig({ file, env: {} })).message, storagePath).toContain(
+        'dataCenters[0].storagePath',
+      )
+    }
+    const file = writeConfig({ dataCenters: [{ ...oneDc[0], storagePath: '/srv/zurich' }] })
+    expect(loadConfig({ file, env: {} }).dataCenters[0]?.storagePath).toBe('/srv/zurich')
+  })
+
   it('an unknown top-level key', () => {
     const file = writeConfig({ datadir: '/x' })
     expect(failure(() => loadConfig({ file, env: {} })).message).toContain('"datadir"')

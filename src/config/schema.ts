@@ -1,5 +1,10 @@
 import { z } from 'zod'
-import { DATA_CENTER_ID_PATTERN, isKnownJurisdiction } from '../core/index.js'
+import {
+  DATA_CENTER_ID_PATTERN,
+  isKnownJurisdiction,
+  isStoragePath,
+  STORAGE_PATH_RULE,
+} from '../core/index.js'
 
 export { DATA_CENTER_ID_PATTERN }
 
@@ -29,6 +34,11 @@ export interface DataCenterConfig {
   readonly status: DataCenterStatus
   /** TCP port of this data center's S3 endpoint; `0` picks any free port (tests). */
   readonly port: number
+  /**
+   * Absolute folder of its files (metadata, blobs, keys, ledger), for example a volume of its
+   * own; default `<dataDir>/dcs/<id>`. Taken when the data center first enters the directory.
+   */
+  readonly storagePath?: string
 }
 
 /** S3 protocol limits. */
@@ -128,6 +138,11 @@ export const dataCenterSchema = z.strictObject({
     .refine(isKnownJurisdiction, { error: 'expected an assigned ISO 3166-1 alpha-2 code' }),
   status: z.enum(DATA_CENTER_STATUSES).default('active'),
   port,
+  storagePath: z
+    .string()
+    .refine(isStoragePath, { error: STORAGE_PATH_RULE })
+    .exactOptional()
+    .meta({ description: 'Folder of its files (default: <dataDir>/dcs/<id>); fixed once added' }),
 })
 
 const s3Schema = z.strictObject({

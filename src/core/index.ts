@@ -17,3 +17,9 @@ export {
 } from './jurisdictions.js'
 export type { Logger } from './logger.js'
 export { createLogger } from './logger.js'
+export {
+  isStoragePath,
+  pathsOverlap,
+  STORAGE_PATH_MAX_LENGTH,
+  STORAGE_PATH_RULE,
+} from './storage-path.js'

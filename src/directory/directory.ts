@@ -11,10 +11,13 @@ export interface DataCenterInput {
   readonly jurisdiction: string
   readonly status: DataCenterState
   readonly port: number
+  /** Absolute folder of the data center's files; absent or null: `<dataDir>/dcs/<id>`. */
+  readonly storagePath?: string | null
 }
 
 /** A data center as the directory knows it; `endpoint` is set by the running server only. */
 export interface DataCenterRecord extends DataCenterInput {
+  readonly storagePath: string | null
   /** The S3 endpoint URL, known only in the process that listens; `null` elsewhere. */
   readonly endpoint: string | null
 }
@@ -32,7 +35,7 @@ export interface SeedReport {
    */
   readonly kept: ReadonlyArray<{
     readonly id: string
-    readonly field: 'name' | 'city' | 'jurisdiction' | 'status'
+    readonly field: 'name' | 'city' | 'jurisdiction' | 'status' | 'storagePath'
     readonly config: string
     readonly directory: string
   }>

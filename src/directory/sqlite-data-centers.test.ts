@@ -66,6 +66,7 @@ describe('Directory.seedDataCenters()', () => {
       ...west,
       status: 'draining',
       port: 9102,
+      storagePath: null,
       endpoint: null,
     })
     expect((await directory.listDataCenters()).map((dc) => dc.id)).toEqual([
@@ -80,7 +81,7 @@ describe('Directory.addDataCenter()', () => {
     const { directory, dataDir } = await fresh()
     await directory.seedDataCenters([west])
     const added = await directory.addDataCenter({ ...zurich, status: 'planned' })
-    expect(added).toEqual({ ...zurich, status: 'planned', endpoint: null })
+    expect(added).toEqual({ ...zurich, status: 'planned', storagePath: null, endpoint: null })
     const { directory: again } = await fresh(dataDir)
     expect((await again.listDataCenters()).map((dc) => [dc.id, dc.status])).toEqual([
       ['us-west-1', 'active'],

@@ -28,9 +28,10 @@ export interface DataCenterRow {
   jurisdiction: string
   status: DataCenterState
   port: number
+  storage_path: string | null
 }
 
-const COLUMNS = 'id, name, city, jurisdiction, status, port'
+const COLUMNS = 'id, name, city, jurisdiction, status, port, storage_path'
 
 /** Writes a catalog change's `dc.change` event into the directory's outbox. */
 export type RecordCatalogChange = (
@@ -72,6 +73,16 @@ export class SqliteDataCenters {
             if (row[field] !== dc[field]) {
               kept.push({ id: dc.id, field, config: dc[field], directory: row[field] })
             }
+          }
+          // Moving a data center's files is not a configuration change: the folder it has stays.
+          const storage = dc.storagePath ?? null
+          if (row.storage_path !== storage) {
+            kept.push({
+              id: dc.id,
+              field: 'storagePath',
+              config: storage ?? '(default)',
+              directory: row.storage_path ?? '(default)',
+            })
           }
           if (row.port !== dc.port) {
             this.#db
@@ -194,8 +205,10 @@ export class SqliteDataCenters {
       .get() ?? { next: 0 }
     this.#db
       .prepare(
-        `INSERT INTO data_centers (id, name, city, jurisdiction, status, port, position, updated_at)
-         VALUES (@id, @name, @city, @jurisdiction, @status, @port, @position, @updated_at)`,
+        `INSERT INTO data_centers (id, name, city, jurisdiction, status, port, storage_path,
+           position, updated_at)
+         VALUES (@id, @name, @city, @jurisdiction, @status, @port, @storage_path, @position,
+           @updated_at)`,
       )
       .run({
         id: dc.id,
@@ -204,6 +217,7 @@ export class SqliteDataCenters {
         jurisdiction: dc.jurisdiction,
         status: dc.status,
         port: dc.port,
+        storage_path: dc.storagePath ?? null,
         position: next,
         updated_at: this.#now(),
       })

@@ -121,7 +121,13 @@ describe('data centers', () => {
     if (first === undefined) throw new Error('Empty catalog')
     await directory.syncDataCenters([{ ...first, status: 'draining', port: 9100 }])
     const dc = await directory.getDataCenter('us-west-1')
-    expect(dc).toEqual({ ...catalog[0], status: 'draining', port: 9100, endpoint: null })
+    expect(dc).toEqual({
+      ...catalog[0],
+      status: 'draining',
+      port: 9100,
+      storagePath: null,
+      endpoint: null,
+    })
     expect(await directory.getDataCenter('nowhere-1')).toBeNull()
   })
 

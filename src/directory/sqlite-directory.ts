@@ -104,6 +104,7 @@ interface DataCenterRow {
   jurisdiction: string
   status: DataCenterState
   port: number
+  storage_path: string | null
 }
 
 interface TenantRow {
@@ -195,17 +196,20 @@ class SqliteDirectory implements Directory {
     const keyColumns = 'access_key_id, tenant_id, status, created_at, revoked_at'
     this.#sql = {
       upsertDc: db.prepare(
-        `INSERT INTO data_centers (id, name, city, jurisdiction, status, port, position, updated_at)
-         VALUES (@id, @name, @city, @jurisdiction, @status, @port, @position, @updated_at)
+        `INSERT INTO data_centers (id, name, city, jurisdiction, status, port, storage_path,
+           position, updated_at)
+         VALUES (@id, @name, @city, @jurisdiction, @status, @port, @storage_path, @position,
+           @updated_at)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, city = excluded.city,
            jurisdiction = excluded.jurisdiction, status = excluded.status, port = excluded.port,
-           position = excluded.position, updated_at = excluded.updated_at`,
+           storage_path = excluded.storage_path, position = excluded.position,
+           updated_at = excluded.updated_at`,
       ),
       listDcs: db.prepare(
-        'SELECT id, name, city, jurisdiction, status, port FROM data_centers ORDER BY position, id',
+        'SELECT id, name, city, jurisdiction, status, port, storage_path FROM data_centers ORDER BY position, id',
       ),
       getDc: db.prepare(
-        'SELECT id, name, city, jurisdiction, status, port FROM data_centers WHERE id = ?',
+        'SELECT id, name, city, jurisdiction, status, port, storage_path FROM data_centers WHERE id = ?',
       ),
       insertTenant: db.prepare(
         `INSERT INTO tenants (id, name, canonical_id, admin, created_at)
@@ -311,6 +315,7 @@ class SqliteDirectory implements Directory {
             jurisdiction: dc.jurisdiction,
             status: dc.status,
             port: dc.port,
+            storage_path: dc.storagePath ?? null,
             position,
             updated_at: now,
           })
@@ -725,6 +730,7 @@ class SqliteDirectory implements Directory {
       jurisdiction: row.jurisdiction,
       status: row.status,
       port: row.port,
+      storagePath: row.storage_path,
       endpoint: this.#endpoints.get(row.id) ?? null,
     }
   }

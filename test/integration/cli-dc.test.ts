@@ -1,8 +1,11 @@
-import { CreateBucketCommand } from '@aws-sdk/client-s3'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliOf } from '../support/cli.js'
 import { s3Error, s3For } from '../support/s3-client.js'
 import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
+import { tempDir } from '../support/tmp.js'
 
 let server: TestSovra
 beforeAll(async () => {
@@ -137,6 +140,68 @@ describe('sovra dc against a running server', () => {
       stdout: 'Data center "ap-south-1" is now active\n',
       stderr: '',
     })
+  })
+})
+
+describe('sovra dc add --storage', () => {
+  it("keeps the new data center's files in the folder given, and refuses folders that are not its alone", async () => {
+    const volume = tempDir()
+    try {
+      const folder = join(volume.path, 'zurich-volume')
+      const add = (id: string, storage: string) =>
+        sovra([
+          'dc',
+          'add',
+          id,
+          '--city',
+          'Zurich',
+          '--jurisdiction',
+          'CH',
+          '--port',
+          '0',
+          '--storage',
+          storage,
+        ])
+      const ok = await add('eu-zurich-2', folder)
+      expect(ok.stderr).toBe('')
+      expect(ok.code).toBe(0)
+      const s3 = s3For(server, 'eu-zurich-2')
+      await s3.send(new CreateBucketCommand({ Bucket: 'cli-volume' }))
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'cli-volume', Key: 'k', Body: 'on its own volume' }),
+      )
+      expect(readFileSync(join(folder, 'DATA_CENTER'), 'utf8')).toBe('eu-zurich-2\n')
+      expect(existsSync(join(folder, 'meta.sqlite'))).toBe(true)
+      expect(existsSync(join(server.dataDir, 'dcs', 'eu-zurich-2'))).toBe(false)
+      // Its ledger key is published and listed, though not under the data folder.
+      const keys = JSON.parse((await sovra(['dc', 'list', '--keys', '--json'])).stdout) as Array<{
+        id: string
+        ledger: { verifierKey: string | null }
+      }>
+      expect(keys.find((k) => k.id === 'eu-zurich-2')?.ledger.verifierKey).toMatch(/^127\.0\.0\.1/)
+
+      const before = (await sovra(['dc', 'list', '--json'])).stdout
+      const refusals: Array<[string, RegExp]> = [
+        ['relative/folder', /expected an absolute, normalized folder path/],
+        [`${volume.path}/a/../b`, /expected an absolute, normalized folder path/],
+        [folder, /overlaps the folder of data center "eu-zurich-2"/],
+        [join(folder, 'inner'), /overlaps the folder of data center "eu-zurich-2"/],
+        [join(server.dataDir, 'elsewhere'), /overlaps the data folder/],
+        [join(server.dataDir, 'dcs', 'us-west-1', 'x'), /overlaps the data folder/],
+      ]
+      mkdirSync(join(volume.path, 'full'))
+      writeFileSync(join(volume.path, 'full', 'someone-elses.txt'), 'x')
+      refusals.push([join(volume.path, 'full'), /the folder is not empty/])
+      for (const [storage, message] of refusals) {
+        const refused = await add('eu-zurich-3', storage)
+        expect(refused.code, storage).toBe(1)
+        expect(refused.stderr, storage).toMatch(message)
+      }
+      expect((await sovra(['dc', 'list', '--json'])).stdout).toBe(before)
+      expect(readFileSync(join(volume.path, 'full', 'someone-elses.txt'), 'utf8')).toBe('x')
+    } finally {
+      volume.remove()
+    }
   })
 })
 

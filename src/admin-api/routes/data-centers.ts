@@ -1,5 +1,10 @@
 import { z } from 'zod'
-import { DATA_CENTER_ID_MAX_LENGTH, DATA_CENTER_ID_PATTERN } from '../../core/index.js'
+import {
+  DATA_CENTER_ID_MAX_LENGTH,
+  DATA_CENTER_ID_PATTERN,
+  isStoragePath,
+  STORAGE_PATH_RULE,
+} from '../../core/index.js'
 import { DirectoryErrors } from '../../directory/index.js'
 import { defineRoute } from '../route.js'
 
@@ -24,6 +29,8 @@ export interface NewDataCenter {
   readonly jurisdiction: string
   readonly port: number
   readonly status: 'planned' | 'active'
+  /** Absolute folder of its files; default `<dataDir>/dcs/<id>`. */
+  readonly storagePath?: string
 }
 
 /** Who asked for a change, for the data center's ledger: the admin request that carried it. */
@@ -95,6 +102,10 @@ export const newDataCenterSchema = z.strictObject({
     .enum(['planned', 'active'])
     .default('active')
     .meta({ description: 'planned: listens but refuses new buckets until activated' }),
+  storagePath: z.string().refine(isStoragePath, { error: STORAGE_PATH_RULE }).exactOptional().meta({
+    description:
+      'Absolute folder for its files (metadata, blobs, keys, ledger), e.g. a volume of its own; must be new or empty, outside the data folder and apart from every other data center. Default: <dataDir>/dcs/<id>. Not shown by GET.',
+  }),
 })
 
 const byId = z.strictObject({ id: dataCenterId })
@@ -148,7 +159,7 @@ export function dataCenterRoutes(deps: DataCenterRouteDeps) {
       operationId: 'addDataCenter',
       summary: 'Add a data center; it starts serving at once, without a restart',
       description:
-        'Refused, changing nothing, for an invalid id (400 ValidationFailed), an id already in the catalog (409 DataCenterAlreadyExists), a port another data center or the admin API uses (409 PortInUse) and an unknown jurisdiction (400 UnknownJurisdiction).',
+        'Refused, changing nothing, for an invalid id (400 ValidationFailed), an id already in the catalog (409 DataCenterAlreadyExists), a port another data center or the admin API uses (409 PortInUse), an unknown jurisdiction (400 UnknownJurisdiction) and a storage path that is not absolute, not empty, or overlaps the data folder or another data center (400 ValidationFailed / InvalidArgument).',
       tag: 'data-centers',
       auth: 'operator',
       body: newDataCenterSchema,

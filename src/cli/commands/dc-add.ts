@@ -15,6 +15,7 @@ interface AddOptions extends AdminClientOptions {
   readonly port: string
   readonly name?: string
   readonly planned?: boolean
+  readonly storage?: string
   readonly json?: boolean
 }
 
@@ -29,6 +30,10 @@ export function registerDcAdd(dc: Command, io: CliIo): void {
       .requiredOption('--port <port>', 'S3 endpoint port (0 = any free port at each start)')
       .option('--name <name>', 'display name (default: the city)')
       .option('--planned', 'add it as planned: it listens but refuses new buckets until activated')
+      .option(
+        '--storage <dir>',
+        'absolute folder on the server for its files, e.g. a volume of its own (new or empty; default: <dataDir>/dcs/<id>)',
+      )
       .option('--json', 'print JSON'),
   ).action(async (id: string, options: AddOptions, command: Command) => {
     const ctx = createContext(io, command)
@@ -42,6 +47,7 @@ export function registerDcAdd(dc: Command, io: CliIo): void {
       jurisdiction: options.jurisdiction,
       port,
       ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.storage === undefined ? {} : { storagePath: options.storage }),
       status: options.planned === true ? 'planned' : 'active',
     })
     io.stdout.write(

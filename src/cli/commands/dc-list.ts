@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { cellDir } from '../../cell/index.js'
+import { cellFolderOf } from '../../cell/index.js'
 import type { SovraConfig } from '../../config/index.js'
 import { directoryPath } from '../../directory/index.js'
 import { parseVerifierKey } from '../../ledger/index.js'
@@ -24,6 +24,8 @@ interface DcRow {
   readonly port: number
   /** Known only when the running server answered. */
   readonly endpoint?: string | null
+  /** Known only from the directory file (the admin API does not publish folders). */
+  readonly storagePath?: string | null
 }
 
 /** A data center's ledger identity: its checkpoint origin and verifier key (null until created). */
@@ -33,11 +35,12 @@ interface LedgerKeyInfo {
 }
 
 /**
- * Reads `<dataDir>/dcs/<dc>/keys/ledger.pub`, written when the data center's log is first
+ * Reads `<data center folder>/keys/ledger.pub`, written when the data center's log is first
  * opened. The key's name is the origin; before that, the origin the configuration will give it.
  */
-function ledgerKeyOf(config: SovraConfig, dcId: string): LedgerKeyInfo {
-  const path = join(cellDir(config.dataDir, dcId), 'keys', 'ledger.pub')
+function ledgerKeyOf(config: SovraConfig, row: DcRow): LedgerKeyInfo {
+  const dcId = row.id
+  const path = join(cellFolderOf(config.dataDir, row), 'keys', 'ledger.pub')
   let verifierKey: string
   try {
     verifierKey = readFileSync(path, 'utf8').trim()
@@ -75,6 +78,19 @@ async function catalogOf(
   return { rows, live: false }
 }
 
+/** The verifier keys the running server publishes (`/admin/v1/ledger/keys`), by data center. */
+async function publishedKeys(
+  io: CliIo,
+  ctx: CliContext,
+  options: AdminClientOptions,
+): Promise<Map<string, LedgerKeyInfo>> {
+  const client = createAdminClient(io, { config: ctx.config, options })
+  const { ledgers } = await client.get<{
+    ledgers: Array<{ dc: string; origin: string; verifierKey: string }>
+  }>('/admin/v1/ledger/keys')
+  return new Map(ledgers.map((l) => [l.dc, { origin: l.origin, verifierKey: l.verifierKey }]))
+}
+
 /** `sovra dc list`: the catalog from the running server, or from the local files. */
 export function registerDcList(dc: Command, io: CliIo): void {
   adminOptions(
@@ -89,15 +105,18 @@ export function registerDcList(dc: Command, io: CliIo): void {
     async (options: AdminClientOptions & { json?: boolean; keys?: boolean }, command: Command) => {
       const ctx = createContext(io, command)
       const { rows, live } = await catalogOf(io, ctx, options)
-      const out = rows.map(({ id, name, city, jurisdiction, status, port, endpoint }) => ({
-        id,
-        name,
-        city,
-        jurisdiction,
-        status,
-        port,
-        ...(live ? { endpoint: endpoint ?? null } : {}),
-        ...(options.keys === true ? { ledger: ledgerKeyOf(ctx.config, id) } : {}),
+      const published =
+        options.keys === true && live ? await publishedKeys(io, ctx, options) : undefined
+      const keyOf = (row: DcRow) => published?.get(row.id) ?? ledgerKeyOf(ctx.config, row)
+      const out = rows.map((row) => ({
+        id: row.id,
+        name: row.name,
+        city: row.city,
+        jurisdiction: row.jurisdiction,
+        status: row.status,
+        port: row.port,
+        ...(live ? { endpoint: row.endpoint ?? null } : {}),
+        ...(options.keys === true ? { ledger: keyOf(row) } : {}),
       }))
       if (options.keys === true && options.json !== true) {
         io.stdout.write(
