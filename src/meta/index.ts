@@ -7,6 +7,7 @@ export {
   type BucketEncryption,
   type BucketRecord,
   type ChecksumAlgorithm,
+  type CorsRule,
   type LedgerOutboxEntry,
   type ListObjectsOptions,
   type ListObjectsResult,
@@ -21,6 +22,7 @@ export {
   type ObjectRecord,
   type ObjectSummary,
   type PartRecord,
+  type Tag,
   type WriteCondition,
   type WriteOptions,
 } from './meta-store.js'

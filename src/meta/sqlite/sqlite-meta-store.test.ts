@@ -25,7 +25,7 @@ describe('SqliteMetaStore', () => {
       await again.close()
       const raw = new Database(path, { readonly: true })
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
-      expect(raw.pragma('user_version', { simple: true })).toBe(4)
+      expect(raw.pragma('user_version', { simple: true })).toBe(5)
       raw.close()
     } finally {
       await rm(dir, { recursive: true, force: true })
