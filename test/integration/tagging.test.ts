@@ -66,6 +66,10 @@ describe('object tagging', () => {
     expect(await got.Body?.transformToString()).toBe('hello')
     await s3().send(new DeleteObjectTaggingCommand({ Bucket, Key: 'plain' }))
     expect(await tagsOf('plain')).toEqual([])
+    // An empty TagSet is a valid document: it leaves the object without tags.
+    await s3().send(new PutObjectTaggingCommand({ Bucket, Key: 'plain', Tagging: { TagSet } }))
+    await s3().send(new PutObjectTaggingCommand({ Bucket, Key: 'plain', Tagging: { TagSet: [] } }))
+    expect(await tagsOf('plain')).toEqual([])
     const head = await s3().send(new GetObjectCommand({ Bucket, Key: 'plain' }))
     expect(head.TagCount).toBeUndefined()
     await head.Body?.transformToString()
