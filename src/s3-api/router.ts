@@ -95,7 +95,7 @@ export const PERMISSIONS: Record<S3Operation, string> = {
 
 /**
  * Query parameters the supported operations understand. Any other parameter names an S3 feature
- * we do not implement (a subresource such as `?tagging`, `?acl`, `?metadataConfiguration`) and is
+ * we do not implement (a subresource such as `?acl`, `?lifecycle`, `?metadataConfiguration`) and is
  * answered `NotImplemented`, so an unsupported request never falls through to a real handler.
  */
 const KNOWN_PARAMS = new Set([
@@ -130,6 +130,18 @@ const KNOWN_PARAMS = new Set([
   'bucket-region',
   'x-id',
 ])
+
+/**
+ * Subresources that exist only on some resources and methods: `?cors` on a bucket, `?attributes`
+ * on GET of an object. Anywhere else they would fall through to a real handler (a `PUT
+ * /bucket/key?cors` would overwrite the object), so they are answered `NotImplemented`.
+ */
+function checkSubresourceScope(query: URLSearchParams, key: string | null, method: string): void {
+  if (key !== null && query.has('cors')) throw notImplemented('cors on an object')
+  if (query.has('attributes') && (key === null || method !== 'GET')) {
+    throw notImplemented(`attributes with ${method}${key === null ? ' on a bucket' : ''}`)
+  }
+}
 
 /** Operations named by the SDKs' `x-id` parameter that we do not serve. */
 const UNSUPPORTED_X_IDS = new Set(['ListDirectoryBuckets', 'CreateSession', 'RenameObject'])
@@ -240,6 +252,7 @@ export function route(
   const { bucket, key, query } = addressOf(req, options)
   const method = (req.method ?? 'GET').toUpperCase()
   checkParams(query)
+  checkSubresourceScope(query, key, method)
   checkHeaders(req.headers)
   if (bucket === null) {
     if (method === 'GET') return { op: 'ListBuckets', bucket: null, key: null, query }

@@ -111,6 +111,28 @@ describe('PutBucketCors, GetBucketCors, DeleteBucketCors', () => {
   })
 })
 
+describe('subresources out of place', () => {
+  it('answers ?cors on an object and ?attributes other than GET of an object with 501, changing nothing', async () => {
+    for (const [method, path] of [
+      ['PUT', `/${Bucket}/page.json?cors`],
+      ['DELETE', `/${Bucket}/page.json?cors`],
+      ['PUT', `/${Bucket}/page.json?attributes`],
+      ['DELETE', `/${Bucket}/page.json?attributes`],
+      ['GET', `/${Bucket}?attributes`],
+    ] as const) {
+      const res = await rawRequest(ep, path, { method, body: method === 'PUT' ? 'oops' : '' })
+      expect([method, path, res.status, code(res.body)]).toEqual([
+        method,
+        path,
+        501,
+        'NotImplemented',
+      ])
+    }
+    const page = await rawRequest(ep, `/${Bucket}/page.json`)
+    expect(page.body).toBe('{"ok":true}')
+  })
+})
+
 describe('preflight OPTIONS (unsigned)', () => {
   beforeAll(async () => {
     await s3().send(new PutBucketCorsCommand({ Bucket, CORSConfiguration: { CORSRules: RULES } }))
