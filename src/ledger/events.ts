@@ -145,7 +145,7 @@ export interface ObjectGetEvent extends EventBase, BucketScoped {
   /** Bytes served. */
   readonly bytes: number
 }
-/** Object metadata was read (HEAD). */
+/** Object metadata was read (HEAD, GetObjectTagging, GetObjectAttributes). */
 export interface ObjectHeadEvent extends EventBase, BucketScoped {
   readonly type: 'object.head'
   readonly key: Commitment
