@@ -86,6 +86,8 @@ export interface ObjectPutEvent extends EventBase, BucketScoped {
   readonly content: Commitment
   /** Commitment to the user metadata (its canonical JSON), when there is any. */
   readonly metadata?: Commitment
+  /** Commitment to the object's tags (canonical JSON of `[key, value]` pairs), when it has any. */
+  readonly tags?: Commitment
 }
 /** An object was copied within this DC (cross-DC copies are transfer events, not this). */
 export interface ObjectCopyEvent extends EventBase, BucketScoped {
@@ -98,6 +100,8 @@ export interface ObjectCopyEvent extends EventBase, BucketScoped {
   readonly sourceKey: Commitment
   readonly size: number
   readonly versionId?: string
+  /** Commitment to the copy's tags (canonical JSON of `[key, value]` pairs), when it has any. */
+  readonly tags?: Commitment
 }
 /** An object (or one version) was deleted, or a delete marker written. */
 export interface ObjectDeleteEvent extends EventBase, BucketScoped {
@@ -115,6 +119,23 @@ export interface MultipartCompleteEvent extends EventBase, BucketScoped {
   readonly parts: number
   /** Commitment to the multipart ETag (hash of part hashes). */
   readonly content: Commitment
+  /** Commitment to the object's tags (canonical JSON of `[key, value]` pairs), when it has any. */
+  readonly tags?: Commitment
+}
+/** An object's tags were replaced (PutObjectTagging) or removed (DeleteObjectTagging). */
+export interface ObjectTaggingEvent extends EventBase, BucketScoped {
+  readonly type: 'object.tagging'
+  readonly key: Commitment
+  /** Commitment to the new tags (canonical JSON of `[key, value]` pairs); absent when removed. */
+  readonly tags?: Commitment
+}
+/** A bucket setting other than encryption was set or removed: its tag set or its CORS rules. */
+export interface BucketConfigEvent extends EventBase, BucketScoped {
+  readonly type: 'bucket.config'
+  /** Which setting: PutBucketTagging/DeleteBucketTagging or PutBucketCors/DeleteBucketCors. */
+  readonly setting: 'tagging' | 'cors'
+  /** Commitment to the new setting's canonical JSON; absent when it was removed. */
+  readonly config?: Commitment
 }
 /** Object bytes were served (GET), possibly a range. Reads are batched before appending. */
 export interface ObjectGetEvent extends EventBase, BucketScoped {
@@ -124,7 +145,7 @@ export interface ObjectGetEvent extends EventBase, BucketScoped {
   /** Bytes served. */
   readonly bytes: number
 }
-/** Object metadata was read (HEAD). */
+/** Object metadata was read (HEAD, GetObjectTagging, GetObjectAttributes). */
 export interface ObjectHeadEvent extends EventBase, BucketScoped {
   readonly type: 'object.head'
   readonly key: Commitment
@@ -248,6 +269,8 @@ export type LedgerEvent =
   | ObjectCopyEvent
   | ObjectDeleteEvent
   | MultipartCompleteEvent
+  | ObjectTaggingEvent
+  | BucketConfigEvent
   | ObjectGetEvent
   | ObjectHeadEvent
   | ObjectListEvent
@@ -267,6 +290,8 @@ export const LEDGER_EVENT_TYPES = [
   'object.copy',
   'object.delete',
   'multipart.complete',
+  'object.tagging',
+  'bucket.config',
   'object.get',
   'object.head',
   'object.list',

@@ -33,6 +33,14 @@ export const MetaErrors = {
     new MetaError('NoSuchUpload', `Cannot find upload "${uploadId}": it does not exist`, {
       details: { uploadId },
     }),
+  noSuchKey: (bucket: string, key: string) =>
+    new MetaError(
+      'NoSuchKey',
+      `Cannot find object "${key}" in bucket "${bucket}": it does not exist`,
+      {
+        details: { bucket, key },
+      },
+    ),
   preconditionFailed: (bucket: string, key: string, reason: PreconditionReason) =>
     new MetaError(
       'PreconditionFailed',

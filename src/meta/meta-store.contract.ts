@@ -619,6 +619,72 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
       })
     })
 
+    describe('tags and CORS rules', () => {
+      const tags = [
+        { key: 'team', value: 'blue' },
+        { key: 'a', value: '' },
+      ]
+      const ev = (text: string) => ({ events: [new TextEncoder().encode(text)] })
+      const outbox = async () =>
+        (await store.readLedgerOutbox(100)).map((e) => new TextDecoder().decode(e.entry))
+
+      test('an object keeps its tags in order; an overwrite without tags drops them', async () => {
+        await store.putObject({ ...inline('b', 'k'), tags })
+        expect((await store.getObject('b', 'k'))?.tags).toEqual(tags)
+        await store.putObject(inline('b', 'k'))
+        expect((await store.getObject('b', 'k'))?.tags).toBeUndefined()
+      })
+
+      test('setObjectTags() replaces only the tags, atomically with its event', async () => {
+        const record = inline('b', 'k', 'bytes')
+        await store.putObject(record)
+        await store.setObjectTags('b', 'k', tags, ev('tagged'))
+        expect(await store.getObject('b', 'k', { withData: true })).toEqual({ ...record, tags })
+        await store.setObjectTags('b', 'k', [], ev('untagged'))
+        expect(await store.getObject('b', 'k', { withData: true })).toEqual(record)
+        expect(await outbox()).toEqual(['tagged', 'untagged'])
+      })
+
+      test('setObjectTags() on a missing key or bucket fails and logs nothing', async () => {
+        await expectCode(store.setObjectTags('b', 'missing', tags, ev('x')), 'NoSuchKey')
+        await expectCode(store.setObjectTags('nope', 'k', tags, ev('x')), 'NoSuchBucket')
+        await store.putObject({ ...inline('b', 'k'), tags })
+        await store.deleteObject('b', 'k')
+        await store.putObject(inline('b', 'k'))
+        expect((await store.getObject('b', 'k'))?.tags).toBeUndefined()
+        expect(await outbox()).toEqual([])
+      })
+
+      test('an upload keeps the tags its object will get', async () => {
+        await store.createMultipartUpload({ ...upload('b', 'k', 'u1'), tags })
+        expect((await store.getMultipartUpload('b', 'u1'))?.tags).toEqual(tags)
+        await store.createMultipartUpload(upload('b', 'k', 'u2'))
+        expect((await store.getMultipartUpload('b', 'u2'))?.tags).toBeUndefined()
+      })
+
+      test('setBucketTags() and setBucketCors() set, replace and remove, with their events', async () => {
+        const rule = {
+          id: 'r1',
+          allowedOrigins: ['https://*.example.com'],
+          allowedMethods: ['GET', 'PUT'],
+          allowedHeaders: ['*'],
+          exposeHeaders: ['ETag'],
+          maxAgeSeconds: 300,
+        }
+        await store.setBucketTags('b', tags, ev('tags'))
+        await store.setBucketCors('b', [rule], ev('cors'))
+        expect(await store.getBucket('b')).toEqual({ ...bucket('b'), tags, cors: [rule] })
+        await store.setBucketTags('b', [tags[0] as { key: string; value: string }])
+        expect((await store.getBucket('b'))?.tags).toEqual([tags[0]])
+        await store.setBucketTags('b', null)
+        await store.setBucketCors('b', null)
+        expect(await store.getBucket('b')).toEqual(bucket('b'))
+        await expectCode(store.setBucketTags('nope', tags, ev('x')), 'NoSuchBucket')
+        await expectCode(store.setBucketCors('nope', [rule], ev('x')), 'NoSuchBucket')
+        expect(await outbox()).toEqual(['tags', 'cors'])
+      })
+    })
+
     describe('ledger outbox', () => {
       const ev = (text: string) => ({ events: [new TextEncoder().encode(text)] })
       const texts = async (m: MetaStore) =>

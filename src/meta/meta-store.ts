@@ -42,6 +42,22 @@ export interface BucketEncryption {
   readonly bucketKeyEnabled: boolean
 }
 
+/** One tag of an object or a bucket (S3 `Tag`). */
+export interface Tag {
+  readonly key: string
+  readonly value: string
+}
+
+/** One rule of a bucket's CORS configuration (S3 `CORSRule`). */
+export interface CorsRule {
+  readonly id: string | null
+  readonly allowedOrigins: readonly string[]
+  readonly allowedMethods: readonly string[]
+  readonly allowedHeaders: readonly string[]
+  readonly exposeHeaders: readonly string[]
+  readonly maxAgeSeconds: number | null
+}
+
 /** A bucket as the cell knows it. */
 export interface BucketRecord {
   readonly name: string
@@ -49,6 +65,10 @@ export interface BucketRecord {
   readonly createdAt: number
   /** The default encryption set with PutBucketEncryption; absent or null when none was set. */
   readonly encryption?: BucketEncryption | null
+  /** The tag set of PutBucketTagging; absent or null when none was set. */
+  readonly tags?: readonly Tag[] | null
+  /** The rules of PutBucketCors; absent or null when none were set. */
+  readonly cors?: readonly CorsRule[] | null
 }
 
 /** Everything stored about one object. `data.bytes` is present only when asked for. */
@@ -75,6 +95,8 @@ export interface ObjectRecord {
   readonly partSizes: readonly number[] | null
   /** How the bytes are encrypted at rest; null only for objects written before encryption. */
   readonly encryption: ObjectEncryption | null
+  /** The object's tags, in the order they were given; absent or empty when it has none. */
+  readonly tags?: readonly Tag[]
   readonly data: ObjectData
 }
 
@@ -116,6 +138,8 @@ export interface MultipartUploadRecord {
   readonly checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null
   /** The encryption every part and the completed object get; null for legacy uploads. */
   readonly encryption: ObjectEncryption | null
+  /** The tags the completed object gets (`x-amz-tagging` at creation); absent when none. */
+  readonly tags?: readonly Tag[]
 }
 
 export interface PartRecord {
@@ -197,6 +221,14 @@ export interface MetaStore {
   getBucket(name: string): Promise<BucketRecord | null>
   /** Sets (or, with null, removes) the bucket's default encryption; `NoSuchBucket` if absent. */
   setBucketEncryption(name: string, encryption: BucketEncryption | null): Promise<void>
+  /** Sets (or, with null, removes) the bucket's tag set; `NoSuchBucket` if absent. */
+  setBucketTags(name: string, tags: readonly Tag[] | null, options?: WriteOptions): Promise<void>
+  /** Sets (or, with null, removes) the bucket's CORS rules; `NoSuchBucket` if absent. */
+  setBucketCors(
+    name: string,
+    rules: readonly CorsRule[] | null,
+    options?: WriteOptions,
+  ): Promise<void>
   /** Fails with `BucketNotEmpty` while objects remain; aborts the bucket's uploads and returns their blobs. */
   deleteBucket(
     name: string,
@@ -220,6 +252,16 @@ export interface MetaStore {
     key: string,
     options?: WriteOptions,
   ): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }>
+  /**
+   * Replaces the tags of an existing object (an empty list removes them), leaving everything
+   * else as it is; `NoSuchKey` if the object does not exist.
+   */
+  setObjectTags(
+    bucket: string,
+    key: string,
+    tags: readonly Tag[],
+    options?: WriteOptions,
+  ): Promise<void>
   listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>
   /** Whether the bucket holds at least one object. */
   hasObjects(bucket: string): Promise<boolean>
@@ -294,6 +336,7 @@ export const META_ERROR_CODES = [
   'NoSuchBucket',
   'BucketNotEmpty',
   'NoSuchUpload',
+  'NoSuchKey',
   'PreconditionFailed',
   'ConditionalRequestConflict',
   'StoreClosed',

@@ -106,6 +106,9 @@ export function objectResponseHeaders(
   for (const [name, value] of Object.entries(record.headers)) headers[name] = value
   for (const [name, value] of Object.entries(record.userMetadata))
     headers[`x-amz-meta-${name}`] = value
+  if (record.tags !== undefined && record.tags.length > 0) {
+    headers['x-amz-tagging-count'] = String(record.tags.length)
+  }
   if (options.checksums) {
     for (const algorithm of CHECKSUM_ALGORITHMS) {
       const value = record.checksums[algorithm]

@@ -12,6 +12,12 @@ export type S3Operation =
   | 'PutBucketEncryption'
   | 'GetBucketEncryption'
   | 'DeleteBucketEncryption'
+  | 'PutBucketTagging'
+  | 'GetBucketTagging'
+  | 'DeleteBucketTagging'
+  | 'PutBucketCors'
+  | 'GetBucketCors'
+  | 'DeleteBucketCors'
   | 'ListObjects'
   | 'ListObjectsV2'
   | 'ListObjectVersions'
@@ -22,6 +28,10 @@ export type S3Operation =
   | 'GetObject'
   | 'HeadObject'
   | 'DeleteObject'
+  | 'PutObjectTagging'
+  | 'GetObjectTagging'
+  | 'DeleteObjectTagging'
+  | 'GetObjectAttributes'
   | 'CreateMultipartUpload'
   | 'UploadPart'
   | 'UploadPartCopy'
@@ -55,6 +65,12 @@ export const PERMISSIONS: Record<S3Operation, string> = {
   PutBucketEncryption: 's3:PutEncryptionConfiguration',
   GetBucketEncryption: 's3:GetEncryptionConfiguration',
   DeleteBucketEncryption: 's3:PutEncryptionConfiguration',
+  PutBucketTagging: 's3:PutBucketTagging',
+  GetBucketTagging: 's3:GetBucketTagging',
+  DeleteBucketTagging: 's3:PutBucketTagging',
+  PutBucketCors: 's3:PutBucketCORS',
+  GetBucketCors: 's3:GetBucketCORS',
+  DeleteBucketCors: 's3:PutBucketCORS',
   ListObjects: 's3:ListBucket',
   ListObjectsV2: 's3:ListBucket',
   ListObjectVersions: 's3:ListBucketVersions',
@@ -65,6 +81,10 @@ export const PERMISSIONS: Record<S3Operation, string> = {
   GetObject: 's3:GetObject',
   HeadObject: 's3:GetObject',
   DeleteObject: 's3:DeleteObject',
+  PutObjectTagging: 's3:PutObjectTagging',
+  GetObjectTagging: 's3:GetObjectTagging',
+  DeleteObjectTagging: 's3:DeleteObjectTagging',
+  GetObjectAttributes: 's3:GetObjectAttributes',
   CreateMultipartUpload: 's3:PutObject',
   UploadPart: 's3:PutObject',
   UploadPartCopy: 's3:PutObject',
@@ -75,7 +95,7 @@ export const PERMISSIONS: Record<S3Operation, string> = {
 
 /**
  * Query parameters the supported operations understand. Any other parameter names an S3 feature
- * we do not implement (a subresource such as `?tagging`, `?acl`, `?metadataConfiguration`) and is
+ * we do not implement (a subresource such as `?acl`, `?lifecycle`, `?metadataConfiguration`) and is
  * answered `NotImplemented`, so an unsupported request never falls through to a real handler.
  */
 const KNOWN_PARAMS = new Set([
@@ -103,10 +123,25 @@ const KNOWN_PARAMS = new Set([
   'location',
   'versioning',
   'encryption',
+  'tagging',
+  'cors',
+  'attributes',
   'max-buckets',
   'bucket-region',
   'x-id',
 ])
+
+/**
+ * Subresources that exist only on some resources and methods: `?cors` on a bucket, `?attributes`
+ * on GET of an object. Anywhere else they would fall through to a real handler (a `PUT
+ * /bucket/key?cors` would overwrite the object), so they are answered `NotImplemented`.
+ */
+function checkSubresourceScope(query: URLSearchParams, key: string | null, method: string): void {
+  if (key !== null && query.has('cors')) throw notImplemented('cors on an object')
+  if (query.has('attributes') && (key === null || method !== 'GET')) {
+    throw notImplemented(`attributes with ${method}${key === null ? ' on a bucket' : ''}`)
+  }
+}
 
 /** Operations named by the SDKs' `x-id` parameter that we do not serve. */
 const UNSUPPORTED_X_IDS = new Set(['ListDirectoryBuckets', 'CreateSession', 'RenameObject'])
@@ -179,8 +214,6 @@ function notImplemented(what: string): S3Error {
 
 const UNSUPPORTED_HEADERS = [
   'x-amz-server-side-encryption-context',
-  'x-amz-tagging',
-  'x-amz-tagging-directive',
   'x-amz-object-lock-mode',
   'x-amz-object-lock-retain-until-date',
   'x-amz-object-lock-legal-hold',
@@ -197,7 +230,7 @@ const UNSUPPORTED_HEADERS = [
 const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control'])
 
 /**
- * Refuses headers asking for features we do not have yet (KMS encryption context, tagging, locks, grants):
+ * Refuses headers asking for features we do not have yet (KMS encryption context, locks, grants):
  * silently dropping them would store something other than what the client asked for.
  */
 function checkHeaders(headers: IncomingMessage['headers']): void {
@@ -219,6 +252,7 @@ export function route(
   const { bucket, key, query } = addressOf(req, options)
   const method = (req.method ?? 'GET').toUpperCase()
   checkParams(query)
+  checkSubresourceScope(query, key, method)
   checkHeaders(req.headers)
   if (bucket === null) {
     if (method === 'GET') return { op: 'ListBuckets', bucket: null, key: null, query }
@@ -234,11 +268,15 @@ export function route(
       case 'PUT':
         if (query.has('versioning')) throw notImplemented('versioning')
         if (query.has('encryption')) return r('PutBucketEncryption')
+        if (query.has('tagging')) return r('PutBucketTagging')
+        if (query.has('cors')) return r('PutBucketCors')
         return r('CreateBucket')
       case 'HEAD':
         return r('HeadBucket')
       case 'DELETE':
         if (query.has('encryption')) return r('DeleteBucketEncryption')
+        if (query.has('tagging')) return r('DeleteBucketTagging')
+        if (query.has('cors')) return r('DeleteBucketCors')
         return r('DeleteBucket')
       case 'POST':
         if (query.has('delete')) return r('DeleteObjects')
@@ -247,6 +285,8 @@ export function route(
         if (query.has('location')) return r('GetBucketLocation')
         if (query.has('versioning')) return r('GetBucketVersioning')
         if (query.has('encryption')) return r('GetBucketEncryption')
+        if (query.has('tagging')) return r('GetBucketTagging')
+        if (query.has('cors')) return r('GetBucketCors')
         if (query.has('versions')) return r('ListObjectVersions')
         if (query.has('uploads')) return r('ListMultipartUploads')
         if (query.get('list-type') === '2') return r('ListObjectsV2')
@@ -260,15 +300,19 @@ export function route(
   }
   switch (method) {
     case 'PUT':
+      if (query.has('tagging')) return r('PutObjectTagging')
       if (query.has('uploadId') || query.has('partNumber')) {
         return r(req.headers['x-amz-copy-source'] === undefined ? 'UploadPart' : 'UploadPartCopy')
       }
       return r(req.headers['x-amz-copy-source'] === undefined ? 'PutObject' : 'CopyObject')
     case 'GET':
+      if (query.has('tagging')) return r('GetObjectTagging')
+      if (query.has('attributes')) return r('GetObjectAttributes')
       return r(query.has('uploadId') ? 'ListParts' : 'GetObject')
     case 'HEAD':
       return r('HeadObject')
     case 'DELETE':
+      if (query.has('tagging')) return r('DeleteObjectTagging')
       return r(query.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject')
     case 'POST':
       if (query.has('uploads')) return r('CreateMultipartUpload')

@@ -3,7 +3,9 @@ import { SovraError } from '../core/index.js'
 /** S3 protocol errors raised by the S3 face itself; `code` is the S3 error code. */
 export const S3_PROTOCOL_CODES = [
   'AccessDenied',
+  'AccessForbidden',
   'BadDigest',
+  'BadRequest',
   'BucketAlreadyExists',
   'BucketAlreadyOwnedByYou',
   'EntityTooLarge',
@@ -17,6 +19,7 @@ export const S3_PROTOCOL_CODES = [
   'InvalidPartOrder',
   'InvalidRange',
   'InvalidRequest',
+  'InvalidTag',
   'InvalidURI',
   'KeyTooLongError',
   'MalformedXML',
@@ -25,7 +28,9 @@ export const S3_PROTOCOL_CODES = [
   'MissingContentLength',
   'MissingRequestBodyError',
   'NoSuchBucket',
+  'NoSuchCORSConfiguration',
   'NoSuchKey',
+  'NoSuchTagSet',
   'NoSuchUpload',
   'NotImplemented',
   'PreconditionFailed',

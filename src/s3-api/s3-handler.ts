@@ -4,7 +4,9 @@ import { type AuthResult, authenticate } from '../access/index.js'
 import { isDomainError, type Logger } from '../core/index.js'
 import { placementOf } from '../residency/index.js'
 import type { DirectoryBucket, RequestContext, S3Deps, S3Tenant } from './context.js'
+import { answerPreflight, applyCors } from './cors-answer.js'
 import { ENDPOINTS } from './endpoints/index.js'
+import { checkExpectedOwner } from './expected-owner.js'
 import { isIntegrityFailure, reportIntegrityFailure } from './integrity.js'
 import { sendEmpty, sendError, sendXml } from './response.js'
 import { addressOf, route, type S3Request } from './router.js'
@@ -141,6 +143,13 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         maxSkewMs: deps.settings.maxClockSkewMs,
       })
     const run = async (): Promise<void> => {
+      // A CORS preflight is answered from the bucket's rules alone, unsigned, as S3 does.
+      if (req.method === 'OPTIONS') {
+        op = 'PreflightRequest'
+        const answer = await answerPreflight(req, res, deps)
+        if (answer !== null) sendRedirect({ res, head }, deps, answer.redirect, requestId)
+        return
+      }
       let auth: AuthResult
       try {
         auth = await verify(regions)
@@ -165,10 +174,12 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
             sendRedirect({ res, head }, deps, bucket, requestId)
             return
           }
+          await applyCors(req, res, deps, bucket.name)
           if (bucket.tenantId !== tenant.id && s3.op !== 'CreateBucket')
             throw S3Errors.accessDenied()
         }
       }
+      checkExpectedOwner(req.headers, s3.op, tenant)
       const ctx: RequestContext = {
         req,
         res,

@@ -122,6 +122,52 @@ describe('aws cli', () => {
     expect(after.Contents ?? []).toEqual([])
   })
 
+  it('tags an object on upload and with put/get/delete-object-tagging', async () => {
+    const dc = 'us-west-1'
+    const bucket = buckets.get(dc) as string
+    const src = join(work.path, 'tagged.txt')
+    writeFileSync(src, 'tagged')
+    const tagsOf = async () =>
+      JSON.parse(
+        (await awsOk(dc, ['s3api', 'get-object-tagging', '--bucket', bucket, '--key', 'tagged']))
+          .stdout,
+      ).TagSet as Array<{ Key: string; Value: string }>
+    const base = ['--bucket', bucket, '--key', 'tagged']
+    await awsOk(dc, [
+      's3api',
+      'put-object',
+      ...base,
+      '--body',
+      src,
+      '--tagging',
+      'team=blue&cost=42',
+    ])
+    expect(await tagsOf()).toEqual([
+      { Key: 'team', Value: 'blue' },
+      { Key: 'cost', Value: '42' },
+    ])
+    await awsOk(dc, [
+      's3api',
+      'put-object-tagging',
+      ...base,
+      '--tagging',
+      'TagSet=[{Key=env,Value=prod}]',
+    ])
+    expect(await tagsOf()).toEqual([{ Key: 'env', Value: 'prod' }])
+    const dup = await aws(dc, [
+      's3api',
+      'put-object-tagging',
+      ...base,
+      '--tagging',
+      'TagSet=[{Key=a,Value=1},{Key=a,Value=2}]',
+    ])
+    expect(dup.code).not.toBe(0)
+    expect(dup.stderr).toContain('InvalidTag')
+    expect(await tagsOf()).toEqual([{ Key: 'env', Value: 'prod' }])
+    await awsOk(dc, ['s3api', 'delete-object-tagging', ...base])
+    expect(await tagsOf()).toEqual([])
+  })
+
   it('uploads 40 MiB as multipart and downloads it intact', async () => {
     const dc = 'ap-southeast-1'
     const bucket = buckets.get(dc) as string

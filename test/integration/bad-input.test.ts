@@ -176,7 +176,7 @@ describe('bad input gets its S3 error and changes nothing', () => {
   })
 
   it('an unsupported operation → 501 NotImplemented', async () => {
-    const res = await rawRequest(ep, `/${Bucket}?tagging`)
+    const res = await rawRequest(ep, `/${Bucket}?lifecycle`)
     expect([res.status, code(res.body)]).toEqual([501, 'NotImplemented'])
   })
 
@@ -204,10 +204,10 @@ describe('bad input gets its S3 error and changes nothing', () => {
     expect(await exists('precious')).toBe(true)
   })
 
-  it('refuses a KMS encryption context, tagging and non-standard storage classes instead of silently dropping them', async () => {
+  it('refuses a KMS encryption context, object locks and non-standard storage classes instead of silently dropping them', async () => {
     for (const headers of [
       { 'x-amz-server-side-encryption-context': 'e30=' },
-      { 'x-amz-tagging': 'a=b' },
+      { 'x-amz-object-lock-legal-hold': 'ON' },
       { 'x-amz-storage-class': 'GLACIER' },
       { 'x-amz-acl': 'public-read' },
     ]) {
@@ -235,7 +235,7 @@ describe('bad input gets its S3 error and changes nothing', () => {
   })
 
   it('answers an anonymous request for an unsupported operation with 403, not 501', async () => {
-    const res = await rawRequest(ep, `/${Bucket}?tagging`, { sign: false })
+    const res = await rawRequest(ep, `/${Bucket}?lifecycle`, { sign: false })
     expect(res.status).toBe(403)
   })
 

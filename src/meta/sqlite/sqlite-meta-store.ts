@@ -7,6 +7,7 @@ import type {
   BucketEncryption,
   BucketRecord,
   ChecksumAlgorithm,
+  CorsRule,
   LedgerOutboxEntry,
   ListObjectsOptions,
   ListObjectsResult,
@@ -18,6 +19,7 @@ import type {
   ObjectRecord,
   ObjectSummary,
   PartRecord,
+  Tag,
   TransferCounts,
   TransferObjectProgress,
   WriteCondition,
@@ -45,6 +47,8 @@ interface BucketRow {
   tenant_id: string
   created_at: number
   encryption: string | null
+  tags: string | null
+  cors: string | null
 }
 
 interface ObjectRow {
@@ -62,6 +66,7 @@ interface ObjectRow {
   part_sizes: string | null
   blob_parts: string | null
   encryption: string | null
+  tags: string | null
   inline_data?: Buffer | null
   inline_key?: string | null
 }
@@ -85,6 +90,7 @@ interface UploadRow {
   checksum_algorithm: ChecksumAlgorithm | null
   checksum_type: 'FULL_OBJECT' | 'COMPOSITE' | null
   encryption: string | null
+  tags: string | null
 }
 
 interface PartRow {
@@ -114,10 +120,10 @@ type Orphans = { readonly orphaned: readonly BlobPart[] }
 const MIGRATIONS_URL = new URL('./migrations/', import.meta.url)
 const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/
 const OBJECT_COLUMNS =
-  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption'
+  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption, tags'
 const SUMMARY_COLUMNS = 'key, size, etag, last_modified, checksums'
 const UPLOAD_COLUMNS =
-  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption'
+  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags'
 
 /** Opens (creating and migrating if needed) a SQLite metadata store. */
 export async function openSqliteMetaStore(config: SqliteMetaStoreConfig): Promise<SqliteMetaStore> {
@@ -248,6 +254,8 @@ export class SqliteMetaStore implements MetaStore {
         ...(row.encryption === null
           ? {}
           : { encryption: JSON.parse(row.encryption) as BucketEncryption }),
+        ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
+        ...(row.cors === null ? {} : { cors: JSON.parse(row.cors) as CorsRule[] }),
       }
     })
   }
@@ -267,6 +275,26 @@ export class SqliteMetaStore implements MetaStore {
         name,
       )
     })
+  }
+
+  /** Sets or removes the bucket's tag set. */
+  setBucketTags(name: string, tags: readonly Tag[] | null, options?: WriteOptions): Promise<void> {
+    return this.#write(() => {
+      this.#requireBucket(name)
+      this.#s.setBucketTags.run(tags === null ? null : JSON.stringify(tags.map(tagJson)), name)
+    }, options)
+  }
+
+  /** Sets or removes the bucket's CORS rules. */
+  setBucketCors(
+    name: string,
+    rules: readonly CorsRule[] | null,
+    options?: WriteOptions,
+  ): Promise<void> {
+    return this.#write(() => {
+      this.#requireBucket(name)
+      this.#s.setBucketCors.run(rules === null ? null : JSON.stringify(rules.map(corsJson)), name)
+    }, options)
   }
 
   /** Removes an empty bucket and its uploads; returns the uploads' part blobs. */
@@ -327,6 +355,20 @@ export class SqliteMetaStore implements MetaStore {
       const orphaned: BlobPart[] = []
       if (old !== undefined) this.#release(blobPartsOf(old.blob_parts), orphaned)
       return { deleted: old !== undefined, orphaned }
+    }, options)
+  }
+
+  /** Replaces the tags of an existing object in place; `NoSuchKey` if there is none. */
+  setObjectTags(
+    bucket: string,
+    key: string,
+    tags: readonly Tag[],
+    options?: WriteOptions,
+  ): Promise<void> {
+    return this.#write(() => {
+      this.#requireBucket(bucket)
+      const { changes } = this.#s.setObjectTags.run(tagsJson(tags), bucket, key)
+      if (changes === 0) throw MetaErrors.noSuchKey(bucket, key)
     }, options)
   }
 
@@ -398,6 +440,7 @@ export class SqliteMetaStore implements MetaStore {
         upload.checksumAlgorithm,
         upload.checksumType,
         encryptionJson(upload.encryption),
+        tagsJson(upload.tags ?? []),
       )
     })
   }
@@ -770,6 +813,7 @@ export class SqliteMetaStore implements MetaStore {
       record.partSizes === null ? null : JSON.stringify(record.partSizes),
       data.kind === 'blobs' ? JSON.stringify(data.parts.map(blobPartJson)) : null,
       encryptionJson(record.encryption),
+      tagsJson(record.tags ?? []),
       null,
     )
     // Inline bytes live in object_data, so listings scan narrow rows.
@@ -824,6 +868,15 @@ function prepareStatements(db: Database.Database) {
     setBucketEncryption: db.prepare<[string | null, string]>(
       'UPDATE buckets SET encryption = ? WHERE name = ?',
     ),
+    setBucketTags: db.prepare<[string | null, string]>(
+      'UPDATE buckets SET tags = ? WHERE name = ?',
+    ),
+    setBucketCors: db.prepare<[string | null, string]>(
+      'UPDATE buckets SET cors = ? WHERE name = ?',
+    ),
+    setObjectTags: db.prepare<[string | null, string, string]>(
+      'UPDATE objects SET tags = ? WHERE bucket = ? AND key = ?',
+    ),
     deleteBucket: db.prepare<[string]>('DELETE FROM buckets WHERE name = ?'),
     hasObjects: db.prepare<[string], { one: number }>(
       'SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1',
@@ -862,11 +915,12 @@ function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         string | null,
+        string | null,
         Buffer | null,
       ]
     >(
       `INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}, inline_data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteObject: db.prepare<[string, string], { blob_parts: string | null }>(
       'DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob_parts',
@@ -889,8 +943,9 @@ function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         string | null,
+        string | null,
       ]
-    >(`INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    >(`INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     getUpload: db.prepare<[string], UploadRow>(
       `SELECT ${UPLOAD_COLUMNS} FROM multipart_uploads WHERE upload_id = ?`,
     ),
@@ -1034,6 +1089,31 @@ function encryptionOf(json: string | null): ObjectEncryption | null {
   return json === null ? null : (JSON.parse(json) as ObjectEncryption)
 }
 
+/** A tag as stored: only its two fields, whatever object carried it. */
+function tagJson(t: Tag): Tag {
+  return { key: t.key, value: t.value }
+}
+
+/** An object's or upload's tags as stored: NULL when there are none. */
+function tagsJson(tags: readonly Tag[]): string | null {
+  return tags.length === 0 ? null : JSON.stringify(tags.map(tagJson))
+}
+
+function tagsOf(json: string): Tag[] {
+  return JSON.parse(json) as Tag[]
+}
+
+function corsJson(r: CorsRule): CorsRule {
+  return {
+    id: r.id,
+    allowedOrigins: [...r.allowedOrigins],
+    allowedMethods: [...r.allowedMethods],
+    allowedHeaders: [...r.allowedHeaders],
+    exposeHeaders: [...r.exposeHeaders],
+    maxAgeSeconds: r.maxAgeSeconds,
+  }
+}
+
 function toObjectRecord(row: ObjectRow): ObjectRecord {
   return {
     bucket: row.bucket,
@@ -1049,6 +1129,7 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
     partsCount: row.parts_count,
     partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
     encryption: encryptionOf(row.encryption),
+    ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
     data:
       row.blob_parts === null
         ? {
@@ -1082,6 +1163,7 @@ function toUploadRecord(row: UploadRow): MultipartUploadRecord {
     checksumAlgorithm: row.checksum_algorithm,
     checksumType: row.checksum_type,
     encryption: encryptionOf(row.encryption),
+    ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
   }
 }
 

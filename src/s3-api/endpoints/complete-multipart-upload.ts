@@ -8,6 +8,7 @@ import { customerKeyForRead, customerKeyOf, sseResponseHeaders } from '../encryp
 import { quoteEtag, unquoteEtag } from '../object-headers.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
+import { tagsCanonical } from '../tags.js'
 import { childList, childText, parseXml } from '../xml/parse.js'
 import { MIN_PART_SIZE, uploadOf } from './multipart.js'
 import { removeBlobs, writeConditionOf } from './store-object.js'
@@ -112,6 +113,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     partsCount: chosen.length,
     partSizes: chosen.map((p) => p.size),
     encryption: upload.encryption,
+    tags: upload.tags ?? [],
     // Each part stays its own envelope, bound to its part number.
     data: { kind: 'blobs', parts: chosen.map((p) => ({ ...p.blob, partNumber: p.partNumber })) },
   }
@@ -125,6 +127,9 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
       size: record.size,
       parts: chosen.length,
       content: await commitment(ctx, etag),
+      ...(record.tags === undefined || record.tags.length === 0
+        ? {}
+        : { tags: await commitment(ctx, tagsCanonical(record.tags)) }),
     }),
   )
   await removeBlobs(

@@ -13,6 +13,7 @@ import {
 import { Digest, storeBytes } from '../object-writer.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
+import { taggingOf, tagsCanonical } from '../tags.js'
 import { resolveCopySource, sourceBytes } from './copy-source.js'
 import { commitObject, writeConditionOf } from './store-object.js'
 
@@ -29,6 +30,16 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       directive,
     )
   }
+  const tagDirective = String(ctx.req.headers['x-amz-tagging-directive'] ?? 'COPY').toUpperCase()
+  if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE') {
+    throw S3Errors.invalidArgument(
+      'Unknown tagging directive.',
+      'x-amz-tagging-directive',
+      tagDirective,
+    )
+  }
+  // COPY keeps the source's tags; REPLACE takes x-amz-tagging (none when absent).
+  const tags = tagDirective === 'REPLACE' ? taggingOf(ctx.req.headers) : null
   // Copying an object onto itself is allowed when it changes something: metadata or encryption.
   const changesEncryption =
     ctx.req.headers['x-amz-server-side-encryption'] !== undefined ||
@@ -67,12 +78,14 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
   })
   const { md5, checksums } = digest.finish()
   const replace = directive === 'REPLACE'
+  const copiedTags = tags ?? src.tags ?? []
   const event = await changeEvent(ctx, {
     type: 'object.copy',
     key: await commitment(ctx, key),
     sourceBucket: await commitment(ctx, source.bucket),
     sourceKey: await commitment(ctx, source.key),
     size: digest.size,
+    ...(copiedTags.length === 0 ? {} : { tags: await commitment(ctx, tagsCanonical(copiedTags)) }),
   })
   const record = await commitObject(
     ctx,
@@ -90,6 +103,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       partsCount: null,
       partSizes: null,
       encryption: sse.encryption,
+      tags: copiedTags,
     },
     condition,
     event,

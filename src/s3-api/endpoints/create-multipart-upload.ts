@@ -4,6 +4,7 @@ import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
 import { storedHeadersOf, userMetadataOf, validateKey } from '../object-headers.js'
 import { sendXml } from '../response.js'
 import { S3Errors } from '../s3-error.js'
+import { taggingOf } from '../tags.js'
 import { newUploadId } from './multipart.js'
 
 /** CreateMultipartUpload: records the upload with the object's future headers and checksum settings. */
@@ -25,6 +26,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
     checksumType = t
   }
   if (checksumAlgorithm !== null && checksumType === null) checksumType = 'COMPOSITE'
+  const tags = taggingOf(h)
   const sse = await writeEncryptionOf(ctx)
   const uploadId = newUploadId()
   await ctx.deps.cell.meta.createMultipartUpload({
@@ -38,6 +40,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
     checksumAlgorithm,
     checksumType,
     encryption: sse.encryption,
+    tags,
   })
   const headers: Record<string, string> = sseResponseHeaders(sse.encryption, sse.customerKey)
   if (checksumAlgorithm !== null) headers['x-amz-checksum-algorithm'] = checksumAlgorithm

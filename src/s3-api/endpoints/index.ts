@@ -1,11 +1,13 @@
 import type { RequestContext } from '../context.js'
 import type { S3Operation } from '../router.js'
 import { abortMultipartUpload } from './abort-multipart-upload.js'
+import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.js'
 import {
   deleteBucketEncryption,
   getBucketEncryption,
   putBucketEncryption,
 } from './bucket-encryption.js'
+import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging.js'
 import { completeMultipartUpload } from './complete-multipart-upload.js'
 import { copyObject } from './copy-object.js'
 import { createBucket } from './create-bucket.js'
@@ -16,6 +18,7 @@ import { deleteObjects } from './delete-objects.js'
 import { getBucketLocation } from './get-bucket-location.js'
 import { getBucketVersioning } from './get-bucket-versioning.js'
 import { getObject } from './get-object.js'
+import { getObjectAttributes } from './get-object-attributes.js'
 import { headBucket } from './head-bucket.js'
 import { headObject } from './head-object.js'
 import { listBuckets } from './list-buckets.js'
@@ -24,6 +27,7 @@ import { listObjectVersions } from './list-object-versions.js'
 import { listObjects } from './list-objects.js'
 import { listObjectsV2 } from './list-objects-v2.js'
 import { listParts } from './list-parts.js'
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js'
 import { putObject } from './put-object.js'
 import { uploadPart } from './upload-part.js'
 import { uploadPartCopy } from './upload-part-copy.js'
@@ -39,6 +43,12 @@ export const ENDPOINTS: Record<S3Operation, (ctx: RequestContext) => Promise<voi
   PutBucketEncryption: putBucketEncryption,
   GetBucketEncryption: getBucketEncryption,
   DeleteBucketEncryption: deleteBucketEncryption,
+  PutBucketTagging: putBucketTagging,
+  GetBucketTagging: getBucketTagging,
+  DeleteBucketTagging: deleteBucketTagging,
+  PutBucketCors: putBucketCors,
+  GetBucketCors: getBucketCors,
+  DeleteBucketCors: deleteBucketCors,
   ListObjects: listObjects,
   ListObjectsV2: listObjectsV2,
   ListObjectVersions: listObjectVersions,
@@ -49,6 +59,10 @@ export const ENDPOINTS: Record<S3Operation, (ctx: RequestContext) => Promise<voi
   GetObject: getObject,
   HeadObject: headObject,
   DeleteObject: deleteObject,
+  PutObjectTagging: putObjectTagging,
+  GetObjectTagging: getObjectTagging,
+  DeleteObjectTagging: deleteObjectTagging,
+  GetObjectAttributes: getObjectAttributes,
   CreateMultipartUpload: createMultipartUpload,
   UploadPart: uploadPart,
   UploadPartCopy: uploadPartCopy,

@@ -7,6 +7,7 @@ import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
 import { quoteEtag, storedHeadersOf, userMetadataOf, validateKey } from '../object-headers.js'
 import { receiveObject } from '../object-writer.js'
 import { sendEmpty } from '../response.js'
+import { taggingOf, tagsCanonical } from '../tags.js'
 import { commitObject, writeConditionOf } from './store-object.js'
 
 /** PutObject: streams, verifies, makes durable, then commits the metadata (and only then answers). */
@@ -15,6 +16,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   validateKey(key)
   const headers = storedHeadersOf(ctx.req.headers)
   const userMetadata = userMetadataOf(ctx.req.headers)
+  const tags = taggingOf(ctx.req.headers)
   const condition = writeConditionOf(ctx)
   const bucket = ctx.s3.bucket as string
   const sse = await writeEncryptionOf(ctx)
@@ -31,6 +33,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     ...(Object.keys(userMetadata).length === 0
       ? {}
       : { metadata: await commitment(ctx, canonicalize(userMetadata)) }),
+    ...(tags.length === 0 ? {} : { tags: await commitment(ctx, tagsCanonical(tags)) }),
   })
   const record = await commitObject(
     ctx,
@@ -48,6 +51,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
       partsCount: null,
       partSizes: null,
       encryption: sse.encryption,
+      tags,
     },
     condition,
     event,
