@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createPrivateKey, randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type GateWorld, openGateWorld } from './fixtures/test-fixtures.js'
 import type { TransferGateDeps } from './gate.js'
@@ -373,8 +373,17 @@ describe('signing keys', () => {
       code: 'SigningKeyAlreadyExists',
     })
     await expect(w.service.addPublicKey('acme', 'not a key')).rejects.toMatchObject({
-      code: 'InvalidArgument',
+      code: 'SigningKeyInvalid',
     })
+    // A private key, as PEM or as base64 DER, is refused without echoing any of it.
+    const der = createPrivateKey(extra.privateKeyPem)
+      .export({ format: 'der', type: 'pkcs8' })
+      .toString('base64')
+    for (const secret of [extra.privateKeyPem, der]) {
+      const err = await w.service.addPublicKey('acme', secret).catch((e: Error) => e)
+      expect(err).toMatchObject({ code: 'SigningKeyIsPrivate' })
+      expect((err as Error).message).not.toContain(der.slice(-20))
+    }
     await expect(w.service.revokePublicKey(extra.keyId, 'other')).rejects.toMatchObject({
       code: 'NoSuchSigningKey',
     })

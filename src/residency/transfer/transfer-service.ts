@@ -11,7 +11,8 @@ import {
   TransferGate,
   type TransferGateDeps,
 } from './gate.js'
-import { importPublicKey, publicKeyId } from './signing-keys.js'
+import { ResidencyErrors } from './residency-error.js'
+import { importPublicKey, isPrivateKeyText, publicKeyId } from './signing-keys.js'
 import type { TransferRequest } from './verify-instruction.js'
 
 /**
@@ -34,10 +35,11 @@ export interface TransferService {
   ): Promise<TransferRecord>
   /** One transfer; `tenant`, when given, must own it. */
   status(id: string, tenant?: string): Promise<TransferRecord>
-  /** Transfers, newest first. */
+  /** Transfers, newest first; `limit` keeps the newest ones. */
   list(filter?: {
     readonly tenant?: string
     readonly statuses?: readonly TransferStatus[]
+    readonly limit?: number
   }): Promise<TransferRecord[]>
   /** For the S3 face: see `TransferGate.openCoveredSource`. */
   openCoveredSource(copy: CoveredCopy): Promise<CoveredSource | null>
@@ -58,14 +60,14 @@ export function createTransferService(deps: TransferGateDeps): TransferService {
   }
   return {
     async addPublicKey(tenant, publicKey) {
+      // Checked first: a private key sent by mistake is neither parsed, nor echoed, nor stored.
+      if (isPrivateKeyText(publicKey)) throw ResidencyErrors.signingKeyIsPrivate()
       let key: ReturnType<typeof importPublicKey>
       try {
         key = importPublicKey(publicKey)
       } catch (err) {
-        throw DirectoryErrors.invalidArgument(
-          'public key',
-          publicKey.slice(0, 40),
-          (err as Error).message,
+        throw ResidencyErrors.signingKeyInvalid(
+          (err as Error).message.replace(/^Cannot [^:]*: /, ''),
         )
       }
       return directory.addSigningKey({
@@ -94,6 +96,7 @@ export function createTransferService(deps: TransferGateDeps): TransferService {
       return directory.listTransfers({
         ...(filter.tenant === undefined ? {} : { tenantId: filter.tenant }),
         ...(filter.statuses === undefined ? {} : { statuses: filter.statuses }),
+        ...(filter.limit === undefined ? {} : { limit: filter.limit }),
       })
     },
     openCoveredSource: (copy) => gate.openCoveredSource(copy),
