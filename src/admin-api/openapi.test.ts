@@ -28,6 +28,8 @@ const { routes, openApi } = adminApi({
   },
   ledgerOf: () => undefined,
   ledgerSecretOf: async () => Buffer.alloc(32),
+  signingKeys: {} as never,
+  transfers: {} as never,
 })
 
 type Json = Record<string, unknown>
