@@ -363,6 +363,35 @@ describe('transfer gate: migrate resumes after a crash in its cleanup', () => {
   })
 })
 
+describe('S3 copies under an accepted instruction', () => {
+  it('are covered while the instruction is valid, and refused once it expired or its key was revoked', async () => {
+    const w = await world()
+    await w.put('us-west-1', 'src-bucket', 'k', Buffer.from('bytes'))
+    const record = await w.service.submit(
+      w.sign(w.instruction({ scope: { kind: 'keys', keys: ['k'] } })),
+      w.tenantId,
+    )
+    await w.service.idle()
+    const copy = {
+      tenantId: w.tenantId,
+      transferId: record.id,
+      source: { dc: 'us-west-1', bucket: 'src-bucket', key: 'k' },
+      destination: { dc: 'us-east-1', bucket: 'dst-bucket', key: 'k' },
+    }
+    expect(await w.service.openCoveredSource(copy)).not.toBeNull()
+    // notAfter is one hour ahead; 5 minutes of skew are allowed, not 6.
+    w.now += 3_600_000 + 6 * 60_000
+    await expect(w.service.openCoveredSource(copy)).rejects.toMatchObject({
+      code: 'InstructionExpired',
+    })
+    w.now -= 3_600_000 + 6 * 60_000
+    await w.service.revokePublicKey(JSON.parse(record.signed).keyId)
+    await expect(w.service.openCoveredSource(copy)).rejects.toMatchObject({
+      code: 'InstructionKeyRevoked',
+    })
+  })
+})
+
 describe('signing keys', () => {
   it('lists revoked keys with revokedAt and refuses duplicates and bad keys', async () => {
     const w = await world()
