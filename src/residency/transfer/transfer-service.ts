@@ -16,12 +16,15 @@ import { importPublicKey, isPrivateKeyText, publicKeyId } from './signing-keys.j
 import type { TransferRequest } from './verify-instruction.js'
 
 /**
- * Everything the faces (admin API, CLI, S3) ask of the transfer gate: tenants' signing keys,
- * submitting instructions, and the jobs' status. main.ts builds one with the cells; the CLI
- * builds one without (it then only records, and a running server runs what it recorded).
+ * Everything the faces (admin API, S3) ask of the transfer gate: tenants' signing keys,
+ * submitting instructions, and the jobs' status. main.ts builds one with the cells; one built
+ * without cells (tests) only records, and a server sharing the directory runs what it recorded.
  */
 export interface TransferService {
-  /** Registers an Ed25519 public key (SPKI PEM, or the raw 32 bytes in base64/base64url). */
+  /**
+   * Registers an Ed25519 public key (SPKI PEM, or the raw 32 bytes in base64/base64url); refuses
+   * a private key (`SigningKeyIsPrivate`) before parsing it, and anything else (`SigningKeyInvalid`).
+   */
   addPublicKey(tenant: string, publicKey: string): Promise<SigningKeyRecord>
   /** A tenant's signing keys, revoked ones included (with `revokedAt`). */
   listPublicKeys(tenant: string): Promise<SigningKeyRecord[]>
