@@ -312,7 +312,10 @@ describe('b) UploadPartCopy from a bucket in A into an upload in B', () => {
       const none = await s3Error(partCopy(b, uploadId))
       expect([none.name, none.$metadata.httpStatusCode]).toEqual(['AccessDenied', 403])
       expect(none.message).toContain('needs a transfer instruction')
-      for (const id of [wrongBucket, otherScope, 'f'.repeat(64)]) {
+      // Another bucket, another key, an instruction signed with a key the tenant never
+      // registered (so never accepted), an id nobody submitted.
+      const unregistered = signInstruction(instruction(), keygen().privateKeyPem).instruction
+      for (const id of [wrongBucket, otherScope, instructionDigest(unregistered), 'f'.repeat(64)]) {
         const refused = await s3Error(partCopy(withInstruction(s3For(server, B), id), uploadId))
         expect([refused.name, refused.$metadata.httpStatusCode]).toEqual(['AccessDenied', 403])
       }
