@@ -38,8 +38,9 @@ const BEARER = /^Bearer[ ]+([\x21-\x7e]+)[ ]*$/i
 
 /**
  * Authenticates a request for a route of the given kind. Deny by default: an operator route
- * takes only the operator token, a tenant route only a valid SigV4 signature; anything missing
- * is 401 and the wrong kind of credential is 403.
+ * takes only the operator token, a tenant route only a valid SigV4 signature, a
+ * tenant-or-operator route either (a bearer token must be the operator's, anything else must be
+ * a valid signature); anything missing is 401 and the wrong kind of credential is 403.
  */
 export async function authenticateAdmin(
   req: IncomingMessage,
@@ -49,7 +50,12 @@ export async function authenticateAdmin(
   const header = req.headers.authorization
   const isBearer = header !== undefined && /^bearer\b/i.test(header)
   const isSigV4 = header?.startsWith('AWS4-') === true || /[?&]X-Amz-Signature=/.test(req.url ?? '')
-  if (auth === 'operator') {
+  if (auth === 'tenant-or-operator' && header === undefined && !isSigV4) {
+    throw AdminErrors.unauthenticated(
+      'send "Authorization: Bearer <operator token>", or sign the request with SigV4 and one of your S3 access keys',
+    )
+  }
+  if (auth === 'operator' || (auth === 'tenant-or-operator' && isBearer)) {
     if (isSigV4) throw AdminErrors.forbidden('this route is for operators; tenants cannot call it')
     if (header === undefined) {
       throw AdminErrors.unauthenticated('send "Authorization: Bearer <operator token>"')

@@ -1,6 +1,7 @@
 import type { SigV4ErrorCode } from '../access/index.js'
 import { SovraError } from '../core/index.js'
 import type { DirectoryErrorCode } from '../directory/index.js'
+import type { ResidencyErrorCode } from '../residency/index.js'
 import { AdminError, type AdminErrorCode, type ValidationIssue } from './admin-error.js'
 
 /**
@@ -45,6 +46,36 @@ const DIRECTORY = {
   NoSuchTransfer: 404,
 } as const satisfies Record<DirectoryErrorCode, number>
 
+/**
+ * The transfer gate's refusals keep their precise code: a malformed document or key is 400; what
+ * the instruction does not authorise (key, signature, validity window, scope, export rule) is
+ * 403; what contradicts the current state (a spent nonce, a bucket or data center that is not
+ * where or what the instruction says) is 409. Server faults are 500.
+ */
+const RESIDENCY = {
+  InstructionMalformed: 400,
+  InstructionSignatureInvalid: 403,
+  InstructionKeyUnknown: 403,
+  InstructionKeyRevoked: 403,
+  InstructionNotYetValid: 403,
+  InstructionExpired: 403,
+  InstructionReplayed: 409,
+  InstructionScopeMismatch: 403,
+  InstructionBucketMismatch: 409,
+  NoSuchDataCenter: 409,
+  DataCenterNotActive: 409,
+  ExportBasisRequired: 403,
+  ExportBasisNotAccepted: 403,
+  ExportDestinationRestricted: 403,
+  ExportRuleMissing: 403,
+  ExportRulesInvalid: 500,
+  TransferNotCovered: 403,
+  TransferVerificationFailed: 500,
+  DataCenterUnavailable: 500,
+  SigningKeyInvalid: 400,
+  SigningKeyIsPrivate: 400,
+} as const satisfies Record<ResidencyErrorCode, number>
+
 /** SigV4 codes (tenant authentication): a signature that does not prove the key is 401. */
 const SIGV4 = {
   AccessDenied: 403,
@@ -66,6 +97,7 @@ const SIGV4 = {
 const DOMAINS: Record<string, Record<string, number>> = {
   admin: ADMIN,
   directory: DIRECTORY,
+  residency: RESIDENCY,
   sigv4: SIGV4,
 }
 

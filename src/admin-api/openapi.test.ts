@@ -28,6 +28,8 @@ const { routes, openApi } = adminApi({
   },
   ledgerOf: () => undefined,
   ledgerSecretOf: async () => Buffer.alloc(32),
+  signingKeys: {} as never,
+  transfers: {} as never,
 })
 
 type Json = Record<string, unknown>
@@ -92,6 +94,14 @@ describe('the admin OpenAPI document', () => {
     expect(security('post', '/admin/v1/data-centers')).toEqual([{ operatorToken: [] }])
     expect(security('post', '/admin/v1/data-centers/{id}/retire')).toEqual([{ operatorToken: [] }])
     expect(security('get', '/admin/v1/tenant')).toEqual([{ tenantSigV4: [] }])
+    // Tenants submit and register keys; operators never do. Both read transfers.
+    expect(security('post', '/admin/v1/transfers')).toEqual([{ tenantSigV4: [] }])
+    expect(security('post', '/admin/v1/tenant/signing-keys')).toEqual([{ tenantSigV4: [] }])
+    expect(security('delete', '/admin/v1/signing-keys/{keyId}')).toEqual([{ operatorToken: [] }])
+    expect(security('get', '/admin/v1/transfers')).toEqual([
+      { tenantSigV4: [] },
+      { operatorToken: [] },
+    ])
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
       'operatorToken',
       'tenantSigV4',

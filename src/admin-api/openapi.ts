@@ -34,6 +34,7 @@ const SECURITY: Record<RouteAuth, Array<Record<string, string[]>>> = {
   public: [],
   operator: [{ operatorToken: [] }],
   tenant: [{ tenantSigV4: [] }],
+  'tenant-or-operator': [{ tenantSigV4: [] }, { operatorToken: [] }],
 }
 
 type JsonSchema = Record<string, unknown>

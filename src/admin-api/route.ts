@@ -7,8 +7,10 @@ export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 /**
  * Who may call a route. `public`: anyone. `operator`: `Authorization: Bearer <operator token>`.
  * `tenant`: a request signed with SigV4 by one of the tenant's active S3 access keys.
+ * `tenant-or-operator`: either of the two (read-only views an operator needs too, such as the
+ * transfers); the handler sees which one called and narrows what it answers.
  */
-export type RouteAuth = 'public' | 'operator' | 'tenant'
+export type RouteAuth = 'public' | 'operator' | 'tenant' | 'tenant-or-operator'
 
 /** A tenant as the admin face sees it. */
 export interface AdminTenant {
@@ -29,7 +31,9 @@ export type PrincipalOf<A extends RouteAuth> = A extends 'operator'
   ? Extract<Principal, { kind: 'operator' }>
   : A extends 'tenant'
     ? Extract<Principal, { kind: 'tenant' }>
-    : Principal
+    : A extends 'tenant-or-operator'
+      ? Extract<Principal, { kind: 'tenant' | 'operator' }>
+      : Principal
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined
 
@@ -78,6 +82,8 @@ export interface RouteSpec<
   readonly status?: 200 | 201
   /** Error statuses this route may answer besides the ones every route has (400, 401, 403, 500). */
   readonly errors?: readonly (404 | 409)[]
+  /** Largest body this route reads; default `MAX_ADMIN_BODY_BYTES` (1 MiB). */
+  readonly maxBodyBytes?: number
   handler(input: RouteInput<P, Q, B, A>): Promise<z.input<R>>
 }
 
@@ -96,6 +102,7 @@ export interface AdminRoute {
   readonly response: z.ZodType
   readonly status?: 200 | 201
   readonly errors?: readonly number[]
+  readonly maxBodyBytes?: number
   handler(input: {
     params: unknown
     query: unknown

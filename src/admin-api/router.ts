@@ -77,7 +77,7 @@ async function handle(
   const { route } = compiled
   const { req, res } = ctx
   const authenticated = await authenticateAdmin(req, { auth: route.auth, deps: ctx.deps.auth })
-  const raw = await readBody(req)
+  const raw = await readBody(req, route.maxBodyBytes ?? MAX_ADMIN_BODY_BYTES)
   checkSignedPayload(authenticated.payload, raw)
 
   const issues: ValidationIssue[] = []
@@ -151,14 +151,14 @@ function parseJsonBody(req: IncomingMessage, raw: Buffer): unknown {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0')
-  if (declared > MAX_ADMIN_BODY_BYTES) throw AdminErrors.payloadTooLarge(MAX_ADMIN_BODY_BYTES)
+  if (declared > limit) throw AdminErrors.payloadTooLarge(limit)
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > MAX_ADMIN_BODY_BYTES) throw AdminErrors.payloadTooLarge(MAX_ADMIN_BODY_BYTES)
+    if (size > limit) throw AdminErrors.payloadTooLarge(limit)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)

@@ -77,6 +77,8 @@ export interface AdminClient {
   get<T>(path: string): Promise<T>
   /** POST to an operator route with the operator token. */
   post<T>(path: string, body?: unknown): Promise<T>
+  /** Calls an operator route (any method) with the operator token. */
+  asOperator<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>
   /** Calls a tenant route, signed with the tenant's S3 key (`AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`). */
   asTenant<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>
 }
@@ -128,6 +130,26 @@ export function createAdminClient(
     }
     return json as T
   }
+  const asOperator = async <T>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<T> => {
+    const token =
+      options.token ?? config.operatorToken ?? (await readOperatorTokenFile(config.dataDir))
+    if (token === undefined) {
+      throw new Error(
+        'No operator token: pass --token, set SOVRA_OPERATOR_TOKEN, or run on the server machine (it reads <dataDir>/keys/operator.token)',
+      )
+    }
+    return call(method, path, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+  }
   return {
     url,
     get: (path) => call('GET', path, {}),
@@ -153,21 +175,7 @@ export function createAdminClient(
         ...(payload === undefined ? {} : { body: payload }),
       })
     },
-    async post(path, body) {
-      const token =
-        options.token ?? config.operatorToken ?? (await readOperatorTokenFile(config.dataDir))
-      if (token === undefined) {
-        throw new Error(
-          'No operator token: pass --token, set SOVRA_OPERATOR_TOKEN, or run on the server machine (it reads <dataDir>/keys/operator.token)',
-        )
-      }
-      return call('POST', path, {
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      })
-    },
+    post: (path, body) => asOperator('POST', path, body),
+    asOperator,
   }
 }

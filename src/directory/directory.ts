@@ -196,6 +196,8 @@ export interface TransferStore {
   listTransfers(filter?: {
     tenantId?: string
     statuses?: readonly TransferStatus[]
+    /** At most this many (the newest). */
+    limit?: number
   }): Promise<TransferRecord[]>
   updateTransfer(id: string, update: TransferUpdate): Promise<TransferRecord>
   /**

@@ -283,6 +283,7 @@ class SqliteDirectory implements Directory {
   listTransfers(filter?: {
     tenantId?: string
     statuses?: readonly TransferStatus[]
+    limit?: number
   }): Promise<TransferRecord[]> {
     return this.#transfers.listTransfers(filter)
   }

@@ -219,10 +219,10 @@ export class SqliteTransferStore implements TransferStore {
   }
 
   async listTransfers(
-    filter: { tenantId?: string; statuses?: readonly TransferStatus[] } = {},
+    filter: { tenantId?: string; statuses?: readonly TransferStatus[]; limit?: number } = {},
   ): Promise<TransferRecord[]> {
     const where: string[] = []
-    const params: string[] = []
+    const params: Array<string | number> = []
     if (filter.tenantId !== undefined) {
       where.push('tenant_id = ?')
       params.push(this.#resolveTenant(filter.tenantId))
@@ -232,9 +232,11 @@ export class SqliteTransferStore implements TransferStore {
       params.push(...filter.statuses)
     }
     const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
+    const limit = filter.limit === undefined ? '' : 'LIMIT ?'
+    if (filter.limit !== undefined) params.push(Math.max(0, Math.floor(filter.limit)))
     return this.#db
-      .prepare<string[], TransferRow>(
-        `SELECT * FROM transfers ${clause} ORDER BY submitted_at DESC, id`,
+      .prepare<Array<string | number>, TransferRow>(
+        `SELECT * FROM transfers ${clause} ORDER BY submitted_at DESC, id ${limit}`,
       )
       .all(...params)
       .map(toTransfer)

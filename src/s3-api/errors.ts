@@ -133,6 +133,8 @@ const RESIDENCY = {
   TransferNotCovered: e('AccessDenied', 403),
   TransferVerificationFailed: e('InternalError', 500),
   DataCenterUnavailable: e('ServiceUnavailable', 503),
+  SigningKeyInvalid: e('InvalidArgument', 400),
+  SigningKeyIsPrivate: e('InvalidArgument', 400),
 } as const satisfies Record<ResidencyErrorCode, S3WireError>
 
 /** Blob store codes: a failing source is the client's body; the rest are internal. */

@@ -15,7 +15,6 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from '../../src/cli/index.js'
 import {
   keygen,
   newNonce,
@@ -23,8 +22,9 @@ import {
   type TransferInstruction,
   type TransferService,
 } from '../../src/residency/index.js'
+import { cliOf } from '../support/cli.js'
 import { s3Error, s3For, s3ForAll } from '../support/s3-client.js'
-import { startSovra, type TestSovra } from '../support/start-server.js'
+import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
 
 let server: TestSovra
 let transfers: TransferService
@@ -233,8 +233,8 @@ describe('migrate', () => {
   })
 })
 
-describe('sovra transfer submit on the data folder of a running server', () => {
-  it('queues the instruction; the server logs it and runs it within seconds', async () => {
+describe('sovra transfer submit through the admin API', () => {
+  it('submits as the tenant of AWS_ACCESS_KEY_ID; the server logs it and runs it', async () => {
     const west = s3For(server, 'us-west-1')
     await west.send(new CreateBucketCommand({ Bucket: 'gate-cli-src' }))
     await s3For(server, 'us-east-1').send(new CreateBucketCommand({ Bucket: 'gate-cli-dst' }))
@@ -252,15 +252,14 @@ describe('sovra transfer submit on the data folder of a running server', () => {
     )
     const file = join(server.dataDir, 'signed-instruction.json')
     writeFileSync(file, JSON.stringify(signed))
-    let stdout = ''
-    const code = await runCli(['transfer', 'submit', file, '--json'], {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: () => undefined },
-      env: { SOVRA_DATA_DIR: server.dataDir },
+    const submitted = await cliOf(server)(['transfer', 'submit', file, '--json'], {
+      AWS_ACCESS_KEY_ID: ROOT.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey,
     })
-    expect(code).toBe(0)
-    const { id, status } = JSON.parse(stdout) as { id: string; status: string }
-    expect(status).toBe('queued')
+    expect(submitted.code).toBe(0)
+    const { id, loggedAt } = JSON.parse(submitted.stdout) as { id: string; loggedAt: string }
+    // Logged in both data centers before the answer, so before any byte moved.
+    expect(loggedAt).toEqual(expect.any(String))
     await expect
       .poll(async () => (await transfers.status(id)).status, { timeout: 15_000, interval: 200 })
       .toBe('done')

@@ -66,7 +66,8 @@ export async function adminCall(
       credentials: options.sigv4,
       sha256: NodeSha256,
       applyChecksum: true,
-      uriEscapePath: true,
+      // Service "s3": the path is signed as sent, not encoded a second time (S3's SigV4 rule).
+      uriEscapePath: false,
     })
     const signed = await signer.sign({
       method,

@@ -1,14 +1,18 @@
 import type { AdminRoute } from '../route.js'
 import { type DataCenterRouteDeps, dataCenterRoutes } from './data-centers.js'
 import { type LedgerEventRouteDeps, ledgerEventRoutes } from './ledger-events.js'
+import { type SigningKeyRouteDeps, signingKeyRoutes } from './signing-keys.js'
 import { type SystemRouteDeps, systemRoutes } from './system.js'
 import { tenantRoutes } from './tenant.js'
+import { type TransferRouteDeps, transferRoutes } from './transfers.js'
 
 /** Everything the JSON routes need; each resource file declares its own part. */
 export interface AdminRouteDeps
   extends SystemRouteDeps,
     DataCenterRouteDeps,
-    LedgerEventRouteDeps {}
+    LedgerEventRouteDeps,
+    SigningKeyRouteDeps,
+    TransferRouteDeps {}
 
 /**
  * Every JSON route of the admin port. To add a resource: write `routes/<resource>.ts` exporting
@@ -23,5 +27,7 @@ export function adminRoutes(
     ...dataCenterRoutes(deps),
     ...tenantRoutes(),
     ...ledgerEventRoutes(deps),
+    ...signingKeyRoutes(deps),
+    ...transferRoutes(deps),
   ]
 }

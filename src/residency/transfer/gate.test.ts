@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createPrivateKey, randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type GateWorld, openGateWorld } from './fixtures/test-fixtures.js'
 import type { TransferGateDeps } from './gate.js'
@@ -377,6 +377,35 @@ describe('transfer gate: migrate resumes after a crash in its cleanup', () => {
   })
 })
 
+describe('S3 copies under an accepted instruction', () => {
+  it('are covered while the instruction is valid, and refused once it expired or its key was revoked', async () => {
+    const w = await world()
+    await w.put('us-west-1', 'src-bucket', 'k', Buffer.from('bytes'))
+    const record = await w.service.submit(
+      w.sign(w.instruction({ scope: { kind: 'keys', keys: ['k'] } })),
+      w.tenantId,
+    )
+    await w.service.idle()
+    const copy = {
+      tenantId: w.tenantId,
+      transferId: record.id,
+      source: { dc: 'us-west-1', bucket: 'src-bucket', key: 'k' },
+      destination: { dc: 'us-east-1', bucket: 'dst-bucket', key: 'k' },
+    }
+    expect(await w.service.openCoveredSource(copy)).not.toBeNull()
+    // notAfter is one hour ahead; 5 minutes of skew are allowed, not 6.
+    w.now += 3_600_000 + 6 * 60_000
+    await expect(w.service.openCoveredSource(copy)).rejects.toMatchObject({
+      code: 'InstructionExpired',
+    })
+    w.now -= 3_600_000 + 6 * 60_000
+    await w.service.revokePublicKey(JSON.parse(record.signed).keyId)
+    await expect(w.service.openCoveredSource(copy)).rejects.toMatchObject({
+      code: 'InstructionKeyRevoked',
+    })
+  })
+})
+
 describe('signing keys', () => {
   it('lists revoked keys with revokedAt and refuses duplicates and bad keys', async () => {
     const w = await world()
@@ -387,8 +416,17 @@ describe('signing keys', () => {
       code: 'SigningKeyAlreadyExists',
     })
     await expect(w.service.addPublicKey('acme', 'not a key')).rejects.toMatchObject({
-      code: 'InvalidArgument',
+      code: 'SigningKeyInvalid',
     })
+    // A private key, as PEM or as base64 DER, is refused without echoing any of it.
+    const der = createPrivateKey(extra.privateKeyPem)
+      .export({ format: 'der', type: 'pkcs8' })
+      .toString('base64')
+    for (const secret of [extra.privateKeyPem, der]) {
+      const err = await w.service.addPublicKey('acme', secret).catch((e: Error) => e)
+      expect(err).toMatchObject({ code: 'SigningKeyIsPrivate' })
+      expect((err as Error).message).not.toContain(der.slice(-20))
+    }
     await expect(w.service.revokePublicKey(extra.keyId, 'other')).rejects.toMatchObject({
       code: 'NoSuchSigningKey',
     })

@@ -17,14 +17,14 @@ import {
   verifyInstruction,
 } from './verify-instruction.js'
 
-/** What the gate is built from (by main.ts, or by the CLI without cells). */
+/** What the gate is built from (by main.ts; tests may leave out the cells). */
 export interface TransferGateDeps {
   readonly directory: Directory
   readonly exportRules: ExportRules
   readonly logger: Logger
   readonly now: () => number
   /**
-   * The open cells of this process. Without it (the CLI on a data folder) the gate only accepts
+   * The open cells of this process. Without it the gate only accepts
    * and records instructions; a server with both cells logs and runs them.
    */
   readonly cellOf?: (dcId: string) => Cell | undefined

@@ -23,7 +23,13 @@ export type { ResidencyErrorCode } from './residency-error.js'
 export { RESIDENCY_ERROR_CODES, ResidencyError, ResidencyErrors } from './residency-error.js'
 export { newNonce, signInstruction } from './sign-instruction.js'
 export type { GeneratedKeyPair } from './signing-keys.js'
-export { importPrivateKey, importPublicKey, keygen, publicKeyId } from './signing-keys.js'
+export {
+  importPrivateKey,
+  importPublicKey,
+  isPrivateKeyText,
+  keygen,
+  publicKeyId,
+} from './signing-keys.js'
 export type { TransferService } from './transfer-service.js'
 export { createTransferService } from './transfer-service.js'
 export type {

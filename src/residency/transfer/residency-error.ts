@@ -25,6 +25,8 @@ export const RESIDENCY_ERROR_CODES = [
   'TransferNotCovered',
   'TransferVerificationFailed',
   'DataCenterUnavailable',
+  'SigningKeyInvalid',
+  'SigningKeyIsPrivate',
 ] as const
 
 /** A residency error code. */
@@ -155,6 +157,13 @@ export const ResidencyErrors = {
       'DataCenterUnavailable',
       `Cannot reach data center "${dcId}" from this process: its cell is not open here`,
       { details: { dcId } },
+    ),
+  signingKeyInvalid: (reason: string) =>
+    new ResidencyError('SigningKeyInvalid', `Cannot register the signing key: ${reason}`),
+  signingKeyIsPrivate: () =>
+    new ResidencyError(
+      'SigningKeyIsPrivate',
+      'Cannot register the signing key: it is a private key; send only the public key (SPKI PEM or the raw 32 bytes in base64), and keep the private key on your machine',
     ),
 } as const
 

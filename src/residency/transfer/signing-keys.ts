@@ -86,6 +86,25 @@ export function importPublicKey(publicKey: KeyObject | string): KeyObject {
   return key
 }
 
+/**
+ * Whether `text` holds a private key of any kind: a PEM block whose label says `PRIVATE KEY`
+ * (PKCS#8, encrypted PKCS#8, OpenSSH, SEC1, PKCS#1), or base64/base64url of a PKCS#8 DER key.
+ * Registration refuses these before parsing anything, so a private key sent by mistake is never
+ * stored, echoed in an error or logged. (A raw 32-byte Ed25519 seed cannot be told apart from a
+ * raw public key; it is read as one, which reveals nothing of the seed.)
+ */
+export function isPrivateKeyText(text: string): boolean {
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) return true
+  const compact = text.replace(/\s+/g, '')
+  if (!/^[A-Za-z0-9+/_-]{60,}={0,2}$/.test(compact)) return false
+  try {
+    createPrivateKey({ key: Buffer.from(compact, 'base64'), format: 'der', type: 'pkcs8' })
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** An Ed25519 private key from a KeyObject or a PKCS#8 PEM; throws a `TypeError` otherwise. */
 export function importPrivateKey(privateKey: KeyObject | string): KeyObject {
   const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey

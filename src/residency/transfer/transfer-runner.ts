@@ -19,7 +19,7 @@ export interface TransferRunnerDeps {
   readonly logger: Logger
   readonly now: () => number
   readonly inlineMaxBytes: number
-  /** How often queued jobs submitted by another process (the CLI) are picked up. Default 1000 ms. */
+  /** How often queued jobs not scheduled here (another process, a job left queued) are picked up. Default 1000 ms. */
   readonly pollMs?: number
   /**
    * How long a migrate waits after switching the bucket's home before its catch-up pass, so that

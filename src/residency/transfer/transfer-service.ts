@@ -11,16 +11,20 @@ import {
   TransferGate,
   type TransferGateDeps,
 } from './gate.js'
-import { importPublicKey, publicKeyId } from './signing-keys.js'
+import { ResidencyErrors } from './residency-error.js'
+import { importPublicKey, isPrivateKeyText, publicKeyId } from './signing-keys.js'
 import type { TransferRequest } from './verify-instruction.js'
 
 /**
- * Everything the faces (admin API, CLI, S3) ask of the transfer gate: tenants' signing keys,
- * submitting instructions, and the jobs' status. main.ts builds one with the cells; the CLI
- * builds one without (it then only records, and a running server runs what it recorded).
+ * Everything the faces (admin API, S3) ask of the transfer gate: tenants' signing keys,
+ * submitting instructions, and the jobs' status. main.ts builds one with the cells; one built
+ * without cells (tests) only records, and a server sharing the directory runs what it recorded.
  */
 export interface TransferService {
-  /** Registers an Ed25519 public key (SPKI PEM, or the raw 32 bytes in base64/base64url). */
+  /**
+   * Registers an Ed25519 public key (SPKI PEM, or the raw 32 bytes in base64/base64url); refuses
+   * a private key (`SigningKeyIsPrivate`) before parsing it, and anything else (`SigningKeyInvalid`).
+   */
   addPublicKey(tenant: string, publicKey: string): Promise<SigningKeyRecord>
   /** A tenant's signing keys, revoked ones included (with `revokedAt`). */
   listPublicKeys(tenant: string): Promise<SigningKeyRecord[]>
@@ -34,10 +38,11 @@ export interface TransferService {
   ): Promise<TransferRecord>
   /** One transfer; `tenant`, when given, must own it. */
   status(id: string, tenant?: string): Promise<TransferRecord>
-  /** Transfers, newest first. */
+  /** Transfers, newest first; `limit` keeps the newest ones. */
   list(filter?: {
     readonly tenant?: string
     readonly statuses?: readonly TransferStatus[]
+    readonly limit?: number
   }): Promise<TransferRecord[]>
   /** For the S3 face: see `TransferGate.openCoveredSource`. */
   openCoveredSource(copy: CoveredCopy): Promise<CoveredSource | null>
@@ -58,14 +63,14 @@ export function createTransferService(deps: TransferGateDeps): TransferService {
   }
   return {
     async addPublicKey(tenant, publicKey) {
+      // Checked first: a private key sent by mistake is neither parsed, nor echoed, nor stored.
+      if (isPrivateKeyText(publicKey)) throw ResidencyErrors.signingKeyIsPrivate()
       let key: ReturnType<typeof importPublicKey>
       try {
         key = importPublicKey(publicKey)
       } catch (err) {
-        throw DirectoryErrors.invalidArgument(
-          'public key',
-          publicKey.slice(0, 40),
-          (err as Error).message,
+        throw ResidencyErrors.signingKeyInvalid(
+          (err as Error).message.replace(/^Cannot [^:]*: /, ''),
         )
       }
       return directory.addSigningKey({
@@ -94,6 +99,7 @@ export function createTransferService(deps: TransferGateDeps): TransferService {
       return directory.listTransfers({
         ...(filter.tenant === undefined ? {} : { tenantId: filter.tenant }),
         ...(filter.statuses === undefined ? {} : { statuses: filter.statuses }),
+        ...(filter.limit === undefined ? {} : { limit: filter.limit }),
       })
     },
     openCoveredSource: (copy) => gate.openCoveredSource(copy),
