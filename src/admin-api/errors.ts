@@ -43,6 +43,9 @@ const DIRECTORY = {
   SigningKeyAlreadyExists: 409,
   InstructionNonceUsed: 409,
   NoSuchTransfer: 404,
+  NoSuchKmsKey: 404,
+  KmsKeyAlreadyExists: 409,
+  KmsKeyInUse: 409,
 } as const satisfies Record<DirectoryErrorCode, number>
 
 /** SigV4 codes (tenant authentication): a signature that does not prove the key is 401. */

@@ -28,6 +28,7 @@ const { routes, openApi } = adminApi({
   },
   ledgerOf: () => undefined,
   ledgerSecretOf: async () => Buffer.alloc(32),
+  kmsKeys: {} as never,
 })
 
 type Json = Record<string, unknown>

@@ -6,6 +6,7 @@ import { placementOf } from '../residency/index.js'
 import type { DirectoryBucket, RequestContext, S3Deps, S3Tenant } from './context.js'
 import { ENDPOINTS } from './endpoints/index.js'
 import { isIntegrityFailure, reportIntegrityFailure } from './integrity.js'
+import { isKeyRefusal, reportKeyRefusal } from './key-refusal.js'
 import { sendEmpty, sendError, sendXml } from './response.js'
 import { addressOf, route, type S3Request } from './router.js'
 import { S3Error, S3Errors } from './s3-error.js'
@@ -184,6 +185,9 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         await ENDPOINTS[s3.op](ctx)
       } catch (err) {
         if (isIntegrityFailure(err)) await reportIntegrityFailure(ctx, err)
+        else if (isKeyRefusal(err) && ctx.s3.key !== null && ctx.s3.key !== undefined) {
+          await reportKeyRefusal(ctx, err)
+        }
         throw err
       }
     }

@@ -43,6 +43,7 @@ describe('docs/admin-api.md', () => {
       dataCenters: {} as never,
       ledgerOf: () => undefined,
       ledgerSecretOf: async () => Buffer.alloc(32),
+      kmsKeys: {} as never,
     })
     const missing = routes
       .map((r) => `${r.method} ${r.path}`)

@@ -85,12 +85,12 @@ export async function writeObject(
     })(),
   )
   const where = `${cell.dc.id}/${record.bucket}/${record.key}`
-  const bucket = await cell.meta.getBucket(record.bucket)
+  // The record says DC_ENCRYPTION: the copy is wrapped under the destination data center's key.
   const sealed = await encryptingWrite(cell, hashed, {
     identity: { bucket: record.bucket, key: record.key, versionId: record.versionId },
-    provider: cell.keys.wrapperFor({
+    provider: await cell.keys.wrapperFor({
       bucket: record.bucket,
-      encryption: bucket?.encryption ?? null,
+      kmsKeyArn: null,
       customerKey: null,
     }),
     inline: record.size <= options.inlineMaxBytes,
