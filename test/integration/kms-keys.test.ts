@@ -10,13 +10,16 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import {
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketEncryptionCommand,
   GetObjectCommand,
   PutBucketEncryptionCommand,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -293,6 +296,37 @@ describe('aws:kms with a registered vault-transit key (keyd, log-before-decrypt)
     expect(copied.SSEKMSKeyId).toMatch(/key\/west-key$/)
     const got = await s3().send(new GetObjectCommand({ Bucket, Key: 'copy' }))
     expect(Buffer.from((await got.Body?.transformToByteArray()) ?? []).equals(body)).toBe(true)
+  })
+
+  it('a multipart upload wraps every part with the key; a range across parts reads back', async () => {
+    const part1 = randomBytes(5 * 1024 * 1024)
+    const part2 = randomBytes(1000)
+    const created = await s3().send(new CreateMultipartUploadCommand({ Bucket, Key: 'mp' }))
+    expect(created.SSEKMSKeyId).toMatch(/key\/west-key$/)
+    const UploadId = created.UploadId as string
+    const parts = []
+    for (const [i, Body] of [part1, part2].entries()) {
+      const up = await s3().send(
+        new UploadPartCommand({ Bucket, Key: 'mp', UploadId, PartNumber: i + 1, Body }),
+      )
+      expect(up.SSEKMSKeyId).toBe(created.SSEKMSKeyId)
+      parts.push({ ETag: up.ETag as string, PartNumber: i + 1 })
+    }
+    await s3().send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key: 'mp',
+        UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    )
+    await new Promise((r) => setTimeout(r, 1_100))
+    const start = part1.length - 10
+    const got = await s3().send(
+      new GetObjectCommand({ Bucket, Key: 'mp', Range: `bytes=${start}-${start + 19}` }),
+    )
+    const expected = Buffer.concat([part1, part2]).subarray(start, start + 20)
+    expect(Buffer.from((await got.Body?.transformToByteArray()) ?? []).equals(expected)).toBe(true)
   })
 
   it('an unknown key id: PutBucketEncryption accepts it (as AWS), PutObject gets 400 KMS.NotFoundException', async () => {
