@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { readOperatorTokenFile } from '../access/index.js'
+import { readOperatorTokenFile, signRequestHeaders } from '../access/index.js'
 import type { SovraConfig } from '../config/index.js'
 import type { CliIo } from './cli-io.js'
 
@@ -60,6 +60,16 @@ export class AdminUnreachable extends Error {
   }
 }
 
+/**
+ * A tenant's S3 credentials, which also sign its admin API requests (SigV4, service `s3`,
+ * region `us-east-1`): from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, as the AWS tools read
+ * them. Never taken from arguments: those are visible to other users of the machine.
+ */
+export interface TenantCredentials {
+  readonly accessKeyId: string
+  readonly secretAccessKey: string
+}
+
 /** A small JSON client of the admin API for the CLI. */
 export interface AdminClient {
   readonly url: string
@@ -67,6 +77,20 @@ export interface AdminClient {
   get<T>(path: string): Promise<T>
   /** POST to an operator route with the operator token. */
   post<T>(path: string, body?: unknown): Promise<T>
+  /** Calls a tenant route, signed with the tenant's S3 key (`AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`). */
+  asTenant<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>
+}
+
+/** The tenant credentials in the environment; a clear error when they are missing. */
+export function tenantCredentialsOf(io: CliIo): TenantCredentials {
+  const accessKeyId = io.env.AWS_ACCESS_KEY_ID
+  const secretAccessKey = io.env.AWS_SECRET_ACCESS_KEY
+  if (!accessKeyId || !secretAccessKey) {
+    throw new Error(
+      'No tenant credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to one of your S3 access keys',
+    )
+  }
+  return { accessKeyId, secretAccessKey }
 }
 
 /** The admin URL: `--admin-url`, then `SOVRA_ADMIN_URL`, then the configured admin port. */
@@ -107,6 +131,28 @@ export function createAdminClient(
   return {
     url,
     get: (path) => call('GET', path, {}),
+    asTenant(method, path, body) {
+      const credentials = tenantCredentialsOf(io)
+      const payload = body === undefined ? undefined : JSON.stringify(body)
+      const { headers } = signRequestHeaders({
+        ...credentials,
+        region: 'us-east-1',
+        now: Date.now(),
+        method,
+        url: `${url}${path}`,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+        ...(payload === undefined ? {} : { body: payload }),
+      })
+      // fetch sets Host itself, from the URL the signature was made for.
+      const { host: _host, ...sent } = headers
+      return call(method, path, {
+        headers: {
+          ...sent,
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(payload === undefined ? {} : { body: payload }),
+      })
+    },
     async post(path, body) {
       const token =
         options.token ?? config.operatorToken ?? (await readOperatorTokenFile(config.dataDir))

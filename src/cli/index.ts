@@ -14,6 +14,7 @@ import { registerServe } from './commands/serve.js'
 import { registerTenantCreate } from './commands/tenant-create.js'
 import { registerTenantList } from './commands/tenant-list.js'
 import { registerTenantPubkey } from './commands/tenant-pubkey.js'
+import { registerTenantWhoami } from './commands/tenant-whoami.js'
 import { registerTransferAdmin } from './commands/transfer-admin.js'
 import { registerTransferSign } from './commands/transfer-sign.js'
 import { registerWitness } from './commands/witness.js'
@@ -51,6 +52,7 @@ export function buildCli(io: CliIo): Command {
   const tenant = program.command('tenant').description('tenants (customer accounts)')
   registerTenantCreate(tenant, io)
   registerTenantList(tenant, io)
+  registerTenantWhoami(tenant, io)
   const key = program.command('key').description('access keys')
   registerKeyCreate(key, io)
   registerKeyList(key, io)

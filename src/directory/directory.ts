@@ -190,15 +190,6 @@ export interface NewTransfer {
   readonly destination: TransferEnd
 }
 
-/** Per-object progress of a transfer. */
-export interface TransferObjectRecord {
-  readonly key: string
-  /** `copied`: destination durable; `done`: finished (source removed for move); `missing`: not at the source. */
-  readonly state: 'copied' | 'done' | 'missing'
-  readonly size: number
-  readonly etag: string
-}
-
 /** Changes to a transfer's status fields. */
 export interface TransferUpdate {
   readonly status?: TransferStatus
@@ -206,9 +197,18 @@ export interface TransferUpdate {
   readonly error?: string | null
   readonly loggedAt?: number
   readonly finishedAt?: number
+  /** The job's counters, as the destination cell counts them (its per-object progress lives there). */
+  readonly counts?: {
+    readonly objectsDone: number
+    readonly bytesDone: number
+    readonly objectsMissing: number
+  }
 }
 
-/** The transfer gate's durable state: signing keys, nonces, jobs and their progress. */
+/**
+ * The transfer gate's durable state: signing keys, nonces, jobs and their counters. Per-object
+ * progress (object names) lives in the destination cell, never here.
+ */
 export interface TransferStore {
   /** Registers a signing key for a tenant. */
   addSigningKey(options: {
@@ -236,10 +236,6 @@ export interface TransferStore {
     statuses?: readonly TransferStatus[]
   }): Promise<TransferRecord[]>
   updateTransfer(id: string, update: TransferUpdate): Promise<TransferRecord>
-  /** One object's progress in a transfer, or null. */
-  transferObject(id: string, key: string): Promise<TransferObjectRecord | null>
-  /** Records one object's progress; when it first becomes `done` or `missing`, bumps the job's counters in the same transaction. */
-  recordTransferObject(id: string, object: TransferObjectRecord): Promise<void>
   /**
    * Switches a bucket's home data center atomically: only if it is still in `fromDc`
    * (idempotent when it is already in `toDc`).

@@ -20,7 +20,6 @@ export type {
   SigningKeyRecord,
   TenantRecord,
   TransferEnd,
-  TransferObjectRecord,
   TransferPhase,
   TransferRecord,
   TransferStatus,

@@ -37,7 +37,6 @@ import type {
   SeedReport,
   SigningKeyRecord,
   TenantRecord,
-  TransferObjectRecord,
   TransferRecord,
   TransferStatus,
   TransferUpdate,
@@ -312,12 +311,6 @@ class SqliteDirectory implements Directory {
   }
   updateTransfer(id: string, update: TransferUpdate): Promise<TransferRecord> {
     return this.#transfers.updateTransfer(id, update)
-  }
-  transferObject(id: string, key: string): Promise<TransferObjectRecord | null> {
-    return this.#transfers.transferObject(id, key)
-  }
-  recordTransferObject(id: string, object: TransferObjectRecord): Promise<void> {
-    return this.#transfers.recordTransferObject(id, object)
   }
   moveBucketHome(name: string, fromDc: string, toDc: string): Promise<BucketPlacement> {
     return this.#transfers.moveBucketHome(name, fromDc, toDc)

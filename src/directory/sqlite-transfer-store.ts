@@ -3,7 +3,6 @@ import type {
   BucketPlacement,
   NewTransfer,
   SigningKeyRecord,
-  TransferObjectRecord,
   TransferRecord,
   TransferStatus,
   TransferStore,
@@ -253,62 +252,21 @@ export class SqliteTransferStore implements TransferStore {
           error: update.error === undefined ? row.error : update.error,
           logged_at: update.loggedAt ?? row.logged_at,
           finished_at: update.finishedAt ?? row.finished_at,
+          objects_done: update.counts?.objectsDone ?? row.objects_done,
+          bytes_done: update.counts?.bytesDone ?? row.bytes_done,
+          objects_missing: update.counts?.objectsMissing ?? row.objects_missing,
           updated_at: this.#now(),
         }
         this.#db
           .prepare(
             `UPDATE transfers SET status = @status, phase = @phase, error = @error,
-               logged_at = @logged_at, finished_at = @finished_at, updated_at = @updated_at
+               logged_at = @logged_at, finished_at = @finished_at, updated_at = @updated_at,
+               objects_done = @objects_done, bytes_done = @bytes_done,
+               objects_missing = @objects_missing
              WHERE id = @id`,
           )
           .run(next)
         return toTransfer(next)
-      })
-      .immediate()
-  }
-
-  async transferObject(id: string, key: string): Promise<TransferObjectRecord | null> {
-    const row = this.#db
-      .prepare<[string, string], TransferObjectRecord>(
-        'SELECT key, state, size, etag FROM transfer_objects WHERE transfer_id = ? AND key = ?',
-      )
-      .get(id, key)
-    return row ?? null
-  }
-
-  async recordTransferObject(id: string, object: TransferObjectRecord): Promise<void> {
-    this.#db
-      .transaction(() => {
-        const before = this.#db
-          .prepare<[string, string], { state: string }>(
-            'SELECT state FROM transfer_objects WHERE transfer_id = ? AND key = ?',
-          )
-          .get(id, object.key)
-        const now = this.#now()
-        this.#db
-          .prepare(
-            `INSERT INTO transfer_objects (transfer_id, key, state, size, etag, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (transfer_id, key) DO UPDATE SET state = excluded.state,
-               size = excluded.size, etag = excluded.etag, updated_at = excluded.updated_at`,
-          )
-          .run(id, object.key, object.state, object.size, object.etag, now)
-        const finishedBefore = before?.state === 'done' || before?.state === 'missing'
-        if (finishedBefore) return
-        if (object.state === 'done') {
-          this.#db
-            .prepare(
-              `UPDATE transfers SET objects_done = objects_done + 1, bytes_done = bytes_done + ?,
-                 updated_at = ? WHERE id = ?`,
-            )
-            .run(object.size, now, id)
-        } else if (object.state === 'missing') {
-          this.#db
-            .prepare(
-              'UPDATE transfers SET objects_missing = objects_missing + 1, updated_at = ? WHERE id = ?',
-            )
-            .run(now, id)
-        }
       })
       .immediate()
   }

@@ -232,9 +232,11 @@ export interface TransferObjectEvent extends EventBase, TransferScoped {
   /**
    * `copied`: durable at the destination, size and ETag verified; `source-removed`: deleted at
    * the source after that (move, migrate); `sent`: handed to an S3 CopyObject or UploadPartCopy
-   * at the destination that names the transfer (logged before the bytes move).
+   * at the destination that names the transfer (logged before the bytes move);
+   * `destination-removed`: a migrate removed its copy because the source deleted the object
+   * while the job ran.
    */
-  readonly action: 'copied' | 'source-removed' | 'sent'
+  readonly action: 'copied' | 'source-removed' | 'sent' | 'destination-removed'
   readonly size: number
   /** Commitment to the content's ETag. */
   readonly content: Commitment

@@ -21,6 +21,8 @@ export {
   type ObjectRecord,
   type ObjectSummary,
   type PartRecord,
+  type TransferCounts,
+  type TransferObjectProgress,
   type WriteCondition,
   type WriteOptions,
 } from './meta-store.js'

@@ -666,6 +666,61 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
       })
     })
 
+    describe('transfer progress', () => {
+      const object = { key: 'k', size: 10, etag: 'e1' }
+
+      test('counts an object once however often its progress is recorded, and survives a reopen', async () => {
+        expect(await store.transferObject('t1', 'k')).toBeNull()
+        await store.recordTransferObject('t1', { ...object, state: 'copied' })
+        expect(await store.transferCounts('t1')).toEqual({
+          objectsDone: 0,
+          bytesDone: 0,
+          objectsMissing: 0,
+        })
+        await store.recordTransferObject('t1', { ...object, state: 'done' })
+        const again = await store.recordTransferObject('t1', { ...object, state: 'done' })
+        expect(again).toEqual({ objectsDone: 1, bytesDone: 10, objectsMissing: 0 })
+        const counts = await store.recordTransferObject('t1', {
+          key: 'gone',
+          size: 0,
+          etag: '',
+          state: 'missing',
+        })
+        expect(counts).toEqual({ objectsDone: 1, bytesDone: 10, objectsMissing: 1 })
+        await store.close()
+        const reopened = await open()
+        expect(await reopened.transferObject('t1', 'k')).toEqual({ ...object, state: 'done' })
+        expect(await reopened.transferCounts('t1')).toEqual(counts)
+      })
+
+      test('keeps transfers apart, and forgetTransfer() drops only the one named', async () => {
+        await store.recordTransferObject('t1', { ...object, state: 'done' })
+        await store.recordTransferObject('t2', { ...object, state: 'copied' })
+        expect((await store.transferObject('t2', 'k'))?.state).toBe('copied')
+        await store.forgetTransfer('t1')
+        expect(await store.transferObject('t1', 'k')).toBeNull()
+        expect((await store.transferCounts('t1')).objectsDone).toBe(0)
+        expect((await store.transferObject('t2', 'k'))?.state).toBe('copied')
+      })
+
+      test('listTransferObjects() pages through one state in key order', async () => {
+        for (const key of ['c', 'a', 'b', 'd']) {
+          await store.recordTransferObject('t1', { ...object, key, state: 'copied' })
+        }
+        await store.recordTransferObject('t1', { ...object, key: 'b', state: 'done' })
+        await store.recordTransferObject('t2', { ...object, key: 'a0', state: 'copied' })
+        const page = (after: string) =>
+          store.listTransferObjects('t1', { state: 'copied', after, limit: 2 })
+        expect((await page('')).map((o) => o.key)).toEqual(['a', 'c'])
+        expect((await page('c')).map((o) => o.key)).toEqual(['d'])
+        expect(
+          (await store.listTransferObjects('t1', { state: 'done', after: '', limit: 10 })).map(
+            (o) => o.key,
+          ),
+        ).toEqual(['b'])
+      })
+    })
+
     describe('blob references', () => {
       test('isBlobReferenced() follows objects and parts', async () => {
         expect(await store.isBlobReferenced('r1')).toBe(false)

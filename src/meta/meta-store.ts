@@ -164,6 +164,22 @@ export interface WriteOptions {
   readonly events?: readonly Uint8Array[]
 }
 
+/** One object's progress in a transfer through the gate (kept in the destination's cell). */
+export interface TransferObjectProgress {
+  readonly key: string
+  /** `copied`: destination durable; `done`: finished (source removed for move); `missing`: not at the source. */
+  readonly state: 'copied' | 'done' | 'missing'
+  readonly size: number
+  readonly etag: string
+}
+
+/** A transfer's counters: objects and bytes finished, listed keys the source did not have. */
+export interface TransferCounts {
+  readonly objectsDone: number
+  readonly bytesDone: number
+  readonly objectsMissing: number
+}
+
 /** A ledger event waiting in the outbox (structurally the ledger's `OutboxEntry`). */
 export interface LedgerOutboxEntry {
   readonly seq: number
@@ -248,6 +264,27 @@ export interface MetaStore {
   ledgerOutboxSize(): number
   /** Called after events became durable in the outbox (one listener; the cell's drain). */
   onLedgerOutbox(listener: () => void): void
+
+  /** One object's progress in a transfer this cell receives, or null. */
+  transferObject(transferId: string, key: string): Promise<TransferObjectProgress | null>
+  /**
+   * Records one object's progress durably; when it first becomes `done` or `missing`, bumps the
+   * transfer's counters in the same transaction. Returns the counters after the change.
+   */
+  recordTransferObject(transferId: string, object: TransferObjectProgress): Promise<TransferCounts>
+  /** A transfer's objects in `state`, in key order, after `after` (exclusive), at most `limit`. */
+  listTransferObjects(
+    transferId: string,
+    options: {
+      readonly state: TransferObjectProgress['state']
+      readonly after: string
+      readonly limit: number
+    },
+  ): Promise<TransferObjectProgress[]>
+  /** A transfer's counters (zeros when nothing was recorded). */
+  transferCounts(transferId: string): Promise<TransferCounts>
+  /** Drops a finished transfer's progress rows. */
+  forgetTransfer(transferId: string): Promise<void>
   close(): Promise<void>
 }
 

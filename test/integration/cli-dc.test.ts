@@ -1,8 +1,8 @@
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from '../../src/cli/index.js'
+import { cliOf } from '../support/cli.js'
 import { s3Error, s3For } from '../support/s3-client.js'
-import { startSovra, type TestSovra } from '../support/start-server.js'
+import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
 
 let server: TestSovra
 beforeAll(async () => {
@@ -13,20 +13,7 @@ afterAll(async () => {
 })
 
 /** Runs the CLI on the server's machine: same data folder (token file), its admin URL. */
-async function sovra(args: string[], env: Record<string, string> = {}) {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {
-      SOVRA_DATA_DIR: server.dataDir,
-      SOVRA_ADMIN_URL: server.sovra.adminEndpoint,
-      ...env,
-    },
-  })
-  return { code, stdout, stderr }
-}
+const sovra = (args: string[], env: Record<string, string> = {}) => cliOf(server)(args, env)
 
 describe('sovra dc against a running server', () => {
   it('adds a data center that serves at once, lists it live, drains and retires it', async () => {
@@ -150,5 +137,28 @@ describe('sovra dc against a running server', () => {
       stdout: 'Data center "ap-south-1" is now active\n',
       stderr: '',
     })
+  })
+})
+
+describe('tenant-signed admin calls from the CLI', () => {
+  it('signs with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and names the tenant; refuses without or with a wrong secret', async () => {
+    const me = await sovra(['tenant', 'whoami', '--json'], {
+      AWS_ACCESS_KEY_ID: ROOT.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey,
+    })
+    expect(me.stderr).toBe('')
+    expect(me.code).toBe(0)
+    expect(JSON.parse(me.stdout)).toMatchObject({ accessKeyId: ROOT.accessKeyId, name: 'admin' })
+
+    const none = await sovra(['tenant', 'whoami'])
+    expect(none.code).toBe(1)
+    expect(none.stderr).toContain('No tenant credentials')
+
+    const wrong = await sovra(['tenant', 'whoami'], {
+      AWS_ACCESS_KEY_ID: ROOT.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: `${ROOT.secretAccessKey.slice(0, -1)}x`,
+    })
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toContain('SignatureDoesNotMatch')
   })
 })

@@ -2,9 +2,9 @@
 // server or by the CLI in another process, appear in `/ledger/directory/...` on the admin port
 // and verify like a data center's log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from '../../src/cli/index.js'
 import { openDirectory } from '../../src/directory/index.js'
 import { commit, type LedgerEvent } from '../../src/ledger/index.js'
+import { runSovraCli } from '../support/cli.js'
 import { publicEvents } from '../support/public-log.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
 import { tempDir } from '../support/tmp.js'
@@ -20,16 +20,7 @@ afterAll(async () => {
   work.remove()
 })
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: { SOVRA_DATA_DIR: server.dataDir },
-  })
-  return { code, stdout, stderr }
-}
+const cli = (args: string[]) => runSovraCli(args, { SOVRA_DATA_DIR: server.dataDir })
 
 const directoryEvents = () => publicEvents(server.sovra.adminEndpoint, 'directory')
 

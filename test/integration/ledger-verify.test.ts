@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type PublicLedger, serveLedger } from '../../src/admin-api/ledger-routes.js'
-import { EXIT_CHECK_FAILED, runCli } from '../../src/cli/index.js'
+import { EXIT_CHECK_FAILED } from '../../src/cli/index.js'
 import { openDirectory, ROOT_TENANT_NAME } from '../../src/directory/index.js'
 import {
   addSignatures,
@@ -37,6 +37,7 @@ import {
   parseNote,
   signNote,
 } from '../../src/ledger/index.js'
+import { type CliRun, runSovraCli } from '../support/cli.js'
 import { s3For } from '../support/s3-client.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
 import { tempDir } from '../support/tmp.js'
@@ -59,22 +60,7 @@ let stateCount = 0
 const freshState = () => join(work.path, `state-${stateCount++}`)
 const monitor = join(work.path, 'monitor') // the monitor that keeps watching across the test
 
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env,
-  })
-  return { code, stdout, stderr }
-}
+const cli = runSovraCli
 
 const verify = (url: string, state: string, ...extra: string[]) =>
   cli(['ledger', 'verify', '--dc', DC, '--url', url, '--key', vkey, '--state', state, ...extra])
@@ -139,7 +125,7 @@ async function verifyTampered(
   tamper: (root: string) => void,
   state = freshState(),
   ...extra: string[]
-): Promise<Run> {
+): Promise<CliRun> {
   const served = await serveCopy(tamper)
   try {
     return await verify(served.url, state, ...extra)

@@ -1,7 +1,7 @@
 // The transfer gate's S3 faces and a whole-bucket migrate, against a real in-process server.
 
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   CompleteMultipartUploadCommand,
@@ -196,6 +196,8 @@ describe('migrate', () => {
     const big = randomBytes(200_000)
     await west.send(new PutObjectCommand({ Bucket: 'gate-mig', Key: 'x/big', Body: big }))
     await west.send(new PutObjectCommand({ Bucket: 'gate-mig', Key: 'small', Body: 'tiny' }))
+    const canary = 'object-name-canary-7f3a9c'
+    await west.send(new PutObjectCommand({ Bucket: 'gate-mig', Key: canary, Body: 'c' }))
 
     const id = await submit({
       operation: 'migrate',
@@ -203,7 +205,13 @@ describe('migrate', () => {
       source: { dc: 'us-west-1', bucket: 'gate-mig' },
       destination: { dc: 'us-east-1', bucket: 'gate-mig' },
     })
-    expect(await transfers.status(id)).toMatchObject({ status: 'done', objectsDone: 2 })
+    expect(await transfers.status(id)).toMatchObject({ status: 'done', objectsDone: 3 })
+    // Object names are object metadata: the job's progress never put one in the directory.
+    const files = readdirSync(server.dataDir).filter((f) => f.startsWith('directory.sqlite'))
+    expect(files).toContain('directory.sqlite')
+    for (const file of files) {
+      expect(readFileSync(join(server.dataDir, file)).includes(canary), file).toBe(false)
+    }
 
     const redirect = await s3Error(
       west.send(new GetObjectCommand({ Bucket: 'gate-mig', Key: 'small' })),

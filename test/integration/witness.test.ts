@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EXIT_CHECK_FAILED, runCli } from '../../src/cli/index.js'
+import { EXIT_CHECK_FAILED } from '../../src/cli/index.js'
 import { createLogger } from '../../src/core/index.js'
 import {
   consistencyProof,
@@ -24,6 +24,7 @@ import {
   signNote,
 } from '../../src/ledger/index.js'
 import { type RunningWitness, startWitness } from '../../src/witness/index.js'
+import { runSovraCli } from '../support/cli.js'
 import { s3For } from '../support/s3-client.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
 import { tempDir } from '../support/tmp.js'
@@ -41,16 +42,7 @@ let sovra: TestSovra | undefined
 const witnesses: RunningWitness[] = []
 let admin = ''
 
-async function cli(args: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-  })
-  return { code, stdout, stderr }
-}
+const cli = (args: string[]) => runSovraCli(args)
 
 let states = 0
 const verify = (...extra: string[]) =>

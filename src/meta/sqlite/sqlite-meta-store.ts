@@ -18,9 +18,12 @@ import type {
   ObjectRecord,
   ObjectSummary,
   PartRecord,
+  TransferCounts,
+  TransferObjectProgress,
   WriteCondition,
   WriteOptions,
 } from '../meta-store.js'
+import { prepareTransferProgress, type TransferProgressTable } from './sqlite-transfer-progress.js'
 
 /** Settings of the SQLite driver; only `path` is required. */
 export interface SqliteMetaStoreConfig {
@@ -193,6 +196,7 @@ export class SqliteMetaStore implements MetaStore {
   /** Outbox rows up to here are fsynced: only they may reach the log. */
   #durableOutboxSeq = 0
   readonly #s: Statements
+  readonly #transfers: TransferProgressTable
   readonly #runBatch: Database.Transaction<
     (batch: readonly PendingWrite[], results: BatchResult[]) => void
   >
@@ -203,6 +207,7 @@ export class SqliteMetaStore implements MetaStore {
     this.#config = Object.freeze({ ...config })
     this.#maxBatch = Math.max(1, this.#config.maxBatch ?? 256)
     this.#s = prepareStatements(db)
+    this.#transfers = prepareTransferProgress(db)
     const outbox = this.#s.countOutbox.get()
     this.#outboxSize = outbox?.count ?? 0
     this.#lastOutboxSeq = outbox?.last ?? 0
@@ -593,6 +598,36 @@ export class SqliteMetaStore implements MetaStore {
 
   ledgerOutboxSize(): number {
     return this.#outboxSize
+  }
+
+  // ── transfer progress (the gate's, in the destination cell) ──────────────────
+
+  transferObject(transferId: string, key: string): Promise<TransferObjectProgress | null> {
+    return this.#read(() => this.#transfers.get(transferId, key))
+  }
+
+  recordTransferObject(
+    transferId: string,
+    object: TransferObjectProgress,
+  ): Promise<TransferCounts> {
+    return this.#write(() => this.#transfers.record(transferId, object))
+  }
+
+  listTransferObjects(
+    transferId: string,
+    options: { state: TransferObjectProgress['state']; after: string; limit: number },
+  ): Promise<TransferObjectProgress[]> {
+    return this.#read(() =>
+      this.#transfers.list(transferId, options.state, options.after, options.limit),
+    )
+  }
+
+  transferCounts(transferId: string): Promise<TransferCounts> {
+    return this.#read(() => this.#transfers.counts(transferId))
+  }
+
+  forgetTransfer(transferId: string): Promise<void> {
+    return this.#write(() => this.#transfers.forget(transferId))
   }
 
   onLedgerOutbox(listener: () => void): void {

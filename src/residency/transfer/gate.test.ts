@@ -305,6 +305,7 @@ describe('transfer gate: migrate and late writes', () => {
   it('copies writes the old endpoint accepted after the home switch before removing the source', async () => {
     const w = await world({ runner: { pollMs: 0, switchGraceMs: 400 } })
     await w.put('us-west-1', 'src-bucket', 'kept', Buffer.from('v1'))
+    await w.put('us-west-1', 'src-bucket', 'deleted', Buffer.from('deleted at the old endpoint'))
     const doc = w.sign(
       w.instruction({
         operation: 'migrate',
@@ -317,11 +318,24 @@ describe('transfer gate: migrate and late writes', () => {
       await new Promise((r) => setTimeout(r, 10))
     }
     expect((await w.service.status(record.id)).phase).toBe('switched')
-    // Writes in flight at the old endpoint land after the switch.
+    // Writes in flight at the old endpoint land after the switch; a delete there is kept too.
     await w.put('us-west-1', 'src-bucket', 'late', Buffer.from('late write'))
     await w.put('us-west-1', 'src-bucket', 'kept', Buffer.from('v2'))
+    expect(
+      (await w.cells.get('us-west-1')?.meta.deleteObject('src-bucket', 'deleted'))?.deleted,
+    ).toBe(true)
     await w.service.idle()
-    expect(await w.service.status(record.id)).toMatchObject({ status: 'done', objectsDone: 2 })
+    expect(await w.service.status(record.id)).toMatchObject({
+      status: 'done',
+      objectsDone: 2,
+      objectsMissing: 1,
+    })
+    expect(await w.get('us-east-1', 'src-bucket', 'deleted')).toBeNull()
+    expect(
+      w.appended.some(
+        (a) => a.event.type === 'transfer.object' && a.event.action === 'destination-removed',
+      ),
+    ).toBe(true)
     expect((await w.get('us-east-1', 'src-bucket', 'late'))?.toString()).toBe('late write')
     expect((await w.get('us-east-1', 'src-bucket', 'kept'))?.toString()).toBe('v2')
     expect(await w.cells.get('us-west-1')?.meta.getBucket('src-bucket')).toBeNull()

@@ -1,6 +1,7 @@
 import type { Cell } from '../../cell/index.js'
 import type { Logger } from '../../core/index.js'
 import type { Directory, TransferRecord } from '../../directory/index.js'
+import type { TransferCounts, TransferObjectProgress } from '../../meta/index.js'
 import {
   parseSignedInstruction,
   type TransferInstruction,
@@ -34,12 +35,15 @@ export interface TransferRunnerDeps {
 class Interrupted extends Error {}
 
 const PAGE = 1000
+/** How often a running job copies its counters from the destination cell to the directory. */
+const COUNTS_EVERY_MS = 1000
 
 /**
  * Runs accepted transfers one at a time, durably: the instruction is logged in both ledgers
- * before any byte moves, every object's progress is recorded, and a job interrupted by a crash
- * or a stop resumes where it was (idempotently: an object already copied is not copied twice,
- * and one copied again over an identical copy changes nothing).
+ * before any byte moves, every object's progress is recorded in the destination cell (object
+ * names never go to the directory, which keeps only the job and its counters), and a job
+ * interrupted by a crash or a stop resumes where it was (idempotently: an object already copied
+ * is not copied twice, and one copied again over an identical copy changes nothing).
  */
 export class TransferRunner {
   readonly #deps: TransferRunnerDeps
@@ -165,7 +169,9 @@ export class TransferRunner {
       const done = await directory.updateTransfer(id, {
         status: 'done',
         finishedAt: this.#deps.now(),
+        counts: await destination.meta.transferCounts(id),
       })
+      await destination.meta.forgetTransfer(id)
       // The job is done whatever happens to this last event: its failure is logged, not fatal.
       await job.events
         .finish(
@@ -182,15 +188,23 @@ export class TransferRunner {
       log.info({ objects: done.objectsDone, bytes: done.bytesDone }, 'Transfer done')
     } catch (err) {
       if (err instanceof Interrupted || this.#abort.signal.aborted) {
+        // The counters the directory shows are copied now and then; bring them up to date.
+        await destination.meta
+          .transferCounts(id)
+          .then((counts) => directory.updateTransfer(id, { counts }))
+          .catch((e: unknown) => log.warn({ err: e }, 'Could not record the counters'))
         log.info('Transfer interrupted; it resumes on the next start')
         return
       }
       log.error({ err }, 'Transfer failed')
+      const counts = await destination.meta.transferCounts(id).catch(() => undefined)
       const failed = await directory.updateTransfer(id, {
         status: 'failed',
         error: err instanceof Error ? err.message : String(err),
         finishedAt: this.#deps.now(),
+        ...(counts === undefined ? {} : { counts }),
       })
+      await destination.meta.forgetTransfer(id).catch(() => undefined)
       if (failed.loggedAt !== null) {
         await (await this.#events(failed))
           .finish(
@@ -239,6 +253,7 @@ class Job {
   readonly events: TransferEvents
   readonly #signal: AbortSignal
   readonly #scope: TransferScope
+  #countsCopiedAt = 0
 
   constructor(
     deps: TransferRunnerDeps,
@@ -281,9 +296,8 @@ class Job {
   /** Copies one key (if not already durable at the destination), then finishes it. */
   async #transferOne(key: string): Promise<void> {
     this.#checkInterrupted()
-    const directory = this.#deps.directory
     const t = this.#t
-    const prior = await directory.transferObject(t.id, key)
+    const prior = await this.#progress(key)
     if (prior?.state === 'done' || prior?.state === 'missing') return
     let copied = prior
     if (copied === null) {
@@ -295,11 +309,11 @@ class Job {
         { inlineMaxBytes: this.#deps.inlineMaxBytes, signal: this.#signal },
       )
       if (out.kind === 'missing') {
-        await directory.recordTransferObject(t.id, { key, state: 'missing', size: 0, etag: '' })
+        await this.#record({ key, state: 'missing', size: 0, etag: '' })
         return
       }
       copied = { key, state: 'copied', size: out.record.size, etag: out.record.etag }
-      await directory.recordTransferObject(t.id, copied)
+      await this.#record(copied)
       await this.events.object(this.#both(), { ...copied, action: 'copied' })
     }
     if (t.operation === 'move') {
@@ -313,9 +327,9 @@ class Job {
     }
     if (t.operation === 'migrate') {
       // The source copy is removed after the home switch (cleanup): it stays readable until then.
-      await directory.recordTransferObject(t.id, { ...copied, state: 'copied' })
+      await this.#record({ ...copied, state: 'copied' })
     } else {
-      await directory.recordTransferObject(t.id, { ...copied, state: 'done' })
+      await this.#record({ ...copied, state: 'done' })
     }
     this.#crashPoint(key)
   }
@@ -324,7 +338,7 @@ class Job {
   async #catchUp(key: string): Promise<void> {
     this.#checkInterrupted()
     const t = this.#t
-    const prior = await this.#deps.directory.transferObject(t.id, key)
+    const prior = await this.#progress(key)
     const current = await this.#source.meta.getObject(t.source.bucket, key)
     if (current === null) return
     if (prior !== null && prior.etag === current.etag && prior.size === current.size) return
@@ -344,15 +358,16 @@ class Job {
     )
     if (out.kind === 'missing') return
     const copied = { key, state: 'copied' as const, size: out.record.size, etag: out.record.etag }
-    await this.#deps.directory.recordTransferObject(t.id, copied)
+    await this.#record(copied)
     await this.events.object(this.#both(), { ...copied, action: 'copied' })
   }
 
   /**
    * Migrate's last step: every object still in the source bucket is caught up (a write the old
-   * endpoint accepted late is copied unless the destination has a newer one), then removed; then
-   * the bucket leaves the old cell. A write racing the last listing makes the bucket non-empty:
-   * the pass repeats, so nothing is removed uncopied.
+   * endpoint accepted late is copied unless the destination has a newer one), then removed; a
+   * copied object the source deleted meanwhile is removed from the destination too; then the
+   * bucket leaves the old cell. A write racing the last listing makes the bucket non-empty: the
+   * pass repeats, so nothing is removed uncopied.
    */
   async #removeSourceBucket(): Promise<void> {
     const t = this.#t
@@ -363,7 +378,7 @@ class Job {
         const record = await this.#source.meta.getObject(t.source.bucket, key)
         if (record === null) continue
         // Counted first: a crash before the removal only repeats the removal on resume.
-        await this.#deps.directory.recordTransferObject(t.id, {
+        await this.#record({
           key,
           state: 'done',
           size: record.size,
@@ -378,6 +393,7 @@ class Job {
         })
         this.#crashPoint(key)
       }
+      await this.#carryDeletes()
       if ((await this.#source.meta.getBucket(t.source.bucket)) === null) return
       try {
         const { orphaned } = await this.#source.meta.deleteBucket(t.source.bucket)
@@ -387,6 +403,39 @@ class Job {
         const notEmpty = (err as { code?: string }).code === 'BucketNotEmpty'
         if (!notEmpty || attempt >= 10) throw err
       }
+    }
+  }
+
+  /**
+   * Migrate: objects copied during the job and deleted at the old endpoint before its cleanup
+   * (still `copied` here, gone at the source) are deleted at the destination too, unless the
+   * destination was written since (its ETag is no longer the copied one). Without this, a
+   * delete the customer saw succeed would be undone by the migration.
+   */
+  async #carryDeletes(): Promise<void> {
+    const t = this.#t
+    let after = ''
+    for (;;) {
+      const page = await this.#destination.meta.listTransferObjects(t.id, {
+        state: 'copied',
+        after,
+        limit: PAGE,
+      })
+      for (const copied of page) {
+        this.#checkInterrupted()
+        after = copied.key
+        if ((await this.#source.meta.getObject(t.source.bucket, copied.key)) !== null) continue
+        const there = await this.#destination.meta.getObject(t.destination.bucket, copied.key)
+        if (there !== null && there.etag === copied.etag) {
+          await removeObject(this.#destination, t.destination.bucket, copied.key)
+          await this.events.object([{ cell: this.#destination, role: 'destination' }], {
+            ...copied,
+            action: 'destination-removed',
+          })
+        }
+        await this.#record({ key: copied.key, state: 'missing', size: 0, etag: '' })
+      }
+      if (page.length < PAGE) return
     }
   }
 
@@ -421,6 +470,26 @@ class Job {
       if (!page.isTruncated || page.lastReturned === null) return
       after = page.lastReturned
     }
+  }
+
+  /** One object's recorded progress, from the destination cell. */
+  #progress(key: string): Promise<TransferObjectProgress | null> {
+    return this.#destination.meta.transferObject(this.#t.id, key)
+  }
+
+  /**
+   * Records one object's progress durably in the destination cell, and now and then copies the
+   * job's counters to the directory (for `transfer status`; the final ones are set at the end).
+   */
+  async #record(object: TransferObjectProgress): Promise<void> {
+    const counts: TransferCounts = await this.#destination.meta.recordTransferObject(
+      this.#t.id,
+      object,
+    )
+    const now = performance.now()
+    if (now - this.#countsCopiedAt < COUNTS_EVERY_MS) return
+    this.#countsCopiedAt = now
+    await this.#deps.directory.updateTransfer(this.#t.id, { counts })
   }
 
   #both(): Array<{ cell: Cell; role: 'source' | 'destination' }> {
