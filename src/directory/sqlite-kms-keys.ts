@@ -22,7 +22,7 @@ interface KmsKeyRow {
 }
 
 /**
- * Tenants' customer KMS keys in the directory database (migration 0006). Tokens are encrypted
+ * Tenants' customer KMS keys in the directory database (migration 0007). Tokens are encrypted
  * with the directory's secrets key, bound to tenant and key id; only `withToken` decrypts one.
  * Each change records its `key.change` event inside its own immediate transaction.
  */

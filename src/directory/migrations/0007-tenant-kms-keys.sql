@@ -1,4 +1,4 @@
--- Directory schema v6: customer KMS keys a tenant registered, which its buckets may name as
+-- Directory schema v7: customer KMS keys a tenant registered, which its buckets may name as
 -- KMSMasterKeyID (aws:kms). Times are milliseconds since the epoch.
 --
 -- provider is 'vault-transit' (HashiCorp Vault, OpenBao or `sovra keyd`): address, mount, key
