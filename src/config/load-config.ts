@@ -40,7 +40,7 @@ export const CONFIG_ENV_VARS = [
 ] as const
 
 /** Variables read by the CLI only (not configuration keys), accepted here so they are not typos. */
-export const CLIENT_ENV_VARS = ['SOVRA_ADMIN_URL'] as const
+export const CLIENT_ENV_VARS = ['SOVRA_ADMIN_URL', 'SOVRA_KMS_KEY_TOKEN'] as const
 
 /** Prefix of the per-data-center port variables, for example `SOVRA_PORT_US_WEST_1`. */
 export const PORT_ENV_PREFIX = 'SOVRA_PORT_'

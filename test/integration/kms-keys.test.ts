@@ -25,6 +25,7 @@ import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/index.js'
 import { adminCall } from '../support/admin-client.js'
+import { cliOf } from '../support/cli.js'
 import { s3Error, s3For } from '../support/s3-client.js'
 import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
 import { tempDir } from '../support/tmp.js'
@@ -236,6 +237,55 @@ describe('the tenant KMS key registry (admin API, SigV4)', () => {
     expect([unknownDc.status, unknownDc.json.code]).toEqual([404, 'NoSuchDataCenter'])
     // Neither the token nor the request body is in the server's log.
     expect(server.logs.join('\n')).not.toContain(TOKENS[WEST])
+  })
+})
+
+describe('sovra tenant kms-key (the CLI, signing as the tenant)', () => {
+  it('adds with the token from the environment, lists without it, removes', async () => {
+    const cli = cliOf(server)
+    const env = { AWS_ACCESS_KEY_ID: ROOT.accessKeyId, AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey }
+    const noToken = await cli(
+      ['tenant', 'kms-key', 'add', 'cli-key', '--address', keyd.url, '--key-name', 'tenant-key'],
+      env,
+    )
+    expect(noToken.code).toBe(1)
+    expect(noToken.stderr).toContain('SOVRA_KMS_KEY_TOKEN')
+    const added = await cli(
+      [
+        'tenant',
+        'kms-key',
+        'add',
+        'cli-key',
+        '--address',
+        keyd.url,
+        '--key-name',
+        'tenant-key',
+        '--data-center',
+        WEST,
+      ],
+      { ...env, SOVRA_KMS_KEY_TOKEN: TOKENS[WEST] },
+    )
+    expect(added.code, added.stderr).toBe(0)
+    expect(added.stdout).toMatch(
+      /Registered KMS key "cli-key" \(arn:sovra:kms::t-[0-9a-f]{16}:key\/cli-key\)/,
+    )
+    const listed = await cli(['tenant', 'kms-key', 'list', '--json'], env)
+    expect(listed.code).toBe(0)
+    expect(JSON.parse(listed.stdout)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ keyId: 'cli-key', dataCenters: [WEST], disabledAt: null }),
+      ]),
+    )
+    const table = await cli(['tenant', 'kms-key', 'list'], env)
+    expect(table.stdout).toMatch(
+      /cli-key\s+http:\/\/127\.0\.0\.1:\d+\s+transit\/tenant-key\s+us-west-1/,
+    )
+    expect(listed.stdout + table.stdout + added.stdout).not.toContain(TOKENS[WEST])
+    const removed = await cli(['tenant', 'kms-key', 'remove', 'cli-key'], env)
+    expect([removed.code, removed.stdout]).toEqual([0, 'Removed KMS key "cli-key"\n'])
+    const again = await cli(['tenant', 'kms-key', 'remove', 'nope'], env)
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain('(NoSuchKmsKey)')
   })
 })
 
