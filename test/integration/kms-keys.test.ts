@@ -24,6 +24,12 @@ import {
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/index.js'
+import {
+  keygen,
+  newNonce,
+  signInstruction,
+  type TransferService,
+} from '../../src/residency/index.js'
 import { adminCall } from '../support/admin-client.js'
 import { cliOf } from '../support/cli.js'
 import { s3Error, s3For } from '../support/s3-client.js'
@@ -346,6 +352,44 @@ describe('aws:kms with a registered vault-transit key (keyd, log-before-decrypt)
     expect(copied.SSEKMSKeyId).toMatch(/key\/west-key$/)
     const got = await s3().send(new GetObjectCommand({ Bucket, Key: 'copy' }))
     expect(Buffer.from((await got.Body?.transformToByteArray()) ?? []).equals(body)).toBe(true)
+  })
+
+  it('the transfer gate reads a vault-transit source through keyd with a receipt too', async () => {
+    const transfers = server.sovra.transfers as TransferService
+    const pair = keygen()
+    const { tenantId } = await transfers.addPublicKey('admin', pair.publicKeyPem)
+    await s3For(server, EAST).send(new CreateBucketCommand({ Bucket: 'kms-gate-dst' }))
+    await new Promise((r) => setTimeout(r, 1_100))
+    const decryptsBefore = auditLines().filter((l) => l.op === 'decrypt').length
+    const now = Date.now()
+    const record = await transfers.submit(
+      signInstruction(
+        {
+          type: 'sovra.transfer-instruction',
+          version: 1,
+          tenantId,
+          source: { dc: WEST, bucket: Bucket },
+          destination: { dc: EAST, bucket: 'kms-gate-dst' },
+          scope: { kind: 'keys', keys: ['big'] },
+          operation: 'copy',
+          notBefore: new Date(now - 60_000).toISOString(),
+          notAfter: new Date(now + 3_600_000).toISOString(),
+          nonce: newNonce(),
+        },
+        pair.privateKeyPem,
+      ),
+      'admin',
+    )
+    await transfers.idle()
+    expect((await transfers.status(record.id, 'admin')).status).toBe('done')
+    const got = await s3For(server, EAST).send(
+      new GetObjectCommand({ Bucket: 'kms-gate-dst', Key: 'big' }),
+    )
+    expect(Buffer.from((await got.Body?.transformToByteArray()) ?? []).equals(body)).toBe(true)
+    const decrypts = auditLines()
+      .filter((l) => l.op === 'decrypt')
+      .slice(decryptsBefore)
+    expect(decrypts.map((l) => [l.outcome, l.dc, l.bucket])).toEqual([['ok', WEST, Bucket]])
   })
 
   it('a multipart upload wraps every part with the key; a range across parts reads back', async () => {
