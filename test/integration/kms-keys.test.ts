@@ -441,6 +441,19 @@ describe('aws:kms with a registered vault-transit key (keyd, log-before-decrypt)
       ),
     )
     expect([header.$metadata.httpStatusCode, header.name]).toEqual([400, 'KMS.NotFoundException'])
+    // Another tenant's ARN (here: a tenant id that is not the bucket owner's) is not yours.
+    const foreign = await s3Error(
+      s3().send(
+        new PutObjectCommand({
+          Bucket,
+          Key: 'k',
+          Body: 'x',
+          ServerSideEncryption: 'aws:kms',
+          SSEKMSKeyId: 'arn:sovra:kms::t-0000000000000000:key/west-key',
+        }),
+      ),
+    )
+    expect([foreign.$metadata.httpStatusCode, foreign.name]).toEqual([400, 'KMS.NotFoundException'])
     await s3().send(new DeleteBucketEncryptionCommand({ Bucket: b }))
   })
 
