@@ -9,7 +9,7 @@ import type {
   PublicLedger,
   TransitionRequest,
 } from './admin-api/index.js'
-import { type Cell, cellFolderOf, createCell } from './cell/index.js'
+import { type Cell, type CustomerKeyResolver, cellFolderOf, createCell } from './cell/index.js'
 import type { SovraConfig } from './config/index.js'
 import { type Logger, pathsOverlap } from './core/index.js'
 import {
@@ -18,6 +18,7 @@ import {
   type Directory,
   DirectoryErrors,
 } from './directory/index.js'
+import { resolveKmsKeyId } from './keys/index.js'
 import type { LedgerActor } from './ledger/index.js'
 import type { TransferService } from './residency/index.js'
 import { createS3Handler, type S3Metrics } from './s3-api/index.js'
@@ -60,6 +61,7 @@ export class DataCenterRuntime implements DataCenterControl {
   readonly #metrics: S3Metrics
   readonly #listener: Listener
   readonly #transfers: TransferService
+  readonly #customerKeys: CustomerKeyResolver | undefined
   readonly #serving = new Map<string, Serving>()
   readonly #status = new Map<string, DataCenterState>()
   readonly #reservedPorts = new Set<number>()
@@ -76,6 +78,8 @@ export class DataCenterRuntime implements DataCenterControl {
     listener: Listener
     /** The transfer gate, which S3 copies from another data center go through. */
     transfers: TransferService
+    /** Registered customer KMS keys, injected into every cell. */
+    customerKeys?: CustomerKeyResolver
   }) {
     this.#config = deps.config
     this.#directory = deps.directory
@@ -83,6 +87,22 @@ export class DataCenterRuntime implements DataCenterControl {
     this.#metrics = deps.metrics
     this.#listener = deps.listener
     this.#transfers = deps.transfers
+    this.#customerKeys = deps.customerKeys
+  }
+
+  /**
+   * The first bucket of `tenantId` whose encryption configuration names KMS key `keyId` (by id
+   * or ARN), or null. Reads each bucket's configuration from its served cell.
+   */
+  async bucketNamingKmsKey(tenantId: string, keyId: string): Promise<string | null> {
+    for (const placement of await this.#directory.listBuckets(tenantId)) {
+      const cell = this.cellOf(placement.dcId)
+      const named = (await cell?.meta.getBucket(placement.name))?.encryption?.kmsKeyId ?? null
+      if (named === null) continue
+      const ref = resolveKmsKeyId(named, tenantId)
+      if (ref?.tenantId === tenantId && ref.keyId === keyId) return placement.name
+    }
+    return null
   }
 
   /** Ports no data center may take (the admin API's). */
@@ -249,6 +269,7 @@ export class DataCenterRuntime implements DataCenterControl {
     const cell = await createCell(record, {
       dataDir: config.dataDir,
       logger: this.#logger,
+      ...(this.#customerKeys === undefined ? {} : { customerKeys: this.#customerKeys }),
       ledger: {
         origin: `${originPrefix}/${record.id}`,
         batchMaxDelayMs: config.ledger.batchMaxDelayMs,

@@ -3,12 +3,18 @@ import type { AddressInfo, Socket } from 'node:net'
 import { join } from 'node:path'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { ensureOperatorToken } from './access/index.js'
+import type { KmsKeyControl } from './admin-api/index.js'
 import { createAdminHandler, registerWitnessMetrics } from './admin-api/index.js'
-import { type CellLedger, openCellLedger } from './cell/index.js'
+import { type CellLedger, CustomerKeyProviders, openCellLedger } from './cell/index.js'
 import type { SovraConfig } from './config/index.js'
 import type { Logger } from './core/index.js'
 import { DataCenterRuntime, type RunningDataCenter } from './data-centers.js'
-import { DIRECTORY_LEDGER_ID, openDirectory } from './directory/index.js'
+import {
+  DIRECTORY_LEDGER_ID,
+  type Directory,
+  DirectoryErrors,
+  openDirectory,
+} from './directory/index.js'
 import { type OutboxDrain, startOutboxDrain } from './ledger/index.js'
 import { createTransferService, loadExportRules, type TransferService } from './residency/index.js'
 import { createS3Metrics } from './s3-api/index.js'
@@ -87,6 +93,35 @@ async function close(server: Server): Promise<void> {
 }
 
 /**
+ * The admin API's KMS key registry: the directory's, plus what only this process knows (which
+ * buckets name a key, in their cells; the providers to drop when a key is removed).
+ */
+function kmsKeyControl(
+  directory: Directory,
+  dcs: DataCenterRuntime,
+  providers: CustomerKeyProviders,
+): KmsKeyControl {
+  return {
+    async add(key) {
+      for (const dc of key.dataCenters ?? []) {
+        if ((await directory.getDataCenter(dc)) === null) throw DirectoryErrors.noSuchDataCenter(dc)
+      }
+      const added = await directory.addKmsKey(key)
+      providers.forget(key.tenantId, key.keyId)
+      return added
+    },
+    list: (tenantId) => directory.listKmsKeys(tenantId),
+    async remove(tenantId, keyId) {
+      const bucket = await dcs.bucketNamingKmsKey(tenantId, keyId)
+      if (bucket !== null) throw DirectoryErrors.kmsKeyInUse(keyId, bucket)
+      const removed = await directory.removeKmsKey(tenantId, keyId)
+      providers.forget(tenantId, keyId)
+      return removed
+    },
+  }
+}
+
+/**
  * Opens the directory (seeding its catalog from config), starts one S3 endpoint per data center
  * the directory holds and the admin endpoint. Data centers can then be added and retired while it
  * runs. Nothing here is global: two Sovras can run in one process (tests do).
@@ -159,12 +194,22 @@ export async function serve(
     })
     const registry = new Registry()
     collectDefaultMetrics({ register: registry })
+    // One provider per registered customer KMS key, shared by every cell (one DEK cache each).
+    const customerKeys = new CustomerKeyProviders(
+      async (tenantId, keyId) => directory.kmsKeyWithToken(tenantId, keyId),
+      {
+        cacheTtlMs: config.kms.cacheTtlMs,
+        cacheMaxEntries: config.kms.cacheMaxEntries,
+        logger: logger.child({ component: 'customer-keys' }),
+      },
+    )
     const dcs = new DataCenterRuntime({
       config,
       directory,
       logger,
       metrics: createS3Metrics(registry),
       transfers,
+      customerKeys: customerKeys.resolve,
       listener: {
         async listen(handler, port) {
           const server = await listen(handler, {
@@ -201,6 +246,7 @@ export async function serve(
         ledgerSecretOf: (tenantId) => directory.ledgerSecretOf(tenantId),
         signingKeys: transfers,
         transfers,
+        kmsKeys: kmsKeyControl(directory, dcs, customerKeys),
         logger,
         version: ADMIN_API_VERSION,
         auth: {
@@ -236,6 +282,7 @@ export async function serve(
           await close(adminServer)
           await transfers.close()
           await dcs.stopAll()
+          customerKeys.clear()
           await directoryDrain?.stop()
           await directoryLedger.log.close()
           directoryLedger.index.close()

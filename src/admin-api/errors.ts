@@ -44,6 +44,9 @@ const DIRECTORY = {
   SigningKeyAlreadyExists: 409,
   InstructionNonceUsed: 409,
   NoSuchTransfer: 404,
+  NoSuchKmsKey: 404,
+  KmsKeyAlreadyExists: 409,
+  KmsKeyInUse: 409,
 } as const satisfies Record<DirectoryErrorCode, number>
 
 /**

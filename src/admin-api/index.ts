@@ -12,5 +12,6 @@ export type {
   NewDataCenter,
   TransitionRequest,
 } from './routes/data-centers.js'
+export type { KmsKeyControl } from './routes/kms-keys.js'
 export type { WitnessedLedger } from './witness-metrics.js'
 export { registerWitnessMetrics } from './witness-metrics.js'

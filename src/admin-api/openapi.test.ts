@@ -30,6 +30,7 @@ const { routes, openApi } = adminApi({
   ledgerSecretOf: async () => Buffer.alloc(32),
   signingKeys: {} as never,
   transfers: {} as never,
+  kmsKeys: {} as never,
 })
 
 type Json = Record<string, unknown>

@@ -6,6 +6,7 @@ import { startOutboxDrain } from '../ledger/index.js'
 import { type MetaStore, openMetaStore } from '../meta/index.js'
 import { type CellKeys, openCellKeys } from './cell-keys.js'
 import { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
+import type { CustomerKeyResolver } from './customer-keys.js'
 
 /** What a cell needs to know of its data center. */
 export interface CellDataCenter {
@@ -72,7 +73,13 @@ async function claimFolder(dir: string, dcId: string): Promise<void> {
  */
 export async function createCell(
   dc: CellDataCenter,
-  deps: { readonly dataDir: string; readonly logger: Logger; readonly ledger: CellLedgerOptions },
+  deps: {
+    readonly dataDir: string
+    readonly logger: Logger
+    readonly ledger: CellLedgerOptions
+    /** Registered customer KMS keys (the composition root's registry); none when absent. */
+    readonly customerKeys?: CustomerKeyResolver
+  },
 ): Promise<Cell> {
   const dir = cellFolderOf(deps.dataDir, dc)
   await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -86,7 +93,10 @@ export async function createCell(
       'Swept leftovers of interrupted writes',
     )
   }
-  const keys = await openCellKeys(dc.id, dir, { logger: deps.logger.child({ dc: dc.id }) })
+  const keys = await openCellKeys(dc.id, dir, {
+    logger: deps.logger.child({ dc: dc.id }),
+    ...(deps.customerKeys === undefined ? {} : { customerKeys: deps.customerKeys }),
+  })
   const logger = deps.logger.child({ dc: dc.id })
   const ledger = await openCellLedger(dir, { ...deps.ledger, logger })
   // Changes commit their events into the metadata store's outbox; this moves them to the log.

@@ -2,6 +2,12 @@ export type { Cell, CellDataCenter } from './cell.js'
 export { cellDir, cellFolderOf, createCell } from './cell.js'
 export type { CellKeys } from './cell-keys.js'
 export { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
+export {
+  type CustomerKeyLookup,
+  CustomerKeyProviders,
+  type CustomerKeyResolver,
+  type CustomerKeySpec,
+} from './customer-keys.js'
 export type { EventQuery, IndexedEntry, LedgerEventIndex } from './ledger-index.js'
 export { ledgerReceipt } from './ledger-receipt.js'
 export {

@@ -45,9 +45,9 @@ async function seal(
       versionId: null,
       ...(options.partNumber === undefined ? {} : { partNumber: options.partNumber }),
     },
-    provider: cell.keys.wrapperFor({
+    provider: await cell.keys.wrapperFor({
       bucket,
-      encryption: null,
+      kmsKeyArn: null,
       customerKey: options.sseC === true ? customerKey : null,
     }),
     inline: options.inline ?? false,

@@ -13,6 +13,7 @@ import {
   KeyErrors,
   type KeyProvider,
   parseEnvelopeHeader,
+  type ReceiptSource,
   type SseCKey,
 } from '../keys/index.js'
 import type { BlobPart, ObjectRecord } from '../meta/index.js'
@@ -96,9 +97,19 @@ export async function encryptingWrite(
   return { kind: 'pending', pending, wrappedKey }
 }
 
-/** Where an object's data key comes from on read: the request's SSE-C key, if it sent one. */
+/**
+ * Where an object's data key comes from on read: the request's SSE-C key, if it sent one, and,
+ * for a key service with log-before-decrypt, the receipt of this read's access event.
+ */
 export interface ReadKeys {
   readonly customerKey: SseCKey | null
+  /**
+   * Log-before-decrypt: called only when a data key must be unwrapped by a customer key service
+   * (not for a cached key, and never for `dc` or SSE-C keys). It must make the read's access
+   * event durable in the data center's log and return its receipt; it is called at most once
+   * per read (memoised here), even for a multipart object with several keys.
+   */
+  readonly receipt?: ReceiptSource
 }
 
 /**
@@ -124,11 +135,12 @@ export async function decryptingRead(
     key: record.key,
     versionId: record.versionId,
   }
+  const keys = readKeysOf(record, options)
   if (record.data.kind === 'inline') {
     const { bytes, wrappedKey } = record.data
     if (wrappedKey === undefined) return Readable.from([bytes.subarray(range.start, range.end + 1)])
     const plaintext = await withContext(cell, identity, undefined, async () => {
-      const dek = await unwrap(cell, wrappedKey, identity, options.customerKey)
+      const dek = await unwrap(cell, wrappedKey, identity, keys)
       try {
         return await decryptBuffer(dek, bindingOf(cell, identity), bytes, record.size)
       } finally {
@@ -145,7 +157,7 @@ export async function decryptingRead(
     first.part.wrappedKey === undefined
       ? null
       : await withContext(cell, identity, first.part.partNumber, () =>
-          unwrap(cell, first.part.wrappedKey as string, identity, options.customerKey),
+          unwrap(cell, first.part.wrappedKey as string, identity, keys),
         )
   if (pieces.length === 1 && firstDek !== null) {
     // The common case: one envelope, read and decrypted by two streams and nothing else.
@@ -157,7 +169,7 @@ export async function decryptingRead(
       firstDek.fill(0)
     }
   }
-  return Readable.from(piecesBytes(cell, identity, pieces, firstDek, options.customerKey), {
+  return Readable.from(piecesBytes(cell, identity, pieces, firstDek, keys), {
     highWaterMark: 1,
   })
 }
@@ -191,7 +203,7 @@ async function* piecesBytes(
   identity: ObjectIdentity,
   pieces: readonly Piece[],
   firstDek: Buffer | null,
-  customerKey: SseCKey | null,
+  keys: UnwrapKeys,
 ): AsyncGenerator<Buffer> {
   let dek = firstDek
   try {
@@ -205,7 +217,7 @@ async function* piecesBytes(
       const partIdentity = { ...identity, ...partNumberOf(part) }
       if (i > 0 || dek === null) {
         dek = await withContext(cell, identity, part.partNumber, () =>
-          unwrap(cell, wrapped, identity, customerKey),
+          unwrap(cell, wrapped, identity, keys),
         )
       }
       const key = dek
@@ -247,15 +259,43 @@ async function openPiece(
   return pipeline(cell.blob.read(part.ref, cipher), decrypt, () => {})
 }
 
+/** What every unwrap of one read needs: the SSE-C key, the KMS key ARN, the memoised receipt. */
+interface UnwrapKeys {
+  readonly customerKey: SseCKey | null
+  readonly kmsKeyArn: string | null
+  readonly receipt: ReceiptSource | undefined
+}
+
+function readKeysOf(record: ObjectRecord, options: ReadKeys): UnwrapKeys {
+  const source = options.receipt
+  let receipt: Promise<string | undefined> | undefined
+  return {
+    customerKey: options.customerKey,
+    kmsKeyArn: record.encryption?.kmsKeyId ?? null,
+    receipt:
+      source === undefined
+        ? undefined
+        : (context, signal) => {
+            receipt ??= source(context, signal)
+            return receipt
+          },
+  }
+}
+
 async function unwrap(
   cell: CryptoCell,
   wrapped: string,
   identity: ObjectIdentity,
-  customerKey: SseCKey | null,
+  keys: UnwrapKeys,
 ): Promise<Buffer> {
-  const provider = cell.keys.unwrapperFor(wrapped, customerKey)
+  const provider = await cell.keys.unwrapperFor(wrapped, keys)
   try {
-    return await provider.unwrap(wrapped, { dc: cell.dc.id, bucket: identity.bucket })
+    return await provider.unwrap(
+      wrapped,
+      { dc: cell.dc.id, bucket: identity.bucket },
+      undefined,
+      keys.receipt,
+    )
   } catch (err) {
     // The data center's own provider has a key for every bucket holding objects: a missing one
     // means the row was moved here from another bucket (or its key was destroyed), not a key

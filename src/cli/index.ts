@@ -12,6 +12,7 @@ import { registerKeyd } from './commands/keyd.js'
 import { registerLedger } from './commands/ledger.js'
 import { registerServe } from './commands/serve.js'
 import { registerTenantCreate } from './commands/tenant-create.js'
+import { registerTenantKmsKey } from './commands/tenant-kms-key.js'
 import { registerTenantList } from './commands/tenant-list.js'
 import { registerTenantPubkey } from './commands/tenant-pubkey.js'
 import { registerTenantWhoami } from './commands/tenant-whoami.js'
@@ -53,6 +54,7 @@ export function buildCli(io: CliIo): Command {
   registerTenantCreate(tenant, io)
   registerTenantList(tenant, io)
   registerTenantWhoami(tenant, io)
+  registerTenantKmsKey(tenant, io)
   const key = program.command('key').description('access keys')
   registerKeyCreate(key, io)
   registerKeyList(key, io)

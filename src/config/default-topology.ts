@@ -26,6 +26,7 @@ export const DEFAULT_CONFIG: SovraConfig = deepFreeze({
     witnesses: [],
     witnessQuorum: 0,
   },
+  kms: { cacheTtlMs: 60_000, cacheMaxEntries: 1_024 },
   rootCredentials: {},
 })
 

@@ -35,11 +35,12 @@ export const CONFIG_ENV_VARS = [
   'SOVRA_ROOT_SECRET_KEY',
   'SOVRA_LEDGER_READS',
   'SOVRA_LEDGER_ENABLED',
+  'SOVRA_KMS_CACHE_TTL_MS',
   'SOVRA_OPERATOR_TOKEN',
 ] as const
 
 /** Variables read by the CLI only (not configuration keys), accepted here so they are not typos. */
-export const CLIENT_ENV_VARS = ['SOVRA_ADMIN_URL'] as const
+export const CLIENT_ENV_VARS = ['SOVRA_ADMIN_URL', 'SOVRA_KMS_KEY_TOKEN'] as const
 
 /** Prefix of the per-data-center port variables, for example `SOVRA_PORT_US_WEST_1`. */
 export const PORT_ENV_PREFIX = 'SOVRA_PORT_'
@@ -120,6 +121,11 @@ export function loadConfig(options: LoadConfigOptions): SovraConfig {
         ? {}
         : { reads: env.get('SOVRA_LEDGER_READS') }),
       ...envBoolean(env, 'SOVRA_LEDGER_ENABLED', 'enabled'),
+    },
+    kms: {
+      ...DEFAULT_CONFIG.kms,
+      ...fromFile.kms,
+      ...envInteger(env, 'SOVRA_KMS_CACHE_TTL_MS', 'cacheTtlMs'),
     },
     rootCredentials: {
       ...(accessKeyId === undefined ? {} : { accessKeyId }),
@@ -222,6 +228,20 @@ function envBoolean<K extends string>(
     throw ConfigErrors.invalidEnv(name, value, 'expected "true" or "false"')
   }
   return { [key]: value === 'true' } as Partial<Record<K, boolean>>
+}
+
+/** `{ [key]: n }` from a non-negative integer variable, `{}` when it is unset. */
+function envInteger<K extends string>(
+  env: Map<string, string>,
+  name: string,
+  key: K,
+): Partial<Record<K, number>> {
+  const value = env.get(name)?.trim()
+  if (value === undefined) return {}
+  if (!/^\d{1,9}$/.test(value)) {
+    throw ConfigErrors.invalidEnv(name, value, 'expected a non-negative integer')
+  }
+  return { [key]: Number(value) } as Partial<Record<K, number>>
 }
 
 function envLogLevel(env: Map<string, string>): LogLevel | undefined {

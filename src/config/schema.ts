@@ -81,6 +81,18 @@ export interface WitnessConfig {
   readonly verifierKey: string
 }
 
+/** Customer KMS keys (vault-transit buckets). */
+export interface KmsConfig {
+  /**
+   * How long an unwrapped data key of a customer key is reused without asking its key service
+   * again: the bound on how long a revoked key still opens objects (and, with log-before-decrypt,
+   * how long reads of one object skip the key service). `0` asks every time.
+   */
+  readonly cacheTtlMs: number
+  /** Most unwrapped data keys cached per customer key. */
+  readonly cacheMaxEntries: number
+}
+
 export interface RootCredentialsConfig {
   /** Access key id imported for the admin tenant; generated on first start when absent. */
   readonly accessKeyId?: string
@@ -106,6 +118,8 @@ export interface SovraConfig {
   readonly s3: S3Config
   /** The transparency log of every data center. */
   readonly ledger: LedgerConfig
+  /** Customer KMS keys. */
+  readonly kms: KmsConfig
   /** Root tenant credentials. */
   readonly rootCredentials: RootCredentialsConfig
   /**
@@ -177,6 +191,11 @@ const ledgerSchema = z.strictObject({
   witnessQuorum: z.int().min(0).max(32),
 })
 
+const kmsSchema = z.strictObject({
+  cacheTtlMs: z.int().min(0).max(3_600_000),
+  cacheMaxEntries: z.int().min(0).max(1_000_000),
+})
+
 const rootCredentialsSchema = z.strictObject({
   accessKeyId: nonEmpty.exactOptional(),
   secretAccessKey: nonEmpty.exactOptional(),
@@ -199,6 +218,7 @@ export const configFileSchema = z.strictObject({
   dataCenters: z.array(dataCenterSchema).exactOptional(),
   s3: s3Schema.partial().exactOptional(),
   ledger: ledgerSchema.partial().exactOptional(),
+  kms: kmsSchema.partial().exactOptional(),
   rootCredentials: rootCredentialsSchema.exactOptional(),
   operatorToken: operatorToken.exactOptional(),
   $schema: z.string().exactOptional(),
@@ -218,6 +238,7 @@ export const sovraConfigSchema = z
     dataCenters: z.array(dataCenterSchema).min(1, { error: 'expected at least one data center' }),
     s3: s3Schema,
     ledger: ledgerSchema,
+    kms: kmsSchema,
     rootCredentials: rootCredentialsSchema,
     operatorToken: operatorToken.exactOptional(),
   })

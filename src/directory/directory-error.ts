@@ -23,6 +23,9 @@ export const DIRECTORY_ERROR_CODES = [
   'SigningKeyAlreadyExists',
   'InstructionNonceUsed',
   'NoSuchTransfer',
+  'NoSuchKmsKey',
+  'KmsKeyAlreadyExists',
+  'KmsKeyInUse',
 ] as const
 
 /** A directory error code. */
@@ -122,4 +125,17 @@ export const DirectoryErrors = {
     ),
   noSuchTransfer: (id: string) =>
     new DirectoryError('NoSuchTransfer', `Cannot find transfer "${id}": it does not exist`),
+  noSuchKmsKey: (keyId: string) =>
+    new DirectoryError('NoSuchKmsKey', `Cannot find KMS key "${keyId}": it is not registered`),
+  kmsKeyAlreadyExists: (keyId: string) =>
+    new DirectoryError(
+      'KmsKeyAlreadyExists',
+      `Cannot register KMS key "${keyId}": the id is already used (ids are never reused)`,
+    ),
+  kmsKeyInUse: (keyId: string, bucket: string) =>
+    new DirectoryError(
+      'KmsKeyInUse',
+      `Cannot remove KMS key "${keyId}": bucket "${bucket}" names it in its encryption configuration; change or delete that configuration first`,
+      { details: { bucket } },
+    ),
 } as const

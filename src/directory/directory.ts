@@ -104,6 +104,47 @@ export interface SigningKeyRecord {
   readonly revokedAt: number | null
 }
 
+/** Where a customer KMS key lives: its key service and how to reach it (no secret). */
+export interface KmsKeyLocation {
+  /** The only provider today: HashiCorp Vault / OpenBao Transit, or `sovra keyd`. */
+  readonly provider: 'vault-transit'
+  /** Base URL of the key service (http or https). */
+  readonly address: string
+  /** Transit mount path, for example `transit`. */
+  readonly mount: string
+  /** The Transit key's name. */
+  readonly keyName: string
+  /** Vault Enterprise / OpenBao namespace, or null. */
+  readonly namespace: string | null
+}
+
+/** A customer KMS key a tenant registered, without its token. */
+export interface KmsKeyRecord extends KmsKeyLocation {
+  readonly tenantId: string
+  /** What the tenant names in KMSMasterKeyID; unique per tenant, never reused. */
+  readonly keyId: string
+  /** Data center ids the key may be used in; null for any. */
+  readonly dataCenters: readonly string[] | null
+  readonly createdAt: number
+  /** Set once the tenant removed the key; it then wraps and unwraps nothing. */
+  readonly disabledAt: number | null
+}
+
+/** What registering a KMS key stores. */
+export interface NewKmsKey extends KmsKeyLocation {
+  readonly tenantId: string
+  readonly keyId: string
+  /** The key service token (a secret: stored encrypted, never returned). */
+  readonly token: string
+  readonly dataCenters: readonly string[] | null
+}
+
+/** A registered key with its token, for the composition root's key providers only. */
+export interface KmsKeyWithToken extends KmsKeyRecord {
+  /** The key service token; null once the key was removed. */
+  readonly token: string | null
+}
+
 /** Lifecycle of a transfer job. */
 export type TransferStatus = 'queued' | 'running' | 'done' | 'failed'
 
@@ -292,6 +333,22 @@ export interface Directory extends TransferStore {
    * commitments standing for its object keys and ids in the public log. The tenant can fetch it.
    */
   ledgerSecretOf(tenantId: string): Promise<Buffer>
+
+  /**
+   * Registers a customer KMS key for a tenant and records a `key.change` event (`kek`,
+   * `vault-transit`, `created`) in the same transaction. Refuses an id the tenant already used
+   * (`KmsKeyAlreadyExists`).
+   */
+  addKmsKey(key: NewKmsKey): Promise<KmsKeyRecord>
+  /** A tenant's KMS keys (removed ones included), without tokens, oldest first. */
+  listKmsKeys(tenantId: string): Promise<KmsKeyRecord[]>
+  /** One KMS key with its token (null once removed), or null when the tenant has no such key. */
+  kmsKeyWithToken(tenantId: string, keyId: string): Promise<KmsKeyWithToken | null>
+  /**
+   * Removes a KMS key: marks it disabled, erases its token and records a `key.change` event
+   * (`revoked`) in the same transaction. `NoSuchKmsKey` when unknown; idempotent once removed.
+   */
+  removeKmsKey(tenantId: string, keyId: string): Promise<KmsKeyRecord>
 
   /** Reserves a globally unique bucket name in one data center. */
   reserveBucket(options: { name: string; tenantId: string; dcId: string }): Promise<BucketPlacement>

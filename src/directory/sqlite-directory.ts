@@ -28,7 +28,10 @@ import type {
   DataCenterState,
   DataCenterTransition,
   Directory,
+  KmsKeyRecord,
+  KmsKeyWithToken,
   NewAccessKey,
+  NewKmsKey,
   NewTransfer,
   RootTenant,
   SeedReport,
@@ -42,6 +45,7 @@ import { DirectoryErrors } from './directory-error.js'
 import { migrate } from './migrate.js'
 import { SecretsCipher, secretsKeyPath } from './secrets-cipher.js'
 import { SqliteDataCenters } from './sqlite-data-centers.js'
+import { SqliteKmsKeys } from './sqlite-kms-keys.js'
 import { SqliteTransferStore } from './sqlite-transfer-store.js'
 
 /** How `openDirectory` finds and tunes the directory. */
@@ -153,6 +157,7 @@ class SqliteDirectory implements Directory {
   readonly #endpoints = new Map<string, string>()
   readonly #dataCenters: SqliteDataCenters
   readonly #transfers: SqliteTransferStore
+  readonly #kmsKeys: SqliteKmsKeys
   readonly #sql: {
     upsertDc: Statement<[DataCenterRow & { position: number; updated_at: number }], void>
     listDcs: Statement<[], DataCenterRow>
@@ -256,6 +261,28 @@ class SqliteDirectory implements Directory {
       onKeyChange: (tenantId, keyId, change) =>
         this.#recordKeyChange(tenantId, keyId, change, 'signing-key'),
     })
+    this.#kmsKeys = new SqliteKmsKeys(db, {
+      cipher,
+      now: this.#now,
+      onChange: (tenantId, keyId, change) =>
+        this.#recordKeyChange(tenantId, keyId, change, 'kek', 'vault-transit'),
+    })
+  }
+
+  // Customer KMS keys live in sqlite-kms-keys.ts; these delegate to it.
+  async addKmsKey(key: NewKmsKey): Promise<KmsKeyRecord> {
+    return this.#kmsKeys.add(key, (id) => {
+      if (this.#sql.tenantById.get(id) === undefined) throw DirectoryErrors.noSuchTenant(id)
+    })
+  }
+  async listKmsKeys(tenantId: string): Promise<KmsKeyRecord[]> {
+    return this.#kmsKeys.list(tenantId)
+  }
+  async kmsKeyWithToken(tenantId: string, keyId: string): Promise<KmsKeyWithToken | null> {
+    return this.#kmsKeys.withToken(tenantId, keyId)
+  }
+  async removeKmsKey(tenantId: string, keyId: string): Promise<KmsKeyRecord> {
+    return this.#kmsKeys.remove(tenantId, keyId)
   }
 
   // The transfer gate's state lives in sqlite-transfer-store.ts; these delegate to it.
@@ -662,7 +689,8 @@ class SqliteDirectory implements Directory {
     tenantId: string,
     keyId: string,
     change: 'created' | 'imported' | 'revoked',
-    keyKind: 'access-key' | 'signing-key' = 'access-key',
+    keyKind: 'access-key' | 'signing-key' | 'kek' = 'access-key',
+    provider?: 'vault-transit',
   ) {
     const secret = this.#ledgerSecret(tenantId)
     this.#record({
@@ -671,6 +699,7 @@ class SqliteDirectory implements Directory {
       keyKind,
       key: commit(secret, keyId),
       change,
+      ...(provider === undefined ? {} : { provider }),
     })
   }
 

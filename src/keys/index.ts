@@ -51,6 +51,13 @@ export {
   type UnwrapRequest,
 } from './keyd/unwrap-authorizer.js'
 export {
+  KMS_KEY_ID_PATTERN,
+  type KmsKeyRef,
+  kmsKeyArn,
+  parseKmsKeyArn,
+  resolveKmsKeyId,
+} from './kms-key-id.js'
+export {
   DcKeyProvider,
   type DcKeyProviderConfig,
   masterKeyPath,
@@ -58,6 +65,7 @@ export {
 export {
   type FetchLike,
   type ReceiptSource,
+  TRANSIT_KEY_NAME_PATTERN,
   type VaultTransitConfig,
   VaultTransitProvider,
 } from './providers/vault-transit-provider.js'

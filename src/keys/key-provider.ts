@@ -13,6 +13,17 @@ export interface KeyContext {
 export type WrappedKey = string
 
 /**
+ * Supplies the ledger receipt (c2sp.org/tlog-proof) of the access event that needs a data key,
+ * for a key service with log-before-decrypt (`sovra keyd`). A provider calls it only when it must
+ * ask the key service (not for a cached key); undefined sends no receipt. Its errors fail the
+ * unwrap.
+ */
+export type ReceiptSource = (
+  context: KeyContext,
+  signal?: AbortSignal,
+) => Promise<string | undefined>
+
+/**
  * Where a bucket's key-encryption key lives. It wraps a fresh per-object data key before the
  * object is stored and unwraps it to read; a wrapped key only unwraps with the same `context`.
  * Errors are `KeyError`s: 'InvalidWrappedKey' for a tampered or foreign key, 'KeyNotFound',
@@ -23,8 +34,17 @@ export interface KeyProvider {
   readonly name: string
   /** Wraps a 32-byte data key for `context`. */
   wrap(dek: Buffer, context: KeyContext, signal?: AbortSignal): Promise<WrappedKey>
-  /** Unwraps a data key; refuses one wrapped for another context or by another provider. */
-  unwrap(wrapped: WrappedKey, context: KeyContext, signal?: AbortSignal): Promise<Buffer>
+  /**
+   * Unwraps a data key; refuses one wrapped for another context or by another provider.
+   * `receiptFor` is this access's ledger receipt, for providers whose key service requires one
+   * (log-before-decrypt); providers that need none ignore it.
+   */
+  unwrap(
+    wrapped: WrappedKey,
+    context: KeyContext,
+    signal?: AbortSignal,
+    receiptFor?: ReceiptSource,
+  ): Promise<Buffer>
 }
 
 /** Optional capability: rotate a bucket's key-encryption key and re-wrap data keys under it. */

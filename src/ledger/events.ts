@@ -172,6 +172,19 @@ export interface ObjectIntegrityFailureEvent extends EventBase, BucketScoped {
   /** The index of the segment that failed, when one did. */
   readonly segment?: number
 }
+/**
+ * A customer key service refused (or no longer has) the key an object's data key is wrapped
+ * with, or the key the write named is not registered: nothing was read or written. The usual
+ * cause is the customer revoking its key.
+ */
+export interface ObjectKeyRefusedEvent extends EventBase, BucketScoped {
+  readonly type: 'object.key-refused'
+  readonly key: Commitment
+  /** What the key service or registry said: disabled, unknown, or access denied. */
+  readonly refusal: 'KeyDisabled' | 'KeyNotFound' | 'KeyAccessDenied'
+  /** Whether a data key was being unwrapped (a read) or wrapped (a write). */
+  readonly operation: 'unwrap' | 'wrap'
+}
 /** The DC catalog changed (directory ledger): a DC was added or changed status. */
 export interface DcCatalogChangeEvent extends EventBase {
   readonly type: 'dc.change'
@@ -275,6 +288,7 @@ export type LedgerEvent =
   | ObjectHeadEvent
   | ObjectListEvent
   | ObjectIntegrityFailureEvent
+  | ObjectKeyRefusedEvent
   | DcCatalogChangeEvent
   | TenantChangeEvent
   | KeyChangeEvent
@@ -296,6 +310,7 @@ export const LEDGER_EVENT_TYPES = [
   'object.head',
   'object.list',
   'object.integrity-failure',
+  'object.key-refused',
   'dc.change',
   'tenant.change',
   'key.change',

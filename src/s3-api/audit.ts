@@ -1,3 +1,5 @@
+import { ledgerReceipt } from '../cell/index.js'
+import type { ReceiptSource } from '../keys/index.js'
 import {
   commit,
   encodeEvent,
@@ -87,19 +89,57 @@ export async function changeEvent(
 
 /**
  * Appends an event that goes with no metadata change (an integrity failure, a read with
- * `ledger.reads: sync`) and waits until it is durably sequenced.
+ * `ledger.reads: sync`) and waits until it is durably sequenced. Returns its entry index
+ * (undefined with the ledger off).
  */
 export async function recordNow(
   ctx: RequestContext,
   body: EventBody,
   bucket = ctx.s3.bucket as string,
-): Promise<void> {
-  if (!ctx.deps.settings.ledgerEnabled) return
+): Promise<number | undefined> {
+  if (!ctx.deps.settings.ledgerEnabled) return undefined
   const entry = await buildEvent(ctx, body, bucket)
   try {
-    await ctx.deps.cell.ledger.log.append(entry)
+    return (await ctx.deps.cell.ledger.log.append(entry)).index
   } catch (err) {
     throw slowDown(err)
+  }
+}
+
+/** The access event of one read, for log-before-decrypt. */
+export interface ReadAccess {
+  /**
+   * Makes the read's access event durable in the data center's log now, waits for it to be in
+   * a published checkpoint and returns its receipt (once; later calls share the first). Pass it
+   * as `ReadKeys.receipt`: it runs only when a customer key service must unwrap a data key.
+   */
+  readonly receipt: ReceiptSource
+  /** True once `receipt` logged the event (the caller must then not log it again). */
+  logged(): boolean
+}
+
+/**
+ * The seam of log-before-decrypt on the read path. A read hands `receipt` to the decrypting
+ * read; only a data key that no cache holds and a customer key service must unwrap calls it, and
+ * the read's event is then appended synchronously before the unwrap. Otherwise (warm DEK cache,
+ * `dc` and SSE-C keys) nothing happens here and the caller logs the read as always
+ * (`recordRead`, batched), so warm reads stay asynchronous.
+ */
+export function readAccess(
+  ctx: RequestContext,
+  body: EventBody,
+  bucket = ctx.s3.bucket as string,
+): ReadAccess {
+  let pending: Promise<string | undefined> | undefined
+  return {
+    receipt: () => {
+      pending ??= (async () => {
+        const index = await recordNow(ctx, body, bucket)
+        return index === undefined ? undefined : ledgerReceipt(ctx.deps.cell.ledger, index)
+      })()
+      return pending
+    },
+    logged: () => pending !== undefined,
   }
 }
 

@@ -1,5 +1,12 @@
 import type { KeyProvider, SseCKey } from '../keys/index.js'
-import { checkSseCForRead, parseSseCHeaders, sseCFingerprint } from '../keys/index.js'
+import {
+  checkSseCForRead,
+  KeyErrors,
+  kmsKeyArn,
+  parseSseCHeaders,
+  resolveKmsKeyId,
+  sseCFingerprint,
+} from '../keys/index.js'
 import type { BucketEncryption, ObjectEncryption } from '../meta/index.js'
 import type { RequestContext } from './context.js'
 import { S3Errors } from './s3-error.js'
@@ -54,10 +61,14 @@ function requestedSse(ctx: RequestContext): BucketEncryption | null {
   )
 }
 
+/** Longest KMS key id accepted (AWS's limit for a key id, ARN or alias). */
+const MAX_KMS_KEY_ID = 2_048
+
 /**
- * Validates an encryption choice. `aws:kms` is accepted only without a key id: Sovra has no
- * registry of tenant-owned keys yet, so a named key could not be checked to be the tenant's; the
- * data keys are then wrapped by the data center's key, as with `AES256`.
+ * Validates an encryption choice. `aws:kms` without a key id wraps data keys with the data
+ * center's key, as `AES256` does; with a key id, with the tenant's registered customer key of
+ * that id (or ARN). As AWS, the key id is not looked up here: PutBucketEncryption stores any id,
+ * and a write naming an unknown key fails with `KMS.NotFoundException` (see `kmsKeyOf`).
  */
 export function checkedEncryption(
   algorithm: string,
@@ -78,13 +89,27 @@ export function checkedEncryption(
     if (algorithm !== 'aws:kms') {
       throw S3Errors.invalidArgument('A KMS key id is only valid with aws:kms', keyIdName, kmsKeyId)
     }
-    throw S3Errors.invalidArgument(
-      `Cannot use KMS key "${kmsKeyId}": this data center has no registered customer keys; use aws:kms without a key id (data center key) or SSE-C`,
-      keyIdName,
-      kmsKeyId,
-    )
+    if (kmsKeyId.length > MAX_KMS_KEY_ID || !/^[\x21-\x7e]+$/.test(kmsKeyId)) {
+      throw S3Errors.invalidArgument('The KMS key id is not valid', keyIdName, kmsKeyId)
+    }
+    return { algorithm, kmsKeyId, bucketKeyEnabled: false }
   }
   return { algorithm, kmsKeyId: null, bucketKeyEnabled: false }
+}
+
+/**
+ * The ARN of the registered key a write names (`aws:kms` with a key id), for a bucket of the
+ * requesting tenant; null for the data center's key. A key id that is neither a Sovra key id
+ * nor an ARN of this tenant's is `KMS.NotFoundException`, as AWS answers for a key that does
+ * not exist; whether the key is registered is checked when it is resolved.
+ */
+export function kmsKeyOf(ctx: RequestContext, chosen: BucketEncryption | null): string | null {
+  if (chosen?.algorithm !== 'aws:kms' || chosen.kmsKeyId === null) return null
+  const ref = resolveKmsKeyId(chosen.kmsKeyId, ctx.tenant.id)
+  if (ref === undefined || ref.tenantId !== ctx.tenant.id) {
+    throw KeyErrors.notFound('vault-transit', chosen.kmsKeyId)
+  }
+  return kmsKeyArn(ref)
 }
 
 /** The encryption of a new object or upload: SSE-C, else the request's SSE header, else the bucket default. */
@@ -107,9 +132,9 @@ export async function writeEncryptionOf(ctx: RequestContext): Promise<WriteEncry
         customerKeyFingerprint: sseCFingerprint(customerKey),
       },
       customerKey,
-      provider: cell.keys.wrapperFor({
+      provider: await cell.keys.wrapperFor({
         bucket: ctx.s3.bucket as string,
-        encryption: null,
+        kmsKeyArn: null,
         customerKey,
       }),
     }
@@ -117,16 +142,17 @@ export async function writeEncryptionOf(ctx: RequestContext): Promise<WriteEncry
   const bucket = await cell.meta.getBucket(ctx.s3.bucket as string)
   if (bucket === null) throw S3Errors.noSuchBucket(ctx.s3.bucket as string)
   const chosen = requested ?? bucket.encryption ?? null
+  const arn = kmsKeyOf(ctx, chosen)
   return {
     encryption: {
       algorithm: chosen?.algorithm ?? 'AES256',
-      kmsKeyId: chosen?.kmsKeyId ?? null,
+      kmsKeyId: arn,
       customerKeyFingerprint: null,
     },
     customerKey: null,
-    provider: cell.keys.wrapperFor({
+    provider: await cell.keys.wrapperFor({
       bucket: bucket.name,
-      encryption: chosen,
+      kmsKeyArn: arn,
       customerKey: null,
     }),
   }

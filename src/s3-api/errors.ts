@@ -110,6 +110,10 @@ const DIRECTORY = {
   SigningKeyAlreadyExists: e('InvalidRequest', 400),
   InstructionNonceUsed: e('AccessDenied', 403),
   NoSuchTransfer: e('AccessDenied', 403),
+  // KMS keys are managed through the admin API; the S3 face never raises these.
+  NoSuchKmsKey: e('KMS.NotFoundException', 400),
+  KmsKeyAlreadyExists: e('InvalidRequest', 400),
+  KmsKeyInUse: e('InvalidRequest', 400),
 } as const satisfies Record<DirectoryErrorCode, S3WireError>
 
 /** Transfer gate refusals: every one is a denial (the message names the failed check). */
@@ -172,8 +176,10 @@ const KEYS = {
   IntegrityFailure: e('InternalError', 500),
   InvalidWrappedKey: e('InternalError', 500),
   KeyAccessDenied: e('AccessDenied', 403),
-  KeyNotFound: e('AccessDenied', 403),
-  KeyDisabled: e('AccessDenied', 403),
+  // A customer KMS key that is unknown (or not allowed here) or disabled: AWS S3 answers these
+  // with the KMS error's name, prefixed `KMS.`, and 400.
+  KeyNotFound: e('KMS.NotFoundException', 400),
+  KeyDisabled: e('KMS.DisabledException', 400),
   KeyServiceUnavailable: e('ServiceUnavailable', 503),
   Aborted: e('RequestTimeout', 400),
   MasterKeyUnavailable: e('InternalError', 500),

@@ -8,6 +8,7 @@ import { answerPreflight, applyCors } from './cors-answer.js'
 import { ENDPOINTS } from './endpoints/index.js'
 import { checkExpectedOwner } from './expected-owner.js'
 import { isIntegrityFailure, reportIntegrityFailure } from './integrity.js'
+import { isKeyRefusal, reportKeyRefusal } from './key-refusal.js'
 import { sendEmpty, sendError, sendXml } from './response.js'
 import { addressOf, route, type S3Request } from './router.js'
 import { S3Error, S3Errors } from './s3-error.js'
@@ -195,6 +196,9 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         await ENDPOINTS[s3.op](ctx)
       } catch (err) {
         if (isIntegrityFailure(err)) await reportIntegrityFailure(ctx, err)
+        else if (isKeyRefusal(err) && ctx.s3.key !== null && ctx.s3.key !== undefined) {
+          await reportKeyRefusal(ctx, err)
+        }
         throw err
       }
     }

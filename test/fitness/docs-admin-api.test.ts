@@ -45,6 +45,7 @@ describe('docs/admin-api.md', () => {
       ledgerSecretOf: async () => Buffer.alloc(32),
       signingKeys: {} as never,
       transfers: {} as never,
+      kmsKeys: {} as never,
     })
     const missing = routes
       .map((r) => `${r.method} ${r.path}`)

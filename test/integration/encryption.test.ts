@@ -679,7 +679,7 @@ describe('SSE-C', () => {
 })
 
 describe('bucket encryption', () => {
-  it('gets the AES256 default, puts aws:kms, refuses a key id, and deletes back to the default', async () => {
+  it('gets the AES256 default, puts aws:kms, refuses writes naming an unknown key id, and deletes back to the default', async () => {
     const b = 'crypt-config'
     await s3().send(new CreateBucketCommand({ Bucket: b }))
     const initial = await s3().send(new GetBucketEncryptionCommand({ Bucket: b }))
@@ -709,24 +709,27 @@ describe('bucket encryption', () => {
     expect(put1.ServerSideEncryption).toBe('aws:kms')
     const head = await s3().send(new HeadObjectCommand({ Bucket: b, Key: 'k' }))
     expect(head.ServerSideEncryption).toBe('aws:kms')
-    const named = await s3Error(
-      s3().send(
-        new PutBucketEncryptionCommand({
-          Bucket: b,
-          ServerSideEncryptionConfiguration: {
-            Rules: [
-              {
-                ApplyServerSideEncryptionByDefault: {
-                  SSEAlgorithm: 'aws:kms',
-                  KMSMasterKeyID: 'arn:aws:kms:us-west-1:1:key/abc',
-                },
+    // As AWS, PutBucketEncryption does not look the key id up; a write naming a key that is not
+    // a registered key of the tenant is refused (test/integration/kms-keys.test.ts has the rest).
+    await s3().send(
+      new PutBucketEncryptionCommand({
+        Bucket: b,
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              ApplyServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: 'arn:aws:kms:us-west-1:1:key/abc',
               },
-            ],
-          },
-        }),
-      ),
+            },
+          ],
+        },
+      }),
     )
-    expect([named.$metadata.httpStatusCode, named.name]).toEqual([400, 'InvalidArgument'])
+    const named = await s3Error(
+      s3().send(new PutObjectCommand({ Bucket: b, Key: 'k4', Body: 'x' })),
+    )
+    expect([named.$metadata.httpStatusCode, named.name]).toEqual([400, 'KMS.NotFoundException'])
     const bad = await s3Error(
       s3().send(
         new PutObjectCommand({

@@ -1,5 +1,6 @@
 import type { AdminRoute } from '../route.js'
 import { type DataCenterRouteDeps, dataCenterRoutes } from './data-centers.js'
+import { type KmsKeyRouteDeps, kmsKeyRoutes } from './kms-keys.js'
 import { type LedgerEventRouteDeps, ledgerEventRoutes } from './ledger-events.js'
 import { type SigningKeyRouteDeps, signingKeyRoutes } from './signing-keys.js'
 import { type SystemRouteDeps, systemRoutes } from './system.js'
@@ -12,7 +13,8 @@ export interface AdminRouteDeps
     DataCenterRouteDeps,
     LedgerEventRouteDeps,
     SigningKeyRouteDeps,
-    TransferRouteDeps {}
+    TransferRouteDeps,
+    KmsKeyRouteDeps {}
 
 /**
  * Every JSON route of the admin port. To add a resource: write `routes/<resource>.ts` exporting
@@ -29,5 +31,6 @@ export function adminRoutes(
     ...ledgerEventRoutes(deps),
     ...signingKeyRoutes(deps),
     ...transferRoutes(deps),
+    ...kmsKeyRoutes(deps),
   ]
 }

@@ -393,6 +393,8 @@ function detailOf(event: LedgerEvent): string {
       return `count=${event.count}`
     case 'object.integrity-failure':
       return `failure=${event.failure}${event.part === undefined ? '' : ` part=${event.part}`}${event.segment === undefined ? '' : ` segment=${event.segment}`}`
+    case 'object.key-refused':
+      return `refusal=${event.refusal} operation=${event.operation}`
     case 'object.delete':
       return event.versionId === undefined ? '' : `version=${event.versionId}`
     case 'tenant.change':

@@ -214,4 +214,34 @@ describe('VaultTransitProvider against keyd', () => {
       '{"bucket":"photos","dc":"us-west-1","v":1}',
     )
   })
+
+  it("sends the caller's receipt with a cold unwrap only, preferring it to the constructor's", async () => {
+    const receipts: string[] = []
+    const spying = new VaultTransitProvider(
+      { address: keyd.url, keyName: 'sovra', token: keyd.tokens['us-west-1'] as string },
+      {
+        receiptFor: async () => 'from-the-constructor',
+        fetch: async (url, init) => {
+          const body = JSON.parse(init.body) as Record<string, string>
+          if (url.includes('/decrypt/')) receipts.push(body.sovra_receipt ?? '(none)')
+          return fetch(url, init)
+        },
+      },
+    )
+    const dek = randomBytes(32)
+    const wrapped = await provider().wrap(dek, ctx)
+    let asked = 0
+    const mine = async () => {
+      asked++
+      return 'from-the-caller'
+    }
+    expect((await spying.unwrap(wrapped, ctx, undefined, mine)).equals(dek)).toBe(true)
+    // Warm: served from the cache, the caller's receipt is not even asked for.
+    expect((await spying.unwrap(wrapped, ctx, undefined, mine)).equals(dek)).toBe(true)
+    expect(asked).toBe(1)
+    expect(receipts).toEqual(['from-the-caller'])
+    spying.clearCache()
+    await spying.unwrap(wrapped, ctx)
+    expect(receipts).toEqual(['from-the-caller', 'from-the-constructor'])
+  })
 })

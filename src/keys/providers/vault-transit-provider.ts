@@ -5,6 +5,7 @@ import {
   encodeKeyContext,
   type KeyContext,
   type KeyProvider,
+  type ReceiptSource,
   throwIfAborted,
   type WrappedKey,
   wrappedPayload,
@@ -31,15 +32,7 @@ export interface VaultTransitConfig {
   readonly cacheMaxEntries?: number
 }
 
-/**
- * Supplies the ledger receipt (c2sp.org/tlog-proof) of the access event that needs a data key,
- * for a key service with log-before-decrypt (`sovra keyd`). Called only when the key is not
- * cached; undefined sends no receipt. Its errors fail the unwrap.
- */
-export type ReceiptSource = (
-  context: KeyContext,
-  signal?: AbortSignal,
-) => Promise<string | undefined>
+export type { ReceiptSource }
 
 /** The part of `fetch` this provider uses (tests may pass their own). */
 export type FetchLike = (
@@ -49,7 +42,9 @@ export type FetchLike = (
 
 const NAME = 'vault-transit'
 const DEFAULTS = { mount: 'transit', timeoutMs: 5_000, cacheTtlMs: 60_000, cacheMaxEntries: 1_024 }
-const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
+/** What a Transit key name may look like (also checked where customers register one). */
+export const TRANSIT_KEY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
+const KEY_NAME = TRANSIT_KEY_NAME_PATTERN
 
 /**
  * Wraps data keys with a customer's HashiCorp Vault or OpenBao Transit key (or `sovra keyd`):
@@ -60,7 +55,8 @@ const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
  * Unwrapped keys are cached in memory (bounded in size and time); see `DekCache`. With
  * `receiptFor`, each decrypt carries the ledger receipt of the access event (log-before-decrypt);
  * a cached key is served without one, so under keyd's freshness bound the guarantee is "the first
- * access within the cache TTL was logged".
+ * access within the cache TTL was logged". A caller may pass its own `receiptFor` to `unwrap`
+ * (the receipt of *its* access event); it takes precedence over the constructor's.
  */
 export class VaultTransitProvider implements KeyProvider {
   readonly name = NAME
@@ -125,7 +121,12 @@ export class VaultTransitProvider implements KeyProvider {
     return wrapped
   }
 
-  async unwrap(wrapped: WrappedKey, context: KeyContext, signal?: AbortSignal): Promise<Buffer> {
+  async unwrap(
+    wrapped: WrappedKey,
+    context: KeyContext,
+    signal?: AbortSignal,
+    receiptFor?: ReceiptSource,
+  ): Promise<Buffer> {
     throwIfAborted(NAME, signal)
     const payload = wrappedPayload(NAME, wrapped)
     const m = /^v1:([A-Za-z0-9_.-]+):(vault:v\d+:[A-Za-z0-9+/=]+)$/.exec(payload)
@@ -141,9 +142,12 @@ export class VaultTransitProvider implements KeyProvider {
     let pending = this.#inflight.get(id)
     if (pending === undefined) {
       // The shared call is bounded by the timeout only; each caller still honours its own signal.
-      pending = this.#decrypt(m[2] as string, context, undefined).finally(() =>
-        this.#inflight.delete(id),
-      )
+      pending = this.#decrypt(
+        m[2] as string,
+        context,
+        receiptFor ?? this.#receiptFor,
+        undefined,
+      ).finally(() => this.#inflight.delete(id))
       this.#inflight.set(id, pending)
     }
     const dek = await abortable(pending, signal)
@@ -156,13 +160,18 @@ export class VaultTransitProvider implements KeyProvider {
     this.#cache.clear()
   }
 
-  async #decrypt(ciphertext: string, context: KeyContext, signal?: AbortSignal): Promise<Buffer> {
+  async #decrypt(
+    ciphertext: string,
+    context: KeyContext,
+    receiptFor: ReceiptSource | undefined,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
     const body: Record<string, string> = {
       ciphertext,
       context: encodeKeyContext(context).toString('base64'),
     }
     // A cached key needs no receipt: the receipt is fetched on a cache miss only.
-    const receipt = await this.#receiptFor?.(context, signal)
+    const receipt = await receiptFor?.(context, signal)
     if (receipt !== undefined) body.sovra_receipt = receipt
     const data = await this.#call('decrypt', body, signal)
     const dek =

@@ -252,7 +252,20 @@ export class TransferGate {
       ],
       { key: record.key, size: record.size, etag: record.etag, action: 'sent' },
     )
-    return { record, read: (range) => openPlaintextRange(cells.source, record, range) }
+    return {
+      record,
+      read: (range) =>
+        openPlaintextRange(
+          cells.source,
+          record,
+          range,
+          events.sourceRead(cells.source, {
+            bucket: record.bucket,
+            key: record.key,
+            bytes: range === null ? record.size : range.end - range.start + 1,
+          }),
+        ),
+    }
   }
 
   #cellsOf(t: TransferRecord): { source: Cell; destination: Cell } | null {

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { type Cell, decryptingRead, encryptingWrite } from '../../cell/index.js'
+import type { ReceiptSource } from '../../keys/index.js'
 import type { ObjectData, ObjectRecord } from '../../meta/index.js'
 import { ResidencyErrors } from './residency-error.js'
 
@@ -16,6 +17,8 @@ export interface CopyOptions {
   /** Objects up to this size are stored inline in the destination's metadata store. */
   readonly inlineMaxBytes: number
   readonly signal?: AbortSignal
+  /** Log-before-decrypt: the receipt of the gate's read of a source object (see `openPlaintext`). */
+  readonly sourceReceipt?: (record: ObjectRecord) => ReceiptSource
 }
 
 /** The outcome of copying one object. */
@@ -26,10 +29,19 @@ export type CopyOutcome =
 /**
  * The plaintext bytes of an object stored in `cell`: decrypted with that data center's keys
  * (every piece is checked; a tampered one fails the stream). SSE-C objects cannot be opened
- * without the customer's key and fail here.
+ * without the customer's key and fail here. `receipt` is called only when a customer key service
+ * must unwrap a data key (log-before-decrypt).
  */
-export function openPlaintext(cell: Cell, record: ObjectRecord): Promise<Readable> {
-  return decryptingRead(cell, record, { range: null, customerKey: null })
+export function openPlaintext(
+  cell: Cell,
+  record: ObjectRecord,
+  receipt?: ReceiptSource,
+): Promise<Readable> {
+  return decryptingRead(cell, record, {
+    range: null,
+    customerKey: null,
+    ...(receipt === undefined ? {} : { receipt }),
+  })
 }
 
 /**
@@ -41,11 +53,12 @@ export async function openPlaintextRange(
   cell: Cell,
   record: ObjectRecord,
   range: { readonly start: number; readonly end: number } | null,
+  receipt?: ReceiptSource,
 ): Promise<Readable> {
   if (range === null || (range.start === 0 && range.end === record.size - 1)) {
     const where = `${cell.dc.id}/${record.bucket}/${record.key}`
     const hasher = new EtagHasher(record.partSizes)
-    const whole = await openPlaintext(cell, record)
+    const whole = await openPlaintext(cell, record, receipt)
     return Readable.from(
       (async function* () {
         for await (const chunk of whole) {
@@ -56,7 +69,11 @@ export async function openPlaintextRange(
       })(),
     )
   }
-  return decryptingRead(cell, record, { range, customerKey: null })
+  return decryptingRead(cell, record, {
+    range,
+    customerKey: null,
+    ...(receipt === undefined ? {} : { receipt }),
+  })
 }
 
 /** The destination's encryption of a transferred object: the data center's own key. */
@@ -85,12 +102,12 @@ export async function writeObject(
     })(),
   )
   const where = `${cell.dc.id}/${record.bucket}/${record.key}`
-  const bucket = await cell.meta.getBucket(record.bucket)
+  // The record says DC_ENCRYPTION: the copy is wrapped under the destination data center's key.
   const sealed = await encryptingWrite(cell, hashed, {
     identity: { bucket: record.bucket, key: record.key, versionId: record.versionId },
-    provider: cell.keys.wrapperFor({
+    provider: await cell.keys.wrapperFor({
       bucket: record.bucket,
-      encryption: bucket?.encryption ?? null,
+      kmsKeyArn: null,
       customerKey: null,
     }),
     inline: record.size <= options.inlineMaxBytes,
@@ -151,7 +168,7 @@ export async function copyObjectBetweenCells(
   const stored = await writeObject(
     destination,
     target,
-    await openPlaintext(source, record),
+    await openPlaintext(source, record, options.sourceReceipt?.(record)),
     options,
   )
   return { kind: 'copied', record: stored }

@@ -1,9 +1,11 @@
-import type { Cell } from '../../cell/index.js'
+import { type Cell, ledgerReceipt } from '../../cell/index.js'
 import type { TransferRecord } from '../../directory/index.js'
+import type { ReceiptSource } from '../../keys/index.js'
 import {
   commit,
   encodeEvent,
   LEDGER_EVENT_SCHEMA,
+  type ObjectGetEvent,
   type TransferFinishEvent,
   type TransferInstructionEvent,
   type TransferObjectEvent,
@@ -92,6 +94,32 @@ export class TransferEvents {
       cells.source.ledger.log.append(encodeEvent(event(cells.source, 'source'))),
       cells.destination.ledger.log.append(encodeEvent(event(cells.destination, 'destination'))),
     ])
+  }
+
+  /**
+   * Log-before-decrypt for the gate's read of a source object: when (and only when) a customer
+   * key service must unwrap the object's data key, an `object.get` of it (actor: the gate) is
+   * appended durably to the source's ledger, and its receipt goes with the unwrap.
+   */
+  sourceRead(
+    cell: Cell,
+    object: { readonly bucket: string; readonly key: string; readonly bytes: number },
+  ): ReceiptSource {
+    return async () => {
+      const event: ObjectGetEvent = {
+        ...BASE,
+        type: 'object.get',
+        at: new Date(this.#now()).toISOString(),
+        dc: cell.dc.id,
+        actor: ACTOR,
+        tenant: commit(this.#secret, this.#transfer.tenantId),
+        bucket: commit(this.#secret, object.bucket),
+        key: commit(this.#secret, object.key),
+        bytes: object.bytes,
+      }
+      const { index } = await cell.ledger.log.append(encodeEvent(event))
+      return ledgerReceipt(cell.ledger, index)
+    }
   }
 
   #base(cell: Cell, role: 'source' | 'destination') {

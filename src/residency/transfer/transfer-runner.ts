@@ -7,7 +7,7 @@ import {
   type TransferInstruction,
   type TransferScope,
 } from './instruction.js'
-import { copyObjectBetweenCells, removeObject } from './object-copier.js'
+import { type CopyOptions, copyObjectBetweenCells, removeObject } from './object-copier.js'
 import { ResidencyErrors } from './residency-error.js'
 import { TransferEvents } from './transfer-events.js'
 
@@ -306,7 +306,7 @@ class Job {
         this.#destination,
         { bucket: t.source.bucket, key },
         { bucket: t.destination.bucket },
-        { inlineMaxBytes: this.#deps.inlineMaxBytes, signal: this.#signal },
+        this.#copyOptions(),
       )
       if (out.kind === 'missing') {
         await this.#record({ key, state: 'missing', size: 0, etag: '' })
@@ -347,6 +347,21 @@ class Job {
     await this.#transferOneAgain(key)
   }
 
+  /** How objects are copied: with the receipt of the source read for log-before-decrypt. */
+  #copyOptions(): CopyOptions {
+    const source = this.#source
+    return {
+      inlineMaxBytes: this.#deps.inlineMaxBytes,
+      signal: this.#signal,
+      sourceReceipt: (record) =>
+        this.events.sourceRead(source, {
+          bucket: record.bucket,
+          key: record.key,
+          bytes: record.size,
+        }),
+    }
+  }
+
   async #transferOneAgain(key: string): Promise<void> {
     const t = this.#t
     const out = await copyObjectBetweenCells(
@@ -354,7 +369,7 @@ class Job {
       this.#destination,
       { bucket: t.source.bucket, key },
       { bucket: t.destination.bucket },
-      { inlineMaxBytes: this.#deps.inlineMaxBytes, signal: this.#signal },
+      this.#copyOptions(),
     )
     if (out.kind === 'missing') return
     const copied = { key, state: 'copied' as const, size: out.record.size, etag: out.record.etag }

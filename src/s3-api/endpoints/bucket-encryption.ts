@@ -11,8 +11,9 @@ const DEFAULT: BucketEncryption = { algorithm: 'AES256', kmsKeyId: null, bucketK
 
 /**
  * PutBucketEncryption: `ServerSideEncryptionConfiguration/Rule/ApplyServerSideEncryptionByDefault`
- * with `SSEAlgorithm` `AES256` or `aws:kms` (no `KMSMasterKeyID`: no tenant key registry yet),
- * and `BucketKeyEnabled`. Exactly one rule, as AWS requires.
+ * with `SSEAlgorithm` `AES256` or `aws:kms` and an optional `KMSMasterKeyID` (a customer key the
+ * owner registered, by id or ARN; stored as given and, as AWS, not looked up until a write uses
+ * it), and `BucketKeyEnabled`. Exactly one rule, as AWS requires.
  */
 export async function putBucketEncryption(ctx: RequestContext): Promise<void> {
   const body = await readSmallBody(ctx, 64 * 1024)

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream'
 import { decryptingRead } from '../../cell/index.js'
 import type { SseCKey } from '../../keys/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
+import { commitment, readAccess } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { customerKeyForRead } from '../encryption.js'
 import { S3Error, S3Errors } from '../s3-error.js'
@@ -112,16 +113,28 @@ function checkCopyConditions(ctx: RequestContext, record: ObjectRecord): void {
   }
 }
 
-/** The source's plaintext bytes `range` (decrypted segment by segment, or through the gate). */
-export function sourceBytes(
+/**
+ * The source's plaintext bytes `range` (decrypted segment by segment, or through the gate). The
+ * copy is logged by its own event (`object.copy`, or the upload's completion); when a customer
+ * key service with log-before-decrypt must unwrap the source's data key, an `object.get` of the
+ * source is logged first and its receipt sent with the unwrap.
+ */
+export async function sourceBytes(
   ctx: RequestContext,
   source: CopySource,
   range: ByteRange | null,
 ): Promise<Readable> {
   if (source.read !== undefined) return source.read(range)
+  const bytes = range === null ? source.record.size : range.end - range.start + 1
+  const access = readAccess(
+    ctx,
+    { type: 'object.get', key: await commitment(ctx, source.key), bytes },
+    source.bucket,
+  )
   return decryptingRead(ctx.deps.cell, source.record, {
     range,
     customerKey: source.customerKey,
+    receipt: access.receipt,
   })
 }
 

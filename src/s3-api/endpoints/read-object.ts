@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { decryptingRead } from '../../cell/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
-import { commitment, recordRead } from '../audit.js'
+import { commitment, readAccess, recordRead } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { customerKeyForRead, sseResponseHeaders } from '../encryption.js'
 import { httpDate, objectResponseHeaders, quoteEtag, unquoteEtag } from '../object-headers.js'
@@ -191,19 +191,25 @@ export async function readObject(
   const length = record.size === 0 ? 0 : r.end - r.start + 1
   if (range !== null) headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`
   headers['content-length'] = String(length)
-  // Opened (first key unwrapped, first segment authenticated) before the read is logged or
-  // any header sent.
+  const keyCommitment = await commitment(ctx, key)
+  const event = options.body
+    ? ({ type: 'object.get', key: keyCommitment, bytes: length } as const)
+    : ({ type: 'object.head', key: keyCommitment } as const)
+  // Opened (first key unwrapped, first segment authenticated) before any header is sent. A data
+  // key that a customer key service must unwrap is unwrapped only after this read's event is in
+  // the log (log-before-decrypt: `access.receipt`); otherwise the read is logged as usual.
+  const access = readAccess(ctx, event)
   const body =
     options.body && length > 0
-      ? await primed(await decryptingRead(ctx.deps.cell, record, { range: r, customerKey }))
+      ? await primed(
+          await decryptingRead(ctx.deps.cell, record, {
+            range: r,
+            customerKey,
+            receipt: access.receipt,
+          }),
+        )
       : null
-  const keyCommitment = await commitment(ctx, key)
-  await recordRead(
-    ctx,
-    options.body
-      ? { type: 'object.get', key: keyCommitment, bytes: length }
-      : { type: 'object.head', key: keyCommitment },
-  )
+  if (!access.logged()) await recordRead(ctx, event)
   ctx.res.writeHead(status, headers)
   if (body === null) {
     ctx.res.end()

@@ -22,9 +22,9 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
     inline: false,
     seal: {
       identity: { bucket: upload.bucket, key: upload.key, versionId: null, partNumber },
-      provider: ctx.deps.cell.keys.wrapperFor({
+      provider: await ctx.deps.cell.keys.wrapperFor({
         bucket: upload.bucket,
-        encryption: null,
+        kmsKeyArn: upload.encryption?.kmsKeyId ?? null,
         customerKey,
       }),
     },
