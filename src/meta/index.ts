@@ -21,6 +21,10 @@ export {
   type ObjectRecord,
   type ObjectSummary,
   type PartRecord,
+  type StoredWrappedKey,
+  type WrappedKeyCursor,
+  type WrappedKeyLocation,
+  type WrappedKeyPage,
   type WriteCondition,
   type WriteOptions,
 } from './meta-store.js'
