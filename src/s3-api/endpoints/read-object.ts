@@ -192,11 +192,10 @@ export async function readObject(
   if (range !== null) headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`
   headers['content-length'] = String(length)
   // Opened (first key unwrapped, first segment authenticated) before the read is logged or
-  // any header sent.
-  const body =
-    options.body && length > 0
-      ? await primed(await decryptingRead(ctx.deps.cell, record, { range: r, customerKey }))
-      : null
+  // any header sent. An empty object is opened too: its envelope must authenticate.
+  const body = options.body
+    ? await primed(await decryptingRead(ctx.deps.cell, record, { range: r, customerKey }))
+    : null
   const keyCommitment = await commitment(ctx, key)
   await recordRead(
     ctx,
