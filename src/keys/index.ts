@@ -51,6 +51,7 @@ export {
   type UnwrapRequest,
 } from './keyd/unwrap-authorizer.js'
 export {
+  type BucketExists,
   DcKeyProvider,
   type DcKeyProviderConfig,
   masterKeyPath,
