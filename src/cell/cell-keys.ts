@@ -1,5 +1,6 @@
 import type { Logger } from '../core/index.js'
 import {
+  type BucketExists,
   createSseCKeyProvider,
   DcKeyProvider,
   KeyErrors,
@@ -37,9 +38,9 @@ export interface CellKeys {
 export async function openCellKeys(
   dc: string,
   dcDir: string,
-  deps: { readonly logger: Logger },
+  deps: { readonly logger: Logger; readonly bucketExists?: BucketExists },
 ): Promise<CellKeys> {
-  const provider = await DcKeyProvider.open({ dc, dcDir }, { logger: deps.logger })
+  const provider = await DcKeyProvider.open({ dc, dcDir }, deps)
   const sseC = (key: SseCKey) => createSseCKeyProvider(key, { dc })
   return {
     dc: provider,

@@ -50,7 +50,11 @@ export async function createCell(
       'Swept leftovers of interrupted writes',
     )
   }
-  const keys = await openCellKeys(dc.id, dir, { logger: deps.logger.child({ dc: dc.id }) })
+  const keys = await openCellKeys(dc.id, dir, {
+    logger: deps.logger.child({ dc: dc.id }),
+    // DeleteBucket drops the row before it destroys the key: a racing write finds no bucket.
+    bucketExists: async (bucket) => (await meta.getBucket(bucket)) !== null,
+  })
   const logger = deps.logger.child({ dc: dc.id })
   const ledger = await openCellLedger(dir, { ...deps.ledger, logger })
   // Changes commit their events into the metadata store's outbox; this moves them to the log.
