@@ -220,6 +220,8 @@ export class DataCenterRuntime implements DataCenterControl {
     const cell = await createCell(record, {
       dataDir: config.dataDir,
       logger: this.#logger,
+      ledgerSecretOf: (tenantId) => this.#directory.ledgerSecretOf(tenantId),
+      keyRotation: config.keyRotation,
       ledger: {
         origin: `${originPrefix}/${record.id}`,
         batchMaxDelayMs: config.ledger.batchMaxDelayMs,

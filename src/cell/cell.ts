@@ -6,6 +6,7 @@ import { startOutboxDrain } from '../ledger/index.js'
 import { type MetaStore, openMetaStore } from '../meta/index.js'
 import { type CellKeys, openCellKeys } from './cell-keys.js'
 import { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
+import { type KeyRotationSettings, KeyRotations } from './key-rotation.js'
 
 /** What a cell needs to know of its data center. */
 export interface CellDataCenter {
@@ -23,8 +24,13 @@ export interface Cell {
   readonly ledger: CellLedger
   /** The cell's key providers: every object's data key is wrapped by one (see object-crypto.ts). */
   readonly keys: CellKeys
+  /** Bucket key rotations: a new key version, then a background re-wrap of the data keys. */
+  readonly rotations: KeyRotations
   close(): Promise<void>
 }
+
+/** Re-wrap settings when the caller gives none (the configuration's defaults). */
+const DEFAULT_KEY_ROTATION: KeyRotationSettings = { batchSize: 64, concurrency: 4, pauseMs: 0 }
 
 /** Where a cell keeps its files: `<dataDir>/dcs/<id>/`. Cells never open each other's folders. */
 export function cellDir(dataDir: string, dcId: string): string {
@@ -37,7 +43,14 @@ export function cellDir(dataDir: string, dcId: string): string {
  */
 export async function createCell(
   dc: CellDataCenter,
-  deps: { readonly dataDir: string; readonly logger: Logger; readonly ledger: CellLedgerOptions },
+  deps: {
+    readonly dataDir: string
+    readonly logger: Logger
+    readonly ledger: CellLedgerOptions
+    /** The tenant's ledger secret, for the commitments of key rotation events. */
+    readonly ledgerSecretOf?: (tenantId: string) => Promise<Buffer>
+    readonly keyRotation?: KeyRotationSettings
+  },
 ): Promise<Cell> {
   const dir = cellDir(deps.dataDir, dc.id)
   await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -65,13 +78,28 @@ export async function createCell(
     { logger, intervalMs: 1000 },
   )
   meta.onLedgerOutbox(() => drain.wake())
+  const rotations = new KeyRotations({
+    dc: dc.id,
+    dir,
+    meta,
+    keys,
+    ledger,
+    ...(deps.ledgerSecretOf === undefined ? {} : { ledgerSecretOf: deps.ledgerSecretOf }),
+    settings: deps.keyRotation ?? DEFAULT_KEY_ROTATION,
+    logger: logger.child({ component: 'key-rotation' }),
+  })
+  // Rotations a previous process left running go on from their saved progress.
+  await rotations.resume()
   return {
     dc,
     meta,
     blob,
     ledger,
     keys,
+    rotations,
     async close() {
+      // First: the jobs use the metadata store, the keys and the log.
+      await rotations.close()
       await drain.stop()
       // Witnessing stops first among the log's users: its requests read proofs from the log.
       await ledger.witnessing?.close()

@@ -2,6 +2,15 @@ export type { Cell, CellDataCenter } from './cell.js'
 export { cellDir, createCell } from './cell.js'
 export type { CellKeys } from './cell-keys.js'
 export { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
+export {
+  type KeyRotationSettings,
+  type KeyRotationState,
+  type KeyRotationStatus,
+  KeyRotations,
+  MAX_PASSES,
+  type RotationRequester,
+  type StartRotationResult,
+} from './key-rotation.js'
 export type { EventQuery, IndexedEntry, LedgerEventIndex } from './ledger-index.js'
 export { ledgerReceipt } from './ledger-receipt.js'
 export {

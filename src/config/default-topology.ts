@@ -26,6 +26,7 @@ export const DEFAULT_CONFIG: SovraConfig = deepFreeze({
     witnesses: [],
     witnessQuorum: 0,
   },
+  keyRotation: { batchSize: 64, concurrency: 4, pauseMs: 0 },
   rootCredentials: {},
 })
 

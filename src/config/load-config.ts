@@ -121,6 +121,7 @@ export function loadConfig(options: LoadConfigOptions): SovraConfig {
         : { reads: env.get('SOVRA_LEDGER_READS') }),
       ...envBoolean(env, 'SOVRA_LEDGER_ENABLED', 'enabled'),
     },
+    keyRotation: { ...DEFAULT_CONFIG.keyRotation, ...fromFile.keyRotation },
     rootCredentials: {
       ...(accessKeyId === undefined ? {} : { accessKeyId }),
       ...(secretAccessKey === undefined ? {} : { secretAccessKey }),

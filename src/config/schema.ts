@@ -41,6 +41,16 @@ export interface S3Config {
   readonly maxHeaderBytes: number
 }
 
+/** How a bucket key rotation re-wraps its data keys in the background (per data center). */
+export interface KeyRotationConfig {
+  /** Wrapped keys read from the metadata store per batch; progress is saved after each. */
+  readonly batchSize: number
+  /** Re-wraps in flight at once (each a key service round trip for vault-transit). */
+  readonly concurrency: number
+  /** Pause after each batch, to spare the key service and the disk (0 = none). */
+  readonly pauseMs: number
+}
+
 /** Credentials for the root (admin) tenant; both or neither. */
 /** The transparency log of every data center. */
 export interface LedgerConfig {
@@ -96,6 +106,8 @@ export interface SovraConfig {
   readonly s3: S3Config
   /** The transparency log of every data center. */
   readonly ledger: LedgerConfig
+  /** Background re-wrap of data keys after a bucket key rotation. */
+  readonly keyRotation: KeyRotationConfig
   /** Root tenant credentials. */
   readonly rootCredentials: RootCredentialsConfig
   /**
@@ -162,6 +174,12 @@ const ledgerSchema = z.strictObject({
   witnessQuorum: z.int().min(0).max(32),
 })
 
+const keyRotationSchema = z.strictObject({
+  batchSize: z.int().min(1).max(10_000),
+  concurrency: z.int().min(1).max(64),
+  pauseMs: z.int().min(0).max(60_000),
+})
+
 const rootCredentialsSchema = z.strictObject({
   accessKeyId: nonEmpty.exactOptional(),
   secretAccessKey: nonEmpty.exactOptional(),
@@ -184,6 +202,7 @@ export const configFileSchema = z.strictObject({
   dataCenters: z.array(dataCenterSchema).exactOptional(),
   s3: s3Schema.partial().exactOptional(),
   ledger: ledgerSchema.partial().exactOptional(),
+  keyRotation: keyRotationSchema.partial().exactOptional(),
   rootCredentials: rootCredentialsSchema.exactOptional(),
   operatorToken: operatorToken.exactOptional(),
   $schema: z.string().exactOptional(),
@@ -203,6 +222,7 @@ export const sovraConfigSchema = z
     dataCenters: z.array(dataCenterSchema).min(1, { error: 'expected at least one data center' }),
     s3: s3Schema,
     ledger: ledgerSchema,
+    keyRotation: keyRotationSchema,
     rootCredentials: rootCredentialsSchema,
     operatorToken: operatorToken.exactOptional(),
   })
