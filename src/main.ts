@@ -199,6 +199,8 @@ export async function serve(
         dataCenters: dcs,
         ledgerOf: (id) => (id === DIRECTORY_LEDGER_ID ? directoryLedger : dcs.cellOf(id)?.ledger),
         ledgerSecretOf: (tenantId) => directory.ledgerSecretOf(tenantId),
+        bucketPlacement: (bucket) => directory.getBucket(bucket),
+        keyRotationsOf: (id) => dcs.cellOf(id)?.rotations,
         logger,
         version: ADMIN_API_VERSION,
         auth: {

@@ -28,6 +28,8 @@ const { routes, openApi } = adminApi({
   },
   ledgerOf: () => undefined,
   ledgerSecretOf: async () => Buffer.alloc(32),
+  bucketPlacement: async () => null,
+  keyRotationsOf: () => undefined,
 })
 
 type Json = Record<string, unknown>

@@ -43,6 +43,8 @@ describe('docs/admin-api.md', () => {
       dataCenters: {} as never,
       ledgerOf: () => undefined,
       ledgerSecretOf: async () => Buffer.alloc(32),
+      bucketPlacement: async () => null,
+      keyRotationsOf: () => undefined,
     })
     const missing = routes
       .map((r) => `${r.method} ${r.path}`)
