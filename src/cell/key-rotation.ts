@@ -169,7 +169,14 @@ export class KeyRotations {
   async start(bucket: string, requester: RotationRequester): Promise<StartRotationResult> {
     if (this.#closed) throw new Error('Cannot rotate a bucket key: the cell is closing')
     const running = this.#jobs.get(bucket)
-    if (running !== undefined) return { kind: 'running', status: statusOf(running.file) }
+    if (running !== undefined) {
+      if (running.file.state === 'running') {
+        return { kind: 'running', status: statusOf(running.file) }
+      }
+      // Finished, still logging its end: wait for it, then start anew.
+      await running.done
+      return this.start(bucket, requester)
+    }
     const pending = this.#starting.get(bucket)
     if (pending !== undefined) {
       const first = await pending.catch(() => undefined)
