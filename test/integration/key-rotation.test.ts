@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDirectory } from '../../src/directory/index.js'
 import { cliOf } from '../support/cli.js'
 import { publicEvents } from '../support/public-log.js'
 import { s3For } from '../support/s3-client.js'
@@ -212,6 +213,36 @@ describe('bucket key rotation', () => {
     const run = await cli(['bucket', 'key-rotation', Bucket])
     expect(run.code).toBe(1)
     expect(run.stderr).toContain('(NoSuchKeyRotation)')
+  })
+
+  it("only the bucket's owner may rotate or read its rotation", async () => {
+    const directory = await openDirectory({ dataDir: data.path })
+    let other: { accessKeyId: string; secretAccessKey: string }
+    try {
+      await directory.createTenant({ name: 'mallory' })
+      other = await directory.createAccessKey('mallory', {})
+    } finally {
+      await directory.close()
+    }
+    const env = {
+      AWS_ACCESS_KEY_ID: other.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: other.secretAccessKey,
+    }
+    for (const args of [
+      ['bucket', 'rotate-key', Bucket],
+      ['bucket', 'key-rotation', Bucket],
+    ]) {
+      const run = await cliOf(server)(args, env)
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain('(Forbidden)')
+    }
+    const missing = await cli(['bucket', 'rotate-key', 'no-such-bucket-here'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('(NoSuchBucket)')
+    const unsigned = await cliOf(server)(['bucket', 'key-rotation', Bucket])
+    expect(unsigned.code).toBe(1)
+    expect(unsigned.stderr).toContain('No tenant credentials')
+    expect(notUnder(1)).toEqual([])
   })
 
   it('re-wraps every data key in the background while GETs keep returning the right bytes', async () => {
