@@ -351,5 +351,16 @@ describe('bucket key rotation', () => {
     expect(sha(await get(openUpload.key))).toBe(
       sha(Buffer.concat([openUpload.part, Buffer.from('tail')])),
     )
+
+    // `--wait` follows the next rotation to its end.
+    const waited = await cli(['bucket', 'rotate-key', Bucket, '--wait'])
+    expect(waited, waited.stderr).toMatchObject({ code: 0 })
+    expect(waited.stdout).toMatch(
+      /^Key rotation of bucket rotating \(dc, key version 4\): running;/,
+    )
+    expect(waited.stdout.trim().split('\n').at(-1)).toMatch(
+      /^Key rotation of bucket rotating \(dc, key version 4\): done; \d+ re-wrapped, \d+ already current, 1 skipped \(SSE-C or another provider\), 0 failed; finished /,
+    )
+    expect(notUnder(4)).toEqual([])
   }, 120_000)
 })
