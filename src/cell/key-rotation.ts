@@ -363,6 +363,7 @@ export class KeyRotations {
     const firstPass = job.file.pass === 1
     let next = 0
     let stop: string | null = null
+    const swaps: Promise<void>[] = []
     const worker = async () => {
       while (stop === null && !signal.aborted) {
         const stored = keys[next++]
@@ -384,11 +385,16 @@ export class KeyRotations {
             const learnt = provider.keyVersionOf(rewrapped)
             if (learnt !== undefined) job.file = { ...job.file, keyVersion: learnt }
           }
-          // False: the object was overwritten, deleted or completed meanwhile; its new key (if
-          // any) is written under the current version or caught by the next pass.
-          if (await this.#deps.meta.replaceWrappedKey(job.file.bucket, stored, rewrapped)) {
-            this.#count(job, { rewrapped: 1, passChanges: 1 })
-          }
+          // Not awaited here: the page's swaps share the metadata store's group commit (one
+          // fsync for many). False: the object was overwritten, deleted or completed meanwhile;
+          // its new key (if any) is under the current version or caught by the next pass.
+          swaps.push(
+            this.#deps.meta
+              .replaceWrappedKey(job.file.bucket, stored, rewrapped)
+              .then((swapped) => {
+                if (swapped) this.#count(job, { rewrapped: 1, passChanges: 1 })
+              }),
+          )
         } catch (err) {
           if (signal.aborted) return
           const reason = err instanceof Error ? err.message : String(err)
@@ -407,6 +413,13 @@ export class KeyRotations {
     }
     const workers = Math.max(1, Math.min(this.#deps.settings.concurrency, keys.length))
     await Promise.all(Array.from({ length: workers }, worker))
+    // Durable before the page's progress is saved; a failed swap stops the job.
+    const results = await Promise.allSettled(swaps)
+    for (const r of results) {
+      if (r.status === 'rejected' && stop === null) {
+        stop = r.reason instanceof Error ? r.reason.message : String(r.reason)
+      }
+    }
     return stop
   }
 
