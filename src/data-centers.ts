@@ -270,6 +270,8 @@ export class DataCenterRuntime implements DataCenterControl {
       dataDir: config.dataDir,
       logger: this.#logger,
       ...(this.#customerKeys === undefined ? {} : { customerKeys: this.#customerKeys }),
+      ledgerSecretOf: (tenantId) => this.#directory.ledgerSecretOf(tenantId),
+      keyRotation: config.keyRotation,
       ledger: {
         origin: `${originPrefix}/${record.id}`,
         batchMaxDelayMs: config.ledger.batchMaxDelayMs,

@@ -247,6 +247,8 @@ export async function serve(
         signingKeys: transfers,
         transfers,
         kmsKeys: kmsKeyControl(directory, dcs, customerKeys),
+        bucketPlacement: (bucket) => directory.getBucket(bucket),
+        keyRotationsOf: (id) => dcs.cellOf(id)?.rotations,
         logger,
         version: ADMIN_API_VERSION,
         auth: {

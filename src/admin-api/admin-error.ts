@@ -11,6 +11,9 @@ export const ADMIN_ERROR_CODES = [
   'PayloadTooLarge',
   'UnsupportedMediaType',
   'InternalError',
+  'KeyRotationInProgress',
+  'KeyRotationUnsupported',
+  'NoSuchKeyRotation',
 ] as const
 
 /** An admin face error code. */
@@ -69,4 +72,20 @@ export const AdminErrors = {
     ),
   unsupportedMediaType: (type: string) =>
     new AdminError('UnsupportedMediaType', `Cannot read a "${type}" body: send "application/json"`),
+  keyRotationInProgress: (bucket: string) =>
+    new AdminError(
+      'KeyRotationInProgress',
+      `Cannot rotate the key of bucket "${bucket}": a rotation is still re-wrapping its data keys`,
+      { details: { bucket } },
+    ),
+  keyRotationUnsupported: (bucket: string, provider: string) =>
+    new AdminError(
+      'KeyRotationUnsupported',
+      `Cannot rotate the key of bucket "${bucket}": its key provider "${provider}" cannot rotate`,
+      { details: { bucket, provider } },
+    ),
+  noSuchKeyRotation: (bucket: string) =>
+    new AdminError('NoSuchKeyRotation', `Bucket "${bucket}" has had no key rotation`, {
+      details: { bucket },
+    }),
 } as const

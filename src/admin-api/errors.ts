@@ -1,6 +1,7 @@
 import type { SigV4ErrorCode } from '../access/index.js'
 import { SovraError } from '../core/index.js'
 import type { DirectoryErrorCode } from '../directory/index.js'
+import type { KeyErrorCode } from '../keys/index.js'
 import type { ResidencyErrorCode } from '../residency/index.js'
 import { AdminError, type AdminErrorCode, type ValidationIssue } from './admin-error.js'
 
@@ -19,6 +20,9 @@ const ADMIN = {
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   InternalError: 500,
+  KeyRotationInProgress: 409,
+  KeyRotationUnsupported: 409,
+  NoSuchKeyRotation: 404,
 } as const satisfies Record<AdminErrorCode, number>
 
 /** Directory codes: the catalog's conflicts are 409, unknown things 404. */
@@ -97,11 +101,19 @@ const SIGV4 = {
   InvalidArgument: 400,
 } as const satisfies Record<SigV4ErrorCode, number>
 
+/** Key codes a key rotation may meet (the customer's key service refusing to rotate). */
+const KEYS = {
+  KeyAccessDenied: 403,
+  KeyDisabled: 403,
+  KeyNotFound: 404,
+} as const satisfies Partial<Record<KeyErrorCode, number>>
+
 const DOMAINS: Record<string, Record<string, number>> = {
   admin: ADMIN,
   directory: DIRECTORY,
   residency: RESIDENCY,
   sigv4: SIGV4,
+  keys: KEYS,
 }
 
 /** The JSON body of every admin error. */

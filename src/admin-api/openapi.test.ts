@@ -31,6 +31,8 @@ const { routes, openApi } = adminApi({
   signingKeys: {} as never,
   transfers: {} as never,
   kmsKeys: {} as never,
+  bucketPlacement: async () => null,
+  keyRotationsOf: () => undefined,
 })
 
 type Json = Record<string, unknown>

@@ -1,5 +1,6 @@
 import type { Logger } from '../core/index.js'
 import {
+  type BucketExists,
   createSseCKeyProvider,
   DcKeyProvider,
   KeyErrors,
@@ -49,9 +50,13 @@ export interface CellKeys {
 export async function openCellKeys(
   dc: string,
   dcDir: string,
-  deps: { readonly logger: Logger; readonly customerKeys?: CustomerKeyResolver },
+  deps: {
+    readonly logger: Logger
+    readonly customerKeys?: CustomerKeyResolver
+    readonly bucketExists?: BucketExists
+  },
 ): Promise<CellKeys> {
-  const provider = await DcKeyProvider.open({ dc, dcDir }, { logger: deps.logger })
+  const provider = await DcKeyProvider.open({ dc, dcDir }, deps)
   const sseC = (key: SseCKey) => createSseCKeyProvider(key, { dc })
   const customer = (arn: string): Promise<KeyProvider> => {
     if (deps.customerKeys === undefined) throw KeyErrors.notFound('vault-transit', arn)

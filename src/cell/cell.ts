@@ -7,6 +7,7 @@ import { type MetaStore, openMetaStore } from '../meta/index.js'
 import { type CellKeys, openCellKeys } from './cell-keys.js'
 import { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
 import type { CustomerKeyResolver } from './customer-keys.js'
+import { type KeyRotationSettings, KeyRotations } from './key-rotation.js'
 
 /** What a cell needs to know of its data center. */
 export interface CellDataCenter {
@@ -26,8 +27,13 @@ export interface Cell {
   readonly ledger: CellLedger
   /** The cell's key providers: every object's data key is wrapped by one (see object-crypto.ts). */
   readonly keys: CellKeys
+  /** Bucket key rotations: a new key version, then a background re-wrap of the data keys. */
+  readonly rotations: KeyRotations
   close(): Promise<void>
 }
+
+/** Re-wrap settings when the caller gives none (the configuration's defaults). */
+const DEFAULT_KEY_ROTATION: KeyRotationSettings = { batchSize: 64, concurrency: 4, pauseMs: 0 }
 
 /** The default folder of a cell's files: `<dataDir>/dcs/<id>/`. Cells never open each other's folders. */
 export function cellDir(dataDir: string, dcId: string): string {
@@ -79,6 +85,9 @@ export async function createCell(
     readonly ledger: CellLedgerOptions
     /** Registered customer KMS keys (the composition root's registry); none when absent. */
     readonly customerKeys?: CustomerKeyResolver
+    /** The tenant's ledger secret, for the commitments of key rotation events. */
+    readonly ledgerSecretOf?: (tenantId: string) => Promise<Buffer>
+    readonly keyRotation?: KeyRotationSettings
   },
 ): Promise<Cell> {
   const dir = cellFolderOf(deps.dataDir, dc)
@@ -96,6 +105,8 @@ export async function createCell(
   const keys = await openCellKeys(dc.id, dir, {
     logger: deps.logger.child({ dc: dc.id }),
     ...(deps.customerKeys === undefined ? {} : { customerKeys: deps.customerKeys }),
+    // DeleteBucket drops the row before it destroys the key: a racing write finds no bucket.
+    bucketExists: async (bucket) => (await meta.getBucket(bucket)) !== null,
   })
   const logger = deps.logger.child({ dc: dc.id })
   const ledger = await openCellLedger(dir, { ...deps.ledger, logger })
@@ -107,13 +118,28 @@ export async function createCell(
     { logger, intervalMs: 1000 },
   )
   meta.onLedgerOutbox(() => drain.wake())
+  const rotations = new KeyRotations({
+    dc: dc.id,
+    dir,
+    meta,
+    keys,
+    ledger,
+    ...(deps.ledgerSecretOf === undefined ? {} : { ledgerSecretOf: deps.ledgerSecretOf }),
+    settings: deps.keyRotation ?? DEFAULT_KEY_ROTATION,
+    logger: logger.child({ component: 'key-rotation' }),
+  })
+  // Rotations a previous process left running go on from their saved progress.
+  await rotations.resume()
   return {
     dc,
     meta,
     blob,
     ledger,
     keys,
+    rotations,
     async close() {
+      // First: the jobs use the metadata store, the keys and the log.
+      await rotations.close()
       await drain.stop()
       // Witnessing stops first among the log's users: its requests read proofs from the log.
       await ledger.witnessing?.close()

@@ -8,6 +8,15 @@ export {
   type CustomerKeyResolver,
   type CustomerKeySpec,
 } from './customer-keys.js'
+export {
+  type KeyRotationSettings,
+  type KeyRotationState,
+  type KeyRotationStatus,
+  KeyRotations,
+  MAX_PASSES,
+  type RotationRequester,
+  type StartRotationResult,
+} from './key-rotation.js'
 export type { EventQuery, IndexedEntry, LedgerEventIndex } from './ledger-index.js'
 export { ledgerReceipt } from './ledger-receipt.js'
 export {

@@ -197,4 +197,40 @@ describe('encryptingWrite / decryptingRead', () => {
     )
     expect(ok.equals(body)).toBe(true)
   })
+
+  it('authenticates an empty object too: a tampered, swapped or foreign empty envelope fails', async () => {
+    const sealed = await seal(Buffer.alloc(0), { key: 'e', inline: true })
+    if (sealed.kind !== 'inline') throw new Error('expected inline')
+    // Header and one empty last segment (its tag): 32 bytes that still must authenticate.
+    expect(sealed.bytes.length).toBe(16 + 16)
+    const empty = (bytes: Buffer, wrappedKey = sealed.wrappedKey, key = 'e'): ObjectRecord => ({
+      ...record(key, []),
+      size: 0,
+      data: { kind: 'inline', bytes, wrappedKey },
+    })
+    expect((await read(empty(sealed.bytes))).length).toBe(0)
+    const flipped = Buffer.from(sealed.bytes)
+    flipped.writeUInt8(flipped.readUInt8(20) ^ 1, 20)
+    expect(
+      isKeyError(await read(empty(flipped)).catch((e: unknown) => e), 'IntegrityFailure'),
+    ).toBe(true)
+    // The same envelope under another key (a row copied over another object) fails too.
+    const moved = await read(empty(sealed.bytes, sealed.wrappedKey, 'other')).catch(
+      (e: unknown) => e,
+    )
+    expect(isKeyError(moved, 'IntegrityFailure')).toBe(true)
+    const truncated = await read(empty(sealed.bytes.subarray(0, 16))).catch((e: unknown) => e)
+    expect(isKeyError(truncated, 'IntegrityFailure')).toBe(true)
+    // A tampered wrapped key is caught as well.
+    const badKey = `${sealed.wrappedKey.slice(0, -2)}AA`
+    expect(isKeyError(await read(empty(sealed.bytes, badKey)).catch((e: unknown) => e))).toBe(true)
+
+    // An empty blob piece (an empty multipart object) is checked the same way.
+    const p = await piece(await seal(Buffer.alloc(0), { key: 'm', partNumber: 1 }), 0, 1)
+    expect((await read(record('m', [p]))).length).toBe(0)
+    const wrongPart = record('m', [{ ...p, partNumber: 2 }])
+    expect(isKeyError(await read(wrongPart).catch((e: unknown) => e), 'IntegrityFailure')).toBe(
+      true,
+    )
+  })
 })

@@ -129,13 +129,18 @@ export async function decryptingRead(
   options: { readonly range: ByteRange | null } & ReadKeys,
 ): Promise<Readable> {
   const range = options.range ?? { start: 0, end: record.size - 1 }
-  if (record.size === 0) return Readable.from([])
   const identity: ObjectIdentity = {
     bucket: record.bucket,
     key: record.key,
     versionId: record.versionId,
   }
   const keys = readKeysOf(record, options)
+  if (record.size === 0) {
+    // No bytes to serve, but the envelope (header and the empty last segment's tag) must still
+    // authenticate: a tampered, truncated or moved empty object fails like any other.
+    await verifyEmpty(cell, record, identity, keys)
+    return Readable.from([])
+  }
   if (record.data.kind === 'inline') {
     const { bytes, wrappedKey } = record.data
     if (wrappedKey === undefined) return Readable.from([bytes.subarray(range.start, range.end + 1)])
@@ -172,6 +177,41 @@ export async function decryptingRead(
   return Readable.from(piecesBytes(cell, identity, pieces, firstDek, keys), {
     highWaterMark: 1,
   })
+}
+
+/** Decrypts every envelope of an empty object (each yields no bytes) to check it authenticates. */
+async function verifyEmpty(
+  cell: CryptoCell,
+  record: ObjectRecord,
+  identity: ObjectIdentity,
+  keys: UnwrapKeys,
+): Promise<void> {
+  if (record.data.kind === 'inline') {
+    const { bytes, wrappedKey } = record.data
+    if (wrappedKey === undefined) return
+    await withContext(cell, identity, undefined, async () => {
+      const dek = await unwrap(cell, wrappedKey, identity, keys)
+      try {
+        await decryptBuffer(dek, bindingOf(cell, identity), bytes, 0)
+      } finally {
+        dek.fill(0)
+      }
+    })
+    return
+  }
+  for (const part of record.data.parts) {
+    const wrapped = part.wrappedKey
+    if (wrapped === undefined) continue
+    await withContext(cell, identity, part.partNumber, async () => {
+      const dek = await unwrap(cell, wrapped, identity, keys)
+      try {
+        const piece = { part, start: 0, end: part.size - 1 }
+        await readAll(await openPiece(cell, { ...identity, ...partNumberOf(part) }, piece, dek))
+      } finally {
+        dek.fill(0)
+      }
+    })
+  }
 }
 
 /** One piece's share of a read: the part and the inclusive plaintext range within it. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import type { CliIo } from './cli-io.js'
+import { registerBucketKeyRotation } from './commands/bucket-key-rotation.js'
 import { registerDcAdd } from './commands/dc-add.js'
 import { registerDcLifecycle } from './commands/dc-lifecycle.js'
 import { registerDcList } from './commands/dc-list.js'
@@ -55,6 +56,8 @@ export function buildCli(io: CliIo): Command {
   registerTenantList(tenant, io)
   registerTenantWhoami(tenant, io)
   registerTenantKmsKey(tenant, io)
+  const bucket = program.command('bucket').description('buckets (signed with your S3 key)')
+  registerBucketKeyRotation(bucket, io)
   const key = program.command('key').description('access keys')
   registerKeyCreate(key, io)
   registerKeyList(key, io)

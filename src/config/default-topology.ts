@@ -27,6 +27,7 @@ export const DEFAULT_CONFIG: SovraConfig = deepFreeze({
     witnessQuorum: 0,
   },
   kms: { cacheTtlMs: 60_000, cacheMaxEntries: 1_024 },
+  keyRotation: { batchSize: 64, concurrency: 4, pauseMs: 0 },
   rootCredentials: {},
 })
 

@@ -127,6 +127,7 @@ export function loadConfig(options: LoadConfigOptions): SovraConfig {
       ...fromFile.kms,
       ...envInteger(env, 'SOVRA_KMS_CACHE_TTL_MS', 'cacheTtlMs'),
     },
+    keyRotation: { ...DEFAULT_CONFIG.keyRotation, ...fromFile.keyRotation },
     rootCredentials: {
       ...(accessKeyId === undefined ? {} : { accessKeyId }),
       ...(secretAccessKey === undefined ? {} : { secretAccessKey }),

@@ -51,6 +51,16 @@ export interface S3Config {
   readonly maxHeaderBytes: number
 }
 
+/** How a bucket key rotation re-wraps its data keys in the background (per data center). */
+export interface KeyRotationConfig {
+  /** Wrapped keys read from the metadata store per batch; progress is saved after each. */
+  readonly batchSize: number
+  /** Re-wraps in flight at once (each a key service round trip for vault-transit). */
+  readonly concurrency: number
+  /** Pause after each batch, to spare the key service and the disk (0 = none). */
+  readonly pauseMs: number
+}
+
 /** Credentials for the root (admin) tenant; both or neither. */
 /** The transparency log of every data center. */
 export interface LedgerConfig {
@@ -120,6 +130,8 @@ export interface SovraConfig {
   readonly ledger: LedgerConfig
   /** Customer KMS keys. */
   readonly kms: KmsConfig
+  /** Background re-wrap of data keys after a bucket key rotation. */
+  readonly keyRotation: KeyRotationConfig
   /** Root tenant credentials. */
   readonly rootCredentials: RootCredentialsConfig
   /**
@@ -196,6 +208,12 @@ const kmsSchema = z.strictObject({
   cacheMaxEntries: z.int().min(0).max(1_000_000),
 })
 
+const keyRotationSchema = z.strictObject({
+  batchSize: z.int().min(1).max(10_000),
+  concurrency: z.int().min(1).max(64),
+  pauseMs: z.int().min(0).max(60_000),
+})
+
 const rootCredentialsSchema = z.strictObject({
   accessKeyId: nonEmpty.exactOptional(),
   secretAccessKey: nonEmpty.exactOptional(),
@@ -219,6 +237,7 @@ export const configFileSchema = z.strictObject({
   s3: s3Schema.partial().exactOptional(),
   ledger: ledgerSchema.partial().exactOptional(),
   kms: kmsSchema.partial().exactOptional(),
+  keyRotation: keyRotationSchema.partial().exactOptional(),
   rootCredentials: rootCredentialsSchema.exactOptional(),
   operatorToken: operatorToken.exactOptional(),
   $schema: z.string().exactOptional(),
@@ -239,6 +258,7 @@ export const sovraConfigSchema = z
     s3: s3Schema,
     ledger: ledgerSchema,
     kms: kmsSchema,
+    keyRotation: keyRotationSchema,
     rootCredentials: rootCredentialsSchema,
     operatorToken: operatorToken.exactOptional(),
   })

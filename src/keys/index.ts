@@ -58,6 +58,7 @@ export {
   resolveKmsKeyId,
 } from './kms-key-id.js'
 export {
+  type BucketExists,
   DcKeyProvider,
   type DcKeyProviderConfig,
   masterKeyPath,

@@ -47,12 +47,23 @@ export interface KeyProvider {
   ): Promise<Buffer>
 }
 
-/** Optional capability: rotate a bucket's key-encryption key and re-wrap data keys under it. */
+/**
+ * Optional capability: rotate a bucket's key-encryption key and re-wrap data keys under it.
+ * Rotation never re-encrypts object bytes: the data keys stay, only their wrapping changes.
+ */
 export interface SupportsKeyRotation {
-  /** Makes a new key version current for `context`; old versions still unwrap. */
-  rotate(context: KeyContext, signal?: AbortSignal): Promise<void>
-  /** Re-wraps under the current key version without exposing the data key to the caller. */
+  /**
+   * Makes a new key version current for `context`; old versions still unwrap. Resolves with the
+   * new version when the key service tells it, else undefined.
+   */
+  rotate(context: KeyContext, signal?: AbortSignal): Promise<number | undefined>
+  /**
+   * Re-wraps under the current key version without exposing the data key to the caller (a key
+   * service does it inside; the `dc` provider unwraps and wraps in memory and zeroes the key).
+   */
   rewrap(wrapped: WrappedKey, context: KeyContext, signal?: AbortSignal): Promise<WrappedKey>
+  /** The key version a wrapped key of this provider names; undefined for anything else. */
+  keyVersionOf(wrapped: WrappedKey): number | undefined
 }
 
 /** Optional capability: crypto-shredding of a bucket's key. */
@@ -64,7 +75,11 @@ export interface SupportsKeyDestruction {
 /** True when the provider can rotate and re-wrap. */
 export function supportsKeyRotation(p: KeyProvider): p is KeyProvider & SupportsKeyRotation {
   const candidate = p as Partial<SupportsKeyRotation>
-  return typeof candidate.rotate === 'function' && typeof candidate.rewrap === 'function'
+  return (
+    typeof candidate.rotate === 'function' &&
+    typeof candidate.rewrap === 'function' &&
+    typeof candidate.keyVersionOf === 'function'
+  )
 }
 
 /** True when the provider can destroy a bucket's key. */

@@ -214,6 +214,33 @@ export interface KeyChangeEvent extends EventBase {
   readonly provider?: 'local' | 'vault-transit' | 'sse-c'
 }
 
+/**
+ * A bucket's key-encryption key was rotated (the bucket's data center's log): new data keys are
+ * wrapped under the new version, and the background re-wrap of the bucket's data keys starts.
+ * Object bytes are not re-encrypted.
+ */
+export interface KeyRotatedEvent extends EventBase, BucketScoped {
+  readonly type: 'key.rotated'
+  /** Where the KEK lives. */
+  readonly provider: 'local' | 'vault-transit'
+  /** The new current key version, when the key service tells it. */
+  readonly keyVersion?: number
+}
+/** The background re-wrap that follows a `key.rotated` ended (the same data center's log). */
+export interface KeyRewrapFinishEvent extends EventBase, BucketScoped {
+  readonly type: 'key.rewrap-finish'
+  readonly provider: 'local' | 'vault-transit'
+  /** `done`: every server-held data key was re-wrapped or already current; `failed`: it stopped. */
+  readonly status: 'done' | 'failed'
+  readonly keyVersion?: number
+  /** Data keys re-wrapped under the new version. */
+  readonly rewrapped: number
+  /** Data keys the server cannot re-wrap (SSE-C: wrapped by the customer's key) or of another provider. */
+  readonly skipped: number
+  /** Data keys whose re-wrap failed (they still open with their old version). */
+  readonly failed: number
+}
+
 /** Fields of the transfer gate's events, recorded in both data centers' ledgers. */
 interface TransferScoped {
   /** Commitment to the owning tenant's id. */
@@ -292,6 +319,8 @@ export type LedgerEvent =
   | DcCatalogChangeEvent
   | TenantChangeEvent
   | KeyChangeEvent
+  | KeyRotatedEvent
+  | KeyRewrapFinishEvent
   | TransferInstructionEvent
   | TransferObjectEvent
   | TransferFinishEvent
@@ -314,6 +343,8 @@ export const LEDGER_EVENT_TYPES = [
   'dc.change',
   'tenant.change',
   'key.change',
+  'key.rotated',
+  'key.rewrap-finish',
   'transfer.instruction',
   'transfer.object',
   'transfer.finish',

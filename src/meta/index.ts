@@ -22,9 +22,13 @@ export {
   type ObjectRecord,
   type ObjectSummary,
   type PartRecord,
+  type StoredWrappedKey,
   type Tag,
   type TransferCounts,
   type TransferObjectProgress,
+  type WrappedKeyCursor,
+  type WrappedKeyLocation,
+  type WrappedKeyPage,
   type WriteCondition,
   type WriteOptions,
 } from './meta-store.js'

@@ -12,6 +12,8 @@ import type {
   MultipartUploadRecord,
   ObjectRecord,
   PartRecord,
+  StoredWrappedKey,
+  WrappedKeyCursor,
 } from './meta-store.js'
 
 /** How a driver's test file plugs into the shared MetaStore suite. */
@@ -784,6 +786,138 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
             (o) => o.key,
           ),
         ).toEqual(['b'])
+      })
+    })
+
+    describe('wrapped data keys (key rotation)', () => {
+      /** Every wrapped key of bucket `b`, page by page with `limit`. */
+      const allKeys = async (limit: number): Promise<StoredWrappedKey[]> => {
+        const out: StoredWrappedKey[] = []
+        let after: WrappedKeyCursor | null = null
+        for (let pages = 0; pages < 100; pages++) {
+          const page = await store.listWrappedKeys('b', { after, limit })
+          out.push(...page.keys)
+          if (page.next === null) return out
+          after = page.next
+        }
+        throw new Error('listWrappedKeys() never ended')
+      }
+      const sealedInline = (key: string, wrappedKey: string): ObjectRecord => ({
+        ...inline('b', key),
+        data: { kind: 'inline', bytes: Buffer.from('sealed'), wrappedKey },
+      })
+      const sealedBlobs = (key: string, wrapped: readonly string[]): ObjectRecord => {
+        const parts = wrapped.map((wrappedKey, i) => ({
+          ref: `${key}-r${i}`,
+          size: 5,
+          wrappedKey,
+          partNumber: i + 1,
+        }))
+        return { ...inline('b', key), size: 5 * parts.length, data: { kind: 'blobs', parts } }
+      }
+      const sealedPart = (uploadId: string, n: number, wrappedKey: string): PartRecord => {
+        const p = part(uploadId, n, `${uploadId}-p${n}`)
+        return { ...p, blob: { ...p.blob, wrappedKey } }
+      }
+
+      test("listWrappedKeys() pages objects by key, then open uploads' parts, in a stable order", async () => {
+        await store.putObject(sealedBlobs('m', ['dc:m1', 'dc:m2']))
+        await store.putObject(sealedInline('a', 'dc:a'))
+        await store.putObject(inline('b', 'legacy'))
+        await store.putObject(sealedInline('z', 'sse-c:z'))
+        await store.createMultipartUpload(upload('b', 'up', 'u2'))
+        await store.createMultipartUpload(upload('b', 'up', 'u1'))
+        await store.putPart(sealedPart('u2', 1, 'dc:u2p1'))
+        await store.putPart(sealedPart('u1', 2, 'dc:u1p2'))
+        await store.putPart(sealedPart('u1', 1, 'dc:u1p1'))
+        await store.createBucket(bucket('other'))
+        await store.putObject({ ...sealedInline('a', 'dc:other'), bucket: 'other' })
+        const expected = [
+          { location: { kind: 'inline', key: 'a' }, wrappedKey: 'dc:a' },
+          { location: { kind: 'piece', key: 'm', index: 0, ref: 'm-r0' }, wrappedKey: 'dc:m1' },
+          { location: { kind: 'piece', key: 'm', index: 1, ref: 'm-r1' }, wrappedKey: 'dc:m2' },
+          { location: { kind: 'inline', key: 'z' }, wrappedKey: 'sse-c:z' },
+          {
+            location: { kind: 'part', key: 'up', uploadId: 'u1', partNumber: 1, ref: 'u1-p1' },
+            wrappedKey: 'dc:u1p1',
+          },
+          {
+            location: { kind: 'part', key: 'up', uploadId: 'u1', partNumber: 2, ref: 'u1-p2' },
+            wrappedKey: 'dc:u1p2',
+          },
+          {
+            location: { kind: 'part', key: 'up', uploadId: 'u2', partNumber: 1, ref: 'u2-p1' },
+            wrappedKey: 'dc:u2p1',
+          },
+        ]
+        for (const limit of [1, 2, 3, 1000]) expect(await allKeys(limit)).toEqual(expected)
+        await expectCode(store.listWrappedKeys('nope', { after: null, limit: 5 }), 'NoSuchBucket')
+      })
+
+      test('replaceWrappedKey() swaps a key still in place, in every kind of location', async () => {
+        await store.putObject(sealedInline('a', 'dc:a'))
+        await store.putObject(sealedBlobs('m', ['dc:m1', 'dc:m2']))
+        await store.createMultipartUpload(upload('b', 'up', 'u1'))
+        await store.putPart(sealedPart('u1', 1, 'dc:u1p1'))
+        for (const stored of await allKeys(10)) {
+          expect(await store.replaceWrappedKey('b', stored, `${stored.wrappedKey}-new`)).toBe(true)
+        }
+        const a = await store.getObject('b', 'a', { withData: true })
+        expect(a?.data).toEqual({
+          kind: 'inline',
+          bytes: Buffer.from('sealed'),
+          wrappedKey: 'dc:a-new',
+        })
+        const m = await store.getObject('b', 'm')
+        expect(m?.data).toEqual(sealedBlobs('m', ['dc:m1-new', 'dc:m2-new']).data)
+        expect((await store.allParts('u1'))[0]?.blob.wrappedKey).toBe('dc:u1p1-new')
+        // Nothing else of the rows changed: the blobs keep their holders.
+        expect(await store.isBlobReferenced('m-r1')).toBe(true)
+        expect(await store.isBlobReferenced('u1-p1')).toBe(true)
+      })
+
+      test('replaceWrappedKey() never clobbers an overwrite, a delete or a completed upload', async () => {
+        await store.putObject(sealedInline('a', 'dc:a'))
+        await store.putObject(sealedBlobs('m', ['dc:m1']))
+        await store.putObject(sealedInline('gone', 'dc:gone'))
+        await store.createMultipartUpload(upload('b', 'up', 'u1'))
+        await store.putPart(sealedPart('u1', 1, 'dc:u1p1'))
+        const read = await allKeys(10)
+        // Meanwhile: "a" overwritten (new data key), "m" replaced by an inline object, "gone"
+        // deleted, the upload completed into an object.
+        await store.putObject(sealedInline('a', 'dc:a2'))
+        await store.putObject(sealedInline('m', 'dc:m-inline'))
+        await store.deleteObject('b', 'gone')
+        await store.completeMultipartUpload('u1', sealedBlobs('up', ['dc:u1p1']))
+        for (const stored of read) {
+          expect(await store.replaceWrappedKey('b', stored, 'dc:rewrapped')).toBe(false)
+        }
+        expect((await store.getObject('b', 'a', { withData: true }))?.data).toEqual(
+          sealedInline('a', 'dc:a2').data,
+        )
+        expect((await store.getObject('b', 'm', { withData: true }))?.data).toEqual(
+          sealedInline('m', 'dc:m-inline').data,
+        )
+        expect(await store.getObject('b', 'gone')).toBeNull()
+        expect((await store.getObject('b', 'up'))?.data).toEqual(
+          sealedBlobs('up', ['dc:u1p1']).data,
+        )
+        // A stale read of a key that was already swapped once is refused too.
+        const [fresh] = await allKeys(10)
+        expect(await store.replaceWrappedKey('b', fresh as StoredWrappedKey, 'dc:x')).toBe(true)
+        expect(await store.replaceWrappedKey('b', fresh as StoredWrappedKey, 'dc:y')).toBe(false)
+      })
+
+      test('replaceWrappedKey() in another bucket is a no-op', async () => {
+        await store.putObject(sealedInline('a', 'dc:a'))
+        const [stored] = await allKeys(10)
+        await store.createBucket(bucket('other'))
+        expect(await store.replaceWrappedKey('other', stored as StoredWrappedKey, 'dc:x')).toBe(
+          false,
+        )
+        expect(await store.replaceWrappedKey('nope', stored as StoredWrappedKey, 'dc:x')).toBe(
+          false,
+        )
       })
     })
 

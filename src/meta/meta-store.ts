@@ -211,6 +211,42 @@ export interface LedgerOutboxEntry {
 }
 
 /**
+ * Where a page of `listWrappedKeys` ended: after an object (every piece of it), or after one part
+ * of an open multipart upload. Plain JSON, so a background job can persist it and resume.
+ */
+export type WrappedKeyCursor =
+  | { readonly area: 'objects'; readonly key: string }
+  | { readonly area: 'parts'; readonly uploadId: string; readonly partNumber: number }
+
+/** Where one wrapped data key is stored. */
+export type WrappedKeyLocation =
+  /** The inline bytes of object `key`. */
+  | { readonly kind: 'inline'; readonly key: string }
+  /** Piece `index` (blob `ref`) of object `key`'s blob parts. */
+  | { readonly kind: 'piece'; readonly key: string; readonly index: number; readonly ref: string }
+  /** Part `partNumber` (blob `ref`) of the open multipart upload `uploadId`. */
+  | {
+      readonly kind: 'part'
+      readonly key: string
+      readonly uploadId: string
+      readonly partNumber: number
+      readonly ref: string
+    }
+
+/** One wrapped data key of a bucket and where it is stored. */
+export interface StoredWrappedKey {
+  readonly location: WrappedKeyLocation
+  readonly wrappedKey: string
+}
+
+/** One page of a bucket's wrapped data keys. */
+export interface WrappedKeyPage {
+  readonly keys: readonly StoredWrappedKey[]
+  /** Where the next page starts (pass as `after`), or null when the bucket has no more. */
+  readonly next: WrappedKeyCursor | null
+}
+
+/**
  * One cell's object metadata. Every write is durable when its promise resolves. Methods that
  * drop objects or parts return the blob refs that are no longer referenced, which the caller
  * removes from the blob store after the commit (a crash in between leaves orphans the startup
@@ -294,6 +330,23 @@ export interface MetaStore {
     uploadId: string,
   ): Promise<{ readonly orphaned: readonly BlobPart[] }>
   listMultipartUploads(bucket: string, options: ListUploadsOptions): Promise<ListUploadsResult>
+
+  /**
+   * A page of the bucket's wrapped data keys in a stable order: objects by key (each object's
+   * inline key, or its pieces in order), then parts of open uploads by upload id and part
+   * number. `limit` bounds the objects and parts read (an object yields all its pieces); rows
+   * without a wrapped key (written before encryption) are not listed. `NoSuchBucket` if absent.
+   */
+  listWrappedKeys(
+    bucket: string,
+    options: { readonly after: WrappedKeyCursor | null; readonly limit: number },
+  ): Promise<WrappedKeyPage>
+  /**
+   * Compare-and-swap of one wrapped data key, in one transaction: replaces it with `replacement`
+   * only if the location still holds `expected` (the same object or part, not overwritten,
+   * deleted or completed since it was read). Returns whether it replaced; false is not an error.
+   */
+  replaceWrappedKey(bucket: string, stored: StoredWrappedKey, replacement: string): Promise<boolean>
 
   /** Whether any object or part references this blob (startup sweep). */
   isBlobReferenced(ref: string): Promise<boolean>

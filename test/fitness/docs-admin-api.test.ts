@@ -46,6 +46,8 @@ describe('docs/admin-api.md', () => {
       signingKeys: {} as never,
       transfers: {} as never,
       kmsKeys: {} as never,
+      bucketPlacement: async () => null,
+      keyRotationsOf: () => undefined,
     })
     const missing = routes
       .map((r) => `${r.method} ${r.path}`)

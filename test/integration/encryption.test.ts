@@ -407,6 +407,26 @@ describe('tampering', () => {
     await expectReported(before, 't/inline', { failure: 'IntegrityFailure' })
   })
 
+  it('an empty object is authenticated too: a flipped bit in its envelope is a 500, not an empty 200', async () => {
+    await put('t/empty', Buffer.alloc(0))
+    expect(await getRaw('t/empty')).toEqual({ status: 200, body: '' })
+    withDb((db) => {
+      const row = db
+        .prepare('SELECT bytes FROM object_data WHERE bucket = ? AND key = ?')
+        .get(Bucket, 't/empty') as { bytes: Buffer }
+      expect(row.bytes.length).toBe(32) // header + the empty last segment's tag
+      flip(row.bytes, 20, 0x01)
+      db.prepare('UPDATE object_data SET bytes = ? WHERE bucket = ? AND key = ?').run(
+        row.bytes,
+        Bucket,
+        't/empty',
+      )
+    })
+    const before = ledgerIntegrityEvents()
+    expect(await getRaw('t/empty')).toMatchObject({ status: 500 })
+    await expectReported(before, 't/empty', { failure: 'IntegrityFailure' })
+  })
+
   it('a tampered copy source: the copy fails with 500 and is reported, nothing is written', async () => {
     const body = pattern('copysrc-', 2 * SEGMENT)
     await put('t/copy-src', body)

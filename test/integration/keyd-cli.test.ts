@@ -302,6 +302,33 @@ describe('sovra keyd serve (a real process) with log-before-decrypt', () => {
     )
   })
 
+  it('rewrap moves a data key to the rotated version inside keyd, without a receipt; unwrap still needs one', async () => {
+    const r = await keyd()
+    expect((await admin(r.url, ['create', 'rotated'])).code).toBe(0)
+    const p = provider(r, 'dc-a', (context) => logGet(r.ledgers, context), 'rotated')
+    const noReceipts = provider(r, 'dc-a', undefined, 'rotated')
+    const dek = randomBytes(32)
+    const old = await p.wrap(dek, ctx)
+    // A data center's token cannot rotate the customer's key; the customer does.
+    expect((await refusal(p.rotate(ctx))).code).toBe('KeyAccessDenied')
+    expect((await admin(r.url, ['rotate', 'rotated'])).code).toBe(0)
+    // Re-wrapping releases no key, so log-before-decrypt asks for no receipt.
+    const rewrapped = await noReceipts.rewrap(old, ctx)
+    expect(noReceipts.keyVersionOf(rewrapped)).toBe(2)
+    expect(rewrapped).not.toBe(old)
+    expect((await refusal(noReceipts.unwrap(rewrapped, ctx))).code).toBe('KeyAccessDenied')
+    expect((await p.unwrap(rewrapped, ctx)).equals(dek)).toBe(true)
+    // Bound to its context: another bucket's context cannot rewrap it.
+    expect((await refusal(noReceipts.rewrap(old, { ...ctx, bucket: 'other' }))).code).toBe(
+      'InvalidWrappedKey',
+    )
+    const rewraps = audit(r).filter((l) => l.key === 'rotated' && l.op === 'rewrap')
+    expect(rewraps.map((l) => [l.outcome, l.keyVersion, l.dc, l.bucket])).toEqual([
+      ['ok', 2, 'dc-a', 'photos'],
+      ['error', undefined, 'dc-a', 'other'],
+    ])
+  })
+
   it('admin commands need the admin token and name the refusal', async () => {
     const r = await keyd()
     let out = ''

@@ -1,5 +1,6 @@
 import type { AdminRoute } from '../route.js'
 import { type DataCenterRouteDeps, dataCenterRoutes } from './data-centers.js'
+import { type KeyRotationRouteDeps, keyRotationRoutes } from './key-rotation.js'
 import { type KmsKeyRouteDeps, kmsKeyRoutes } from './kms-keys.js'
 import { type LedgerEventRouteDeps, ledgerEventRoutes } from './ledger-events.js'
 import { type SigningKeyRouteDeps, signingKeyRoutes } from './signing-keys.js'
@@ -14,7 +15,8 @@ export interface AdminRouteDeps
     LedgerEventRouteDeps,
     SigningKeyRouteDeps,
     TransferRouteDeps,
-    KmsKeyRouteDeps {}
+    KmsKeyRouteDeps,
+    KeyRotationRouteDeps {}
 
 /**
  * Every JSON route of the admin port. To add a resource: write `routes/<resource>.ts` exporting
@@ -32,5 +34,6 @@ export function adminRoutes(
     ...signingKeyRoutes(deps),
     ...transferRoutes(deps),
     ...kmsKeyRoutes(deps),
+    ...keyRotationRoutes(deps),
   ]
 }

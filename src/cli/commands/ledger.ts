@@ -400,6 +400,10 @@ function detailOf(event: LedgerEvent): string {
     case 'tenant.change':
     case 'key.change':
       return `change=${event.change}`
+    case 'key.rotated':
+      return event.keyVersion === undefined ? '' : `version=${event.keyVersion}`
+    case 'key.rewrap-finish':
+      return `status=${event.status} rewrapped=${event.rewrapped} skipped=${event.skipped} failed=${event.failed}`
     default:
       return ''
   }

@@ -5,7 +5,7 @@ import { dirname } from 'node:path'
 /** One audit record. Never holds key material, plaintext, ciphertext or tokens. */
 export interface AuditRecord {
   readonly requestId: string
-  /** `encrypt`, `decrypt`, `datakey`, `create-key`, `read-key`, `config-key`, `rotate-key`, `delete-key`, `list-keys`, or `request` for requests refused before routing. */
+  /** `encrypt`, `decrypt`, `rewrap`, `datakey`, `create-key`, `read-key`, `config-key`, `rotate-key`, `delete-key`, `list-keys`, or `request` for requests refused before routing. */
   readonly op: string
   readonly outcome: 'ok' | 'denied' | 'error'
   readonly status: number

@@ -70,8 +70,10 @@ const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
  * - `POST /v1/<mount>/keys/<name>` create (`type` aes256-gcm96, `derived`), `GET` read,
  *   `POST …/config` (`deletion_allowed`, `min_decryption_version`, `min_encryption_version`),
  *   `POST …/rotate`, `DELETE` (needs `deletion_allowed`): admin token only.
- * - `POST /v1/<mount>/encrypt/<name>`, `decrypt/<name>`, `datakey/{plaintext,wrapped}/<name>`:
- *   data-center tokens only. `context` must be Sovra's canonical key context naming the token's
+ * - `POST /v1/<mount>/encrypt/<name>`, `decrypt/<name>`, `rewrap/<name>`,
+ *   `datakey/{plaintext,wrapped}/<name>`: data-center tokens only. `rewrap` re-encrypts a
+ *   ciphertext under the latest key version inside keyd (the plaintext never leaves, so it needs
+ *   no receipt; `min_decryption_version` still applies). `context` must be Sovra's canonical key context naming the token's
  *   own data center, and that data center must be on the allow-list.
  * - Revocation: rotate, then raise `min_decryption_version` (old wrapped keys answer "disallowed
  *   by policy"), or set `deletion_allowed` and DELETE the key (every wrapped key is gone).
@@ -168,7 +170,7 @@ export async function createKeyd(config: KeydConfig, deps: KeydDeps = {}): Promi
       return { status: 404, error: 'unsupported path' }
     }
     const op =
-      area === 'encrypt' || area === 'decrypt'
+      area === 'encrypt' || area === 'decrypt' || area === 'rewrap'
         ? { kind: area, name: a, extra: b }
         : area === 'datakey' && (a === 'plaintext' || a === 'wrapped')
           ? { kind: 'datakey' as const, name: b, extra: c, plaintext: a === 'plaintext' }
@@ -219,6 +221,25 @@ export async function createKeyd(config: KeydConfig, deps: KeydDeps = {}): Promi
       const { plaintext } = store.decrypt(key, { ciphertext, context: contextBytes, aad })
       return { status: 200, data: { plaintext: plaintext.toString('base64') } }
     }
+    const requested = body.key_version === undefined ? undefined : Number(body.key_version)
+    if (op.kind === 'rewrap') {
+      const ciphertext = str(body.ciphertext)
+      if (ciphertext === undefined) return { status: 400, error: 'missing ciphertext to rewrap' }
+      // The plaintext stays inside keyd: decrypted and sealed again under the latest version.
+      const opened = store.decrypt(key, { ciphertext, context: contextBytes, aad })
+      try {
+        const sealed = store.encrypt(key, {
+          plaintext: opened.plaintext,
+          context: contextBytes,
+          aad,
+          ...(requested === undefined ? {} : { version: requested }),
+        })
+        facts.keyVersion = sealed.version
+        return { status: 200, data: { ciphertext: sealed.ciphertext, key_version: sealed.version } }
+      } finally {
+        opened.plaintext.fill(0)
+      }
+    }
     let plaintext: Buffer
     if (op.kind === 'encrypt') {
       if (str(body.plaintext) === undefined)
@@ -230,7 +251,6 @@ export async function createKeyd(config: KeydConfig, deps: KeydDeps = {}): Promi
         return { status: 400, error: 'invalid bits given' }
       plaintext = randomBytes(bits / 8)
     }
-    const requested = body.key_version === undefined ? undefined : Number(body.key_version)
     const sealed = store.encrypt(key, {
       plaintext,
       context: contextBytes,

@@ -110,10 +110,15 @@ describe('DcKeyProvider', () => {
     expect(supportsKeyRotation(p)).toBe(true)
     const dek = randomBytes(32)
     const v1 = await p.wrap(dek, ctx)
-    await p.rotate(ctx)
+    expect(await p.rotate(ctx)).toBe(2)
     const v2 = await p.rewrap(v1, ctx)
     expect(v1.startsWith('dc:v1:1:')).toBe(true)
     expect(v2.startsWith('dc:v1:2:')).toBe(true)
+    expect([p.keyVersionOf(v1), p.keyVersionOf(v2), p.keyVersionOf('sse-c:v1:x')]).toEqual([
+      1,
+      2,
+      undefined,
+    ])
     expect((await p.unwrap(v1, ctx)).equals(dek)).toBe(true)
     expect((await (await openDc()).unwrap(v2, ctx)).equals(dek)).toBe(true)
   })
@@ -126,5 +131,33 @@ describe('DcKeyProvider', () => {
     for (const [i, w] of wrapped.entries()) {
       expect((await fresh.unwrap(w, ctx)).equals(deks[i] as Buffer)).toBe(true)
     }
+  })
+
+  it('never creates a key for a bucket that no longer exists: a write racing DeleteBucket cannot undo crypto-shredding', async () => {
+    const buckets = new Set(['photos'])
+    const dir = join(root, 'us-west-1')
+    const p = await DcKeyProvider.open(
+      { dc: 'us-west-1', dcDir: dir },
+      { bucketExists: async (b) => buckets.has(b) },
+    )
+    const keyFile = join(dir, 'keys', 'buckets', `${Buffer.from('photos').toString('hex')}.json`)
+    const early = await p.wrap(randomBytes(32), ctx)
+    // DeleteBucket: the row goes first, then the key file.
+    buckets.delete('photos')
+    await p.destroyBucketKey('photos')
+    // The racing PUT wraps after the shredding: refused, and no key file comes back.
+    const late = await p.wrap(randomBytes(32), ctx).catch((e: unknown) => e)
+    expect(isKeyError(late, 'KeyNotFound')).toBe(true)
+    expect(isKeyError(await p.rotate(ctx).catch((e: unknown) => e), 'KeyNotFound')).toBe(true)
+    await expect(stat(keyFile)).rejects.toMatchObject({ code: 'ENOENT' })
+    expect(isKeyError(await p.unwrap(early, ctx).catch((e: unknown) => e), 'KeyNotFound')).toBe(
+      true,
+    )
+    // Created again: a new, unrelated key.
+    buckets.add('photos')
+    const dek = randomBytes(32)
+    const fresh = await p.wrap(dek, ctx)
+    expect((await p.unwrap(fresh, ctx)).equals(dek)).toBe(true)
+    expect(isKeyError(await p.unwrap(early, ctx).catch((e: unknown) => e))).toBe(true)
   })
 })

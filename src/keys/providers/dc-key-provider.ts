@@ -24,6 +24,13 @@ export interface DcKeyProviderConfig {
   readonly dcDir: string
 }
 
+/**
+ * Whether `bucket` exists now (the cell's metadata store answers). A bucket's first KEK is created
+ * only while it does, so a write racing DeleteBucket cannot bring back a key that crypto-shredding
+ * destroyed: DeleteBucket removes the bucket's row before it destroys the key file.
+ */
+export type BucketExists = (bucket: string) => Promise<boolean>
+
 const NAME = 'dc'
 const MASTER_FORMAT = 'sovra-dc-master-key'
 const KEK_FORMAT = 'sovra-dc-bucket-keks'
@@ -79,23 +86,32 @@ export class DcKeyProvider implements KeyProvider, SupportsKeyRotation, Supports
   readonly #config: Readonly<DcKeyProviderConfig>
   readonly #master: Buffer
   readonly #logger: Logger | undefined
+  readonly #bucketExists: BucketExists | undefined
   readonly #buckets = new Map<string, BucketKeks>()
   /** Serializes create/rotate/destroy per bucket. */
   readonly #locks = new Map<string, Promise<unknown>>()
 
-  private constructor(config: DcKeyProviderConfig, master: Buffer, logger: Logger | undefined) {
+  private constructor(
+    config: DcKeyProviderConfig,
+    master: Buffer,
+    deps: { readonly logger?: Logger; readonly bucketExists?: BucketExists },
+  ) {
     this.#config = Object.freeze({ ...config })
     this.#master = master
-    this.#logger = logger
+    this.#logger = deps.logger
+    this.#bucketExists = deps.bucketExists
   }
 
-  /** Loads (or creates on first use) the data center's master key. */
+  /**
+   * Loads (or creates on first use) the data center's master key. With `bucketExists`, a bucket's
+   * first KEK is created only while the bucket exists (without it, on any first wrap).
+   */
   static async open(
     config: DcKeyProviderConfig,
-    deps: { readonly logger?: Logger } = {},
+    deps: { readonly logger?: Logger; readonly bucketExists?: BucketExists } = {},
   ): Promise<DcKeyProvider> {
     const master = await loadOrCreateMasterKey(config)
-    return new DcKeyProvider(config, master, deps.logger)
+    return new DcKeyProvider(config, master, deps)
   }
 
   async wrap(dek: Buffer, context: KeyContext, signal?: AbortSignal): Promise<WrappedKey> {
@@ -132,11 +148,12 @@ export class DcKeyProvider implements KeyProvider, SupportsKeyRotation, Supports
     }
   }
 
-  async rotate(context: KeyContext, signal?: AbortSignal): Promise<void> {
+  async rotate(context: KeyContext, signal?: AbortSignal): Promise<number> {
     throwIfAborted(NAME, signal)
     this.#checkDc(context)
-    await this.#locked(context.bucket, async () => {
+    return this.#locked(context.bucket, async () => {
       const keks = await this.#load(context.bucket)
+      if (keks === undefined) await this.#refuseUnlessBucketExists(context.bucket)
       const next = (keks?.current ?? 0) + 1
       const sealed = { ...(keks?.file.keks ?? {}), [next]: this.#sealKek(context.bucket, next) }
       await this.#store(context.bucket, next, sealed)
@@ -144,7 +161,13 @@ export class DcKeyProvider implements KeyProvider, SupportsKeyRotation, Supports
         { dc: this.#config.dc, bucket: context.bucket, version: next },
         'rotated bucket key',
       )
+      return next
     })
+  }
+
+  keyVersionOf(wrapped: WrappedKey): number | undefined {
+    const m = /^dc:v1:([1-9][0-9]{0,8}):/.exec(wrapped)
+    return m === null ? undefined : Number(m[1])
   }
 
   async rewrap(
@@ -199,8 +222,19 @@ export class DcKeyProvider implements KeyProvider, SupportsKeyRotation, Supports
     return this.#locked(bucket, async () => {
       const loaded = await this.#load(bucket)
       if (loaded !== undefined || !create) return loaded
+      await this.#refuseUnlessBucketExists(bucket)
       return this.#store(bucket, 1, { 1: this.#sealKek(bucket, 1) })
     })
+  }
+
+  /** Called under the bucket's lock before a first KEK is created (see `BucketExists`). */
+  async #refuseUnlessBucketExists(bucket: string): Promise<void> {
+    if (this.#bucketExists === undefined || (await this.#bucketExists(bucket))) return
+    this.#logger?.warn(
+      { dc: this.#config.dc, bucket },
+      'refused to create a key for a bucket that does not exist (deleted meanwhile?)',
+    )
+    throw KeyErrors.notFound(NAME, this.#keyName(bucket))
   }
 
   async #locked<T>(bucket: string, fn: () => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -107,6 +108,69 @@ describe('VaultTransitProvider against keyd', () => {
     expect(read.body).toMatchObject({
       data: { min_decryption_version: 2, latest_version: 2, derived: true },
     })
+  })
+
+  it('rewrap() moves a data key to the latest version inside the key service, bound to its context', async () => {
+    await keyd.admin('POST', 'keys/rewrapping', { derived: true })
+    const p = provider({ keyName: 'rewrapping', cacheTtlMs: 0 })
+    const dek = randomBytes(32)
+    const old = await p.wrap(dek, ctx)
+    expect(p.keyVersionOf(old)).toBe(1)
+    expect((await keyd.admin('POST', 'keys/rewrapping/rotate')).status).toBe(204)
+    const rewrapped = await p.rewrap(old, ctx)
+    expect(rewrapped).toMatch(/^vault-transit:v1:rewrapping:vault:v2:/)
+    expect(p.keyVersionOf(rewrapped)).toBe(2)
+    expect((await p.unwrap(rewrapped, ctx)).equals(dek)).toBe(true)
+    // The context binding holds: another bucket's context cannot rewrap (or open) it.
+    expect(await codeOf(p.rewrap(old, { ...ctx, bucket: 'other' }))).toBe('InvalidWrappedKey')
+    // Revoking version 1 leaves the rewrapped key readable and refuses the old one.
+    await keyd.admin('POST', 'keys/rewrapping/config', { min_decryption_version: 2 })
+    expect(await codeOf(p.unwrap(old, ctx))).toBe('KeyDisabled')
+    expect(await codeOf(p.rewrap(old, ctx))).toBe('KeyDisabled')
+    expect((await p.unwrap(rewrapped, ctx)).equals(dek)).toBe(true)
+    // keyd audited the rewrap, and its answer never carried the data key.
+    const audit = (await readFile(keyd.auditLogPath, 'utf8')).trim().split('\n')
+    const rewraps = audit.map((l) => JSON.parse(l)).filter((r) => r.op === 'rewrap')
+    expect(rewraps.map((r) => [r.outcome, r.keyVersion, r.bucket])).toContainEqual([
+      'ok',
+      2,
+      'photos',
+    ])
+    for (const encoding of ['base64', 'hex'] as const) {
+      expect(audit.join('\n').includes(dek.toString(encoding))).toBe(false)
+    }
+  })
+
+  it("rotate() calls the key's rotate endpoint: refused for a data-center token at keyd", async () => {
+    await keyd.admin('POST', 'keys/dc-rotates', { derived: true })
+    const p = provider({ keyName: 'dc-rotates' })
+    expect(await codeOf(p.rotate(ctx))).toBe('KeyAccessDenied')
+    const read = await keyd.admin('GET', 'keys/dc-rotates')
+    expect(read.body).toMatchObject({ data: { latest_version: 1 } })
+  })
+
+  it('rotate() answers the new version when the service tells it (Vault 200), else undefined (204)', async () => {
+    const calls: string[] = []
+    const answer = (status: number, body: string) => ({ status, text: async () => body })
+    let next = answer(200, JSON.stringify({ data: { latest_version: 7, name: 'k' } }))
+    const p = new VaultTransitProvider(
+      { address: 'http://vault.test:8200/', keyName: 'k', token: 't' },
+      {
+        fetch: async (url, init) => {
+          calls.push(`${init.method} ${url}`)
+          return next
+        },
+      },
+    )
+    expect(await p.rotate(ctx)).toBe(7)
+    next = answer(204, '')
+    expect(await p.rotate(ctx)).toBeUndefined()
+    expect(calls).toEqual([
+      'POST http://vault.test:8200/v1/transit/keys/k/rotate',
+      'POST http://vault.test:8200/v1/transit/keys/k/rotate',
+    ])
+    next = answer(403, JSON.stringify({ errors: ['permission denied'] }))
+    expect(await codeOf(p.rotate(ctx))).toBe('KeyAccessDenied')
   })
 
   it('maps a bad token to KeyAccessDenied and a data center off the allow-list too', async () => {

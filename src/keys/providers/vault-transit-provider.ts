@@ -6,6 +6,7 @@ import {
   type KeyContext,
   type KeyProvider,
   type ReceiptSource,
+  type SupportsKeyRotation,
   throwIfAborted,
   type WrappedKey,
   wrappedPayload,
@@ -41,6 +42,8 @@ export type FetchLike = (
 ) => Promise<{ status: number; text(): Promise<string> }>
 
 const NAME = 'vault-transit'
+/** The Transit operations this provider calls. */
+type TransitOp = 'encrypt' | 'decrypt' | 'rewrap' | 'rotate'
 const DEFAULTS = { mount: 'transit', timeoutMs: 5_000, cacheTtlMs: 60_000, cacheMaxEntries: 1_024 }
 /** What a Transit key name may look like (also checked where customers register one). */
 export const TRANSIT_KEY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
@@ -57,8 +60,13 @@ const KEY_NAME = TRANSIT_KEY_NAME_PATTERN
  * a cached key is served without one, so under keyd's freshness bound the guarantee is "the first
  * access within the cache TTL was logged". A caller may pass its own `receiptFor` to `unwrap`
  * (the receipt of *its* access event); it takes precedence over the constructor's.
+ *
+ * Rotation: `rotate` calls `keys/<name>/rotate` (the token needs that capability; keyd grants it
+ * to its admin token only, so with keyd the customer rotates and Sovra re-wraps), and `rewrap`
+ * calls `rewrap/<name>` with the same context: the key service re-encrypts the data key under its
+ * latest version inside, and the plaintext data key never crosses the network.
  */
-export class VaultTransitProvider implements KeyProvider {
+export class VaultTransitProvider implements KeyProvider, SupportsKeyRotation {
   readonly name = NAME
   readonly #config: Readonly<
     Required<Omit<VaultTransitConfig, 'namespace'>> & { namespace?: string }
@@ -128,12 +136,7 @@ export class VaultTransitProvider implements KeyProvider {
     receiptFor?: ReceiptSource,
   ): Promise<Buffer> {
     throwIfAborted(NAME, signal)
-    const payload = wrappedPayload(NAME, wrapped)
-    const m = /^v1:([A-Za-z0-9_.-]+):(vault:v\d+:[A-Za-z0-9+/=]+)$/.exec(payload)
-    if (m === null) throw KeyErrors.invalidWrappedKey(NAME, 'the wrapped key is malformed')
-    if (m[1] !== this.#config.keyName) {
-      throw KeyErrors.invalidWrappedKey(NAME, `the data key was wrapped by Transit key "${m[1]}"`)
-    }
+    const ciphertext = this.#ciphertextOf(wrapped)
     const contextBytes = encodeKeyContext(context)
     const id = DekCache.idOf(contextBytes, wrapped)
     const cached = this.#cache.get(id)
@@ -143,7 +146,7 @@ export class VaultTransitProvider implements KeyProvider {
     if (pending === undefined) {
       // The shared call is bounded by the timeout only; each caller still honours its own signal.
       pending = this.#decrypt(
-        m[2] as string,
+        ciphertext,
         context,
         receiptFor ?? this.#receiptFor,
         undefined,
@@ -155,9 +158,56 @@ export class VaultTransitProvider implements KeyProvider {
     return Buffer.from(dek)
   }
 
+  async rotate(context: KeyContext, signal?: AbortSignal): Promise<number | undefined> {
+    throwIfAborted(NAME, signal)
+    const data = await this.#call('rotate', {}, signal)
+    // Newer Vault answers the key's description; older ones and keyd answer 204.
+    const latest = data.latest_version
+    this.#logger?.info(
+      { provider: NAME, key: this.#config.keyName, dc: context.dc, bucket: context.bucket },
+      'rotated Transit key',
+    )
+    return typeof latest === 'number' && Number.isInteger(latest) ? latest : undefined
+  }
+
+  async rewrap(
+    wrapped: WrappedKey,
+    context: KeyContext,
+    signal?: AbortSignal,
+  ): Promise<WrappedKey> {
+    throwIfAborted(NAME, signal)
+    const ciphertext = this.#ciphertextOf(wrapped)
+    const data = await this.#call(
+      'rewrap',
+      { ciphertext, context: encodeKeyContext(context).toString('base64') },
+      signal,
+    )
+    const next = data.ciphertext
+    if (typeof next !== 'string' || !/^vault:v\d+:[A-Za-z0-9+/=]+$/.test(next)) {
+      throw KeyErrors.unavailable(NAME, 'rewrap returned no valid ciphertext')
+    }
+    return `${NAME}:v1:${this.#config.keyName}:${next}`
+  }
+
+  keyVersionOf(wrapped: WrappedKey): number | undefined {
+    const m = /^vault-transit:v1:([A-Za-z0-9_.-]+):vault:v(\d{1,9}):/.exec(wrapped)
+    return m === null || m[1] !== this.#config.keyName ? undefined : Number(m[2])
+  }
+
   /** Drops every cached data key (zeroed), for shutdown or an operator's "forget now". */
   clearCache(): void {
     this.#cache.clear()
+  }
+
+  /** The Transit ciphertext of one of this provider's wrapped keys (InvalidWrappedKey else). */
+  #ciphertextOf(wrapped: WrappedKey): string {
+    const payload = wrappedPayload(NAME, wrapped)
+    const m = /^v1:([A-Za-z0-9_.-]+):(vault:v\d+:[A-Za-z0-9+/=]+)$/.exec(payload)
+    if (m === null) throw KeyErrors.invalidWrappedKey(NAME, 'the wrapped key is malformed')
+    if (m[1] !== this.#config.keyName) {
+      throw KeyErrors.invalidWrappedKey(NAME, `the data key was wrapped by Transit key "${m[1]}"`)
+    }
+    return m[2] as string
   }
 
   async #decrypt(
@@ -182,12 +232,14 @@ export class VaultTransitProvider implements KeyProvider {
   }
 
   async #call(
-    op: 'encrypt' | 'decrypt',
+    op: TransitOp,
     body: Record<string, string>,
     signal: AbortSignal | undefined,
   ): Promise<Record<string, unknown>> {
     const { address, mount, keyName, timeoutMs } = this.#config
-    const url = `${address}/v1/${mount}/${op}/${encodeURIComponent(keyName)}`
+    const name = encodeURIComponent(keyName)
+    const path = op === 'rotate' ? `keys/${name}/rotate` : `${op}/${name}`
+    const url = `${address}/v1/${mount}/${path}`
     const timeout = AbortSignal.timeout(timeoutMs)
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
     const headers: Record<string, string> = {
@@ -223,6 +275,7 @@ export class VaultTransitProvider implements KeyProvider {
       }
       throw KeyErrors.unavailable(NAME, `"${op}" answered 200 without a data object`)
     }
+    if (status === 204 && op === 'rotate') return {}
     const error = mapError(op, keyName, status, errorsOf(text))
     this.#logger?.info({ provider: NAME, op, status, code: error.code }, 'key service refused')
     throw error
@@ -255,12 +308,7 @@ function errorsOf(text: string): string {
 }
 
 /** Maps a Transit error answer to a KeyError (Vault puts the reason in `errors`). */
-function mapError(
-  op: 'encrypt' | 'decrypt',
-  keyName: string,
-  status: number,
-  message: string,
-): KeyError {
+function mapError(op: TransitOp, keyName: string, status: number, message: string): KeyError {
   const said = message === '' ? `HTTP ${status}` : `HTTP ${status}: ${message}`
   if (status === 403 || status === 401) return KeyErrors.accessDenied(NAME, said)
   if (status === 404 || /key not found|no existing key|does not exist/i.test(message)) {
@@ -270,7 +318,7 @@ function mapError(
     if (/disallowed by policy|too old|disabled|revoked/i.test(message)) {
       return KeyErrors.disabled(NAME, keyName, said)
     }
-    if (op === 'decrypt') return KeyErrors.invalidWrappedKey(NAME, said)
+    if (op === 'decrypt' || op === 'rewrap') return KeyErrors.invalidWrappedKey(NAME, said)
   }
   return KeyErrors.unavailable(NAME, said)
 }

@@ -19,9 +19,12 @@ import type {
   ObjectRecord,
   ObjectSummary,
   PartRecord,
+  StoredWrappedKey,
   Tag,
   TransferCounts,
   TransferObjectProgress,
+  WrappedKeyCursor,
+  WrappedKeyPage,
   WriteCondition,
   WriteOptions,
 } from '../meta-store.js'
@@ -103,6 +106,12 @@ interface PartRow {
   blob_ref: string
   blob_size: number
   wrapped_key: string | null
+}
+
+interface WrappedKeyRow {
+  key: string
+  blob_parts: string | null
+  inline_key: string | null
 }
 
 interface PendingWrite {
@@ -609,6 +618,111 @@ export class SqliteMetaStore implements MetaStore {
     })
   }
 
+  // ── wrapped data keys (key rotation) ─────────────────────────────────────────
+
+  /** Objects by key, then open uploads' parts by (upload id, part number); see the interface. */
+  listWrappedKeys(
+    bucket: string,
+    options: { readonly after: WrappedKeyCursor | null; readonly limit: number },
+  ): Promise<WrappedKeyPage> {
+    return this.#read(() => {
+      this.#requireBucket(bucket)
+      const limit = Math.max(1, Math.trunc(options.limit))
+      const after = options.after
+      const keys: StoredWrappedKey[] = []
+      if (after === null || after.area === 'objects') {
+        const rows =
+          after === null
+            ? this.#s.wrappedKeysFrom.all(bucket, '', limit)
+            : this.#s.wrappedKeysAfter.all(bucket, after.key, limit)
+        for (const row of rows) {
+          if (row.blob_parts === null) {
+            if (row.inline_key !== null) {
+              keys.push({ location: { kind: 'inline', key: row.key }, wrappedKey: row.inline_key })
+            }
+            continue
+          }
+          blobPartsOf(row.blob_parts).forEach((part, index) => {
+            if (part.wrappedKey === undefined) return
+            keys.push({
+              location: { kind: 'piece', key: row.key, index, ref: part.ref },
+              wrappedKey: part.wrappedKey,
+            })
+          })
+        }
+        const last = rows.at(-1)
+        return {
+          keys,
+          next:
+            rows.length < limit || last === undefined
+              ? { area: 'parts', uploadId: '', partNumber: 0 }
+              : { area: 'objects', key: last.key },
+        }
+      }
+      const rows = this.#s.wrappedPartKeysAfter.all(bucket, after.uploadId, after.partNumber, limit)
+      for (const row of rows) {
+        if (row.wrapped_key === null) continue
+        keys.push({
+          location: {
+            kind: 'part',
+            key: row.key,
+            uploadId: row.upload_id,
+            partNumber: row.part_number,
+            ref: row.blob_ref,
+          },
+          wrappedKey: row.wrapped_key,
+        })
+      }
+      const last = rows.at(-1)
+      return {
+        keys,
+        next:
+          rows.length < limit || last === undefined
+            ? null
+            : { area: 'parts', uploadId: last.upload_id, partNumber: last.part_number },
+      }
+    })
+  }
+
+  /** Replaces one wrapped key if it is still the one read (one transaction). */
+  replaceWrappedKey(
+    bucket: string,
+    stored: StoredWrappedKey,
+    replacement: string,
+  ): Promise<boolean> {
+    return this.#write(() => {
+      const { location, wrappedKey: expected } = stored
+      switch (location.kind) {
+        case 'inline':
+          return (
+            this.#s.swapInlineKey.run(replacement, bucket, location.key, expected).changes === 1
+          )
+        case 'part':
+          return (
+            this.#s.swapPartKey.run(
+              replacement,
+              location.uploadId,
+              location.partNumber,
+              location.ref,
+              expected,
+              bucket,
+              location.key,
+            ).changes === 1
+          )
+        case 'piece': {
+          const row = this.#s.getObjectRefs.get(bucket, location.key)
+          if (row === undefined || row.blob_parts === null) return false
+          const parts = blobPartsOf(row.blob_parts)
+          const part = parts[location.index]
+          if (part?.ref !== location.ref || part.wrappedKey !== expected) return false
+          parts[location.index] = { ...part, wrappedKey: replacement }
+          this.#s.setBlobParts.run(JSON.stringify(parts.map(blobPartJson)), bucket, location.key)
+          return true
+        }
+      }
+    })
+  }
+
   // ── blobs and lifecycle ──────────────────────────────────────────────────────
 
   /** Whether an object or part references the blob (one index lookup). */
@@ -987,6 +1101,44 @@ function prepareStatements(db: Database.Database) {
     ),
     deletePartsOfUpload: db.prepare<[string], PartRow>(
       'DELETE FROM parts WHERE upload_id = ? RETURNING *',
+    ),
+    wrappedKeysFrom: db.prepare<[string, string, number], WrappedKeyRow>(
+      `SELECT o.key, o.blob_parts, d.wrapped_key AS inline_key FROM objects o
+       LEFT JOIN object_data d ON d.bucket = o.bucket AND d.key = o.key
+       WHERE o.bucket = ? AND o.key >= ? ORDER BY o.key LIMIT ?`,
+    ),
+    wrappedKeysAfter: db.prepare<[string, string, number], WrappedKeyRow>(
+      `SELECT o.key, o.blob_parts, d.wrapped_key AS inline_key FROM objects o
+       LEFT JOIN object_data d ON d.bucket = o.bucket AND d.key = o.key
+       WHERE o.bucket = ? AND o.key > ? ORDER BY o.key LIMIT ?`,
+    ),
+    wrappedPartKeysAfter: db.prepare<
+      [string, string, number, number],
+      {
+        upload_id: string
+        part_number: number
+        blob_ref: string
+        wrapped_key: string | null
+        key: string
+      }
+    >(
+      `SELECT p.upload_id, p.part_number, p.blob_ref, p.wrapped_key, u.key FROM parts p
+       JOIN multipart_uploads u ON u.upload_id = p.upload_id
+       WHERE u.bucket = ? AND (p.upload_id, p.part_number) > (?, ?)
+       ORDER BY p.upload_id, p.part_number LIMIT ?`,
+    ),
+    swapInlineKey: db.prepare<[string, string, string, string]>(
+      `UPDATE object_data SET wrapped_key = ? WHERE bucket = ? AND key = ? AND wrapped_key = ?
+       AND EXISTS (SELECT 1 FROM objects o WHERE o.bucket = object_data.bucket
+                   AND o.key = object_data.key AND o.blob_parts IS NULL)`,
+    ),
+    swapPartKey: db.prepare<[string, string, number, string, string, string, string]>(
+      `UPDATE parts SET wrapped_key = ?
+       WHERE upload_id = ? AND part_number = ? AND blob_ref = ? AND wrapped_key = ?
+       AND upload_id IN (SELECT upload_id FROM multipart_uploads WHERE bucket = ? AND key = ?)`,
+    ),
+    setBlobParts: db.prepare<[string, string, string]>(
+      'UPDATE objects SET blob_parts = ? WHERE bucket = ? AND key = ?',
     ),
     holdBlob: db.prepare<[string, number]>(
       `INSERT INTO blob_refs (ref, size, holders) VALUES (?, ?, 1)

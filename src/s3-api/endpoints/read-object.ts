@@ -195,20 +195,20 @@ export async function readObject(
   const event = options.body
     ? ({ type: 'object.get', key: keyCommitment, bytes: length } as const)
     : ({ type: 'object.head', key: keyCommitment } as const)
-  // Opened (first key unwrapped, first segment authenticated) before any header is sent. A data
+  // Opened (first key unwrapped, first segment authenticated) before any header is sent; an
+  // empty object is opened too, since its envelope must authenticate. A data
   // key that a customer key service must unwrap is unwrapped only after this read's event is in
   // the log (log-before-decrypt: `access.receipt`); otherwise the read is logged as usual.
   const access = readAccess(ctx, event)
-  const body =
-    options.body && length > 0
-      ? await primed(
-          await decryptingRead(ctx.deps.cell, record, {
-            range: r,
-            customerKey,
-            receipt: access.receipt,
-          }),
-        )
-      : null
+  const body = options.body
+    ? await primed(
+        await decryptingRead(ctx.deps.cell, record, {
+          range: r,
+          customerKey,
+          receipt: access.receipt,
+        }),
+      )
+    : null
   if (!access.logged()) await recordRead(ctx, event)
   ctx.res.writeHead(status, headers)
   if (body === null) {
