@@ -199,6 +199,7 @@ export async function serve(
         dataCenters: dcs,
         ledgerOf: (id) => (id === DIRECTORY_LEDGER_ID ? directoryLedger : dcs.cellOf(id)?.ledger),
         ledgerSecretOf: (tenantId) => directory.ledgerSecretOf(tenantId),
+        attestBucket: (request) => dcs.attestBucket(request),
         logger,
         version: ADMIN_API_VERSION,
         auth: {

@@ -18,6 +18,7 @@ const ADMIN = {
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   InternalError: 500,
+  DataCenterNotServed: 409,
 } as const satisfies Record<AdminErrorCode, number>
 
 /** Directory codes: the catalog's conflicts are 409, unknown things 404. */

@@ -43,6 +43,9 @@ describe('docs/admin-api.md', () => {
       dataCenters: {} as never,
       ledgerOf: () => undefined,
       ledgerSecretOf: async () => Buffer.alloc(32),
+      attestBucket: async () => {
+        throw new Error('unused')
+      },
     })
     const missing = routes
       .map((r) => `${r.method} ${r.path}`)

@@ -1,4 +1,5 @@
 import type { AdminRoute } from '../route.js'
+import { type BucketRouteDeps, bucketRoutes } from './buckets.js'
 import { type DataCenterRouteDeps, dataCenterRoutes } from './data-centers.js'
 import { type LedgerEventRouteDeps, ledgerEventRoutes } from './ledger-events.js'
 import { type SystemRouteDeps, systemRoutes } from './system.js'
@@ -8,7 +9,8 @@ import { tenantRoutes } from './tenant.js'
 export interface AdminRouteDeps
   extends SystemRouteDeps,
     DataCenterRouteDeps,
-    LedgerEventRouteDeps {}
+    LedgerEventRouteDeps,
+    BucketRouteDeps {}
 
 /**
  * Every JSON route of the admin port. To add a resource: write `routes/<resource>.ts` exporting
@@ -23,5 +25,6 @@ export function adminRoutes(
     ...dataCenterRoutes(deps),
     ...tenantRoutes(),
     ...ledgerEventRoutes(deps),
+    ...bucketRoutes(deps),
   ]
 }
