@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import type { CliIo } from './cli-io.js'
+import { registerAttest } from './commands/attest.js'
+import { registerBucketExport } from './commands/bucket-export.js'
 import { registerDcAdd } from './commands/dc-add.js'
 import { registerDcLifecycle } from './commands/dc-lifecycle.js'
 import { registerDcList } from './commands/dc-list.js'
@@ -59,6 +61,9 @@ export function buildCli(io: CliIo): Command {
   registerKeyRevoke(key, io)
   registerLedger(program, io)
   registerWitness(program, io)
+  // Residency attestations and exports: the customer's own tools, with tenant credentials.
+  registerAttest(program, io)
+  registerBucketExport(program, io)
   // The transfer gate: keys and signing are the customer's, offline; the rest is the server's.
   registerTenantPubkey(tenant, io)
   const instruction = program
