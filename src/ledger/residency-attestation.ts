@@ -154,7 +154,9 @@ export function parseAttestation(text: string): Attestation {
   const fail = (what: string): never => {
     throw new SyntaxError(`Cannot read the attestation: ${what}`)
   }
-  if (typeof value !== 'object' || value === null) return fail('it is not a JSON object')
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail('it is not a JSON object')
+  }
   const { statement: s, signature: sig } = value as { statement?: unknown; signature?: unknown }
   if (typeof s !== 'object' || s === null) return fail('"statement" is missing')
   if (typeof sig !== 'object' || sig === null) return fail('"signature" is missing')

@@ -252,6 +252,46 @@ describe('sovra attest get | verify', () => {
   })
 })
 
+describe('sovra bucket export of SSE-C objects', () => {
+  it('needs --sse-c-key-file for them, and then exports SSE-C and plain objects alike', async () => {
+    const customerKey = Buffer.alloc(32, 0x5a)
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: 'sealed',
+        CreateBucketConfiguration: { LocationConstraint: DC },
+      }),
+    )
+    const sealed = Buffer.from('encrypted with the customer key')
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'sealed',
+        Key: 'secret',
+        Body: sealed,
+        SSECustomerAlgorithm: 'AES256',
+        SSECustomerKey: customerKey.toString('base64'),
+        SSECustomerKeyMD5: createHash('md5').update(customerKey).digest('base64'),
+      }),
+    )
+    await s3.send(new PutObjectCommand({ Bucket: 'sealed', Key: 'plain', Body: 'not SSE-C' }))
+    const out = join(work.path, 'sealed')
+    const without = await cli(['bucket', 'export', 'sealed', out], tenantEnv)
+    expect(without.code).toBe(1)
+    expect(without.stderr).toContain('Cannot get "secret"')
+    expect(without.stderr).toContain('SSE-C')
+    const keyFile = join(work.path, 'customer.key')
+    writeFileSync(keyFile, customerKey.toString('base64'))
+    const res = await cli(
+      ['bucket', 'export', 'sealed', out, '--sse-c-key-file', keyFile],
+      tenantEnv,
+    )
+    expect(res.stderr).toBe('')
+    expect(res.code).toBe(0)
+    expect(readFileSync(join(out, 'objects', 'secret')).equals(sealed)).toBe(true)
+    expect(readFileSync(join(out, 'objects', 'plain'), 'utf8')).toBe('not SSE-C')
+    expect((await cli(['bucket', 'export', '--verify', out])).code).toBe(0)
+  })
+})
+
 describe('sovra bucket export', () => {
   const folder = () => join(work.path, 'export')
 

@@ -44,7 +44,10 @@ export class S3CallError extends Error {
 export interface S3Client {
   /** ListObjectsV2 of the whole bucket, page by page, in key order. */
   listObjects(bucket: string): AsyncGenerator<readonly ListedObject[]>
-  /** GetObject; SSE-C headers are sent when the client has a customer key. */
+  /**
+   * GetObject. With a customer key, SSE-C headers are sent first; an object that is not SSE-C
+   * refuses them (400 `InvalidRequest`), and is then fetched again without them.
+   */
   getObject(bucket: string, key: string): Promise<ObjectStream>
 }
 
@@ -187,7 +190,12 @@ export function createS3Client(options: {
       }
     },
     async getObject(bucket, key) {
-      const res = await send(`/${encodeKeyForPath(bucket)}/${encodeKeyForPath(key)}`, sseHeaders)
+      const target = `/${encodeKeyForPath(bucket)}/${encodeKeyForPath(key)}`
+      let res = await send(target, sseHeaders)
+      if (res.statusCode === 400 && options.sseCustomerKey !== undefined) {
+        res.resume()
+        res = await send(target, {})
+      }
       if (res.statusCode !== 200) await failure(res, `Cannot get "${key}"`)
       return {
         size: Number(res.headers['content-length']),
