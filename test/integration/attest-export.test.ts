@@ -3,9 +3,11 @@
 // tampering and wrong keys refused, a changed bucket reported, and an export whose files are the
 // objects' exact bytes, whose manifest matches the signed list digest, and whose tampered file is
 // caught by `--verify`.
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -375,4 +377,84 @@ describe('sovra bucket export', () => {
   })
 })
 
-void PYTHON
+/** The fenced blocks of docs/residency.md with the given info string, in order. */
+function docBlocks(lang: string): string[] {
+  const doc = readFileSync(new URL('../../docs/residency.md', import.meta.url), 'utf8')
+  return [...doc.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map(
+    (m) => m[1] ?? '',
+  )
+}
+
+const hasTools =
+  spawnSync('openssl', ['version']).status === 0 && spawnSync(PYTHON, ['--version']).status === 0
+const AWS = '/usr/bin/aws'
+const hasAws = spawnSync(AWS, ['--version']).status === 0
+
+// Skipped only where the customer's tools are absent (openssl, /usr/bin/python3, aws).
+describe.skipIf(!hasTools)('docs/residency.md: verifying without the sovra CLI', () => {
+  it("the doc's python3 + openssl steps verify a real attestation, and refuse a tampered one", async () => {
+    const dir = join(work.path, 'by-hand')
+    const file = join(dir, 'attestation.json')
+    const got = await cli(['attest', 'get', 'exported', '--out', file], tenantEnv)
+    expect(got.code).toBe(0)
+    const script = docBlocks('python').find((b) => b.includes('message.bin')) as string
+    const openssl = (docBlocks('sh').find((b) => b.startsWith('openssl pkeyutl')) as string).trim()
+    const key = await verifierKey(DC)
+    const run = () => {
+      execFileSync(PYTHON, ['-c', script, file, key], { cwd: dir })
+      return spawnSync('sh', ['-c', openssl], { cwd: dir, encoding: 'utf8' })
+    }
+    const ok = run()
+    expect(ok.stdout).toContain('Signature Verified Successfully')
+    expect(ok.status).toBe(0)
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('"dc": "us-west-1"', '"dc": "us-west-2"'),
+    )
+    const tampered = run()
+    expect(tampered.status).not.toBe(0)
+  })
+
+  it.skipIf(!hasAws)(
+    "the doc's list-digest script over the aws CLI's listing gives the signed digest",
+    async () => {
+      const res = await adminCall(
+        server.sovra.adminEndpoint,
+        '/admin/v1/buckets/exported/attestation',
+        {
+          sigv4: ROOT,
+        },
+      )
+      const statement = res.json.statement as {
+        objectCount: number
+        totalBytes: number
+        listDigest: string
+      }
+      // Async: the server answering it runs in this process.
+      const { stdout: listing } = await promisify(execFile)(
+        AWS,
+        [
+          's3api',
+          'list-objects-v2',
+          '--bucket',
+          'exported',
+          '--endpoint-url',
+          server.endpoint(DC),
+          '--output',
+          'json',
+        ],
+        {
+          env: {
+            PATH: process.env.PATH,
+            ...tenantEnv,
+            AWS_DEFAULT_REGION: DC,
+            AWS_EC2_METADATA_DISABLED: 'true',
+          },
+        },
+      )
+      const script = docBlocks('python').find((b) => b.includes('list-digest.py')) as string
+      const out = execFileSync(PYTHON, ['-c', script], { input: listing }).toString().trim()
+      expect(out).toBe(`${statement.objectCount} ${statement.totalBytes} ${statement.listDigest}`)
+    },
+  )
+})
