@@ -415,6 +415,7 @@ describe.skipIf(!hasTools)('docs/residency.md: verifying without the sovra CLI',
     expect(tampered.status).not.toBe(0)
   })
 
+  // Skipped only where the AWS CLI v2 is not installed at /usr/bin/aws.
   it.skipIf(!hasAws)(
     "the doc's list-digest script over the aws CLI's listing gives the signed digest",
     async () => {
