@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -137,6 +137,65 @@ describe('exportBucket', () => {
         report: () => undefined,
       }),
     ).rejects.toThrow(`it kept changing during ${MAX_ROUNDS} rounds`)
+  })
+
+  it('resumes an interrupted export from its journal, fetching only what is missing', async () => {
+    const bucket = fakeBucket({ a: 'one', b: 'two', c: 'three' })
+    const fetched: string[] = []
+    let failOn: string | undefined = 'b'
+    const s3: S3Client = {
+      listObjects: bucket.s3.listObjects,
+      async getObject(name, key) {
+        if (key === failOn) throw new Error('connection reset')
+        fetched.push(key)
+        return bucket.s3.getObject(name, key)
+      },
+    }
+    const deps = {
+      bucket: 'b',
+      folder: fresh(),
+      s3,
+      attest: async () => bucket.attest(),
+      report: () => undefined,
+    }
+    await expect(exportBucket(deps)).rejects.toThrow('connection reset')
+    expect(fetched).toEqual(['a'])
+    failOn = undefined
+    const resumed = await exportBucket(deps)
+    expect(fetched).toEqual(['a', 'b', 'c'])
+    expect([resumed.downloaded, resumed.skipped]).toEqual([2, 1])
+    expect((await verifyExport(folder, { verifierKey: vkey })).problems).toEqual([])
+  })
+
+  it("refuses a folder holding another bucket's export, and ignores manifest paths outside objects/", async () => {
+    const bucket = fakeBucket({ a: 'one' })
+    const deps = {
+      bucket: 'b',
+      folder: fresh(),
+      s3: bucket.s3,
+      attest: async () => bucket.attest(),
+      report: () => undefined,
+    }
+    await exportBucket(deps)
+    await expect(exportBucket({ ...deps, bucket: 'other' })).rejects.toThrow(
+      'it holds an export of bucket "b"',
+    )
+    // A manifest edited to point a stale entry outside the folder: the export never touches it.
+    const outside = join(folder, '..', `outside-${Date.now()}`)
+    writeFileSync(outside, 'keep me')
+    const path = join(folder, 'manifest.json')
+    const manifest = JSON.parse(readFileSync(path, 'utf8'))
+    manifest.objects.push({
+      key: 'gone',
+      size: 1,
+      etag: 'x',
+      sha256: 'y',
+      file: `../${outside.split('/').pop()}`,
+    })
+    writeFileSync(path, JSON.stringify(manifest))
+    await exportBucket(deps)
+    expect(readFileSync(outside, 'utf8')).toBe('keep me')
+    rmSync(outside)
   })
 
   it('refuses bytes whose MD5 is not the ETag, writing nothing', async () => {

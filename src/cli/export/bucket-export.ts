@@ -90,23 +90,42 @@ async function sha256OfFile(path: string): Promise<{ sha256: string; md5: string
 /** True for a single-part ETag, which is the MD5 of the object's bytes. */
 const isMd5Etag = (etag: string): boolean => /^[0-9a-f]{32}$/.test(etag)
 
-/** Entries a previous run left: its manifest, then its journal (later lines win). */
-async function previousEntries(folder: string): Promise<Map<string, ManifestObject>> {
+/** The file an object's key maps to, relative to the export folder. */
+const fileOf = (key: string): string => `${OBJECTS_DIR}/${localNameOf(key)}`
+
+/**
+ * Entries a previous run into this folder left: its manifest, then its journal (later lines
+ * win). Only entries whose file is the one their key maps to are kept, so a tampered manifest
+ * cannot make the export touch a path outside `objects/`. A folder holding another bucket's
+ * export is refused.
+ */
+async function previousEntries(
+  folder: string,
+  bucket: string,
+): Promise<Map<string, ManifestObject>> {
   const out = new Map<string, ManifestObject>()
+  const keep = (o: ManifestObject) => {
+    if (typeof o?.key === 'string' && o.file === fileOf(o.key)) out.set(o.key, o)
+  }
+  let manifest: ExportManifest | undefined
   try {
-    const manifest = JSON.parse(
-      await readFile(join(folder, MANIFEST_FILE), 'utf8'),
-    ) as ExportManifest
-    for (const o of manifest.objects ?? []) out.set(o.key, o)
+    manifest = JSON.parse(await readFile(join(folder, MANIFEST_FILE), 'utf8')) as ExportManifest
   } catch {
     // no manifest (first run) or an unreadable one: everything is fetched again
   }
+  if (manifest !== undefined && manifest.bucket !== bucket) {
+    throw new Error(
+      `Cannot export "${bucket}" into "${folder}": it holds an export of bucket "${manifest.bucket}"`,
+    )
+  }
+  for (const o of manifest?.objects ?? []) keep(o)
   try {
     for (const line of (await readFile(join(folder, JOURNAL_FILE), 'utf8')).split('\n')) {
       if (line === '') continue
       try {
-        const o = JSON.parse(line) as ManifestObject
-        out.set(o.key, o)
+        const o = JSON.parse(line) as ManifestObject & { bucket?: string }
+        if (o.bucket === bucket)
+          keep({ key: o.key, size: o.size, etag: o.etag, sha256: o.sha256, file: o.file })
       } catch {
         // a line torn by a crash: that object is fetched again
       }
@@ -184,7 +203,7 @@ export async function exportBucket(deps: ExportDeps): Promise<ExportResult> {
   for (const name of await readdir(objectsDir)) {
     if (name.startsWith('.tmp-')) await rm(join(objectsDir, name), { force: true })
   }
-  const known = await previousEntries(deps.folder)
+  const known = await previousEntries(deps.folder, deps.bucket)
   const checked = new Set<string>()
   let downloaded = 0
   let skipped = 0
@@ -201,7 +220,7 @@ export async function exportBucket(deps: ExportDeps): Promise<ExportResult> {
           previous !== undefined &&
           previous.size === listed.size &&
           previous.etag === listed.etag &&
-          previous.file === `${OBJECTS_DIR}/${localNameOf(listed.key)}` &&
+          previous.file === fileOf(listed.key) &&
           (checked.has(listed.key) ||
             (await sha256OfFile(join(deps.folder, previous.file)).then(
               (f) => f.sha256 === previous.sha256 && f.size === previous.size,
@@ -226,15 +245,18 @@ export async function exportBucket(deps: ExportDeps): Promise<ExportResult> {
         }
         known.set(entry.key, entry)
         checked.add(entry.key)
-        await appendFile(join(deps.folder, JOURNAL_FILE), `${JSON.stringify(entry)}\n`)
+        await appendFile(
+          join(deps.folder, JOURNAL_FILE),
+          `${JSON.stringify({ bucket: deps.bucket, ...entry })}\n`,
+        )
         entries.push(entry)
         downloaded += 1
       }
     }
     await fsyncDir(objectsDir)
-    for (const [key, entry] of known) {
+    for (const key of [...known.keys()]) {
       if (listedKeys.has(key)) continue
-      await rm(join(deps.folder, entry.file), { force: true })
+      await rm(join(deps.folder, fileOf(key)), { force: true })
       known.delete(key)
     }
     const digest = new ListDigest()
@@ -299,8 +321,10 @@ export async function verifyExport(
     if (!check.ok) problems.push(`attestation: ${check.reason}`)
   }
   const statement = attestation.statement
-  if (statement.bucket !== manifest.bucket) {
-    problems.push(`attestation: it is of bucket "${statement.bucket}", not "${manifest.bucket}"`)
+  if (statement.bucket !== manifest.bucket || statement.dc !== manifest.dc) {
+    problems.push(
+      `attestation: it is of bucket "${statement.bucket}" in ${statement.dc}, the manifest of "${manifest.bucket}" in ${manifest.dc}`,
+    )
   }
   const digest = new ListDigest()
   try {
