@@ -205,8 +205,7 @@ export async function exportBucket(deps: ExportDeps): Promise<ExportResult> {
   }
   const known = await previousEntries(deps.folder, deps.bucket)
   const checked = new Set<string>()
-  let downloaded = 0
-  let skipped = 0
+  const fetched = new Set<string>()
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     const attestation = await deps.attest()
     const statement = attestation.statement
@@ -229,7 +228,6 @@ export async function exportBucket(deps: ExportDeps): Promise<ExportResult> {
         ) {
           checked.add(listed.key)
           entries.push(previous)
-          skipped += 1
           continue
         }
         let entry: ManifestObject
@@ -250,7 +248,7 @@ export async function exportBucket(deps: ExportDeps): Promise<ExportResult> {
           `${JSON.stringify({ bucket: deps.bucket, ...entry })}\n`,
         )
         entries.push(entry)
-        downloaded += 1
+        fetched.add(entry.key)
       }
     }
     await fsyncDir(objectsDir)
@@ -278,7 +276,13 @@ export async function exportBucket(deps: ExportDeps): Promise<ExportResult> {
       }
       await atomicWrite(join(deps.folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
       await rm(join(deps.folder, JOURNAL_FILE), { force: true })
-      return { manifest, downloaded, skipped }
+      // Files no entry names (a crash between a rename and its journal line): not the bucket's.
+      const named = new Set(entries.map((e) => e.file.slice(OBJECTS_DIR.length + 1)))
+      for (const name of await readdir(objectsDir)) {
+        if (!named.has(name)) await rm(join(objectsDir, name), { force: true })
+      }
+      const downloaded = entries.filter((e) => fetched.has(e.key)).length
+      return { manifest, downloaded, skipped: entries.length - downloaded }
     }
     deps.report(
       `The bucket changed during the export (round ${round}: ${digest.count} objects copied, the attestation says ${statement.objectCount}); attesting again and copying the changes`,
