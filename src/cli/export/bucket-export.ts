@@ -18,6 +18,8 @@ export const MANIFEST_FILE = 'manifest.json'
 export const OBJECTS_DIR = 'objects'
 /** Progress of an interrupted export: one JSON line per object made durable. */
 const JOURNAL_FILE = '.export-journal.ndjson'
+/** Objects fetched (or re-hashed) at the same time. */
+const PARALLEL = 8
 /** Attest, copy, compare: at most this many times before giving up on a changing bucket. */
 export const MAX_ROUNDS = 3
 
@@ -89,6 +91,36 @@ async function sha256OfFile(path: string): Promise<{ sha256: string; md5: string
 
 /** True for a single-part ETag, which is the MD5 of the object's bytes. */
 const isMd5Etag = (etag: string): boolean => /^[0-9a-f]{32}$/.test(etag)
+
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, results in input order. On a failure no new
+ * item starts, and the first error is thrown only once the calls in flight have ended, so no
+ * download is still writing when the export gives up.
+ */
+async function mapSettled<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length)
+  let next = 0
+  let failed = false
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length && !failed) {
+      const i = next++
+      try {
+        out[i] = await fn(items[i] as T)
+      } catch (err) {
+        failed = true
+        throw err
+      }
+    }
+  })
+  const settled = await Promise.allSettled(workers)
+  const rejected = settled.find((r) => r.status === 'rejected')
+  if (rejected !== undefined) throw (rejected as PromiseRejectedResult).reason
+  return out
+}
 
 /** The file an object's key maps to, relative to the export folder. */
 const fileOf = (key: string): string => `${OBJECTS_DIR}/${localNameOf(key)}`
@@ -212,8 +244,8 @@ export async function exportBucket(deps: ExportDeps): Promise<ExportResult> {
     const entries: ManifestObject[] = []
     const listedKeys = new Set<string>()
     for await (const page of deps.s3.listObjects(deps.bucket)) {
-      for (const listed of page) {
-        listedKeys.add(listed.key)
+      // Up to PARALLEL objects of a page at a time; entries keep the listing's order.
+      const results = await mapSettled(page, PARALLEL, async (listed) => {
         const previous = known.get(listed.key)
         if (
           previous !== undefined &&
@@ -227,28 +259,32 @@ export async function exportBucket(deps: ExportDeps): Promise<ExportResult> {
             )))
         ) {
           checked.add(listed.key)
-          entries.push(previous)
-          continue
+          return previous
         }
         let entry: ManifestObject
         try {
           entry = await download(deps, listed)
         } catch (err) {
           // Deleted since the listing: the digest will differ and the next round sees it gone.
-          if (err instanceof S3CallError && err.code === 'NoSuchKey') {
-            listedKeys.delete(listed.key)
-            continue
-          }
+          if (err instanceof S3CallError && err.code === 'NoSuchKey') return null
           throw err
         }
         known.set(entry.key, entry)
         checked.add(entry.key)
+        fetched.add(entry.key)
         await appendFile(
           join(deps.folder, JOURNAL_FILE),
           `${JSON.stringify({ bucket: deps.bucket, ...entry })}\n`,
         )
-        entries.push(entry)
-        fetched.add(entry.key)
+        return entry
+      })
+      for (const [i, result] of results.entries()) {
+        if (result !== null) {
+          listedKeys.add(result.key)
+          entries.push(result)
+        } else {
+          listedKeys.delete((page[i] as { key: string }).key)
+        }
       }
     }
     await fsyncDir(objectsDir)
