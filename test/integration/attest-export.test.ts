@@ -192,6 +192,38 @@ describe('GET /admin/v1/buckets/{bucket}/attestation', () => {
       bucket: commit(key, 'attested'),
     })
   })
+  it('answers DataCenterNotServed for a bucket whose data center this server does not serve', async () => {
+    const base = server.sovra.adminEndpoint
+    const token = server.sovra.operatorToken as string
+    // A data center that is in the catalog but retired: nothing serves it any more.
+    const added = await adminCall(base, '/admin/v1/data-centers', {
+      token,
+      body: { id: 'eu-zurich-9', city: 'Zurich', jurisdiction: 'CH', port: 0 },
+    })
+    expect(added.status).toBe(201)
+    for (const step of ['drain', 'retire']) {
+      expect(
+        (
+          await adminCall(base, `/admin/v1/data-centers/eu-zurich-9/${step}`, {
+            token,
+            method: 'POST',
+          })
+        ).status,
+      ).toBe(200)
+    }
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: 'stranded',
+        CreateBucketConfiguration: { LocationConstraint: DC },
+      }),
+    )
+    // The directory places it there (as a migrate would switch a home), without the server.
+    await directory.moveBucketHome('stranded', DC, 'eu-zurich-9')
+    const res = await adminCall(base, '/admin/v1/buckets/stranded/attestation', { sigv4: ROOT })
+    expect(res.status).toBe(409)
+    expect(res.json.code).toBe('DataCenterNotServed')
+    expect(String(res.json.message)).toContain('"eu-zurich-9" is not served by this admin API')
+  })
 })
 
 describe('sovra attest get | verify', () => {
