@@ -99,13 +99,13 @@ export function registerAttest(program: Command, io: CliIo): void {
     const ctx = createContext(io, command)
     const client = createAdminClient(io, { config: ctx.config, options })
     const attestation = parseAttestation(readFileSync(file, 'utf8'))
-    const key = await verifierKeyOf(io, client, options)
+    const key = await verifierKeyOf(io, { ...options, client })
     const check = verifyAttestation(attestation, key)
     if (!check.ok) throw new LedgerCheckFailed(`attestation: ${check.reason}`)
     const s = attestation.statement
     let differences: readonly string[] = []
     if (options.bucket === true) {
-      const endpoint = await s3EndpointOf(client, s.dc, options.endpoint)
+      const endpoint = await s3EndpointOf(client, { dc: s.dc, override: options.endpoint })
       const s3 = createS3Client({ endpoint, credentials: tenantCredentialsOf(io) })
       differences = (await compareWithListing(s, s3)).differences
     }

@@ -75,7 +75,7 @@ export function registerBucketExport(program: Command, io: CliIo): void {
         const verifierKey =
           options.key === undefined && options.dc === undefined
             ? undefined
-            : await verifierKeyOf(io, client, options)
+            : await verifierKeyOf(io, { ...options, client })
         const check = await verifyExport(options.verify, {
           ...(verifierKey === undefined ? {} : { verifierKey }),
         })
@@ -95,7 +95,10 @@ export function registerBucketExport(program: Command, io: CliIo): void {
       }
       const credentials = tenantCredentialsOf(io)
       const first = await fetchAttestation(client, name)
-      const endpoint = await s3EndpointOf(client, first.statement.dc, options.endpoint)
+      const endpoint = await s3EndpointOf(client, {
+        dc: first.statement.dc,
+        override: options.endpoint,
+      })
       const s3 = createS3Client({
         endpoint,
         credentials,

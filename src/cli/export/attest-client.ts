@@ -23,9 +23,9 @@ export function fetchAttestation(
  */
 export async function verifierKeyOf(
   io: CliIo,
-  client: AdminClient,
-  options: { readonly key?: string; readonly dc?: string },
+  options: { readonly client: AdminClient; readonly key?: string; readonly dc?: string },
 ): Promise<string> {
+  const { client } = options
   if (options.key !== undefined) {
     return (options.key.includes('+') ? options.key : readFileSync(options.key, 'utf8')).trim()
   }
@@ -52,9 +52,9 @@ export async function verifierKeyOf(
 /** The S3 endpoint of a data center: `--endpoint`, else the one the admin API's catalog shows. */
 export async function s3EndpointOf(
   client: AdminClient,
-  dc: string,
-  override: string | undefined,
+  options: { readonly dc: string; readonly override?: string | undefined },
 ): Promise<string> {
+  const { dc, override } = options
   if (override !== undefined) return override
   const found = await client.get<AdminDataCenter>(
     `/admin/v1/data-centers/${encodeURIComponent(dc)}`,
