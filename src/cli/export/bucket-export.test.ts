@@ -111,6 +111,20 @@ describe('exportBucket', () => {
     expect(check.problems).toEqual([])
   })
 
+  it('exports an empty bucket as an empty objects/ folder and a manifest that verifies', async () => {
+    const bucket = fakeBucket({})
+    const result = await exportBucket({
+      bucket: 'b',
+      folder: fresh(),
+      s3: bucket.s3,
+      attest: async () => bucket.attest(),
+      report: () => undefined,
+    })
+    expect(result.manifest.objects).toEqual([])
+    expect(readdirSync(join(folder, 'objects'))).toEqual([])
+    expect((await verifyExport(folder, { verifierKey: vkey })).problems).toEqual([])
+  })
+
   it('removes files of objects deleted since an earlier export', async () => {
     const bucket = fakeBucket({ keep: 'k', drop: 'd' })
     const deps = { bucket: 'b', folder: fresh(), s3: bucket.s3, report: () => undefined }
