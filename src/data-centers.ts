@@ -1,15 +1,24 @@
 import { existsSync } from 'node:fs'
 import { readdir, rm } from 'node:fs/promises'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type {
-  ChangeContext,
-  DataCenterControl,
-  DataCenterView,
-  NewDataCenter,
-  PublicLedger,
-  TransitionRequest,
+import {
+  AdminErrors,
+  type AttestationAnswer,
+  type AttestationRequest,
+  type ChangeContext,
+  type DataCenterControl,
+  type DataCenterView,
+  type NewDataCenter,
+  type PublicLedger,
+  type TransitionRequest,
 } from './admin-api/index.js'
-import { type Cell, type CustomerKeyResolver, cellFolderOf, createCell } from './cell/index.js'
+import {
+  attestBucket,
+  type Cell,
+  type CustomerKeyResolver,
+  cellFolderOf,
+  createCell,
+} from './cell/index.js'
 import type { SovraConfig } from './config/index.js'
 import { type Logger, pathsOverlap } from './core/index.js'
 import {
@@ -160,6 +169,29 @@ export class DataCenterRuntime implements DataCenterControl {
       status: this.#status.get(s.record.id) ?? s.record.status,
       endpoint: s.endpoint,
     }))
+  }
+
+  /**
+   * A residency attestation of a tenant's bucket, signed by its home data center's cell. A
+   * bucket that does not exist and another tenant's bucket get the same `NoSuchBucket`.
+   */
+  async attestBucket(request: AttestationRequest): Promise<AttestationAnswer> {
+    const placement = await this.#directory.getBucket(request.bucket)
+    if (placement === null || placement.tenantId !== request.tenantId) {
+      throw DirectoryErrors.noSuchBucket(request.bucket)
+    }
+    const cell = this.cellOf(placement.dcId)
+    if (cell === undefined) throw AdminErrors.dataCenterNotServed(request.bucket, placement.dcId)
+    const answer = await attestBucket(cell, {
+      bucket: request.bucket,
+      tenantId: request.tenantId,
+      accessKeyId: request.accessKeyId,
+      secret: await this.#directory.ledgerSecretOf(request.tenantId),
+      logEvent: this.#config.ledger.enabled,
+      now: Date.now,
+    })
+    if (answer === null) throw DirectoryErrors.noSuchBucket(request.bucket)
+    return answer
   }
 
   async list(): Promise<DataCenterView[]> {

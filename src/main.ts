@@ -249,6 +249,7 @@ export async function serve(
         kmsKeys: kmsKeyControl(directory, dcs, customerKeys),
         bucketPlacement: (bucket) => directory.getBucket(bucket),
         keyRotationsOf: (id) => dcs.cellOf(id)?.rotations,
+        attestBucket: (request) => dcs.attestBucket(request),
         logger,
         version: ADMIN_API_VERSION,
         auth: {

@@ -14,6 +14,7 @@ export const ADMIN_ERROR_CODES = [
   'KeyRotationInProgress',
   'KeyRotationUnsupported',
   'NoSuchKeyRotation',
+  'DataCenterNotServed',
 ] as const
 
 /** An admin face error code. */
@@ -69,6 +70,12 @@ export const AdminErrors = {
     new AdminError(
       'PayloadTooLarge',
       `The request body is too large: the limit is "${limit}" bytes`,
+    ),
+  dataCenterNotServed: (bucket: string, dc: string) =>
+    new AdminError(
+      'DataCenterNotServed',
+      `Cannot answer for bucket "${bucket}": its data center "${dc}" is not served by this admin API (retired, or run by another process); ask that data center's admin API`,
+      { details: { dc } },
     ),
   unsupportedMediaType: (type: string) =>
     new AdminError('UnsupportedMediaType', `Cannot read a "${type}" body: send "application/json"`),

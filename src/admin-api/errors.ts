@@ -23,6 +23,7 @@ const ADMIN = {
   KeyRotationInProgress: 409,
   KeyRotationUnsupported: 409,
   NoSuchKeyRotation: 404,
+  DataCenterNotServed: 409,
 } as const satisfies Record<AdminErrorCode, number>
 
 /** Directory codes: the catalog's conflicts are 409, unknown things 404. */

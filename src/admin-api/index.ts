@@ -1,10 +1,19 @@
 export type { AdminAuthDeps, AdminAuthDirectory } from './admin-auth.js'
-export { ADMIN_ERROR_CODES, AdminError, type AdminErrorCode } from './admin-error.js'
+export {
+  ADMIN_ERROR_CODES,
+  AdminError,
+  type AdminErrorCode,
+  AdminErrors,
+} from './admin-error.js'
 export { type AdminDeps, adminApi, createAdminHandler } from './admin-server.js'
 export { allAdminErrorCodes, toAdminError } from './errors.js'
 export type { PublicLedger } from './ledger-routes.js'
 export type { AdminRoute, AdminTenant, Principal, RouteAuth } from './route.js'
 export { defineRoute } from './route.js'
+export type {
+  AttestationAnswer,
+  AttestationRequest,
+} from './routes/buckets.js'
 export type {
   ChangeContext,
   DataCenterControl,

@@ -33,6 +33,9 @@ const { routes, openApi } = adminApi({
   kmsKeys: {} as never,
   bucketPlacement: async () => null,
   keyRotationsOf: () => undefined,
+  attestBucket: async () => {
+    throw new Error('unused')
+  },
 })
 
 type Json = Record<string, unknown>

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { atomicWrite, type Logger, readIfExists } from '../core/index.js'
 import {
+  type Attestation,
+  type AttestationStatement,
   ed25519Signer,
   FsLedgerStorage,
   formatSignerKey,
@@ -11,6 +13,7 @@ import {
   openLog,
   parseSignerKey,
   SignatureType,
+  signAttestation,
   startWitnessing,
   type TransparencyLog,
   type WitnessEndpoint,
@@ -47,6 +50,12 @@ export interface CellLedger {
    * cosignature lines appended; undefined until there is one); without, the latest signed one.
    */
   servedCheckpoint(): Promise<string | undefined>
+  /**
+   * Signs a residency attestation with the log key. The key signs nothing else but checkpoints:
+   * the attestation's message is domain-separated (`sovra-residency-attestation/v1\n`), so it
+   * can never pass for one.
+   */
+  signAttestation(statement: AttestationStatement): Attestation
 }
 
 /** Where the newest cosigned checkpoint is kept across restarts, inside the cell's folder. */
@@ -107,9 +116,10 @@ export async function openCellLedger(
   const { signerKey, verifierKey } = await loadLogKey(dir, options.origin)
   const storage = await FsLedgerStorage.open(join(dir, 'ledger'))
   let witnessing: Witnessing | undefined
+  const signer = ed25519Signer(signerKey)
   const log = await openLog({
     storage,
-    signer: ed25519Signer(signerKey),
+    signer,
     origin: options.origin,
     logger: options.logger,
     batchMaxSize: 1024,
@@ -148,5 +158,6 @@ export async function openCellLedger(
     witnessing,
     servedCheckpoint: async () =>
       witnessing === undefined ? storage.readCheckpoint() : witnessing.cosigned(),
+    signAttestation: (statement) => signAttestation(statement, signer),
   }
 }

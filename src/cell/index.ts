@@ -1,3 +1,8 @@
+export {
+  type AttestRequest,
+  type AttestResult,
+  attestBucket,
+} from './bucket-attestation.js'
 export type { Cell, CellDataCenter } from './cell.js'
 export { cellDir, cellFolderOf, createCell } from './cell.js'
 export type { CellKeys } from './cell-keys.js'

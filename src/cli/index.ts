@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import type { CliIo } from './cli-io.js'
+import { registerAttest } from './commands/attest.js'
+import { registerBucketExport } from './commands/bucket-export.js'
 import { registerBucketKeyRotation } from './commands/bucket-key-rotation.js'
 import { registerDcAdd } from './commands/dc-add.js'
 import { registerDcLifecycle } from './commands/dc-lifecycle.js'
@@ -58,12 +60,15 @@ export function buildCli(io: CliIo): Command {
   registerTenantKmsKey(tenant, io)
   const bucket = program.command('bucket').description('buckets (signed with your S3 key)')
   registerBucketKeyRotation(bucket, io)
+  registerBucketExport(bucket, io)
   const key = program.command('key').description('access keys')
   registerKeyCreate(key, io)
   registerKeyList(key, io)
   registerKeyRevoke(key, io)
   registerLedger(program, io)
   registerWitness(program, io)
+  // Residency attestations and exports: the customer's own tools, with tenant credentials.
+  registerAttest(program, io)
   // The transfer gate: keys and signing are the customer's, offline; the rest is the server's.
   registerTenantPubkey(tenant, io)
   const instruction = program

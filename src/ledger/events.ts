@@ -73,6 +73,19 @@ export interface BucketCreateEvent extends EventBase, BucketScoped {
 export interface BucketDeleteEvent extends EventBase, BucketScoped {
   readonly type: 'bucket.delete'
 }
+/**
+ * The data center signed a residency attestation of a bucket (`GET
+ * /admin/v1/buckets/{bucket}/attestation`): logged before the attestation is handed out, so what
+ * a data center claimed, and when, is in its log.
+ */
+export interface BucketAttestedEvent extends EventBase, BucketScoped {
+  readonly type: 'bucket.attested'
+  /** Objects and bytes the attestation states. */
+  readonly objects: number
+  readonly bytes: number
+  /** Commitment to the SHA-256 hex of the attestation's signed message. */
+  readonly statement: Commitment
+}
 /** An object version was written by a single PUT. */
 export interface ObjectPutEvent extends EventBase, BucketScoped {
   readonly type: 'object.put'
@@ -305,6 +318,7 @@ export interface TransferFinishEvent extends EventBase, TransferScoped {
 export type LedgerEvent =
   | BucketCreateEvent
   | BucketDeleteEvent
+  | BucketAttestedEvent
   | ObjectPutEvent
   | ObjectCopyEvent
   | ObjectDeleteEvent
@@ -329,6 +343,7 @@ export type LedgerEvent =
 export const LEDGER_EVENT_TYPES = [
   'bucket.create',
   'bucket.delete',
+  'bucket.attested',
   'object.put',
   'object.copy',
   'object.delete',

@@ -16,6 +16,7 @@ export {
 export type { EntryReceiptParts, OpenedEntryReceipt } from './entry-receipt.js'
 export { formatEntryReceipt, openEntryReceipt } from './entry-receipt.js'
 export type {
+  BucketAttestedEvent,
   BucketCreateEvent,
   BucketDeleteEvent,
   Commitment,
@@ -98,6 +99,23 @@ export {
   type OutboxEntry,
   startOutboxDrain,
 } from './outbox-drain.js'
+export type {
+  Attestation,
+  AttestationCheck,
+  AttestationSignature,
+  AttestationStatement,
+} from './residency-attestation.js'
+export {
+  ATTESTATION_DOMAIN,
+  ATTESTATION_TYPE,
+  attestationHash,
+  attestationMessage,
+  LIST_DIGEST_DOMAIN,
+  ListDigest,
+  parseAttestation,
+  signAttestation,
+  verifyAttestation,
+} from './residency-attestation.js'
 export { FsLedgerStorage } from './storage/fs/fs-ledger-storage.js'
 export type {
   IntegrationCommit,

@@ -48,6 +48,9 @@ describe('docs/admin-api.md', () => {
       kmsKeys: {} as never,
       bucketPlacement: async () => null,
       keyRotationsOf: () => undefined,
+      attestBucket: async () => {
+        throw new Error('unused')
+      },
     })
     const missing = routes
       .map((r) => `${r.method} ${r.path}`)

@@ -1,4 +1,5 @@
 import type { AdminRoute } from '../route.js'
+import { type BucketRouteDeps, bucketRoutes } from './buckets.js'
 import { type DataCenterRouteDeps, dataCenterRoutes } from './data-centers.js'
 import { type KeyRotationRouteDeps, keyRotationRoutes } from './key-rotation.js'
 import { type KmsKeyRouteDeps, kmsKeyRoutes } from './kms-keys.js'
@@ -16,7 +17,8 @@ export interface AdminRouteDeps
     SigningKeyRouteDeps,
     TransferRouteDeps,
     KmsKeyRouteDeps,
-    KeyRotationRouteDeps {}
+    KeyRotationRouteDeps,
+    BucketRouteDeps {}
 
 /**
  * Every JSON route of the admin port. To add a resource: write `routes/<resource>.ts` exporting
@@ -35,5 +37,6 @@ export function adminRoutes(
     ...transferRoutes(deps),
     ...kmsKeyRoutes(deps),
     ...keyRotationRoutes(deps),
+    ...bucketRoutes(deps),
   ]
 }

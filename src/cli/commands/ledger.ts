@@ -391,6 +391,8 @@ function detailOf(event: LedgerEvent): string {
       return `bytes=${event.bytes}`
     case 'object.list':
       return `count=${event.count}`
+    case 'bucket.attested':
+      return `objects=${event.objects} bytes=${event.bytes}`
     case 'object.integrity-failure':
       return `failure=${event.failure}${event.part === undefined ? '' : ` part=${event.part}`}${event.segment === undefined ? '' : ` segment=${event.segment}`}`
     case 'object.key-refused':
