@@ -10,6 +10,7 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
@@ -278,22 +279,34 @@ describe('POST Object (browser uploads)', () => {
 })
 
 /** Sends a raw POST to the bucket (for bodies fetch would never produce). */
-function rawPost(body: Buffer, contentType: string): Promise<{ status: number; body: string }> {
+function rawPost(
+  body: Buffer,
+  contentType: string,
+  virtualHost = false,
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   const url = new URL(`${ep}/${Bucket}`)
   return new Promise((resolve, reject) => {
     const req = request(
       {
         host: url.hostname,
         port: url.port,
-        path: url.pathname,
+        path: virtualHost ? '/' : url.pathname,
         method: 'POST',
-        headers: { 'content-type': contentType, 'content-length': body.length },
+        headers: {
+          'content-type': contentType,
+          'content-length': body.length,
+          ...(virtualHost ? { host: `${Bucket}.localhost:${url.port}` } : {}),
+        },
       },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString(),
+            headers: res.headers,
+          }),
         )
       },
     )
@@ -356,6 +369,59 @@ describe('POST Object: malformed forms', () => {
     const good = await rawPost(Buffer.from(`${fields}${fileHead}whole\r\n--${B}--\r\n`), type)
     expect(good.status).toBe(204)
     expect((await bytesOf('raw/obj')).toString()).toBe('whole')
+  })
+})
+
+describe('POST Object: addressing and fields', () => {
+  const B = 'vHostBoundary'
+  const field = (name: string, value: string) =>
+    `--${B}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`
+
+  it('accepts POST / on a virtual-hosted bucket, with a Location in that style', async () => {
+    const p = await presignPost({ key: `vhost/${FILENAME_VARIABLE}` })
+    const fields = Object.entries(p.fields)
+      .map(([k, v]) => field(k, v))
+      .join('')
+    const body = `${fields}--${B}\r\nContent-Disposition: form-data; name="file"; filename="v.txt"\r\nContent-Type: text/plain\r\n\r\nvirtual\r\n--${B}--\r\n`
+    const r = await rawPost(Buffer.from(body), `multipart/form-data; boundary=${B}`, true)
+    expect(r.status).toBe(204)
+    const port = new URL(ep).port
+    expect(r.headers.location).toBe(`http://${Bucket}.localhost:${port}/vhost/v.txt`)
+    expect((await bytesOf('vhost/v.txt')).toString()).toBe('virtual')
+  })
+
+  it('applies tagging and x-amz-server-side-encryption fields as PutObject applies the headers', async () => {
+    const tagging =
+      '<Tagging><TagSet><Tag><Key>source</Key><Value>browser</Value></Tag></TagSet></Tagging>'
+    const p = await presignPost({
+      key: 'fields/tagged',
+      fields: { tagging, 'x-amz-server-side-encryption': 'AES256', 'Cache-Control': 'max-age=60' },
+      conditions: [
+        { tagging },
+        { 'x-amz-server-side-encryption': 'AES256' },
+        ['starts-with', '$Cache-Control', 'max-age='],
+      ],
+    })
+    const r = await upload(p, Buffer.from('tagged'))
+    expect(r.status).toBe(204)
+    expect(r.headers.get('x-amz-server-side-encryption')).toBe('AES256')
+    const tags = await s3().send(new GetObjectTaggingCommand({ Bucket, Key: 'fields/tagged' }))
+    expect(tags.TagSet).toEqual([{ Key: 'source', Value: 'browser' }])
+    const head = await s3().send(new HeadObjectCommand({ Bucket, Key: 'fields/tagged' }))
+    expect([head.CacheControl, head.ContentType]).toEqual(['max-age=60', 'binary/octet-stream'])
+    // A bad tag set is refused before anything is stored.
+    const badTags =
+      '<Tagging><TagSet><Tag><Key>aws:x</Key><Value>1</Value></Tag></TagSet></Tagging>'
+    const bad = await upload(
+      await presignPost({
+        key: 'fields/bad',
+        fields: { tagging: badTags },
+        conditions: [{ tagging: badTags }],
+      }),
+      Buffer.from('x'),
+    )
+    expect([bad.status, code(bad.body)]).toEqual([400, 'InvalidTag'])
+    expect(await exists('fields/bad')).toBe(false)
   })
 })
 
