@@ -187,6 +187,7 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
       // A browser upload carries its credentials in the form (a signed POST policy), before the file.
       let postForm: PostForm | undefined
       if (auth.kind === 'anonymous' && isPostObject(req, deps.settings.virtualHostSuffixes)) {
+        op = 'PostObject'
         postForm = await openPostForm(req)
         if (postForm.fields.has('policy')) {
           auth = await authenticatePostPolicy(postForm.fields, {

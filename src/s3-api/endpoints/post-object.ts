@@ -44,7 +44,8 @@ const UNSUPPORTED_FIELDS = [
 function headersOf(fields: ReadonlyMap<string, string>): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {}
   for (const [name, value] of fields) {
-    if (name === 'policy' || name === 'key' || name === 'file') continue
+    // A form has no trailers: `x-amz-trailer` would name a checksum that never comes.
+    if (name === 'policy' || name === 'key' || name === 'x-amz-trailer') continue
     headers[name] = value
   }
   return headers
