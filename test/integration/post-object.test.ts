@@ -12,6 +12,7 @@ import {
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  PutBucketCorsCommand,
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
@@ -53,6 +54,7 @@ function presignPost(options: {
   conditions?: unknown[]
   expiresIn?: number
   secret?: string
+  bucket?: string
 }): Promise<Presigned> {
   const script = `
 import sys, json, boto3
@@ -70,7 +72,7 @@ sys.stdout.write(json.dumps(p))
     region: DC,
     akid: ROOT.accessKeyId,
     secret: options.secret ?? ROOT.secretAccessKey,
-    bucket: Bucket,
+    bucket: options.bucket ?? Bucket,
     key: options.key,
     fields: options.fields ?? {},
     conditions: options.conditions ?? [],
@@ -84,6 +86,8 @@ sys.stdout.write(json.dumps(p))
     child.stdin?.end(input)
   })
 }
+
+const presignPostFor = (bucket: string, key: string) => presignPost({ bucket, key })
 
 /** Sends the form as a browser does: the fields in order, the file last. */
 async function upload(
@@ -422,6 +426,53 @@ describe('POST Object: addressing and fields', () => {
     )
     expect([bad.status, code(bad.body)]).toEqual([400, 'InvalidTag'])
     expect(await exists('fields/bad')).toBe(false)
+  })
+})
+
+describe('POST Object from a web page', () => {
+  it("answers a cross-origin form with the bucket's CORS headers", async () => {
+    const Web = 'browser-cors'
+    await s3().send(new CreateBucketCommand({ Bucket: Web }))
+    await s3().send(
+      new PutBucketCorsCommand({
+        Bucket: Web,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: ['https://app.example'],
+              AllowedMethods: ['POST'],
+              ExposeHeaders: ['ETag', 'Location'],
+            },
+          ],
+        },
+      }),
+    )
+    const p = await presignPost({ key: 'from-page' })
+    const form = new FormData()
+    for (const [k, v] of Object.entries(p.fields)) form.append(k, v)
+    form.append('file', new Blob([Buffer.from('page')]), 'page.txt')
+    const url = p.url.replace(`/${Bucket}`, `/${Web}`)
+    const res = await fetch(url, {
+      method: 'POST',
+      body: form,
+      headers: { origin: 'https://app.example' },
+    })
+    // The policy names the bucket it was signed for: another bucket fails its condition.
+    expect(res.status).toBe(403)
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    await res.text()
+    const signed = await presignPostFor(Web, 'from-page')
+    const form2 = new FormData()
+    for (const [k, v] of Object.entries(signed.fields)) form2.append(k, v)
+    form2.append('file', new Blob([Buffer.from('page')]), 'page.txt')
+    const ok = await fetch(signed.url, {
+      method: 'POST',
+      body: form2,
+      headers: { origin: 'https://app.example' },
+    })
+    expect(ok.status).toBe(204)
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(ok.headers.get('access-control-expose-headers')).toMatch(/ETag/i)
   })
 })
 
