@@ -429,6 +429,53 @@ describe('POST Object: addressing and fields', () => {
   })
 })
 
+describe('POST Object: SSE-C and Content-MD5 fields', () => {
+  it('encrypts with a customer key from the form; reads need that key', async () => {
+    const customer = randomBytes(32)
+    const sseC = {
+      'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+      'x-amz-server-side-encryption-customer-key': customer.toString('base64'),
+      'x-amz-server-side-encryption-customer-key-MD5': createHash('md5')
+        .update(customer)
+        .digest('base64'),
+    }
+    const p = await presignPost({
+      key: 'ssec/obj',
+      fields: sseC,
+      conditions: Object.entries(sseC).map(([k, v]) => ({ [k]: v })),
+    })
+    const r = await upload(p, Buffer.from('secret bytes'))
+    expect(r.status).toBe(204)
+    expect(r.headers.get('x-amz-server-side-encryption-customer-algorithm')).toBe('AES256')
+    const without = await s3Error(s3().send(new GetObjectCommand({ Bucket, Key: 'ssec/obj' })))
+    expect(without.$metadata.httpStatusCode).toBe(400)
+    const withKey = await s3().send(
+      new GetObjectCommand({
+        Bucket,
+        Key: 'ssec/obj',
+        SSECustomerAlgorithm: 'AES256',
+        SSECustomerKey: customer.toString('base64'),
+        SSECustomerKeyMD5: sseC['x-amz-server-side-encryption-customer-key-MD5'],
+      }),
+    )
+    expect(
+      await (withKey.Body as { transformToString(): Promise<string> }).transformToString(),
+    ).toBe('secret bytes')
+  })
+
+  it('refuses a file that does not match its Content-MD5 field with BadDigest, writing nothing', async () => {
+    const wrong = createHash('md5').update('something else').digest('base64')
+    const p = await presignPost({
+      key: 'md5/obj',
+      fields: { 'Content-MD5': wrong },
+      conditions: [{ 'Content-MD5': wrong }],
+    })
+    const r = await upload(p, Buffer.from('these bytes'))
+    expect([r.status, code(r.body)]).toEqual([400, 'BadDigest'])
+    expect(await exists('md5/obj')).toBe(false)
+  })
+})
+
 describe('POST Object from a web page', () => {
   it("answers a cross-origin form with the bucket's CORS headers", async () => {
     const Web = 'browser-cors'
