@@ -4,6 +4,7 @@ import type { Cell } from '../cell/index.js'
 import type { Logger } from '../core/index.js'
 import type { TransferService } from '../residency/index.js'
 import type { S3Metrics } from './metrics.js'
+import type { PostForm } from './multipart-form.js'
 import type { S3Request } from './router.js'
 
 /** A bucket's entry in the directory. */
@@ -79,4 +80,6 @@ export interface RequestContext {
   readonly tenant: S3Tenant
   /** The bucket's directory entry, when the operation names an existing bucket. */
   readonly bucket: DirectoryBucket | null
+  /** PostObject: the form read up to its file (its fields authenticated the request). */
+  readonly postForm?: PostForm
 }

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import type { KeyProvider, SseCKey } from '../keys/index.js'
 import {
   checkSseCForRead,
@@ -33,16 +34,23 @@ export interface WriteEncryption {
   readonly provider: KeyProvider
 }
 
-/** An SSE-C key sent with the request (or, with `copySource`, for the copy source). */
-export function customerKeyOf(ctx: RequestContext, copySource = false): SseCKey | null {
+/**
+ * An SSE-C key sent with the request (or, with `copySource`, for the copy source); `headers`
+ * are the request's unless given (a POST Object form's fields).
+ */
+export function customerKeyOf(
+  ctx: RequestContext,
+  copySource = false,
+  headers: IncomingHttpHeaders = ctx.req.headers,
+): SseCKey | null {
   // See the module comment: the transport is TLS-terminated in front of Sovra.
-  return parseSseCHeaders(ctx.req.headers, { secure: true, copySource }) ?? null
+  return parseSseCHeaders(headers, { secure: true, copySource }) ?? null
 }
 
 /** Parses `x-amz-server-side-encryption` (and its KMS key id) of a write; null when absent. */
-function requestedSse(ctx: RequestContext): BucketEncryption | null {
-  const value = ctx.req.headers[SSE]
-  const keyId = ctx.req.headers[SSE_KMS_KEY]
+function requestedSse(headers: IncomingHttpHeaders): BucketEncryption | null {
+  const value = headers[SSE]
+  const keyId = headers[SSE_KMS_KEY]
   if (value === undefined) {
     if (keyId !== undefined) {
       throw S3Errors.invalidArgument(
@@ -112,10 +120,16 @@ export function kmsKeyOf(ctx: RequestContext, chosen: BucketEncryption | null): 
   return kmsKeyArn(ref)
 }
 
-/** The encryption of a new object or upload: SSE-C, else the request's SSE header, else the bucket default. */
-export async function writeEncryptionOf(ctx: RequestContext): Promise<WriteEncryption> {
-  const customerKey = customerKeyOf(ctx)
-  const requested = requestedSse(ctx)
+/**
+ * The encryption of a new object or upload: SSE-C, else the request's SSE header, else the
+ * bucket default. `headers` are the request's unless given (a POST Object form's fields).
+ */
+export async function writeEncryptionOf(
+  ctx: RequestContext,
+  headers: IncomingHttpHeaders = ctx.req.headers,
+): Promise<WriteEncryption> {
+  const customerKey = customerKeyOf(ctx, false, headers)
+  const requested = requestedSse(headers)
   const cell = ctx.deps.cell
   if (customerKey !== null) {
     if (requested !== null) {

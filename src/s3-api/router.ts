@@ -24,6 +24,7 @@ export type S3Operation =
   | 'ListMultipartUploads'
   | 'DeleteObjects'
   | 'PutObject'
+  | 'PostObject'
   | 'CopyObject'
   | 'GetObject'
   | 'HeadObject'
@@ -77,6 +78,7 @@ export const PERMISSIONS: Record<S3Operation, string> = {
   ListMultipartUploads: 's3:ListBucketMultipartUploads',
   DeleteObjects: 's3:DeleteObject',
   PutObject: 's3:PutObject',
+  PostObject: 's3:PutObject',
   CopyObject: 's3:PutObject',
   GetObject: 's3:GetObject',
   HeadObject: 's3:GetObject',
@@ -280,7 +282,7 @@ export function route(
         return r('DeleteBucket')
       case 'POST':
         if (query.has('delete')) return r('DeleteObjects')
-        throw notImplemented('POST Object (browser uploads)')
+        return r('PostObject')
       case 'GET':
         if (query.has('location')) return r('GetBucketLocation')
         if (query.has('versioning')) return r('GetBucketVersioning')

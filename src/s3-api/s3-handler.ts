@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { type AuthResult, authenticate } from '../access/index.js'
+import { type AuthResult, authenticate, authenticatePostPolicy } from '../access/index.js'
 import { isDomainError, type Logger } from '../core/index.js'
 import { placementOf } from '../residency/index.js'
 import type { DirectoryBucket, RequestContext, S3Deps, S3Tenant } from './context.js'
@@ -9,6 +9,7 @@ import { ENDPOINTS } from './endpoints/index.js'
 import { checkExpectedOwner } from './expected-owner.js'
 import { isIntegrityFailure, reportIntegrityFailure } from './integrity.js'
 import { isKeyRefusal, reportKeyRefusal } from './key-refusal.js'
+import { boundaryOf, type PostForm, readPostForm } from './multipart-form.js'
 import { sendEmpty, sendError, sendXml } from './response.js'
 import { addressOf, route, type S3Request } from './router.js'
 import { S3Error, S3Errors } from './s3-error.js'
@@ -18,6 +19,30 @@ const DIRECTORY_ONLY = new Set(['GetBucketLocation'])
 
 /** Operations that may name a bucket that does not exist yet. */
 const CREATES_BUCKET = new Set(['CreateBucket'])
+
+/** Whether a request is a POST Object (browser upload): routing errors are left to the normal path. */
+function isPostObject(req: IncomingMessage, virtualHostSuffixes: readonly string[]): boolean {
+  if (req.method !== 'POST') return false
+  try {
+    return route(req, { virtualHostSuffixes }).op === 'PostObject'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Reads a browser upload's form up to its file: only `multipart/form-data` is a POST Object
+ * body (anything else is `PreconditionFailed`, as S3 answers).
+ */
+async function openPostForm(req: IncomingMessage): Promise<PostForm> {
+  const boundary = boundaryOf(req.headers['content-type'])
+  if (boundary === null) {
+    throw S3Errors.preconditionFailed(
+      'Bucket POST must be of the enclosure-type multipart/form-data',
+    )
+  }
+  return readPostForm(req, boundary)
+}
 
 /** Request ids: a random per-process prefix and a counter, unique without a syscall per request. */
 const REQUEST_ID_PREFIX = randomBytes(4).readUInt32BE(0)
@@ -160,6 +185,23 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         sendRedirect({ res, head }, deps, home, requestId)
         return
       }
+      // A browser upload carries its credentials in the form (a signed POST policy), before the file.
+      let postForm: PostForm | undefined
+      if (auth.kind === 'anonymous' && isPostObject(req, deps.settings.virtualHostSuffixes)) {
+        op = 'PostObject'
+        postForm = await openPostForm(req)
+        if (postForm.fields.has('policy')) {
+          auth = await authenticatePostPolicy(postForm.fields, {
+            lookup: async (id) => {
+              key = await deps.directory.lookupAccessKey(id)
+              return key
+            },
+            regions,
+            now: deps.now(),
+            maxSkewMs: deps.settings.maxClockSkewMs,
+          })
+        }
+      }
       const tenant = await resolveTenant(deps, auth, key)
       const s3: S3Request = route(req, { virtualHostSuffixes: deps.settings.virtualHostSuffixes })
       op = s3.op
@@ -191,6 +233,7 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         auth,
         tenant,
         bucket,
+        ...(postForm === undefined ? {} : { postForm }),
       }
       try {
         await ENDPOINTS[s3.op](ctx)

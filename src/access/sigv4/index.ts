@@ -3,6 +3,7 @@ export type { AwsChunkedOptions, ChunkSigning } from './aws-chunked.js'
 export { AwsChunkedDecoder, MAX_CHUNK_HEADER_BYTES, MAX_TRAILER_BYTES } from './aws-chunked.js'
 export type { PayloadDecoderOptions } from './payload-decoder.js'
 export { createPayloadDecoder } from './payload-decoder.js'
+export { authenticatePostPolicy } from './post-policy.js'
 export { MAX_PRESIGNED_EXPIRES } from './presigned.js'
 export type {
   EncodeAwsChunkedOptions,

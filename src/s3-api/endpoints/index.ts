@@ -28,6 +28,7 @@ import { listObjects } from './list-objects.js'
 import { listObjectsV2 } from './list-objects-v2.js'
 import { listParts } from './list-parts.js'
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js'
+import { postObject } from './post-object.js'
 import { putObject } from './put-object.js'
 import { uploadPart } from './upload-part.js'
 import { uploadPartCopy } from './upload-part-copy.js'
@@ -55,6 +56,7 @@ export const ENDPOINTS: Record<S3Operation, (ctx: RequestContext) => Promise<voi
   ListMultipartUploads: listMultipartUploads,
   DeleteObjects: deleteObjects,
   PutObject: putObject,
+  PostObject: postObject,
   CopyObject: copyObject,
   GetObject: getObject,
   HeadObject: headObject,

@@ -157,8 +157,9 @@ export async function readObject(
     }
     const sizes = record.partSizes ?? [record.size]
     if (n > sizes.length)
-      throw new S3Error('InvalidRange', 'The requested partnumber is not satisfiable', {
-        ActualObjectSize: String(record.size),
+      throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', {
+        PartNumberRequested: String(n),
+        ActualPartCount: String(sizes.length),
       })
     const start = sizes.slice(0, n - 1).reduce((a, b) => a + b, 0)
     range = { start, end: start + (sizes[n - 1] as number) - 1 }
