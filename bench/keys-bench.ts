@@ -592,13 +592,11 @@ async function vaultPart(cell: Cell, dir: string, opts: Opts) {
       // Warm: a provider whose cache already holds every object's data key.
       const warm = transit(60_000)
       const warmKeys = keysWith(cell, warm)
-      for (const r of vtSet.records)
-        await drain(
-          await decryptingRead({ dc: cell.dc, blob: cell.blob, keys: warmKeys }, r, {
-            range: null,
-            customerKey: null,
-          }),
-        )
+      await pool(vtSet.records.length, opts.vaultConcurrency, async (i) => {
+        const r = vtSet.records[i] as ObjectRecord
+        const c: CryptoCell = { dc: cell.dc, blob: cell.blob, keys: warmKeys }
+        await drain(await decryptingRead(c, r, { range: null, customerKey: null }))
+      })
       results.warm?.push(await measure('vault-transit, cache warm', warmKeys, vtSet.records))
       results.cold?.push(
         await measure(
