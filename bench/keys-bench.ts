@@ -10,6 +10,8 @@
 //    KEK wrap, AES-256-GCM in 64 KiB segments) and without it (the same bytes straight into and
 //    out of the blob store: temp file, fsync, rename). Same chunks (64 KiB, as HTTP bodies
 //    arrive), same concurrency, alternating which goes first; `sync` before each measurement.
+//    Also reported: this process's CPU time per MiB (all threads), far less sensitive to a
+//    shared machine's noise than the rates.
 //    Beside it, the S3 end-to-end figure with encryption on: PutObject/GetObject 1 MiB and
 //    64 MiB through bench/s3-bench.ts (built server pinned to CPU 0, load from CPU 1).
 // 2. A 1 KiB range read from a 1 GiB encrypted object at a few offsets: latency p50/p99, and,
@@ -37,7 +39,7 @@
 //   --s3-repeat=N / --s3-duration=S / --s3-duration64m=S   passed to bench/s3-bench.ts  [3 / 5 / 8]
 // Output: JSON on stdout, then the tables; also bench/results/keys-<timestamp>.json.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -208,6 +210,22 @@ interface CellRun {
   mode: Mode
   op: 'write' | 'read'
   MBps: number
+  /** This process's CPU time (all threads, user + system) per MiB moved. */
+  cpuMsPerMiB: number
+}
+
+/** `fn`'s wall seconds and the CPU ms per MiB this process spent meanwhile (all threads). */
+async function measured(
+  bytes: number,
+  fn: () => Promise<number>,
+): Promise<{ MBps: number; cpuMsPerMiB: number }> {
+  const cpu0 = process.cpuUsage()
+  const seconds = await fn()
+  const cpu = process.cpuUsage(cpu0)
+  return {
+    MBps: bytes / seconds / 1e6,
+    cpuMsPerMiB: (cpu.user + cpu.system) / 1000 / (bytes / MiB),
+  }
 }
 
 async function cellPart(cell: Cell, opts: Opts): Promise<Record<string, unknown>[]> {
@@ -220,51 +238,55 @@ async function cellPart(cell: Cell, opts: Opts): Promise<Record<string, unknown>
       const written: Record<Mode, { ref: string; record?: ObjectRecord }[]> = { off: [], on: [] }
       for (const mode of order) {
         syncDisks()
-        const seconds = await pool(count, opts.concurrency, async (i) => {
-          if (mode === 'off') {
-            const pending = await cell.blob.write(chunksOf(body))
-            await pending.commit()
-            written.off[i] = { ref: pending.ref }
-            return
-          }
-          const key = `on/${rep}/${i}`
-          const sealed = await encryptingWrite(cell, chunksOf(body), {
-            identity: { bucket: BUCKET, key, versionId: null },
-            provider: cell.keys.dc,
-            inline: false,
-          })
-          if (sealed.kind !== 'pending') throw new Error('expected a blob')
-          await sealed.pending.commit()
-          written.on[i] = {
-            ref: sealed.pending.ref,
-            record: recordOf(key, size, {
-              kind: 'blobs',
-              parts: [{ ref: sealed.pending.ref, size, wrappedKey: sealed.wrappedKey }],
-            }),
-          }
-        })
-        runs.push({ size, mode, op: 'write', MBps: (count * size) / seconds / 1e6 })
+        const m = await measured(count * size, () =>
+          pool(count, opts.concurrency, async (i) => {
+            if (mode === 'off') {
+              const pending = await cell.blob.write(chunksOf(body))
+              await pending.commit()
+              written.off[i] = { ref: pending.ref }
+              return
+            }
+            const key = `on/${rep}/${i}`
+            const sealed = await encryptingWrite(cell, chunksOf(body), {
+              identity: { bucket: BUCKET, key, versionId: null },
+              provider: cell.keys.dc,
+              inline: false,
+            })
+            if (sealed.kind !== 'pending') throw new Error('expected a blob')
+            await sealed.pending.commit()
+            written.on[i] = {
+              ref: sealed.pending.ref,
+              record: recordOf(key, size, {
+                kind: 'blobs',
+                parts: [{ ref: sealed.pending.ref, size, wrappedKey: sealed.wrappedKey }],
+              }),
+            }
+          }),
+        )
+        runs.push({ size, mode, op: 'write', ...m })
       }
       for (const mode of order) {
         syncDisks()
-        const seconds = await pool(count, opts.concurrency, async (i) => {
-          const w = written[mode][i] as { ref: string; record?: ObjectRecord }
-          const n =
-            mode === 'off'
-              ? await drain(cell.blob.read(w.ref))
-              : await drain(
-                  await decryptingRead(cell, w.record as ObjectRecord, {
-                    range: null,
-                    customerKey: null,
-                  }),
-                )
-          if (n !== size) throw new Error(`read ${n} bytes, expected ${size}`)
-        })
-        runs.push({ size, mode, op: 'read', MBps: (count * size) / seconds / 1e6 })
+        const m = await measured(count * size, () =>
+          pool(count, opts.concurrency, async (i) => {
+            const w = written[mode][i] as { ref: string; record?: ObjectRecord }
+            const n =
+              mode === 'off'
+                ? await drain(cell.blob.read(w.ref))
+                : await drain(
+                    await decryptingRead(cell, w.record as ObjectRecord, {
+                      range: null,
+                      customerKey: null,
+                    }),
+                  )
+            if (n !== size) throw new Error(`read ${n} bytes, expected ${size}`)
+          }),
+        )
+        runs.push({ size, mode, op: 'read', ...m })
       }
       const last = runs.slice(-4)
       log(
-        `cell ${size / MiB} MiB #${rep + 1}: ${last.map((r) => `${r.op} ${r.mode} ${r.MBps.toFixed(0)} MB/s`).join(', ')}`,
+        `cell ${size / MiB} MiB #${rep + 1}: ${last.map((r) => `${r.op} ${r.mode} ${r.MBps.toFixed(0)} MB/s (${r.cpuMsPerMiB.toFixed(2)} CPU ms/MiB)`).join(', ')}`,
       )
       await cell.blob.remove([...written.off, ...written.on].map((w) => w.ref))
     }
@@ -272,9 +294,11 @@ async function cellPart(cell: Cell, opts: Opts): Promise<Record<string, unknown>
   const rows: Record<string, unknown>[] = []
   for (const size of [MiB, 64 * MiB]) {
     for (const op of ['write', 'read'] as const) {
-      const med = (mode: Mode) =>
+      const med = (mode: Mode, field: 'MBps' | 'cpuMsPerMiB' = 'MBps') =>
         median(
-          runs.filter((r) => r.size === size && r.op === op && r.mode === mode).map((r) => r.MBps),
+          runs
+            .filter((r) => r.size === size && r.op === op && r.mode === mode)
+            .map((r) => r[field]),
         )
       const perRep = runs.filter((r) => r.size === size && r.op === op)
       const ratios: number[] = []
@@ -295,12 +319,84 @@ async function cellPart(cell: Cell, opts: Opts): Promise<Record<string, unknown>
         'on/off': round(on / off, 3),
         'cost %': round(100 * (1 - on / off)),
         'per-rep on/off': ratios.map((r) => r.toFixed(2)).join(' '),
+        'CPU ms/MiB off': round(med('off', 'cpuMsPerMiB'), 2),
+        'CPU ms/MiB on': round(med('on', 'cpuMsPerMiB'), 2),
+        'cost % by CPU': round(100 * (1 - med('off', 'cpuMsPerMiB') / med('on', 'cpuMsPerMiB'))),
         target: size >= 64 * MiB ? '<= 15%' : '',
         result: size >= 64 * MiB ? (1 - on / off <= 0.15 ? 'PASS' : 'FAIL') : '',
       })
     }
   }
+  rows.push(...primitiveRows(opts))
   return rows
+}
+
+/**
+ * The floor under the envelope: AES-256-GCM over 64 KiB segments in memory, one
+ * createCipheriv / createDecipheriv per segment (as the envelope does), no streams, no disk.
+ */
+function primitiveRows(opts: Opts): Record<string, unknown>[] {
+  const key = randomBytes(32)
+  const segment = randomBytes(ENVELOPE_SEGMENT_SIZE)
+  const bytes = opts.bytesPerRun
+  const segments = bytes / ENVELOPE_SEGMENT_SIZE
+  const iv = Buffer.alloc(12)
+  const sealed: Array<{ c: Buffer; tag: Buffer }> = []
+  const time = (fn: () => void) => {
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    fn()
+    const cpu = process.cpuUsage(cpu0)
+    return {
+      MBps: bytes / ((performance.now() - t0) / 1000) / 1e6,
+      cpuMsPerMiB: (cpu.user + cpu.system) / 1000 / (bytes / MiB),
+    }
+  }
+  const enc = median(
+    Array.from(
+      { length: opts.repeat },
+      () =>
+        time(() => {
+          sealed.length = 0
+          for (let i = 0; i < segments; i++) {
+            iv.writeUInt32BE(i, 8)
+            const cipher = createCipheriv('aes-256-gcm', key, iv)
+            const c = Buffer.concat([cipher.update(segment), cipher.final()])
+            if (i < 16) sealed.push({ c, tag: cipher.getAuthTag() })
+          }
+        }).cpuMsPerMiB,
+    ),
+  )
+  const dec = median(
+    Array.from(
+      { length: opts.repeat },
+      () =>
+        time(() => {
+          for (let i = 0; i < segments; i++) {
+            const s = sealed[i % sealed.length] as { c: Buffer; tag: Buffer }
+            iv.writeUInt32BE(i % sealed.length, 8)
+            const decipher = createDecipheriv('aes-256-gcm', key, iv)
+            decipher.setAuthTag(s.tag)
+            Buffer.concat([decipher.update(s.c), decipher.final()])
+          }
+        }).cpuMsPerMiB,
+    ),
+  )
+  const row = (op: string, ms: number) => ({
+    object: 'AES-256-GCM alone, 64 KiB segments in memory',
+    op,
+    'envelope off MB/s': '',
+    'envelope on MB/s': round(MiB / (ms / 1000) / 1e6),
+    'on/off': '',
+    'cost %': '',
+    'per-rep on/off': '',
+    'CPU ms/MiB off': '',
+    'CPU ms/MiB on': round(ms, 2),
+    'cost % by CPU': '',
+    target: '',
+    result: '',
+  })
+  return [row('encrypt', enc), row('decrypt', dec)]
 }
 
 // ---------------------------------------------------------------- part 2: range reads
