@@ -22,9 +22,8 @@
 //    objects sealed with data keys wrapped by keyd (stored inline, as 4 KiB S3 objects are),
 //    then decryptingRead ops/s with the data-key cache warm (TTL 60 s, warmed first) and cold
 //    (TTL 0: every read unwraps at keyd), beside the `dc` provider, in an order that rotates per
-//    repetition. keyd requests are counted by
-//    a wrapper around the provider's fetch and cross-checked with keyd's audit log: a warm read
-//    must make zero round trips.
+//    repetition. keyd requests are counted by a wrapper around the provider's fetch and
+//    cross-checked with keyd's audit log: a warm read must make zero round trips.
 //
 // Options (defaults in brackets):
 //   --quick              smoke run: 1 repetition, fewer objects, 64 MiB range object, 2 s vault phases, no S3 part
