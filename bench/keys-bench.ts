@@ -66,6 +66,7 @@ import {
   VaultTransitProvider,
 } from '../src/keys/index.js'
 import type { ObjectRecord } from '../src/meta/index.js'
+import { runS3Bench, table } from './report.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = resolve(HERE, '..')
@@ -590,11 +591,9 @@ function auditDecrypts(path: string): number {
 function keysWith(cell: Cell, provider: KeyProvider): CellKeys {
   return {
     dc: cell.keys.dc,
-    wrapperFor: () => provider,
-    unwrapperFor: (wrapped, customerKey) =>
-      wrapped.startsWith(`${provider.name}:`)
-        ? provider
-        : cell.keys.unwrapperFor(wrapped, customerKey),
+    wrapperFor: async () => provider,
+    unwrapperFor: async (wrapped, options) =>
+      wrapped.startsWith(`${provider.name}:`) ? provider : cell.keys.unwrapperFor(wrapped, options),
     destroyBucketKeys: (bucket) => cell.keys.destroyBucketKeys(bucket),
   }
 }
@@ -750,27 +749,13 @@ async function vaultPart(cell: Cell, dir: string, opts: Opts) {
 
 /** Runs bench/s3-bench.ts (built Sovra only) for 1 MiB and 64 MiB PUT/GET; returns its JSON. */
 function s3Part(opts: Opts): Promise<Record<string, unknown>> {
-  return new Promise((res, rej) => {
-    const args = [
-      '--import',
-      'tsx',
-      join(HERE, 's3-bench.ts'),
-      '--only=put1m,get1m,put64m,get64m',
-      '--servers=sovra',
-      `--repeat=${opts.s3Repeat}`,
-      `--duration=${opts.s3Duration}`,
-      `--duration64m=${opts.s3Duration64m}`,
-    ]
-    const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.on('close', (code) => {
-      if (code !== 0) return rej(new Error(`s3-bench exited with ${code}`))
-      const first = out.split('\n').find((line) => line.startsWith('{'))
-      if (first === undefined) return rej(new Error('s3-bench printed no JSON'))
-      res(JSON.parse(first) as Record<string, unknown>)
-    })
-  })
+  return runS3Bench([
+    '--only=put1m,get1m,put64m,get64m',
+    '--servers=sovra',
+    `--repeat=${opts.s3Repeat}`,
+    `--duration=${opts.s3Duration}`,
+    `--duration64m=${opts.s3Duration64m}`,
+  ])
 }
 
 function s3Rows(report: Record<string, unknown>): Record<string, unknown>[] {
@@ -787,22 +772,6 @@ function s3Rows(report: Record<string, unknown>): Record<string, unknown>[] {
 }
 
 // ---------------------------------------------------------------- output
-
-function table(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return ''
-  const cols = Object.keys(rows[0] as object)
-  const cell = (v: unknown) =>
-    typeof v === 'number'
-      ? Number.isInteger(v)
-        ? v.toLocaleString('en-US')
-        : String(v)
-      : String(v)
-  return [
-    `| ${cols.join(' | ')} |`,
-    `| ${cols.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${cols.map((c) => cell(r[c])).join(' | ')} |`),
-  ].join('\n')
-}
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2))

@@ -24,12 +24,11 @@
 //   --server=false      skip part 3
 //   --repeat=N / --duration=S   passed to bench/s3-bench.ts  [3 / 5]
 // Output: JSON on stdout, then the tables; also bench/results/ledger-<timestamp>.json.
-import { spawn } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import {
@@ -40,9 +39,9 @@ import {
   openLog,
   type TransparencyLog,
 } from '../src/ledger/index.js'
+import { runS3Bench, table } from './report.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
-const ROOT = resolve(HERE, '..')
 const ORIGIN = 'sovra.bench/ledger/bench'
 
 function parseArgs(argv: string[]) {
@@ -292,26 +291,12 @@ async function proofs(opts: Opts): Promise<ProofResult> {
 
 /** Runs bench/s3-bench.ts for the three server variants and returns its JSON report. */
 function serverBench(opts: Opts): Promise<Record<string, unknown>> {
-  return new Promise((res, rej) => {
-    const args = [
-      '--import',
-      'tsx',
-      join(HERE, 's3-bench.ts'),
-      '--only=put4k,get4k',
-      '--servers=sovra-ledger-off,sovra,sovra-reads-sync',
-      `--repeat=${opts.repeat}`,
-      `--duration=${opts.duration}`,
-    ]
-    const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.on('close', (code) => {
-      if (code !== 0) return rej(new Error(`s3-bench exited with ${code}`))
-      const first = out.split('\n').find((line) => line.startsWith('{'))
-      if (first === undefined) return rej(new Error('s3-bench printed no JSON'))
-      res(JSON.parse(first) as Record<string, unknown>)
-    })
-  })
+  return runS3Bench([
+    '--only=put4k,get4k',
+    '--servers=sovra-ledger-off,sovra,sovra-reads-sync',
+    `--repeat=${opts.repeat}`,
+    `--duration=${opts.duration}`,
+  ])
 }
 
 type Measurement = { opsPerSec: number; p50ms: number; p99ms: number }
@@ -343,22 +328,6 @@ function serverRows(report: Record<string, unknown>) {
     }
   }
   return rows
-}
-
-function table(rows: Record<string, string | number>[]): string {
-  if (rows.length === 0) return ''
-  const cols = Object.keys(rows[0] as object)
-  const cell = (v: unknown) =>
-    typeof v === 'number'
-      ? Number.isInteger(v)
-        ? v.toLocaleString('en-US')
-        : String(v)
-      : String(v)
-  return [
-    `| ${cols.join(' | ')} |`,
-    `| ${cols.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${cols.map((c) => cell(r[c])).join(' | ')} |`),
-  ].join('\n')
 }
 
 async function main() {

@@ -59,6 +59,7 @@ import {
   verifyInstruction,
 } from '../src/residency/index.js'
 import { copyObjectBetweenCells } from '../src/residency/transfer/object-copier.js'
+import { table } from './report.js'
 import { Signer } from './sign.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -636,22 +637,6 @@ function verifyPart(opts: Opts): Record<string, string | number>[] {
 }
 
 // ---------------------------------------------------------------- output
-
-function table(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return ''
-  const cols = Object.keys(rows[0] as object)
-  const cell = (v: unknown) =>
-    typeof v === 'number'
-      ? Number.isInteger(v)
-        ? v.toLocaleString('en-US')
-        : String(v)
-      : String(v)
-  return [
-    `| ${cols.join(' | ')} |`,
-    `| ${cols.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${cols.map((c) => cell(r[c])).join(' | ')} |`),
-  ].join('\n')
-}
 
 function transferRows(results: Record<string, unknown>[]): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = []

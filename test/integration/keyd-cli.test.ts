@@ -3,10 +3,10 @@
 // whose receipts come from real cell ledgers (one per data center, in temp folders). The admin
 // commands (`sovra keyd key …`) run through the CLI against that process. The KeyProvider
 // contract suite runs against it too.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type CellLedger, ledgerReceipt, openCellLedger } from '../../src/cell/index.js'
 import { runCli } from '../../src/cli/index.js'
@@ -19,9 +19,9 @@ import {
 } from '../../src/keys/index.js'
 import { runKeyProviderContract } from '../../src/keys/key-provider.contract.js'
 import { commit, encodeEvent, type LedgerEvent } from '../../src/ledger/index.js'
+import { spawnKeyd } from '../support/keyd-process.js'
 import { tempDir } from '../support/tmp.js'
 
-const ROOT = resolve(import.meta.dirname, '../..')
 const SECRET = randomBytes(32)
 const TOKENS = {
   admin: 'keyd-admin-token-0001',
@@ -85,26 +85,8 @@ function keyd(): Promise<Running> {
       }),
       { mode: 0o600 },
     )
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'keyd', 'serve', '--config', file],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let out = ''
-    child.stdout?.on('data', (c: Buffer) => (out += c.toString()))
-    child.stderr?.on('data', (c: Buffer) => (out += c.toString()))
-    const url = await new Promise<string>((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`keyd printed no URL in 30 s: ${out}`)), 30_000)
-      child.stdout?.on('data', () => {
-        const m = /keyd listening on (http:\/\/\S+) /.exec(out)
-        if (m !== null) {
-          clearTimeout(timer)
-          ok(m[1] as string)
-        }
-      })
-      child.on('exit', (code) => fail(new Error(`keyd exited ${code}: ${out}`)))
-    })
-    expect(out).toContain('Log-before-decrypt: on, events at most 30 s old')
+    const { url, child, output } = await spawnKeyd(file)
+    expect(output()).toContain('Log-before-decrypt: on, events at most 30 s old')
     expect(await admin(url, ['create', 'sovra'])).toMatchObject({ code: 0 })
     return { url, child, ledgers, auditLogPath: join(state.path, 'keyd-state', 'audit.jsonl') }
   })()

@@ -5,10 +5,10 @@
 // (1 s here) has passed, every GET fails with KMS.DisabledException, logged in the ledger and in
 // one server log line. Also: unknown keys, keys limited to other data centers, a data center
 // keyd does not allow, a Sovra without a ledger (no receipt), and removing a key in use.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -32,11 +32,11 @@ import {
 } from '../../src/residency/index.js'
 import { adminCall } from '../support/admin-client.js'
 import { cliOf } from '../support/cli.js'
+import { spawnKeyd } from '../support/keyd-process.js'
 import { s3Error, s3For } from '../support/s3-client.js'
 import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
 import { tempDir } from '../support/tmp.js'
 
-const REPO = resolve(import.meta.dirname, '../..')
 const WEST = 'us-west-1'
 const EAST = 'us-east-1'
 const TOKENS = {
@@ -79,27 +79,9 @@ beforeAll(async () => {
     }),
     { mode: 0o600 },
   )
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(REPO, 'src/cli/bin.ts'), 'keyd', 'serve', '--config', file],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  let out = ''
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()))
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()))
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`keyd printed no URL in 30 s: ${out}`)), 30_000)
-    child.stdout?.on('data', () => {
-      const m = /keyd listening on (http:\/\/\S+) /.exec(out)
-      if (m !== null) {
-        clearTimeout(timer)
-        ok(m[1] as string)
-      }
-    })
-    child.on('exit', (code) => fail(new Error(`keyd exited ${code}: ${out}`)))
-  })
-  expect(out).toContain('Log-before-decrypt: on')
-  keyd = { url, child, audit: join(state.path, 'keyd-state', 'audit.jsonl'), output: () => out }
+  const { url, child, output } = await spawnKeyd(file)
+  expect(output()).toContain('Log-before-decrypt: on')
+  keyd = { url, child, audit: join(state.path, 'keyd-state', 'audit.jsonl'), output }
   expect((await keydAdmin(['create', 'tenant-key'])).code).toBe(0)
 }, 60_000)
 

@@ -1,8 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
-import { canonicalize } from '../../core/index.js'
 import type { ChecksumAlgorithm } from '../../meta/index.js'
-import { changeEvent, commitment } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { assertChecksumValue, checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
@@ -12,7 +10,8 @@ import { checksumRequestOf, contentMd5Of, Digest, storeBytes } from '../object-w
 import { checkPostPolicy, parsePostPolicy } from '../post-policy.js'
 import { sendEmpty, sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
-import { parseTaggingXml, tagsCanonical } from '../tags.js'
+import { parseTaggingXml } from '../tags.js'
+import { objectPutEvent } from './put-object.js'
 import { commitObject } from './store-object.js'
 
 /**
@@ -191,15 +190,12 @@ export async function postObject(ctx: RequestContext): Promise<void> {
   }
   ctx.deps.metrics.bytesIn.inc({ dc: ctx.deps.cell.dc.id, op: ctx.s3.op }, digest.size)
   const received = { data, size: digest.size, md5, checksums }
-  const event = await changeEvent(ctx, {
-    type: 'object.put',
-    key: await commitment(ctx, key),
+  const event = await objectPutEvent(ctx, {
+    key,
     size: received.size,
-    content: await commitment(ctx, md5),
-    ...(Object.keys(userMetadata).length === 0
-      ? {}
-      : { metadata: await commitment(ctx, canonicalize(userMetadata)) }),
-    ...(tags.length === 0 ? {} : { tags: await commitment(ctx, tagsCanonical(tags)) }),
+    md5,
+    userMetadata,
+    tags,
   })
   const record = await commitObject(
     ctx,

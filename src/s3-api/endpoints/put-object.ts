@@ -1,4 +1,5 @@
 import { canonicalize } from '../../core/index.js'
+import type { Tag, WriteOptions } from '../../meta/index.js'
 import { changeEvent, commitment } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumHeaders } from '../checksums.js'
@@ -25,15 +26,12 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     inline: true,
     seal: { identity: { bucket, key, versionId: null }, provider: sse.provider },
   })
-  const event = await changeEvent(ctx, {
-    type: 'object.put',
-    key: await commitment(ctx, key),
+  const event = await objectPutEvent(ctx, {
+    key,
     size: received.size,
-    content: await commitment(ctx, received.md5),
-    ...(Object.keys(userMetadata).length === 0
-      ? {}
-      : { metadata: await commitment(ctx, canonicalize(userMetadata)) }),
-    ...(tags.length === 0 ? {} : { tags: await commitment(ctx, tagsCanonical(tags)) }),
+    md5: received.md5,
+    userMetadata,
+    tags,
   })
   const record = await commitObject(
     ctx,
@@ -63,4 +61,31 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   }
   if (Object.keys(record.checksums).length > 0) out['x-amz-checksum-type'] = 'FULL_OBJECT'
   sendEmpty(ctx.res, 200, out)
+}
+
+/**
+ * The `object.put` event of a new object (PutObject, POST Object), committed with its write:
+ * commitments to the key, content ETag, user metadata and tags, never their text.
+ */
+export async function objectPutEvent(
+  ctx: RequestContext,
+  object: {
+    readonly key: string
+    readonly size: number
+    readonly md5: string
+    readonly userMetadata: Record<string, string>
+    readonly tags: readonly Tag[]
+  },
+): Promise<WriteOptions> {
+  const { key, size, md5, userMetadata, tags } = object
+  return changeEvent(ctx, {
+    type: 'object.put',
+    key: await commitment(ctx, key),
+    size,
+    content: await commitment(ctx, md5),
+    ...(Object.keys(userMetadata).length === 0
+      ? {}
+      : { metadata: await commitment(ctx, canonicalize(userMetadata)) }),
+    ...(tags.length === 0 ? {} : { tags: await commitment(ctx, tagsCanonical(tags)) }),
+  })
 }
