@@ -788,6 +788,8 @@ async function main() {
     logger,
     ledger: { origin: `sovra.bench/ledger/${DC.id}`, batchMaxDelayMs: 2, maxPending: 100_000 },
   })
+  // Data keys are created only for a bucket the cell's metadata holds (no key after shredding).
+  await cell.meta.createBucket({ name: BUCKET, tenantId: 'bench', createdAt: Date.now() })
   try {
     if (opts.only.includes('cell')) cellRows = await cellPart(cell, opts)
     if (opts.only.includes('range')) rangeRows = await rangePart(cell, opts)
