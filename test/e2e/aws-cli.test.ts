@@ -1,6 +1,7 @@
 // The Debian aws cli v2 (/usr/bin/aws) against the built server: buckets in several data
 // centers, object round trips, a multipart upload, sync of awkward names, presigned URLs, the
 // cross-DC redirect and the errors the cli must see for bad input.
+import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -166,6 +167,53 @@ describe('aws cli', () => {
     expect(await tagsOf()).toEqual([{ Key: 'env', Value: 'prod' }])
     await awsOk(dc, ['s3api', 'delete-object-tagging', ...base])
     expect(await tagsOf()).toEqual([])
+  })
+
+  it('stores and reads an SSE-C object with --sse-c, and refuses a read without the key', async () => {
+    const dc = 'me-east-1'
+    const bucket = buckets.get(dc) as string
+    const keyFile = join(work.path, 'sse-c.key')
+    writeFileSync(keyFile, Buffer.alloc(32, 7))
+    const sseC = ['--sse-c', 'AES256', '--sse-c-key', `fileb://${keyFile}`]
+    const src = join(work.path, 'sse-c-up.bin')
+    const sum = writeRandomFile(src, 200_000)
+    await awsOk(dc, ['s3', 'cp', '--no-progress', src, `s3://${bucket}/secret.bin`, ...sseC])
+    const dst = join(work.path, 'sse-c-down.bin')
+    await awsOk(dc, ['s3', 'cp', '--no-progress', `s3://${bucket}/secret.bin`, dst, ...sseC])
+    expect(await sha256File(dst)).toBe(sum)
+    const head = JSON.parse(
+      (
+        await awsOk(dc, [
+          's3api',
+          'head-object',
+          '--bucket',
+          bucket,
+          '--key',
+          'secret.bin',
+          '--sse-customer-algorithm',
+          'AES256',
+          '--sse-customer-key',
+          `fileb://${keyFile}`,
+        ])
+      ).stdout,
+    ) as { SSECustomerAlgorithm?: string; SSECustomerKeyMD5?: string }
+    expect(head.SSECustomerAlgorithm).toBe('AES256')
+    expect(head.SSECustomerKeyMD5).toBe(
+      createHash('md5').update(Buffer.alloc(32, 7)).digest('base64'),
+    )
+    // Without the key the object cannot be read: 400 InvalidRequest, as S3 answers.
+    const refused = await aws(dc, [
+      's3api',
+      'get-object',
+      '--bucket',
+      bucket,
+      '--key',
+      'secret.bin',
+      join(work.path, 'nope.bin'),
+    ])
+    expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toContain('InvalidRequest')
+    await awsOk(dc, ['s3', 'rm', `s3://${bucket}/secret.bin`])
   })
 
   it('uploads 40 MiB as multipart and downloads it intact', async () => {
