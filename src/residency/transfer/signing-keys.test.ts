@@ -1,6 +1,12 @@
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { importPrivateKey, importPublicKey, keygen, publicKeyId } from './signing-keys.js'
+import {
+  importPrivateKey,
+  importPublicKey,
+  importRegisteredKey,
+  keygen,
+  publicKeyId,
+} from './signing-keys.js'
 
 describe('keygen()', () => {
   it('returns PKCS#8 and SPKI PEM, the raw key in base64 and its key id', () => {
@@ -47,5 +53,22 @@ describe('importPublicKey() and importPrivateKey()', () => {
     expect(() => importPublicKey(keygen().privateKeyPem)).toThrow(
       'the PEM is not "PUBLIC KEY" (SPKI)',
     )
+  })
+})
+
+describe('importRegisteredKey()', () => {
+  it('gives what a fresh import gives, for each text of each key, and still refuses bad keys', () => {
+    const a = keygen()
+    const b = keygen()
+    for (const text of [a.publicKeyPem, a.publicKeyRaw, b.publicKeyPem]) {
+      const first = importRegisteredKey(text)
+      const again = importRegisteredKey(text)
+      expect(again).toBe(first) // remembered
+      expect(first.keyId).toBe(publicKeyId(text))
+      expect(first.key.equals(importPublicKey(text))).toBe(true)
+    }
+    expect(importRegisteredKey(a.publicKeyRaw).keyId).toBe(a.keyId)
+    expect(importRegisteredKey(b.publicKeyPem).keyId).toBe(b.keyId)
+    expect(() => importRegisteredKey(a.privateKeyPem)).toThrow(TypeError)
   })
 })

@@ -120,3 +120,30 @@ function rawPublicKey(key: KeyObject): Buffer {
   const der = key.export({ format: 'der', type: 'spki' })
   return der.subarray(der.length - 32)
 }
+
+/** Registered public keys already imported, by their text (bounded; oldest forgotten first). */
+const imported = new Map<string, { readonly key: KeyObject; readonly keyId: string }>()
+const IMPORTED_MAX = 1024
+
+/**
+ * `importPublicKey` and `publicKeyId` of a registered key's text, remembered: the gate verifies
+ * many instructions signed by few keys, and importing a PEM and recomputing its id cost about half
+ * of a verification. Deterministic in the text, so the cache can only return what a fresh import
+ * would; a `KeyObject` is not cached.
+ */
+export function importRegisteredKey(publicKey: KeyObject | string): {
+  readonly key: KeyObject
+  readonly keyId: string
+} {
+  if (typeof publicKey !== 'string') {
+    const key = importPublicKey(publicKey)
+    return { key, keyId: publicKeyId(key) }
+  }
+  const known = imported.get(publicKey)
+  if (known !== undefined) return known
+  const key = importPublicKey(publicKey)
+  const entry = { key, keyId: publicKeyId(key) }
+  if (imported.size >= IMPORTED_MAX) imported.delete(imported.keys().next().value as string)
+  imported.set(publicKey, entry)
+  return entry
+}

@@ -12,7 +12,7 @@ import {
   type TransferScope,
 } from './instruction.js'
 import { ResidencyError, ResidencyErrors } from './residency-error.js'
-import { importPublicKey, publicKeyId } from './signing-keys.js'
+import { importRegisteredKey } from './signing-keys.js'
 
 /**
  * How far the signer's clock may be off: `notBefore` and `notAfter` are each widened by this much.
@@ -131,8 +131,8 @@ function check(
   if (registered.tenantId !== tenantId) {
     throw ResidencyErrors.keyUnknown(keyId, tenantId, 'is not registered to this tenant')
   }
-  const publicKey = importPublicKey(registered.publicKey)
-  if (publicKeyId(publicKey) !== keyId) {
+  const { key: publicKey, keyId: registeredId } = importRegisteredKey(registered.publicKey)
+  if (registeredId !== keyId) {
     throw ResidencyErrors.keyUnknown(keyId, tenantId, 'does not match the registered public key')
   }
   if (registered.revoked) throw ResidencyErrors.keyRevoked(keyId, tenantId)
