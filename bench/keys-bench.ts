@@ -66,7 +66,7 @@ import {
   VaultTransitProvider,
 } from '../src/keys/index.js'
 import type { ObjectRecord } from '../src/meta/index.js'
-import { runS3Bench, table } from './report.js'
+import { benchOptions, runS3Bench, table } from './report.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = resolve(HERE, '..')
@@ -81,13 +81,11 @@ const KEYD_TOKENS = { admin: 'keyd-bench-admin-token-01', dc: 'keyd-bench-dc-tok
 const TRANSIT_KEY = 'sovra-bench'
 
 function parseArgs(argv: string[]) {
-  const a: Record<string, string> = {}
-  for (const arg of argv) {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg)
-    if (m === null) throw new Error(`Unknown argument ${arg}`)
-    a[m[1] as string] = m[2] ?? 'true'
-  }
-  const known = [
+  const {
+    raw: a,
+    quick,
+    num,
+  } = benchOptions(argv, [
     'quick',
     'only',
     'repeat',
@@ -101,14 +99,7 @@ function parseArgs(argv: string[]) {
     's3-repeat',
     's3-duration',
     's3-duration64m',
-  ]
-  for (const k of Object.keys(a)) if (!known.includes(k)) throw new Error(`Unknown option --${k}`)
-  const quick = a.quick === 'true'
-  const num = (name: string, dflt: number) => {
-    const v = a[name] === undefined ? dflt : Number(a[name])
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`)
-    return v
-  }
+  ])
   const dfltParts = quick ? PARTS.filter((p) => p !== 's3') : [...PARTS]
   const only = (a.only === undefined ? dfltParts : a.only.split(',').filter(Boolean)) as Part[]
   for (const p of only) if (!PARTS.includes(p)) throw new Error(`Unknown part ${p}`)

@@ -39,19 +39,17 @@ import {
   openLog,
   type TransparencyLog,
 } from '../src/ledger/index.js'
-import { runS3Bench, table } from './report.js'
+import { benchOptions, runS3Bench, table } from './report.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ORIGIN = 'sovra.bench/ledger/bench'
 
 function parseArgs(argv: string[]) {
-  const a: Record<string, string> = {}
-  for (const arg of argv) {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg)
-    if (m === null) throw new Error(`Unknown argument ${arg}`)
-    a[m[1] as string] = m[2] ?? 'true'
-  }
-  const known = [
+  const {
+    raw: a,
+    quick,
+    num,
+  } = benchOptions(argv, [
     'quick',
     'seconds',
     'batches',
@@ -62,14 +60,7 @@ function parseArgs(argv: string[]) {
     'server',
     'repeat',
     'duration',
-  ]
-  for (const k of Object.keys(a)) if (!known.includes(k)) throw new Error(`Unknown option --${k}`)
-  const quick = a.quick === 'true'
-  const num = (name: string, dflt: number) => {
-    const v = a[name] === undefined ? dflt : Number(a[name])
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`)
-    return v
-  }
+  ])
   const list = (name: string, dflt: number[]) =>
     a[name] === undefined ? dflt : (a[name] as string).split(',').map(Number)
   return {

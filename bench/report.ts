@@ -1,5 +1,5 @@
-// What the benchmarks share: a Markdown table of result rows, and running bench/s3-bench.ts as
-// a child process for its JSON report.
+// What the benchmarks share: `--name=value` options, a Markdown table of result rows, and
+// running bench/s3-bench.ts as a child process for its JSON report.
 import { spawn } from 'node:child_process'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -36,4 +36,34 @@ export function runS3Bench(args: readonly string[]): Promise<Record<string, unkn
       res(JSON.parse(first) as Record<string, unknown>)
     })
   })
+}
+
+/** Parsed `--name[=value]` options: the raw values, `--quick`, and a positive-number reader. */
+export interface BenchOptions {
+  readonly raw: Readonly<Record<string, string>>
+  readonly quick: boolean
+  /** The option as a positive number, else `dflt`; anything else throws. */
+  num(name: string, dflt: number): number
+}
+
+/** Parses `--name[=value]` arguments, refusing any name not in `known` (`quick` always is). */
+export function benchOptions(argv: readonly string[], known: readonly string[]): BenchOptions {
+  const raw: Record<string, string> = {}
+  for (const arg of argv) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg)
+    if (m === null) throw new Error(`Unknown argument ${arg}`)
+    raw[m[1] as string] = m[2] ?? 'true'
+  }
+  for (const k of Object.keys(raw)) {
+    if (k !== 'quick' && !known.includes(k)) throw new Error(`Unknown option --${k}`)
+  }
+  return {
+    raw,
+    quick: raw.quick === 'true',
+    num(name, dflt) {
+      const v = raw[name] === undefined ? dflt : Number(raw[name])
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`)
+      return v
+    },
+  }
 }

@@ -59,7 +59,7 @@ import {
   verifyInstruction,
 } from '../src/residency/index.js'
 import { copyObjectBetweenCells } from '../src/residency/transfer/object-copier.js'
-import { table } from './report.js'
+import { benchOptions, table } from './report.js'
 import { Signer } from './sign.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -77,13 +77,11 @@ const ROOT_CREDS = {
 }
 
 function parseArgs(argv: string[]) {
-  const a: Record<string, string> = {}
-  for (const arg of argv) {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg)
-    if (m === null) throw new Error(`Unknown argument ${arg}`)
-    a[m[1] as string] = m[2] ?? 'true'
-  }
-  const known = [
+  const {
+    raw: a,
+    quick,
+    num,
+  } = benchOptions(argv, [
     'quick',
     'large-mib',
     'small-count',
@@ -93,14 +91,7 @@ function parseArgs(argv: string[]) {
     'verify-iterations',
     'only',
     'copier',
-  ]
-  for (const k of Object.keys(a)) if (!known.includes(k)) throw new Error(`Unknown option --${k}`)
-  const quick = a.quick === 'true'
-  const num = (name: string, dflt: number) => {
-    const v = a[name] === undefined ? dflt : Number(a[name])
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`)
-    return v
-  }
+  ])
   const only = (a.only ?? PARTS.join(',')).split(',').filter(Boolean) as Part[]
   for (const p of only) if (!PARTS.includes(p)) throw new Error(`Unknown part ${p}`)
   return {
