@@ -1,10 +1,12 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
+import { UNUSED_ROUTE_DEPS } from '../../test/support/admin-route-deps.js'
 import { createLogger } from '../core/index.js'
 import { adminApi } from './admin-server.js'
 import { newDataCenterSchema } from './routes/data-centers.js'
 
 const { routes, openApi } = adminApi({
+  ...UNUSED_ROUTE_DEPS,
   registry: new Registry(),
   ledgers: new Map(),
   logger: createLogger('silent'),
@@ -25,16 +27,6 @@ const { routes, openApi } = adminApi({
     transition: async () => {
       throw new Error('unused')
     },
-  },
-  ledgerOf: () => undefined,
-  ledgerSecretOf: async () => Buffer.alloc(32),
-  signingKeys: {} as never,
-  transfers: {} as never,
-  kmsKeys: {} as never,
-  bucketPlacement: async () => null,
-  keyRotationsOf: () => undefined,
-  attestBucket: async () => {
-    throw new Error('unused')
   },
 })
 

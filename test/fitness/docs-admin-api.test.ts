@@ -4,6 +4,7 @@ import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { adminApi, allAdminErrorCodes } from '../../src/admin-api/index.js'
 import { createLogger } from '../../src/core/index.js'
+import { UNUSED_ROUTE_DEPS } from '../support/admin-route-deps.js'
 import { codesIn, readDoc, sections, tableRows } from './sources.js'
 
 const section = sections(readDoc('errors.md')).find((s) => s.heading.includes('(`admin`)'))
@@ -40,17 +41,7 @@ describe('docs/admin-api.md', () => {
       logger: createLogger('silent'),
       version: '0',
       auth: {} as never,
-      dataCenters: {} as never,
-      ledgerOf: () => undefined,
-      ledgerSecretOf: async () => Buffer.alloc(32),
-      signingKeys: {} as never,
-      transfers: {} as never,
-      kmsKeys: {} as never,
-      bucketPlacement: async () => null,
-      keyRotationsOf: () => undefined,
-      attestBucket: async () => {
-        throw new Error('unused')
-      },
+      ...UNUSED_ROUTE_DEPS,
     })
     const missing = routes
       .map((r) => `${r.method} ${r.path}`)
