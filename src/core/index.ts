@@ -23,3 +23,4 @@ export {
   STORAGE_PATH_MAX_LENGTH,
   STORAGE_PATH_RULE,
 } from './storage-path.js'
+export { decodeXmlText } from './xml-text.js'

@@ -3,6 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { signRequestHeaders } from '../../access/index.js'
+import { decodeXmlText } from '../../core/index.js'
 import type { TenantCredentials } from '../admin-client.js'
 
 /**
@@ -62,18 +63,6 @@ export function encodeKeyForPath(key: string): string {
       byte < 0x80 && UNRESERVED.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
   }
   return out
-}
-
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
-
-/** The predefined entities and character references; nothing else (no DOCTYPE is accepted). */
-function decodeXmlText(text: string): string {
-  return text.replace(/&(#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos);/g, (whole, ref) => {
-    if (ref[0] !== '#') return NAMED[ref] ?? whole
-    const code =
-      ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10)
-    return code > 0x10ffff ? whole : String.fromCodePoint(code)
-  })
 }
 
 const parser = new XMLParser({
