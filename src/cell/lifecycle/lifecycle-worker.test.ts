@@ -4,13 +4,13 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/index.js'
 import { decodeEvent } from '../../ledger/index.js'
-import type {
-  LifecycleConfiguration,
-  LifecycleRule,
-  MetaStore,
-  ObjectRecord,
+import {
+  type LifecycleConfiguration,
+  type LifecycleRule,
+  type MetaStore,
+  type ObjectRecord,
+  openMetaStore,
 } from '../../meta/index.js'
-import { openSqliteMetaStore } from '../../meta/sqlite/sqlite-meta-store.js'
 import { type LifecycleSettings, LifecycleWorker } from './lifecycle-worker.js'
 
 const DAY = 1_000
@@ -22,7 +22,7 @@ let clock: number
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sovra-lifecycle-'))
-  meta = await openSqliteMetaStore({ driver: 'sqlite', path: join(dir, 'meta.sqlite') })
+  meta = await openMetaStore({ driver: 'sqlite', path: join(dir, 'meta.sqlite') })
   removed = []
   clock = 0
   await meta.createBucket({ name: 'b', tenantId: 'tenant-1', createdAt: 0 })
