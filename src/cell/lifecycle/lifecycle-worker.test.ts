@@ -32,7 +32,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-function worker(settings: Partial<LifecycleSettings> = {}, withSecret = true): LifecycleWorker {
+function worker(
+  settings: Partial<LifecycleSettings> = {},
+  withSecret = true,
+  maxPending = 1_000,
+): LifecycleWorker {
   return new LifecycleWorker({
     dc: 'us-west-1',
     meta,
@@ -41,7 +45,7 @@ function worker(settings: Partial<LifecycleSettings> = {}, withSecret = true): L
         removed.push(...refs)
       },
     },
-    ledger: { maxPending: 1_000 },
+    ledger: { maxPending },
     ...(withSecret ? { ledgerSecretOf: async () => SECRET } : {}),
     settings: { enabled: true, intervalMs: 10, dayMs: DAY, batchSize: 3, ...settings },
     logger: createLogger('silent'),
@@ -240,6 +244,16 @@ describe('LifecycleWorker', () => {
     await meta.putObject(object('b', 0))
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(await keys()).toEqual(['b'])
+  })
+
+  it('ends the pass, expiring nothing more, when the ledger backlog would overflow', async () => {
+    for (const key of ['a', 'b', 'c']) await meta.putObject(object(key, 0))
+    await meta.setBucketLifecycle('b', config(rule({})))
+    clock = 5 * DAY
+    const backlog = meta.ledgerOutboxSize()
+    expect((await worker({}, true, backlog + 2).runOnce()).expired).toBe(0)
+    expect(await keys()).toEqual(['a', 'b', 'c'])
+    expect((await worker({}, true, backlog + 3).runOnce()).expired).toBe(3)
   })
 
   it('writes no events without a ledger secret (ledger disabled)', async () => {

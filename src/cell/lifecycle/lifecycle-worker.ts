@@ -190,6 +190,7 @@ export class LifecycleWorker {
       })
       const now = this.#now()
       const due = page.filter((o) => expiringRule(rules, o, now, settings.dayMs) !== null)
+      this.#checkBacklog(bucket, due.length)
       // One page's expiries share the store's group commit (one transaction, one fsync).
       const results = await Promise.all(due.map((o) => this.#expire(bucket, tenantId, o)))
       for (const expired of results) {
@@ -203,11 +204,7 @@ export class LifecycleWorker {
 
   /** Deletes one expired object as DeleteObject does; false if it changed since it was read. */
   async #expire(bucket: string, tenantId: string, object: LifecycleObjectFacts): Promise<boolean> {
-    const { meta, blob, ledger, logger } = this.#deps
-    if (meta.ledgerOutboxSize() >= ledger.maxPending) {
-      logger.warn({ bucket }, 'Lifecycle pass paused: the ledger backlog is full')
-      throw new PassStopped()
-    }
+    const { meta, blob, logger } = this.#deps
     const events = await this.#deleteEvent(bucket, tenantId, object.key)
     let orphaned: readonly { ref: string }[]
     try {
@@ -289,6 +286,19 @@ export class LifecycleWorker {
       reason: 'lifecycle',
     }
     return [encodeEvent(event)]
+  }
+
+  /**
+   * Ends the pass before `count` more events would overfill the ledger's backlog: the same
+   * pushback that answers `SlowDown` to requests. The next pass continues.
+   */
+  #checkBacklog(bucket: string, count: number): void {
+    if (count === 0) return
+    const { meta, ledger, logger } = this.#deps
+    if (meta.ledgerOutboxSize() + count > ledger.maxPending) {
+      logger.warn({ bucket }, 'Lifecycle pass ended early: the ledger backlog is full')
+      throw new PassStopped()
+    }
   }
 
   #checkOpen(): void {
