@@ -350,3 +350,38 @@ describe('the lifecycle worker (a day is 200 ms)', () => {
     expect(err.name).toBe('NoSuchUpload')
   })
 })
+
+describe('restart', () => {
+  it('keeps the configuration across a restart, and the new process applies it', async () => {
+    const Bucket = 'lc-restart'
+    await s3().send(new CreateBucketCommand({ Bucket }))
+    const Rules: LifecycleRule[] = [
+      { ID: 'tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 } },
+    ]
+    await s3().send(
+      new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules } }),
+    )
+    // Stop the process (keeping its folder) and start a new one on the same data.
+    await server.sovra.stop()
+    const first = server
+    server = await startSovra({
+      dataDir: first.dataDir,
+      env: { SOVRA_LIFECYCLE_DAY_MS: String(DAY_MS), SOVRA_LIFECYCLE_INTERVAL_MS: '50' },
+    })
+    // The new process stops first, then the first one's stop removes the shared folder.
+    const second = server
+    server = {
+      ...second,
+      async stop() {
+        await second.stop()
+        await first.stop()
+      },
+    }
+    registerRegion(server.endpoint('us-west-1'), 'us-west-1')
+    const got = await s3().send(new GetBucketLifecycleConfigurationCommand({ Bucket }))
+    expect(got.Rules).toEqual(Rules)
+    await put(Bucket, 'tmp/x')
+    await put(Bucket, 'keep')
+    await eventually(async () => (await keys(Bucket)).join() === 'keep', 'the expiry')
+  })
+})
