@@ -27,6 +27,7 @@ import { abortingRule, abortsUploads, expiresObjects, expiringRule, scanPrefix }
  *   its one current version.
  *
  * Passes never overlap; `close()` stops the current pass between two objects and waits for it.
+ * A bucket whose rules fail (a store error) is logged at `error` and the pass goes on to the next.
  * A full ledger backlog (the same pushback that answers `SlowDown` to requests) ends the pass
  * early; the next one picks up what is left.
  */
@@ -158,8 +159,12 @@ export class LifecycleWorker {
       if (expiresObjects(rules)) await this.#expireObjects(bucket, record.tenantId, rules, counts)
       if (abortsUploads(rules)) await this.#abortUploads(bucket, rules, counts)
     } catch (err) {
-      // The bucket went away during the pass: nothing left to do there.
-      if (!(isDomainError(err, 'meta') && err.code === 'NoSuchBucket')) throw err
+      if (err instanceof PassStopped || this.#closed) throw err
+      // The bucket went away during the pass: nothing left to do there. Any other failure is
+      // logged and the pass goes on: one bucket must not stop the others' rules.
+      if (!(isDomainError(err, 'meta') && err.code === 'NoSuchBucket')) {
+        this.#deps.logger.error({ err, bucket }, 'Lifecycle rules of a bucket failed')
+      }
     } finally {
       const expired = counts.expired - before.expired
       const aborted = counts.aborted - before.aborted
