@@ -304,6 +304,8 @@ export class DataCenterRuntime implements DataCenterControl {
       ...(this.#customerKeys === undefined ? {} : { customerKeys: this.#customerKeys }),
       ledgerSecretOf: (tenantId) => this.#directory.ledgerSecretOf(tenantId),
       keyRotation: config.keyRotation,
+      lifecycle: config.lifecycle,
+      ledgerEnabled: config.ledger.enabled,
       ledger: {
         origin: `${originPrefix}/${record.id}`,
         batchMaxDelayMs: config.ledger.batchMaxDelayMs,

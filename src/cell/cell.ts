@@ -8,6 +8,7 @@ import { type CellKeys, openCellKeys } from './cell-keys.js'
 import { type CellLedger, type CellLedgerOptions, openCellLedger } from './cell-ledger.js'
 import type { CustomerKeyResolver } from './customer-keys.js'
 import { type KeyRotationSettings, KeyRotations } from './key-rotation.js'
+import { type LifecycleSettings, LifecycleWorker } from './lifecycle/lifecycle-worker.js'
 
 /** What a cell needs to know of its data center. */
 export interface CellDataCenter {
@@ -29,11 +30,21 @@ export interface Cell {
   readonly keys: CellKeys
   /** Bucket key rotations: a new key version, then a background re-wrap of the data keys. */
   readonly rotations: KeyRotations
+  /** The worker that applies the buckets' lifecycle rules in the background. */
+  readonly lifecycle: LifecycleWorker
   close(): Promise<void>
 }
 
 /** Re-wrap settings when the caller gives none (the configuration's defaults). */
 const DEFAULT_KEY_ROTATION: KeyRotationSettings = { batchSize: 64, concurrency: 4, pauseMs: 0 }
+
+/** Lifecycle settings when the caller gives none (the configuration's defaults). */
+const DEFAULT_LIFECYCLE: LifecycleSettings = {
+  enabled: true,
+  intervalMs: 3_600_000,
+  dayMs: 86_400_000,
+  batchSize: 500,
+}
 
 /** The default folder of a cell's files: `<dataDir>/dcs/<id>/`. Cells never open each other's folders. */
 export function cellDir(dataDir: string, dcId: string): string {
@@ -88,6 +99,9 @@ export async function createCell(
     /** The tenant's ledger secret, for the commitments of key rotation events. */
     readonly ledgerSecretOf?: (tenantId: string) => Promise<Buffer>
     readonly keyRotation?: KeyRotationSettings
+    readonly lifecycle?: LifecycleSettings
+    /** False: lifecycle expiries write no ledger events (`ledger.enabled: false`). */
+    readonly ledgerEnabled?: boolean
   },
 ): Promise<Cell> {
   const dir = cellFolderOf(deps.dataDir, dc)
@@ -130,6 +144,18 @@ export async function createCell(
   })
   // Rotations a previous process left running go on from their saved progress.
   await rotations.resume()
+  const lifecycle = new LifecycleWorker({
+    dc: dc.id,
+    meta,
+    blob,
+    ledger,
+    ...(deps.ledgerSecretOf === undefined || deps.ledgerEnabled === false
+      ? {}
+      : { ledgerSecretOf: deps.ledgerSecretOf }),
+    settings: deps.lifecycle ?? DEFAULT_LIFECYCLE,
+    logger: logger.child({ component: 'lifecycle' }),
+  })
+  lifecycle.start()
   return {
     dc,
     meta,
@@ -137,8 +163,10 @@ export async function createCell(
     ledger,
     keys,
     rotations,
+    lifecycle,
     async close() {
       // First: the jobs use the metadata store, the keys and the log.
+      await lifecycle.close()
       await rotations.close()
       await drain.stop()
       // Witnessing stops first among the log's users: its requests read proofs from the log.

@@ -25,6 +25,21 @@ export {
 export type { EventQuery, IndexedEntry, LedgerEventIndex } from './ledger-index.js'
 export { ledgerReceipt } from './ledger-receipt.js'
 export {
+  LIFECYCLE_COMPONENT,
+  type LifecyclePass,
+  type LifecycleSettings,
+  LifecycleWorker,
+} from './lifecycle/lifecycle-worker.js'
+export {
+  abortingRule,
+  dueAt,
+  expiringRule,
+  matchesFilter,
+  type VersionAction,
+  type VersionFacts,
+  versionAction,
+} from './lifecycle/rules.js'
+export {
   type CryptoCell,
   decryptingRead,
   encryptingWrite,

@@ -28,6 +28,7 @@ export const DEFAULT_CONFIG: SovraConfig = deepFreeze({
   },
   kms: { cacheTtlMs: 60_000, cacheMaxEntries: 1_024 },
   keyRotation: { batchSize: 64, concurrency: 4, pauseMs: 0 },
+  lifecycle: { enabled: true, intervalMs: 3_600_000, dayMs: 86_400_000, batchSize: 500 },
   rootCredentials: {},
 })
 

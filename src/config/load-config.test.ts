@@ -141,6 +141,26 @@ describe('loadConfig()', () => {
     expect(loadConfig({ env: { SOVRA_LEDGER_ENABLED: 'TRUE' } }).ledger.enabled).toBe(true)
   })
 
+  it('runs the lifecycle worker hourly on real days unless the file or environment says otherwise', () => {
+    expect(loadConfig({ env: {} }).lifecycle).toEqual({
+      enabled: true,
+      intervalMs: 3_600_000,
+      dayMs: 86_400_000,
+      batchSize: 500,
+    })
+    const fast = loadConfig({
+      env: {
+        SOVRA_LIFECYCLE_DAY_MS: '200',
+        SOVRA_LIFECYCLE_INTERVAL_MS: '50',
+        SOVRA_LIFECYCLE_ENABLED: 'false',
+      },
+    }).lifecycle
+    expect(fast).toEqual({ enabled: false, intervalMs: 50, dayMs: 200, batchSize: 500 })
+    expect(failure(() => loadConfig({ env: { SOVRA_LIFECYCLE_DAY_MS: '1' } })).message).toContain(
+      'lifecycle.dayMs',
+    )
+  })
+
   it('takes the operator token from the environment, and accepts the CLI-only SOVRA_ADMIN_URL', () => {
     const token = 'sovra_op_from-the-environment-0123456789'
     const config = loadConfig({

@@ -37,6 +37,9 @@ export const CONFIG_ENV_VARS = [
   'SOVRA_LEDGER_ENABLED',
   'SOVRA_KMS_CACHE_TTL_MS',
   'SOVRA_OPERATOR_TOKEN',
+  'SOVRA_LIFECYCLE_ENABLED',
+  'SOVRA_LIFECYCLE_INTERVAL_MS',
+  'SOVRA_LIFECYCLE_DAY_MS',
 ] as const
 
 /** Variables read by the CLI only (not configuration keys), accepted here so they are not typos. */
@@ -128,6 +131,13 @@ export function loadConfig(options: LoadConfigOptions): SovraConfig {
       ...envInteger(env, 'SOVRA_KMS_CACHE_TTL_MS', 'cacheTtlMs'),
     },
     keyRotation: { ...DEFAULT_CONFIG.keyRotation, ...fromFile.keyRotation },
+    lifecycle: {
+      ...DEFAULT_CONFIG.lifecycle,
+      ...fromFile.lifecycle,
+      ...envBoolean(env, 'SOVRA_LIFECYCLE_ENABLED', 'enabled'),
+      ...envInteger(env, 'SOVRA_LIFECYCLE_INTERVAL_MS', 'intervalMs'),
+      ...envInteger(env, 'SOVRA_LIFECYCLE_DAY_MS', 'dayMs'),
+    },
     rootCredentials: {
       ...(accessKeyId === undefined ? {} : { accessKeyId }),
       ...(secretAccessKey === undefined ? {} : { secretAccessKey }),

@@ -61,6 +61,21 @@ export interface KeyRotationConfig {
   readonly pauseMs: number
 }
 
+/** The lifecycle worker of every data center (bucket lifecycle rules). */
+export interface LifecycleConfig {
+  /** `false`: no worker runs; configurations are still stored and returned. */
+  readonly enabled: boolean
+  /** Time between the end of one pass over the buckets with rules and the start of the next. */
+  readonly intervalMs: number
+  /**
+   * The length of a lifecycle "day" (86,400,000 in production). Tests shrink it, so "expire
+   * after 1 day" happens within a second; `Date` rules are not scaled.
+   */
+  readonly dayMs: number
+  /** Objects (or multipart uploads) read from the metadata store per page. */
+  readonly batchSize: number
+}
+
 /** Credentials for the root (admin) tenant; both or neither. */
 /** The transparency log of every data center. */
 export interface LedgerConfig {
@@ -132,6 +147,8 @@ export interface SovraConfig {
   readonly kms: KmsConfig
   /** Background re-wrap of data keys after a bucket key rotation. */
   readonly keyRotation: KeyRotationConfig
+  /** The background worker that applies bucket lifecycle rules. */
+  readonly lifecycle: LifecycleConfig
   /** Root tenant credentials. */
   readonly rootCredentials: RootCredentialsConfig
   /**
@@ -214,6 +231,13 @@ const keyRotationSchema = z.strictObject({
   pauseMs: z.int().min(0).max(60_000),
 })
 
+const lifecycleSchema = z.strictObject({
+  enabled: z.boolean(),
+  intervalMs: z.int().min(10).max(86_400_000),
+  dayMs: z.int().min(10).max(86_400_000),
+  batchSize: z.int().min(1).max(10_000),
+})
+
 const rootCredentialsSchema = z.strictObject({
   accessKeyId: nonEmpty.exactOptional(),
   secretAccessKey: nonEmpty.exactOptional(),
@@ -238,6 +262,7 @@ export const configFileSchema = z.strictObject({
   ledger: ledgerSchema.partial().exactOptional(),
   kms: kmsSchema.partial().exactOptional(),
   keyRotation: keyRotationSchema.partial().exactOptional(),
+  lifecycle: lifecycleSchema.partial().exactOptional(),
   rootCredentials: rootCredentialsSchema.exactOptional(),
   operatorToken: operatorToken.exactOptional(),
   $schema: z.string().exactOptional(),
@@ -259,6 +284,7 @@ export const sovraConfigSchema = z
     ledger: ledgerSchema,
     kms: kmsSchema,
     keyRotation: keyRotationSchema,
+    lifecycle: lifecycleSchema,
     rootCredentials: rootCredentialsSchema,
     operatorToken: operatorToken.exactOptional(),
   })

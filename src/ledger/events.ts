@@ -121,6 +121,11 @@ export interface ObjectDeleteEvent extends EventBase, BucketScoped {
   readonly type: 'object.delete'
   readonly key: Commitment
   readonly versionId?: string
+  /**
+   * Why, when it was not a request: `lifecycle` for an expiry by the bucket's lifecycle rules
+   * (actor `{"kind":"system","component":"lifecycle"}`).
+   */
+  readonly reason?: 'lifecycle'
 }
 /** A multipart upload was completed into an object. */
 export interface MultipartCompleteEvent extends EventBase, BucketScoped {
@@ -142,11 +147,14 @@ export interface ObjectTaggingEvent extends EventBase, BucketScoped {
   /** Commitment to the new tags (canonical JSON of `[key, value]` pairs); absent when removed. */
   readonly tags?: Commitment
 }
-/** A bucket setting other than encryption was set or removed: its tag set or its CORS rules. */
+/** A bucket setting other than encryption was set or removed: its tag set, CORS or lifecycle rules. */
 export interface BucketConfigEvent extends EventBase, BucketScoped {
   readonly type: 'bucket.config'
-  /** Which setting: PutBucketTagging/DeleteBucketTagging or PutBucketCors/DeleteBucketCors. */
-  readonly setting: 'tagging' | 'cors'
+  /**
+   * Which setting: PutBucketTagging/DeleteBucketTagging, PutBucketCors/DeleteBucketCors or
+   * PutBucketLifecycleConfiguration/DeleteBucketLifecycle.
+   */
+  readonly setting: 'tagging' | 'cors' | 'lifecycle'
   /** Commitment to the new setting's canonical JSON; absent when it was removed. */
   readonly config?: Commitment
 }

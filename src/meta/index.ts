@@ -1,6 +1,16 @@
 import type { MetaStore } from './meta-store.js'
 import { openSqliteMetaStore } from './sqlite/sqlite-meta-store.js'
 
+export type {
+  ExpectedObject,
+  LifecycleConfiguration,
+  LifecycleExpiration,
+  LifecycleFilter,
+  LifecycleObjectFacts,
+  LifecycleRule,
+  LifecycleTag,
+  NoncurrentVersionExpiration,
+} from './lifecycle.js'
 export { MetaError, MetaErrors, type PreconditionReason } from './meta-error.js'
 export {
   type BlobPart,
@@ -8,6 +18,7 @@ export {
   type BucketRecord,
   type ChecksumAlgorithm,
   type CorsRule,
+  type DeleteObjectOptions,
   type LedgerOutboxEntry,
   type ListObjectsOptions,
   type ListObjectsResult,

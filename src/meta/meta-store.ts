@@ -1,4 +1,5 @@
 import type { SovraError } from '../core/index.js'
+import type { ExpectedObject, LifecycleConfiguration, LifecycleObjectFacts } from './lifecycle.js'
 
 /** The checksum algorithms S3 clients send in `x-amz-checksum-*`. */
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
@@ -188,6 +189,15 @@ export interface WriteOptions {
   readonly events?: readonly Uint8Array[]
 }
 
+/** Options of `deleteObject`. */
+export interface DeleteObjectOptions extends WriteOptions {
+  /**
+   * Delete only the object read a moment before (the lifecycle worker's expiry): another ETag or
+   * modification time, or no object, fails with `PreconditionFailed` and changes nothing.
+   */
+  readonly expect?: ExpectedObject
+}
+
 /** One object's progress in a transfer through the gate (kept in the destination's cell). */
 export interface TransferObjectProgress {
   readonly key: string
@@ -265,6 +275,28 @@ export interface MetaStore {
     rules: readonly CorsRule[] | null,
     options?: WriteOptions,
   ): Promise<void>
+  /** The bucket's lifecycle configuration, or null when none is set (or no such bucket). */
+  getBucketLifecycle(name: string): Promise<LifecycleConfiguration | null>
+  /** Sets (or, with null, removes) the bucket's lifecycle configuration; `NoSuchBucket` if absent. */
+  setBucketLifecycle(
+    name: string,
+    config: LifecycleConfiguration | null,
+    options?: WriteOptions,
+  ): Promise<void>
+  /** Buckets that have a lifecycle configuration, in byte order, after `after` (exclusive). */
+  listLifecycleBuckets(options: {
+    readonly after: string
+    readonly limit: number
+  }): Promise<readonly string[]>
+  /**
+   * A page of the bucket's current objects under `prefix` as the lifecycle worker reads them
+   * (key, size, ETag, time, tags; no bytes), in key order after `after` (a key an earlier page
+   * returned, or null). Fewer than `limit` means there are no more.
+   */
+  scanLifecycleObjects(
+    bucket: string,
+    options: { readonly prefix: string; readonly after: string | null; readonly limit: number },
+  ): Promise<readonly LifecycleObjectFacts[]>
   /** Fails with `BucketNotEmpty` while objects remain; aborts the bucket's uploads and returns their blobs. */
   deleteBucket(
     name: string,
@@ -286,7 +318,7 @@ export interface MetaStore {
   deleteObject(
     bucket: string,
     key: string,
-    options?: WriteOptions,
+    options?: DeleteObjectOptions,
   ): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }>
   /**
    * Replaces the tags of an existing object (an empty list removes them), leaving everything

@@ -51,6 +51,7 @@ const PROTOCOL = {
   NoSuchBucket: e('NoSuchBucket', 404),
   NoSuchCORSConfiguration: e('NoSuchCORSConfiguration', 404),
   NoSuchKey: e('NoSuchKey', 404),
+  NoSuchLifecycleConfiguration: e('NoSuchLifecycleConfiguration', 404),
   NoSuchTagSet: e('NoSuchTagSet', 404),
   NoSuchUpload: e('NoSuchUpload', 404),
   NotImplemented: e('NotImplemented', 501),

@@ -18,6 +18,9 @@ export type S3Operation =
   | 'PutBucketCors'
   | 'GetBucketCors'
   | 'DeleteBucketCors'
+  | 'PutBucketLifecycleConfiguration'
+  | 'GetBucketLifecycleConfiguration'
+  | 'DeleteBucketLifecycle'
   | 'ListObjects'
   | 'ListObjectsV2'
   | 'ListObjectVersions'
@@ -72,6 +75,9 @@ export const PERMISSIONS: Record<S3Operation, string> = {
   PutBucketCors: 's3:PutBucketCORS',
   GetBucketCors: 's3:GetBucketCORS',
   DeleteBucketCors: 's3:PutBucketCORS',
+  PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
+  GetBucketLifecycleConfiguration: 's3:GetLifecycleConfiguration',
+  DeleteBucketLifecycle: 's3:PutLifecycleConfiguration',
   ListObjects: 's3:ListBucket',
   ListObjectsV2: 's3:ListBucket',
   ListObjectVersions: 's3:ListBucketVersions',
@@ -97,7 +103,7 @@ export const PERMISSIONS: Record<S3Operation, string> = {
 
 /**
  * Query parameters the supported operations understand. Any other parameter names an S3 feature
- * we do not implement (a subresource such as `?acl`, `?lifecycle`, `?metadataConfiguration`) and is
+ * we do not implement (a subresource such as `?acl`, `?website`, `?metadataConfiguration`) and is
  * answered `NotImplemented`, so an unsupported request never falls through to a real handler.
  */
 const KNOWN_PARAMS = new Set([
@@ -127,6 +133,7 @@ const KNOWN_PARAMS = new Set([
   'encryption',
   'tagging',
   'cors',
+  'lifecycle',
   'attributes',
   'max-buckets',
   'bucket-region',
@@ -134,12 +141,15 @@ const KNOWN_PARAMS = new Set([
 ])
 
 /**
- * Subresources that exist only on some resources and methods: `?cors` on a bucket, `?attributes`
- * on GET of an object. Anywhere else they would fall through to a real handler (a `PUT
- * /bucket/key?cors` would overwrite the object), so they are answered `NotImplemented`.
+ * Subresources that exist only on some resources and methods: `?cors` and `?lifecycle` on a
+ * bucket, `?attributes` on GET of an object. Anywhere else they would fall through to a real
+ * handler (a `PUT /bucket/key?cors` would overwrite the object), so they are answered
+ * `NotImplemented`.
  */
 function checkSubresourceScope(query: URLSearchParams, key: string | null, method: string): void {
   if (key !== null && query.has('cors')) throw notImplemented('cors on an object')
+  if (key !== null && query.has('lifecycle')) throw notImplemented('lifecycle on an object')
+  if (query.has('lifecycle') && method === 'POST') throw notImplemented('lifecycle with POST')
   if (query.has('attributes') && (key === null || method !== 'GET')) {
     throw notImplemented(`attributes with ${method}${key === null ? ' on a bucket' : ''}`)
   }
@@ -272,6 +282,7 @@ export function route(
         if (query.has('encryption')) return r('PutBucketEncryption')
         if (query.has('tagging')) return r('PutBucketTagging')
         if (query.has('cors')) return r('PutBucketCors')
+        if (query.has('lifecycle')) return r('PutBucketLifecycleConfiguration')
         return r('CreateBucket')
       case 'HEAD':
         return r('HeadBucket')
@@ -279,6 +290,7 @@ export function route(
         if (query.has('encryption')) return r('DeleteBucketEncryption')
         if (query.has('tagging')) return r('DeleteBucketTagging')
         if (query.has('cors')) return r('DeleteBucketCors')
+        if (query.has('lifecycle')) return r('DeleteBucketLifecycle')
         return r('DeleteBucket')
       case 'POST':
         if (query.has('delete')) return r('DeleteObjects')
@@ -289,6 +301,7 @@ export function route(
         if (query.has('encryption')) return r('GetBucketEncryption')
         if (query.has('tagging')) return r('GetBucketTagging')
         if (query.has('cors')) return r('GetBucketCors')
+        if (query.has('lifecycle')) return r('GetBucketLifecycleConfiguration')
         if (query.has('versions')) return r('ListObjectVersions')
         if (query.has('uploads')) return r('ListMultipartUploads')
         if (query.get('list-type') === '2') return r('ListObjectsV2')

@@ -35,6 +35,7 @@ export const S3_PROTOCOL_CODES = [
   'NoSuchBucket',
   'NoSuchCORSConfiguration',
   'NoSuchKey',
+  'NoSuchLifecycleConfiguration',
   'NoSuchTagSet',
   'NoSuchUpload',
   'NotImplemented',

@@ -176,7 +176,7 @@ describe('bad input gets its S3 error and changes nothing', () => {
   })
 
   it('an unsupported operation → 501 NotImplemented', async () => {
-    const res = await rawRequest(ep, `/${Bucket}?lifecycle`)
+    const res = await rawRequest(ep, `/${Bucket}?website`)
     expect([res.status, code(res.body)]).toEqual([501, 'NotImplemented'])
   })
 
@@ -235,7 +235,7 @@ describe('bad input gets its S3 error and changes nothing', () => {
   })
 
   it('answers an anonymous request for an unsupported operation with 403, not 501', async () => {
-    const res = await rawRequest(ep, `/${Bucket}?lifecycle`, { sign: false })
+    const res = await rawRequest(ep, `/${Bucket}?website`, { sign: false })
     expect(res.status).toBe(403)
   })
 

@@ -1,6 +1,7 @@
 import { type FileHandle, mkdir, open, readdir, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import type { LifecycleConfiguration, LifecycleObjectFacts } from '../lifecycle.js'
 import { MetaErrors, type PreconditionReason } from '../meta-error.js'
 import type {
   BlobPart,
@@ -8,6 +9,7 @@ import type {
   BucketRecord,
   ChecksumAlgorithm,
   CorsRule,
+  DeleteObjectOptions,
   LedgerOutboxEntry,
   ListObjectsOptions,
   ListObjectsResult,
@@ -28,6 +30,7 @@ import type {
   WriteCondition,
   WriteOptions,
 } from '../meta-store.js'
+import { type LifecycleTable, prepareLifecycle } from './sqlite-lifecycle.js'
 import { prepareTransferProgress, type TransferProgressTable } from './sqlite-transfer-progress.js'
 
 /** Settings of the SQLite driver; only `path` is required. */
@@ -212,6 +215,7 @@ export class SqliteMetaStore implements MetaStore {
   #durableOutboxSeq = 0
   readonly #s: Statements
   readonly #transfers: TransferProgressTable
+  readonly #lifecycle: LifecycleTable
   readonly #runBatch: Database.Transaction<
     (batch: readonly PendingWrite[], results: BatchResult[]) => void
   >
@@ -223,6 +227,7 @@ export class SqliteMetaStore implements MetaStore {
     this.#maxBatch = Math.max(1, this.#config.maxBatch ?? 256)
     this.#s = prepareStatements(db)
     this.#transfers = prepareTransferProgress(db)
+    this.#lifecycle = prepareLifecycle(db)
     const outbox = this.#s.countOutbox.get()
     this.#outboxSize = outbox?.count ?? 0
     this.#lastOutboxSeq = outbox?.last ?? 0
@@ -306,6 +311,41 @@ export class SqliteMetaStore implements MetaStore {
     }, options)
   }
 
+  /** The bucket's lifecycle configuration (table `bucket_lifecycle`), or null. */
+  getBucketLifecycle(name: string): Promise<LifecycleConfiguration | null> {
+    return this.#read(() => this.#lifecycle.get(name))
+  }
+
+  /** Sets or removes the bucket's lifecycle configuration. */
+  setBucketLifecycle(
+    name: string,
+    config: LifecycleConfiguration | null,
+    options?: WriteOptions,
+  ): Promise<void> {
+    return this.#write(() => {
+      this.#requireBucket(name)
+      this.#lifecycle.set(name, config)
+    }, options)
+  }
+
+  /** A page of the buckets that have a lifecycle configuration. */
+  listLifecycleBuckets(options: {
+    readonly after: string
+    readonly limit: number
+  }): Promise<readonly string[]> {
+    return this.#read(() => this.#lifecycle.buckets(options.after, options.limit))
+  }
+
+  /** A page of the bucket's objects under a prefix, as the lifecycle worker reads them. */
+  scanLifecycleObjects(
+    bucket: string,
+    options: { readonly prefix: string; readonly after: string | null; readonly limit: number },
+  ): Promise<readonly LifecycleObjectFacts[]> {
+    return this.#read(() =>
+      this.#lifecycle.scan(bucket, options.prefix, options.after, Math.max(1, options.limit)),
+    )
+  }
+
   /** Removes an empty bucket and its uploads; returns the uploads' part blobs. */
   deleteBucket(name: string, options?: WriteOptions): Promise<Orphans> {
     return this.#write(() => {
@@ -355,10 +395,18 @@ export class SqliteMetaStore implements MetaStore {
   deleteObject(
     bucket: string,
     key: string,
-    options?: WriteOptions,
+    options?: DeleteObjectOptions,
   ): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }> {
     return this.#write(() => {
       this.#requireBucket(bucket)
+      const expect = options?.expect
+      if (expect !== undefined) {
+        const current = this.#s.getObjectStamp.get(bucket, key)
+        if (current === undefined) throw MetaErrors.preconditionFailed(bucket, key, 'missing')
+        if (current.etag !== expect.etag || current.last_modified !== expect.lastModified) {
+          throw MetaErrors.preconditionFailed(bucket, key, 'etag-mismatch')
+        }
+      }
       const old = this.#s.deleteObject.get(bucket, key)
       this.#s.deleteObjectData.run(bucket, key)
       const orphaned: BlobPart[] = []
@@ -1009,6 +1057,9 @@ function prepareStatements(db: Database.Database) {
     ),
     deleteObjectData: db.prepare<[string, string]>(
       'DELETE FROM object_data WHERE bucket = ? AND key = ?',
+    ),
+    getObjectStamp: db.prepare<[string, string], { etag: string; last_modified: number }>(
+      'SELECT etag, last_modified FROM objects WHERE bucket = ? AND key = ?',
     ),
     getObjectRefs: db.prepare<[string, string], { etag: string; blob_parts: string | null }>(
       'SELECT etag, blob_parts FROM objects WHERE bucket = ? AND key = ?',

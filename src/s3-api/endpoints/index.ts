@@ -7,6 +7,11 @@ import {
   getBucketEncryption,
   putBucketEncryption,
 } from './bucket-encryption.js'
+import {
+  deleteBucketLifecycle,
+  getBucketLifecycle,
+  putBucketLifecycle,
+} from './bucket-lifecycle.js'
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging.js'
 import { completeMultipartUpload } from './complete-multipart-upload.js'
 import { copyObject } from './copy-object.js'
@@ -50,6 +55,9 @@ export const ENDPOINTS: Record<S3Operation, (ctx: RequestContext) => Promise<voi
   PutBucketCors: putBucketCors,
   GetBucketCors: getBucketCors,
   DeleteBucketCors: deleteBucketCors,
+  PutBucketLifecycleConfiguration: putBucketLifecycle,
+  GetBucketLifecycleConfiguration: getBucketLifecycle,
+  DeleteBucketLifecycle: deleteBucketLifecycle,
   ListObjects: listObjects,
   ListObjectsV2: listObjectsV2,
   ListObjectVersions: listObjectVersions,

@@ -1,0 +1,312 @@
+import type { BlobStore } from '../../blob/index.js'
+import { isDomainError, type Logger } from '../../core/index.js'
+import { commit, encodeEvent, LEDGER_EVENT_SCHEMA, type LedgerEvent } from '../../ledger/index.js'
+import type {
+  LifecycleObjectFacts,
+  LifecycleRule,
+  MetaStore,
+  MultipartUploadRecord,
+} from '../../meta/index.js'
+import { abortingRule, abortsUploads, expiresObjects, expiringRule, scanPrefix } from './rules.js'
+
+/**
+ * The lifecycle worker of one cell: every `intervalMs` it makes a pass over the buckets that
+ * have a lifecycle configuration and applies their enabled rules.
+ *
+ * - Objects: pages through the bucket's current objects (`scanLifecycleObjects`, `batchSize` at a
+ *   time, only under the rules' common prefix, never the whole bucket in memory) and expires
+ *   those an `Expiration` (`Days` or `Date`) has reached (rules.ts). An expiry is the same
+ *   metadata change as a user's DeleteObject: `MetaStore.deleteObject` with an `object.delete`
+ *   ledger event in the same transaction (actor `{"kind":"system","component":"lifecycle"}`,
+ *   `reason: "lifecycle"`), then the blobs no longer referenced are removed. The delete names the
+ *   ETag and time it read (`expect`), so an object overwritten meanwhile is left alone.
+ * - Multipart uploads: pages through the bucket's uploads and aborts those older than an
+ *   `AbortIncompleteMultipartUpload` allows, as AbortMultipartUpload does.
+ * - Noncurrent versions and delete markers: the rules are parsed, stored and evaluated
+ *   (`versionAction` in rules.ts) but take effect once versioning exists; today every object is
+ *   its one current version.
+ *
+ * Passes never overlap; `close()` stops the current pass between two objects and waits for it.
+ * A bucket whose rules fail (a store error) is logged at `error` and the pass goes on to the next.
+ * A full ledger backlog (the same pushback that answers `SlowDown` to requests) ends the pass
+ * early; the next one picks up what is left.
+ */
+
+/** How the worker runs (`lifecycle` in the configuration). */
+export interface LifecycleSettings {
+  readonly enabled: boolean
+  readonly intervalMs: number
+  /** The length of a lifecycle day: 86,400,000 in production, less in tests. */
+  readonly dayMs: number
+  readonly batchSize: number
+}
+
+/** What one cell's worker needs. */
+export interface LifecycleDeps {
+  readonly dc: string
+  readonly meta: MetaStore
+  readonly blob: Pick<BlobStore, 'remove'>
+  /** The cell's log: its backlog bound (pushback). */
+  readonly ledger: { readonly maxPending: number }
+  /** The tenant's ledger secret, for the commitments of expiry events; none are written without. */
+  readonly ledgerSecretOf?: (tenantId: string) => Promise<Buffer>
+  readonly settings: LifecycleSettings
+  readonly logger: Logger
+  /** The clock (ms since the epoch); injectable for tests. */
+  readonly now?: () => number
+}
+
+/** What one pass did (for logs and tests). */
+export interface LifecyclePass {
+  readonly buckets: number
+  readonly expired: number
+  readonly aborted: number
+  /** Objects or uploads that changed between being read and being expired, left alone. */
+  readonly skipped: number
+}
+
+/** The ledger component name of lifecycle actions. */
+export const LIFECYCLE_COMPONENT = 'lifecycle'
+
+/** Buckets read per page of `listLifecycleBuckets`. */
+const BUCKET_PAGE = 100
+
+interface Counts {
+  buckets: number
+  expired: number
+  aborted: number
+  skipped: number
+}
+
+/** Why a pass stopped early. */
+class PassStopped extends Error {}
+
+export class LifecycleWorker {
+  readonly #deps: LifecycleDeps
+  readonly #now: () => number
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<LifecyclePass> | undefined
+  #closed = false
+
+  constructor(deps: LifecycleDeps) {
+    this.#deps = deps
+    this.#now = deps.now ?? Date.now
+  }
+
+  /** Schedules passes every `intervalMs` (the first one after one interval); no-op when disabled. */
+  start(): void {
+    if (!this.#deps.settings.enabled || this.#closed) return
+    this.#schedule()
+  }
+
+  /** Runs one pass now (or joins the one under way) and resolves with what it did. */
+  runOnce(): Promise<LifecyclePass> {
+    this.#running ??= this.#pass().finally(() => {
+      this.#running = undefined
+    })
+    return this.#running
+  }
+
+  /** Stops scheduling, ends the pass under way between two objects, and waits for it. */
+  async close(): Promise<void> {
+    this.#closed = true
+    clearTimeout(this.#timer)
+    await this.#running?.catch(() => undefined)
+  }
+
+  #schedule(): void {
+    this.#timer = setTimeout(() => {
+      this.runOnce()
+        .catch((err: unknown) => this.#deps.logger.error({ err }, 'Lifecycle pass failed'))
+        .finally(() => {
+          if (!this.#closed) this.#schedule()
+        })
+    }, this.#deps.settings.intervalMs)
+    this.#timer.unref()
+  }
+
+  async #pass(): Promise<LifecyclePass> {
+    const counts: Counts = { buckets: 0, expired: 0, aborted: 0, skipped: 0 }
+    let after = ''
+    try {
+      for (;;) {
+        const names = await this.#deps.meta.listLifecycleBuckets({ after, limit: BUCKET_PAGE })
+        for (const bucket of names) {
+          this.#checkOpen()
+          await this.#bucket(bucket, counts)
+        }
+        if (names.length < BUCKET_PAGE) break
+        after = names[names.length - 1] as string
+      }
+    } catch (err) {
+      if (!(err instanceof PassStopped)) throw err
+    }
+    return { ...counts }
+  }
+
+  async #bucket(bucket: string, counts: Counts): Promise<void> {
+    const meta = this.#deps.meta
+    const [config, record] = await Promise.all([
+      meta.getBucketLifecycle(bucket),
+      meta.getBucket(bucket),
+    ])
+    if (config === null || record === null) return
+    const rules = config.rules.filter((r) => r.status === 'Enabled')
+    if (rules.length === 0) return
+    counts.buckets++
+    const before = { ...counts }
+    try {
+      if (expiresObjects(rules)) await this.#expireObjects(bucket, record.tenantId, rules, counts)
+      if (abortsUploads(rules)) await this.#abortUploads(bucket, rules, counts)
+    } catch (err) {
+      if (err instanceof PassStopped || this.#closed) throw err
+      // The bucket went away during the pass: nothing left to do there. Any other failure is
+      // logged and the pass goes on: one bucket must not stop the others' rules.
+      if (!(isDomainError(err, 'meta') && err.code === 'NoSuchBucket')) {
+        this.#deps.logger.error({ err, bucket }, 'Lifecycle rules of a bucket failed')
+      }
+    } finally {
+      const expired = counts.expired - before.expired
+      const aborted = counts.aborted - before.aborted
+      if (expired + aborted > 0) {
+        this.#deps.logger.info(
+          { bucket, expired, aborted, skipped: counts.skipped - before.skipped },
+          'Lifecycle rules applied',
+        )
+      }
+    }
+  }
+
+  async #expireObjects(
+    bucket: string,
+    tenantId: string,
+    rules: readonly LifecycleRule[],
+    counts: Counts,
+  ): Promise<void> {
+    const { meta, settings } = this.#deps
+    const prefix = scanPrefix(rules)
+    let after: string | null = null
+    for (;;) {
+      this.#checkOpen()
+      const page = await meta.scanLifecycleObjects(bucket, {
+        prefix,
+        after,
+        limit: settings.batchSize,
+      })
+      const now = this.#now()
+      const due = page.filter((o) => expiringRule(rules, o, now, settings.dayMs) !== null)
+      this.#checkBacklog(bucket, due.length)
+      // One page's expiries share the store's group commit (one transaction, one fsync).
+      const results = await Promise.all(due.map((o) => this.#expire(bucket, tenantId, o)))
+      for (const expired of results) {
+        if (expired) counts.expired++
+        else counts.skipped++
+      }
+      if (page.length < settings.batchSize) return
+      after = (page[page.length - 1] as LifecycleObjectFacts).key
+    }
+  }
+
+  /** Deletes one expired object as DeleteObject does; false if it changed since it was read. */
+  async #expire(bucket: string, tenantId: string, object: LifecycleObjectFacts): Promise<boolean> {
+    const { meta, blob, logger } = this.#deps
+    const events = await this.#deleteEvent(bucket, tenantId, object.key)
+    let orphaned: readonly { ref: string }[]
+    try {
+      ;({ orphaned } = await meta.deleteObject(bucket, object.key, {
+        events,
+        expect: { etag: object.etag, lastModified: object.lastModified },
+      }))
+    } catch (err) {
+      if (isDomainError(err, 'meta') && err.code === 'PreconditionFailed') return false
+      throw err
+    }
+    if (orphaned.length > 0) {
+      await blob.remove(orphaned.map((p) => p.ref)).catch((err: unknown) => {
+        logger.warn(
+          { err, count: orphaned.length },
+          'Could not remove unreferenced blobs; the startup sweep will',
+        )
+      })
+    }
+    return true
+  }
+
+  async #abortUploads(
+    bucket: string,
+    rules: readonly LifecycleRule[],
+    counts: Counts,
+  ): Promise<void> {
+    const { meta, blob, settings, logger } = this.#deps
+    let keyMarker: string | null = null
+    let uploadIdMarker: string | null = null
+    for (;;) {
+      this.#checkOpen()
+      const page = await meta.listMultipartUploads(bucket, {
+        prefix: '',
+        delimiter: null,
+        keyMarker,
+        uploadIdMarker,
+        maxUploads: settings.batchSize,
+      })
+      const now = this.#now()
+      const due = page.uploads.filter(
+        (u: MultipartUploadRecord) => abortingRule(rules, u, now, settings.dayMs) !== null,
+      )
+      for (const upload of due) {
+        try {
+          const { orphaned } = await meta.abortMultipartUpload(bucket, upload.uploadId)
+          counts.aborted++
+          if (orphaned.length > 0) {
+            await blob.remove(orphaned.map((p) => p.ref)).catch((err: unknown) => {
+              logger.warn({ err }, 'Could not remove unreferenced blobs; the startup sweep will')
+            })
+          }
+        } catch (err) {
+          // Completed or aborted by its owner meanwhile.
+          if (!(isDomainError(err, 'meta') && err.code === 'NoSuchUpload')) throw err
+          counts.skipped++
+        }
+      }
+      if (!page.isTruncated) return
+      keyMarker = page.nextKeyMarker
+      uploadIdMarker = page.nextUploadIdMarker
+    }
+  }
+
+  /** The `object.delete` event of an expiry, or none without the tenant's secret. */
+  async #deleteEvent(bucket: string, tenantId: string, key: string): Promise<Uint8Array[]> {
+    const secretOf = this.#deps.ledgerSecretOf
+    if (secretOf === undefined) return []
+    const secret = await secretOf(tenantId)
+    const event: LedgerEvent = {
+      schema: LEDGER_EVENT_SCHEMA,
+      at: new Date(this.#now()).toISOString(),
+      dc: this.#deps.dc,
+      actor: { kind: 'system', component: LIFECYCLE_COMPONENT },
+      tenant: commit(secret, tenantId),
+      bucket: commit(secret, bucket),
+      type: 'object.delete',
+      key: commit(secret, key),
+      reason: 'lifecycle',
+    }
+    return [encodeEvent(event)]
+  }
+
+  /**
+   * Ends the pass before `count` more events would overfill the ledger's backlog: the same
+   * pushback that answers `SlowDown` to requests. The next pass continues.
+   */
+  #checkBacklog(bucket: string, count: number): void {
+    if (count === 0) return
+    const { meta, ledger, logger } = this.#deps
+    if (meta.ledgerOutboxSize() + count > ledger.maxPending) {
+      logger.warn({ bucket }, 'Lifecycle pass ended early: the ledger backlog is full')
+      throw new PassStopped()
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new PassStopped()
+  }
+}
