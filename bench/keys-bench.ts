@@ -2,18 +2,22 @@
 //
 //   npm run build && npm run bench:keys -- [options]
 //
-// Every object Sovra stores is encrypted (there is no server switch to turn it off), so the
-// baseline is measured where the envelope is applied, in one process on one real cell
-// (createCell in a temp folder):
-// 1. Write and read 1 MiB and 64 MiB objects through the cell's storage seam with the envelope
-//    (encryptingWrite / decryptingRead, the data center's own `dc` key provider: fresh data key,
-//    KEK wrap, AES-256-GCM in 64 KiB segments) and without it (the same bytes straight into and
-//    out of the blob store: temp file, fsync, rename). Same chunks (64 KiB, as HTTP bodies
-//    arrive), same concurrency, alternating which goes first; `sync` before each measurement.
-//    Also reported: this process's CPU time per MiB (all threads), far less sensitive to a
-//    shared machine's noise than the rates.
-//    Beside it, the S3 end-to-end figure with encryption on: PutObject/GetObject 1 MiB and
-//    64 MiB through bench/s3-bench.ts (built server pinned to CPU 0, load from CPU 1).
+// Every object Sovra stores is encrypted (there is no server switch to turn it off), so "off"
+// is a baseline only the bench can build, measured twice:
+// 1. At the cell's storage seam, in one process on one real cell (createCell in a temp folder):
+//    write and read 1 MiB and 64 MiB objects with the envelope (encryptingWrite /
+//    decryptingRead, the data center's own `dc` key provider: fresh data key, KEK wrap,
+//    AES-256-GCM in 64 KiB segments) and without it (the same bytes straight into and out of the
+//    blob store: temp file, fsync, rename). Same chunks (64 KiB, as HTTP bodies arrive), same
+//    concurrency, alternating which goes first; `sync` before each measurement. Also reported:
+//    this process's CPU time per MiB (all threads), far less sensitive to a shared machine's
+//    noise than the rates. This leaves out the rest of a request, so it is the worst case for
+//    the envelope's relative cost; it carries no target.
+// 4. End to end over S3 (the issue's measure; the 15% target applies to its 64 MiB rows):
+//    PutObject/GetObject of 1 MiB and 64 MiB through bench/s3-bench.ts, against the built
+//    server as shipped and against the same built server with the envelope swapped out by a
+//    bench-only module hook (bench/plaintext-at-rest/; Sovra has no setting for it), both pinned
+//    to CPU 0, load from CPU 1 (bench/load.ts), 16 in flight, measurements alternating.
 // 2. A 1 KiB range read from a 1 GiB encrypted object at a few offsets: latency p50/p99, and,
 //    through a counting wrapper around the blob store, the bytes read from disk and the segments
 //    decrypted per read (only those holding the range). Beside it, reading the same number of
@@ -152,10 +156,19 @@ function chunksOf(body: Buffer): Readable {
   )
 }
 
-async function drain(stream: Readable): Promise<number> {
-  let n = 0
-  for await (const chunk of stream) n += (chunk as Buffer).length
-  return n
+/**
+ * Reads `stream` to its end through 'data' events, as `pipeline(body, res)` does for a GET (an
+ * async iterator would concatenate whatever the stream had buffered: a copy no server makes).
+ */
+function drain(stream: Readable): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let n = 0
+    stream.on('data', (chunk: Buffer) => {
+      n += chunk.length
+    })
+    stream.once('end', () => resolve(n))
+    stream.once('error', reject)
+  })
 }
 
 /** Runs `fn(0..count-1)` with `concurrency` in flight; returns the seconds it took. */
@@ -314,8 +327,6 @@ async function cellPart(cell: Cell, opts: Opts): Promise<Record<string, unknown>
         'CPU ms/MiB off': round(med('off', 'cpuMsPerMiB'), 2),
         'CPU ms/MiB on': round(med('on', 'cpuMsPerMiB'), 2),
         'cost % by CPU': round(100 * (1 - med('off', 'cpuMsPerMiB') / med('on', 'cpuMsPerMiB'))),
-        target: size >= 64 * MiB ? '<= 15%' : '',
-        result: size >= 64 * MiB ? (1 - on / off <= 0.15 ? 'PASS' : 'FAIL') : '',
       })
     }
   }
@@ -385,8 +396,6 @@ function primitiveRows(opts: Opts): Record<string, unknown>[] {
     'CPU ms/MiB off': '',
     'CPU ms/MiB on': round(ms, 2),
     'cost % by CPU': '',
-    target: '',
-    result: '',
   })
   return [row('encrypt', enc), row('decrypt', dec)]
 }
@@ -738,11 +747,21 @@ async function vaultPart(cell: Cell, dir: string, opts: Opts) {
 
 // ---------------------------------------------------------------- part 4: S3 end to end
 
-/** Runs bench/s3-bench.ts (built Sovra only) for 1 MiB and 64 MiB PUT/GET; returns its JSON. */
+/** The plaintext baseline and the product, as bench/s3-bench.ts names them. */
+const S3_OFF = 'sovra-plaintext'
+const S3_ON = 'sovra'
+const S3_PHASES = ['put1m', 'get1m', 'put64m', 'get64m'] as const
+
+/**
+ * Runs bench/s3-bench.ts for 1 MiB and 64 MiB PUT/GET against two builds of the same server
+ * (dist/): `sovra` as shipped, and `sovra-plaintext`, the same process with the envelope swapped
+ * out by a bench-only module hook (bench/plaintext-at-rest/). Both pinned to CPU 0, load from
+ * CPU 1, 16 in flight, measurements alternating between them; returns s3-bench's JSON.
+ */
 function s3Part(opts: Opts): Promise<Record<string, unknown>> {
   return runS3Bench([
-    '--only=put1m,get1m,put64m,get64m',
-    '--servers=sovra',
+    `--only=${S3_PHASES.join(',')}`,
+    `--servers=${S3_OFF},${S3_ON}`,
     `--repeat=${opts.s3Repeat}`,
     `--duration=${opts.s3Duration}`,
     `--duration64m=${opts.s3Duration64m}`,
@@ -751,13 +770,36 @@ function s3Part(opts: Opts): Promise<Record<string, unknown>> {
 
 function s3Rows(report: Record<string, unknown>): Record<string, unknown>[] {
   const results = report.results as Record<string, Record<string, Record<string, number>[]>>
-  return ['put1m', 'get1m', 'put64m', 'get64m'].map((phase) => {
-    const ms = results[phase]?.sovra ?? []
+  return S3_PHASES.map((phase) => {
+    const off = results[phase]?.[S3_OFF] ?? []
+    const on = results[phase]?.[S3_ON] ?? []
+    const med = (ms: Record<string, number>[], field: string) =>
+      median(ms.map((m) => m[field] as number))
+    const offMB = med(off, 'MBps')
+    const onMB = med(on, 'MBps')
+    // Server CPU (all threads) per MiB moved: MB per CPU-second inverted.
+    const cpuMs = (ms: Record<string, number>[]) => 1000 / (med(ms, 'MBPerServerCpuSec') / 1.048576)
+    const offCpu = cpuMs(off)
+    const onCpu = cpuMs(on)
+    const big = phase.endsWith('64m')
+    const cost = 1 - onMB / offMB
     return {
-      phase,
-      'MB/s': round(median(ms.map((m) => m.MBps as number))),
-      'p50 ms': round(median(ms.map((m) => m.p50ms as number)), 2),
-      'MB per server CPU-s': round(median(ms.map((m) => m.MBPerServerCpuSec as number))),
+      'S3 op': `${phase.startsWith('put') ? 'PutObject' : 'GetObject'} ${big ? '64 MiB' : '1 MiB'}`,
+      'off MB/s': round(offMB),
+      'on MB/s': round(onMB),
+      'on/off': round(onMB / offMB, 3),
+      'cost %': round(100 * cost),
+      'per-rep on/off': on
+        .map((m, i) => (m.MBps as number) / ((off[i]?.MBps as number) ?? Number.NaN))
+        .map((r) => r.toFixed(2))
+        .join(' '),
+      'server CPU ms/MiB off': round(offCpu, 2),
+      'server CPU ms/MiB on': round(onCpu, 2),
+      'cost % by CPU': round(100 * (1 - offCpu / onCpu)),
+      'p50 ms off': round(med(off, 'p50ms'), 1),
+      'p50 ms on': round(med(on, 'p50ms'), 1),
+      target: big ? '<= 15%' : '',
+      result: big ? (cost <= 0.15 ? 'PASS' : 'FAIL') : '',
     }
   })
 }
@@ -790,7 +832,9 @@ async function main() {
     await rm(dir, { recursive: true, force: true })
   }
   if (opts.only.includes('s3')) {
-    log('s3: PUT/GET 1 MiB and 64 MiB through bench/s3-bench.ts (encryption on, as always)')
+    log(
+      's3: PUT/GET 1 MiB and 64 MiB through bench/s3-bench.ts, envelope off (bench-only baseline) and on',
+    )
     s3Report = await s3Part(opts)
     s3 = s3Rows(s3Report)
   }
@@ -811,6 +855,7 @@ async function main() {
     vault,
     s3,
     s3Machine: s3Report?.machine,
+    s3AtRest: s3Report?.atRest,
   }
   const resultsDir = join(HERE, 'results')
   mkdirSync(resultsDir, { recursive: true })
@@ -831,7 +876,7 @@ async function main() {
     )
   if (s3.length > 0)
     process.stdout.write(
-      `S3 end to end, encryption on (bench/s3-bench.ts, medians):\n${table(s3)}\n\n`,
+      `S3 end to end, envelope off (bench-only plaintext baseline) vs on, same built server (bench/s3-bench.ts, 16 in flight, medians; the 15% target applies to the 64 MiB rows):\n${table(s3)}\n\n`,
     )
   process.stdout.write(`(full results in ${file})\n`)
 }

@@ -28,7 +28,15 @@
 //   --profile             run Sovra under `node --cpu-prof` (profile in bench/results/)
 //   --sovra-dist=DIR      compiled Sovra to run  [dist]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -44,14 +52,27 @@ const PHASES = ['put4k', 'get4k', 'put1m', 'get1m', 'put64m', 'get64m', 'list', 
 type Phase = (typeof PHASES)[number]
 /**
  * `sovra` as configured by default; the variants differ by one setting, for bench/ledger-bench.ts:
- * `sovra-reads-sync` (ledger.reads=sync) and `sovra-ledger-off` (ledger.enabled=false).
+ * `sovra-reads-sync` (ledger.reads=sync) and `sovra-ledger-off` (ledger.enabled=false); and, for
+ * bench/keys-bench.ts, `sovra-plaintext`: the same built server with the envelope swapped out by
+ * a bench-only module hook (bench/plaintext-at-rest/register.mjs; Sovra has no setting for it).
  */
-const SOVRA_VARIANTS = {
-  sovra: {},
-  'sovra-reads-sync': { SOVRA_LEDGER_READS: 'sync' },
-  'sovra-ledger-off': { SOVRA_LEDGER_ENABLED: 'false' },
-} as const
-type SovraVariant = keyof typeof SOVRA_VARIANTS
+const SOVRA_VARIANTS: Record<
+  string,
+  { readonly env: Record<string, string>; readonly nodeArgs?: readonly string[] }
+> = {
+  sovra: { env: {} },
+  'sovra-reads-sync': { env: { SOVRA_LEDGER_READS: 'sync' } },
+  'sovra-ledger-off': { env: { SOVRA_LEDGER_ENABLED: 'false' } },
+  'sovra-plaintext': {
+    env: {},
+    nodeArgs: ['--import', join(HERE, 'plaintext-at-rest', 'register.mjs')],
+  },
+}
+/** What bench/plaintext-at-rest/object-crypto.mjs prints when it is in place. */
+const PLAINTEXT_MARK = 'bench: plaintext at rest'
+/** The first bytes of every envelope (src/keys/envelope/README.md). */
+const ENVELOPE_MAGIC = Buffer.from('SVRE', 'ascii')
+type SovraVariant = 'sovra' | 'sovra-reads-sync' | 'sovra-ledger-off' | 'sovra-plaintext'
 type ServerName = SovraVariant | 's3rver'
 const SERVER_NAMES: readonly ServerName[] = [
   ...(Object.keys(SOVRA_VARIANTS) as SovraVariant[]),
@@ -230,11 +251,14 @@ async function startSovra(
     SOVRA_ROOT_ACCESS_KEY: creds.accessKeyId,
     SOVRA_ROOT_SECRET_KEY: creds.secretAccessKey,
     SOVRA_LOG_LEVEL: 'warn',
-    ...SOVRA_VARIANTS[variant],
+    ...SOVRA_VARIANTS[variant]?.env,
   }
-  const nodeArgs = opts.profile
-    ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, `${stamp}-sovra-prof`)}`]
-    : []
+  const nodeArgs = [
+    ...(SOVRA_VARIANTS[variant]?.nodeArgs ?? []),
+    ...(opts.profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, `${stamp}-${variant}-prof`)}`]
+      : []),
+  ]
   const proc = spawnPinned(0, [process.execPath, ...nodeArgs, bin, 'serve'], env)
   const port = base + 1 // us-west-1 is the second data center
   const server: Server = {
@@ -249,7 +273,28 @@ async function startSovra(
   proc.stderr?.on('data', (d) => (server.stderr = (server.stderr + d).slice(-4000)))
   await waitForPort(port, proc, 'Sovra')
   await waitForPort(adminPort, proc, 'Sovra admin')
+  if (variant === 'sovra-plaintext' && !server.stderr.includes(PLAINTEXT_MARK)) {
+    throw new Error(`${variant}: the plaintext module hook did not load: ${server.stderr}`)
+  }
   return server
+}
+
+/**
+ * What the server's blob files hold: envelopes (they start with "SVRE") or not. Checked after
+ * the run, so a baseline that silently encrypted (or a server that did not) cannot pass unseen.
+ */
+function blobsAtRest(s: Server): 'envelopes' | 'plaintext' | 'none' | 'mixed' {
+  const dir = join(s.dataDir, 'dcs')
+  if (!existsSync(dir)) return 'none'
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => /blobs[/\\]objects[/\\].*[0-9a-f]{32}$/.test(name))
+    .slice(0, 50)
+  if (files.length === 0) return 'none'
+  const sealed = files.filter((name) => {
+    const head = readFileSync(join(dir, name)).subarray(0, 4)
+    return head.equals(ENVELOPE_MAGIC)
+  }).length
+  return sealed === files.length ? 'envelopes' : sealed === 0 ? 'plaintext' : 'mixed'
 }
 
 async function startS3rver(): Promise<Server> {
@@ -462,7 +507,8 @@ async function objectPhase(
     }
   }
   for (let rep = 0; rep < opts.repeat; rep++) {
-    for (const s of servers) {
+    // The order alternates per repetition, so no server always measures first.
+    for (const s of rep % 2 === 0 ? servers : [...servers].reverse()) {
       syncDisks()
       const useWrk = spec.small && opts.smallClient === 'wrk'
       const task = {
@@ -809,6 +855,8 @@ async function main() {
 
   const servers: Server[] = []
   const results: Record<string, Record<string, unknown>> = {}
+  /** Per Sovra server: whether its blob files are envelopes (checked after the phases). */
+  const atRest: Record<string, string> = {}
   let failure: unknown = null
   try {
     for (const name of opts.servers) {
@@ -829,6 +877,15 @@ async function main() {
         await objectPhase(phase, spec, servers, opts, out as Record<string, Measurement[]>)
       else if (phase === 'list') await listPhase(servers, opts, out as Record<string, Measurement>)
       else if (phase === 'big') await bigPhase(servers, opts, out as Record<string, Measurement>)
+    }
+    for (const s of servers) {
+      if (s.name === 's3rver') continue
+      const found = blobsAtRest(s)
+      atRest[s.name] = found
+      const expected = s.name === 'sovra-plaintext' ? 'plaintext' : 'envelopes'
+      if (found !== expected && found !== 'none') {
+        throw new Error(`${s.name}: blob files hold ${found}, expected ${expected}`)
+      }
     }
   } catch (err) {
     failure = err
@@ -872,6 +929,7 @@ async function main() {
         'node:http keep-alive client, header SigV4 with UNSIGNED-PAYLOAD; one shared random body buffer per phase',
     },
     results,
+    atRest,
     summary: rows,
   }
   const file = join(resultsDir, `${stamp}.json`)
