@@ -27,6 +27,7 @@
 //   --build               run `npm run build` first (otherwise dist/ must be current)
 //   --profile             run Sovra under `node --cpu-prof` (profile in bench/results/)
 //   --sovra-dist=DIR      compiled Sovra to run  [dist]
+//   --before-dist=DIR     compiled Sovra of an earlier commit, run as server `sovra-before`
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import {
   existsSync,
@@ -54,7 +55,8 @@ type Phase = (typeof PHASES)[number]
  * `sovra` as configured by default; the variants differ by one setting, for bench/ledger-bench.ts:
  * `sovra-reads-sync` (ledger.reads=sync) and `sovra-ledger-off` (ledger.enabled=false); and, for
  * bench/keys-bench.ts, `sovra-plaintext`: the same built server with the envelope swapped out by
- * a bench-only module hook (bench/plaintext-at-rest/register.mjs; Sovra has no setting for it).
+ * a bench-only module hook (bench/plaintext-at-rest/register.mjs; Sovra has no setting for it),
+ * and `sovra-before`: the build in `--before-dist` (an earlier commit), for before/after runs.
  */
 const SOVRA_VARIANTS: Record<
   string,
@@ -63,6 +65,7 @@ const SOVRA_VARIANTS: Record<
   sovra: { env: {} },
   'sovra-reads-sync': { env: { SOVRA_LEDGER_READS: 'sync' } },
   'sovra-ledger-off': { env: { SOVRA_LEDGER_ENABLED: 'false' } },
+  'sovra-before': { env: {} },
   'sovra-plaintext': {
     env: {},
     nodeArgs: ['--import', join(HERE, 'plaintext-at-rest', 'register.mjs')],
@@ -72,7 +75,12 @@ const SOVRA_VARIANTS: Record<
 const PLAINTEXT_MARK = 'bench: plaintext at rest'
 /** The first bytes of every envelope (src/keys/envelope/README.md). */
 const ENVELOPE_MAGIC = Buffer.from('SVRE', 'ascii')
-type SovraVariant = 'sovra' | 'sovra-reads-sync' | 'sovra-ledger-off' | 'sovra-plaintext'
+type SovraVariant =
+  | 'sovra'
+  | 'sovra-reads-sync'
+  | 'sovra-ledger-off'
+  | 'sovra-before'
+  | 'sovra-plaintext'
 type ServerName = SovraVariant | 's3rver'
 const SERVER_NAMES: readonly ServerName[] = [
   ...(Object.keys(SOVRA_VARIANTS) as SovraVariant[]),
@@ -120,6 +128,7 @@ function parseArgs(argv: string[]) {
     build: a.build === 'true',
     profile: a.profile === 'true',
     sovraDist: resolve(ROOT, a['sovra-dist'] ?? 'dist'),
+    beforeDist: a['before-dist'] === undefined ? null : resolve(ROOT, a['before-dist']),
   }
   for (const k of Object.keys(a)) {
     const known = [
@@ -139,6 +148,7 @@ function parseArgs(argv: string[]) {
       'build',
       'profile',
       'sovra-dist',
+      'before-dist',
       'populate-concurrency',
     ]
     if (!known.includes(k)) throw new Error(`Unknown option --${k}`)
@@ -232,7 +242,9 @@ async function startSovra(
   stamp: string,
   variant: SovraVariant,
 ): Promise<Server> {
-  const bin = join(opts.sovraDist, 'cli', 'bin.js')
+  const dist = variant === 'sovra-before' ? opts.beforeDist : opts.sovraDist
+  if (dist === null) throw new Error(`${variant} needs --before-dist`)
+  const bin = join(dist, 'cli', 'bin.js')
   if (!existsSync(bin))
     throw new Error(`${bin} is missing: run \`npm run build\` first (or pass --build)`)
   const dataDir = mkdtempSync(join(os.tmpdir(), 'sovra-bench-sovra-'))
@@ -916,7 +928,11 @@ async function main() {
     startedAt: new Date(started).toISOString(),
     seconds: (Date.now() - started) / 1000,
     machine: machine(),
-    options: { ...opts, sovraDist: undefined },
+    options: {
+      ...opts,
+      sovraDist: undefined,
+      beforeDist: opts.beforeDist === null ? undefined : 'given',
+    },
     notes: {
       units:
         'MB = 10^6 bytes; latencies in ms; throughput = bytes completed / wall time of the measurement (in-flight requests are allowed to finish)',
