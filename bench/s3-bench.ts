@@ -27,8 +27,17 @@
 //   --build               run `npm run build` first (otherwise dist/ must be current)
 //   --profile             run Sovra under `node --cpu-prof` (profile in bench/results/)
 //   --sovra-dist=DIR      compiled Sovra to run  [dist]
+//   --before-dist=DIR     compiled Sovra of an earlier commit, run as server `sovra-before`
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -44,14 +53,34 @@ const PHASES = ['put4k', 'get4k', 'put1m', 'get1m', 'put64m', 'get64m', 'list', 
 type Phase = (typeof PHASES)[number]
 /**
  * `sovra` as configured by default; the variants differ by one setting, for bench/ledger-bench.ts:
- * `sovra-reads-sync` (ledger.reads=sync) and `sovra-ledger-off` (ledger.enabled=false).
+ * `sovra-reads-sync` (ledger.reads=sync) and `sovra-ledger-off` (ledger.enabled=false); and, for
+ * bench/keys-bench.ts, `sovra-plaintext`: the same built server with the envelope swapped out by
+ * a bench-only module hook (bench/plaintext-at-rest/register.mjs; Sovra has no setting for it),
+ * and `sovra-before`: the build in `--before-dist` (an earlier commit), for before/after runs.
  */
-const SOVRA_VARIANTS = {
-  sovra: {},
-  'sovra-reads-sync': { SOVRA_LEDGER_READS: 'sync' },
-  'sovra-ledger-off': { SOVRA_LEDGER_ENABLED: 'false' },
-} as const
-type SovraVariant = keyof typeof SOVRA_VARIANTS
+const SOVRA_VARIANTS: Record<
+  string,
+  { readonly env: Record<string, string>; readonly nodeArgs?: readonly string[] }
+> = {
+  sovra: { env: {} },
+  'sovra-reads-sync': { env: { SOVRA_LEDGER_READS: 'sync' } },
+  'sovra-ledger-off': { env: { SOVRA_LEDGER_ENABLED: 'false' } },
+  'sovra-before': { env: {} },
+  'sovra-plaintext': {
+    env: {},
+    nodeArgs: ['--import', join(HERE, 'plaintext-at-rest', 'register.mjs')],
+  },
+}
+/** What bench/plaintext-at-rest/object-crypto.mjs prints when it is in place. */
+const PLAINTEXT_MARK = 'bench: plaintext at rest'
+/** The first bytes of every envelope (src/keys/envelope/README.md). */
+const ENVELOPE_MAGIC = Buffer.from('SVRE', 'ascii')
+type SovraVariant =
+  | 'sovra'
+  | 'sovra-reads-sync'
+  | 'sovra-ledger-off'
+  | 'sovra-before'
+  | 'sovra-plaintext'
 type ServerName = SovraVariant | 's3rver'
 const SERVER_NAMES: readonly ServerName[] = [
   ...(Object.keys(SOVRA_VARIANTS) as SovraVariant[]),
@@ -99,6 +128,7 @@ function parseArgs(argv: string[]) {
     build: a.build === 'true',
     profile: a.profile === 'true',
     sovraDist: resolve(ROOT, a['sovra-dist'] ?? 'dist'),
+    beforeDist: a['before-dist'] === undefined ? null : resolve(ROOT, a['before-dist']),
   }
   for (const k of Object.keys(a)) {
     const known = [
@@ -118,6 +148,7 @@ function parseArgs(argv: string[]) {
       'build',
       'profile',
       'sovra-dist',
+      'before-dist',
       'populate-concurrency',
     ]
     if (!known.includes(k)) throw new Error(`Unknown option --${k}`)
@@ -211,7 +242,9 @@ async function startSovra(
   stamp: string,
   variant: SovraVariant,
 ): Promise<Server> {
-  const bin = join(opts.sovraDist, 'cli', 'bin.js')
+  const dist = variant === 'sovra-before' ? opts.beforeDist : opts.sovraDist
+  if (dist === null) throw new Error(`${variant} needs --before-dist`)
+  const bin = join(dist, 'cli', 'bin.js')
   if (!existsSync(bin))
     throw new Error(`${bin} is missing: run \`npm run build\` first (or pass --build)`)
   const dataDir = mkdtempSync(join(os.tmpdir(), 'sovra-bench-sovra-'))
@@ -230,11 +263,14 @@ async function startSovra(
     SOVRA_ROOT_ACCESS_KEY: creds.accessKeyId,
     SOVRA_ROOT_SECRET_KEY: creds.secretAccessKey,
     SOVRA_LOG_LEVEL: 'warn',
-    ...SOVRA_VARIANTS[variant],
+    ...SOVRA_VARIANTS[variant]?.env,
   }
-  const nodeArgs = opts.profile
-    ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, `${stamp}-sovra-prof`)}`]
-    : []
+  const nodeArgs = [
+    ...(SOVRA_VARIANTS[variant]?.nodeArgs ?? []),
+    ...(opts.profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, `${stamp}-${variant}-prof`)}`]
+      : []),
+  ]
   const proc = spawnPinned(0, [process.execPath, ...nodeArgs, bin, 'serve'], env)
   const port = base + 1 // us-west-1 is the second data center
   const server: Server = {
@@ -249,7 +285,28 @@ async function startSovra(
   proc.stderr?.on('data', (d) => (server.stderr = (server.stderr + d).slice(-4000)))
   await waitForPort(port, proc, 'Sovra')
   await waitForPort(adminPort, proc, 'Sovra admin')
+  if (variant === 'sovra-plaintext' && !server.stderr.includes(PLAINTEXT_MARK)) {
+    throw new Error(`${variant}: the plaintext module hook did not load: ${server.stderr}`)
+  }
   return server
+}
+
+/**
+ * What the server's blob files hold: envelopes (they start with "SVRE") or not. Checked after
+ * the run, so a baseline that silently encrypted (or a server that did not) cannot pass unseen.
+ */
+function blobsAtRest(s: Server): 'envelopes' | 'plaintext' | 'none' | 'mixed' {
+  const dir = join(s.dataDir, 'dcs')
+  if (!existsSync(dir)) return 'none'
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => /blobs[/\\]objects[/\\].*[0-9a-f]{32}$/.test(name))
+    .slice(0, 50)
+  if (files.length === 0) return 'none'
+  const sealed = files.filter((name) => {
+    const head = readFileSync(join(dir, name)).subarray(0, 4)
+    return head.equals(ENVELOPE_MAGIC)
+  }).length
+  return sealed === files.length ? 'envelopes' : sealed === 0 ? 'plaintext' : 'mixed'
 }
 
 async function startS3rver(): Promise<Server> {
@@ -462,7 +519,8 @@ async function objectPhase(
     }
   }
   for (let rep = 0; rep < opts.repeat; rep++) {
-    for (const s of servers) {
+    // The order alternates per repetition, so no server always measures first.
+    for (const s of rep % 2 === 0 ? servers : [...servers].reverse()) {
       syncDisks()
       const useWrk = spec.small && opts.smallClient === 'wrk'
       const task = {
@@ -809,6 +867,8 @@ async function main() {
 
   const servers: Server[] = []
   const results: Record<string, Record<string, unknown>> = {}
+  /** Per Sovra server: whether its blob files are envelopes (checked after the phases). */
+  const atRest: Record<string, string> = {}
   let failure: unknown = null
   try {
     for (const name of opts.servers) {
@@ -829,6 +889,15 @@ async function main() {
         await objectPhase(phase, spec, servers, opts, out as Record<string, Measurement[]>)
       else if (phase === 'list') await listPhase(servers, opts, out as Record<string, Measurement>)
       else if (phase === 'big') await bigPhase(servers, opts, out as Record<string, Measurement>)
+    }
+    for (const s of servers) {
+      if (s.name === 's3rver') continue
+      const found = blobsAtRest(s)
+      atRest[s.name] = found
+      const expected = s.name === 'sovra-plaintext' ? 'plaintext' : 'envelopes'
+      if (found !== expected && found !== 'none') {
+        throw new Error(`${s.name}: blob files hold ${found}, expected ${expected}`)
+      }
     }
   } catch (err) {
     failure = err
@@ -859,7 +928,11 @@ async function main() {
     startedAt: new Date(started).toISOString(),
     seconds: (Date.now() - started) / 1000,
     machine: machine(),
-    options: { ...opts, sovraDist: undefined },
+    options: {
+      ...opts,
+      sovraDist: undefined,
+      beforeDist: opts.beforeDist === null ? undefined : 'given',
+    },
     notes: {
       units:
         'MB = 10^6 bytes; latencies in ms; throughput = bytes completed / wall time of the measurement (in-flight requests are allowed to finish)',
@@ -872,6 +945,7 @@ async function main() {
         'node:http keep-alive client, header SigV4 with UNSIGNED-PAYLOAD; one shared random body buffer per phase',
     },
     results,
+    atRest,
     summary: rows,
   }
   const file = join(resultsDir, `${stamp}.json`)

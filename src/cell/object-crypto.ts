@@ -1,10 +1,9 @@
-import { finished, pipeline, Readable, type Transform } from 'node:stream'
+import { finished, pipeline, Readable } from 'node:stream'
 import type { BlobStore, PendingBlob } from '../blob/index.js'
 import {
   type ByteRange,
   ciphertextRangeFor,
   createDecryptStream,
-  createEncryptStream,
   ENVELOPE_HEADER_SIZE,
   type EnvelopeBinding,
   generateDataKey,
@@ -15,6 +14,7 @@ import {
   parseEnvelopeHeader,
   type ReceiptSource,
   type SseCKey,
+  sealEnvelope,
 } from '../keys/index.js'
 import type { BlobPart, ObjectRecord } from '../meta/index.js'
 import type { CellKeys } from './cell-keys.js'
@@ -67,7 +67,7 @@ export async function encryptingWrite(
   const { identity, provider } = options
   const dek = generateDataKey()
   let wrappedKey: string
-  let encrypt: Transform
+  let sealed: AsyncGenerator<Buffer, void, undefined>
   try {
     // Wrap first: a key service that is down fails the write before any byte is stored.
     wrappedKey = await provider.wrap(
@@ -75,23 +75,19 @@ export async function encryptingWrite(
       { dc: cell.dc.id, bucket: identity.bucket },
       options.signal,
     )
-    encrypt = createEncryptStream({ dek, binding: bindingOf(cell, identity) })
+    // No stream between the source, the cipher and the blob file: each ciphertext buffer goes to
+    // the blob store as the cipher made it (the generator holds its own copy of the key).
+    sealed = sealEnvelope(source, { dek, binding: bindingOf(cell, identity) })
   } finally {
     dek.fill(0)
   }
-  const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false })
-  // Errors of the source destroy the encrypt stream with the same error.
-  pipeline(input, encrypt, () => {})
   if (options.inline) {
     const chunks: Buffer[] = []
-    encrypt.on('data', (chunk: Buffer) => chunks.push(chunk))
-    await new Promise<void>((resolve, reject) =>
-      finished(encrypt, (err) => (err ? reject(err) : resolve())),
-    )
+    for await (const chunk of sealed) chunks.push(chunk)
     return { kind: 'inline', bytes: Buffer.concat(chunks), wrappedKey }
   }
   const pending = await cell.blob.write(
-    encrypt,
+    sealed,
     options.signal === undefined ? {} : { signal: options.signal },
   )
   return { kind: 'pending', pending, wrappedKey }

@@ -15,6 +15,31 @@ export class ByteQueue {
     this.#length += chunk.length
   }
 
+  /**
+   * Removes exactly `n` bytes (n ≤ length) as the pieces of the queued chunks that hold them, in
+   * order, never copying (a cipher can be fed piece by piece).
+   */
+  takePieces(n: number): Buffer[] {
+    if (n > this.#length)
+      throw new RangeError(`Cannot take "${n}" bytes: only "${this.#length}" queued`)
+    const out: Buffer[] = []
+    let want = n
+    while (want > 0) {
+      const chunk = this.#chunks[0] as Buffer
+      if (chunk.length <= want) {
+        out.push(chunk)
+        want -= chunk.length
+        this.#chunks.shift()
+      } else {
+        out.push(chunk.subarray(0, want))
+        this.#chunks[0] = chunk.subarray(want)
+        want = 0
+      }
+    }
+    this.#length -= n
+    return out
+  }
+
   /** Removes and returns exactly `n` bytes (n ≤ length); copies only when a slice spans chunks. */
   take(n: number): Buffer {
     if (n > this.#length)

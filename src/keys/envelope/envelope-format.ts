@@ -148,6 +148,39 @@ export function segmentAad(
   return Buffer.concat(parts)
 }
 
+/**
+ * The nonces and AADs of one envelope's segments, encoded once per envelope: the identity part of
+ * the AAD is fixed, so each segment only patches its index and last flag into one buffer (and its
+ * index into one nonce buffer). Bytes are exactly `segmentNonce` and `segmentAad`. The buffers are
+ * reused: pass them straight to `createCipheriv` / `setAAD`, which copy them.
+ */
+export class SegmentParams {
+  readonly #nonce: Buffer
+  readonly #aad: Buffer
+  /** Offset of the u64 segment index in the AAD (the last flag follows it). */
+  readonly #indexAt: number
+
+  constructor(header: EnvelopeHeader, binding: EnvelopeBinding) {
+    const aad = segmentAad(header, { binding, index: 0, isLast: false })
+    this.#aad = aad
+    this.#indexAt = aad.length - 9
+    this.#nonce = segmentNonce(header, 0)
+  }
+
+  /** The nonce of segment `index` (the same buffer each call). */
+  nonce(index: number): Buffer {
+    this.#nonce.writeBigUInt64BE(BigInt(index), NONCE_PREFIX_SIZE)
+    return this.#nonce
+  }
+
+  /** The AAD of segment `index` (the same buffer each call). */
+  aad(index: number, isLast: boolean): Buffer {
+    this.#aad.writeBigUInt64BE(BigInt(index), this.#indexAt)
+    this.#aad.writeUInt8(isLast ? 1 : 0, this.#indexAt + 8)
+    return this.#aad
+  }
+}
+
 /** Number of segments of an object of `plaintextSize` bytes (at least one). */
 export function segmentCountOf(plaintextSize: number, segmentSize = ENVELOPE_SEGMENT_SIZE): number {
   return Math.max(1, Math.ceil(plaintextSize / segmentSize))

@@ -4,7 +4,12 @@ export {
   type DecryptParams,
   type DecryptStream,
 } from './decrypt-stream.js'
-export { createEncryptStream, type EncryptParams, generateDataKey } from './encrypt-stream.js'
+export {
+  createEncryptStream,
+  type EncryptParams,
+  generateDataKey,
+  sealEnvelope,
+} from './encrypt-stream.js'
 export {
   type ByteRange,
   type CiphertextRange,

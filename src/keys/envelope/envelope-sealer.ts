@@ -1,0 +1,98 @@
+import { createCipheriv, randomBytes } from 'node:crypto'
+import { ByteQueue } from './byte-queue.js'
+import {
+  DEK_SIZE,
+  ENVELOPE_SEGMENT_SIZE,
+  ENVELOPE_TAG_SIZE,
+  type EnvelopeBinding,
+  type EnvelopeHeader,
+  encodeEnvelopeHeader,
+  SegmentParams,
+} from './envelope-format.js'
+
+/** What an envelope is sealed with. */
+export interface SealParams {
+  /** The object's fresh 32-byte data key (`generateDataKey()`); never reuse it. */
+  readonly dek: Buffer
+  readonly binding: EnvelopeBinding
+  /** Plaintext bytes per segment; defaults to 64 KiB. Tests use small segments. */
+  readonly segmentSize?: number
+}
+
+/**
+ * A segment made of more input pieces than this is copied into one buffer first: each piece is
+ * one `update()` call and one output buffer, cheaper than a 64 KiB copy only when pieces are few.
+ */
+const MAX_PIECES_PER_SEGMENT = 4
+
+/**
+ * Plaintext in → envelope (header ‖ segments) out, without streams: the one implementation of
+ * format version 1 sealing, driven by `createEncryptStream` and `sealEnvelope`. Memory is one
+ * segment plus the incoming chunk: a segment is sealed once the next byte (or the end) shows
+ * whether it is the last one, because the last flag is part of its AAD. The queued plaintext is
+ * fed to GCM piece by piece (no copy into a segment buffer), and the ciphertext comes out as the
+ * cipher's own output buffers followed by the tag.
+ */
+export class EnvelopeSealer {
+  readonly #dek: Buffer
+  readonly #header: EnvelopeHeader
+  readonly #params: SegmentParams
+  readonly #pending = new ByteQueue()
+  #index = 0
+  #headerSent = false
+  #finished = false
+
+  constructor(params: SealParams) {
+    if (params.dek.length !== DEK_SIZE) {
+      throw new RangeError(`Data key must be "${DEK_SIZE}" bytes: got "${params.dek.length}"`)
+    }
+    this.#dek = Buffer.from(params.dek)
+    this.#header = encodeEnvelopeHeader(params.segmentSize ?? ENVELOPE_SEGMENT_SIZE, randomBytes(4))
+    this.#params = new SegmentParams(this.#header, Object.freeze({ ...params.binding }))
+  }
+
+  /** Feeds plaintext; appends to `out` the envelope bytes that are ready (header first). */
+  update(chunk: Buffer, out: Buffer[]): void {
+    if (this.#finished) throw new Error('Cannot seal more bytes: the envelope is finished')
+    this.#sendHeader(out)
+    this.#pending.push(chunk)
+    const size = this.#header.segmentSize
+    // Strictly more than one segment queued: the first one is certainly not the last.
+    while (this.#pending.length > size) this.#seal(size, false, out)
+  }
+
+  /** Seals the last segment; appends the rest of the envelope to `out` and forgets the key. */
+  final(out: Buffer[]): void {
+    if (this.#finished) throw new Error('Cannot finish the envelope: it is finished')
+    this.#sendHeader(out)
+    this.#seal(this.#pending.length, true, out)
+    this.#finished = true
+    this.#dek.fill(0)
+  }
+
+  /** Forgets the key (idempotent); the sealer cannot be used after. */
+  destroy(): void {
+    this.#finished = true
+    this.#dek.fill(0)
+  }
+
+  #sendHeader(out: Buffer[]): void {
+    if (this.#headerSent) return
+    this.#headerSent = true
+    out.push(this.#header.bytes)
+  }
+
+  #seal(length: number, isLast: boolean, out: Buffer[]): void {
+    const index = this.#index++
+    const cipher = createCipheriv('aes-256-gcm', this.#dek, this.#params.nonce(index), {
+      authTagLength: ENVELOPE_TAG_SIZE,
+    })
+    cipher.setAAD(this.#params.aad(index, isLast))
+    let pieces = this.#pending.takePieces(length)
+    if (pieces.length > MAX_PIECES_PER_SEGMENT) pieces = [Buffer.concat(pieces, length)]
+    for (const piece of pieces) out.push(cipher.update(piece))
+    const rest = cipher.final() // GCM is a stream mode: always empty
+    if (rest.length > 0) out.push(rest)
+    out.push(cipher.getAuthTag())
+  }
+}
