@@ -7,22 +7,15 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type SpawnedSovra, spawnSovra } from '../support/spawn-server.js'
-import { AWS, bucketName, clientEnv, run, tempDir } from './lib/e2e-helpers.js'
+import { awsCliFor, bucketName, tempDir } from './lib/e2e-helpers.js'
 
 const DC = 'us-west-1'
 let server: SpawnedSovra
 let work: { path: string; remove: () => void }
-let env: NodeJS.ProcessEnv
+let cli: ReturnType<typeof awsCliFor>
 
-function aws(args: string[]) {
-  return run(AWS, ['--endpoint-url', server.endpoint(DC), '--region', DC, ...args], { env })
-}
-async function awsOk(args: string[]) {
-  const r = await aws(args)
-  if (r.code !== 0)
-    throw new Error(`aws ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`)
-  return r
-}
+const aws = (args: string[]) => cli.aws(DC, args)
+const awsOk = (args: string[]) => cli.awsOk(DC, args)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 beforeAll(async () => {
@@ -30,20 +23,7 @@ beforeAll(async () => {
     env: { SOVRA_LIFECYCLE_DAY_MS: '200', SOVRA_LIFECYCLE_INTERVAL_MS: '50' },
   })
   work = tempDir()
-  const config = join(work.path, 'aws-config')
-  writeFileSync(
-    config,
-    '[default]\nregion = us-east-1\noutput = json\ns3 =\n  addressing_style = path\n',
-  )
-  env = clientEnv(work.path, {
-    AWS_CONFIG_FILE: config,
-    AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'none'),
-    AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-    AWS_MAX_ATTEMPTS: '2',
-  })
+  cli = awsCliFor(server, work.path)
 })
 
 afterAll(async () => {

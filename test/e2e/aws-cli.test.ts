@@ -7,12 +7,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type SpawnedSovra, spawnSovra } from '../support/spawn-server.js'
 import {
-  AWS,
+  awsCliFor,
   bucketName,
-  clientEnv,
   hashTree,
   rawFetch,
-  run,
   sha256,
   sha256File,
   tempDir,
@@ -23,42 +21,17 @@ import {
 
 let server: SpawnedSovra
 let work: { path: string; remove: () => void }
-let env: NodeJS.ProcessEnv
+let cli: ReturnType<typeof awsCliFor>
 
 /** Runs `aws` against one data center's endpoint, signing for that data center. */
-function aws(dcId: string, args: string[], options: { secret?: string } = {}) {
-  const e = options.secret === undefined ? env : { ...env, AWS_SECRET_ACCESS_KEY: options.secret }
-  return run(AWS, ['--endpoint-url', server.endpoint(dcId), '--region', dcId, ...args], { env: e })
-}
-async function awsOk(dcId: string, args: string[]) {
-  const r = await aws(dcId, args)
-  if (r.code !== 0)
-    throw new Error(`aws ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`)
-  return r
-}
+const aws = (dcId: string, args: string[], options: { secret?: string } = {}) =>
+  cli.aws(dcId, args, options)
+const awsOk = (dcId: string, args: string[]) => cli.awsOk(dcId, args)
 
 beforeAll(async () => {
   server = await spawnSovra()
   work = tempDir()
-  const config = join(work.path, 'aws-config')
-  const credentials = join(work.path, 'aws-credentials')
-  writeFileSync(
-    config,
-    '[default]\nregion = us-east-1\noutput = json\ns3 =\n  addressing_style = path\n',
-  )
-  writeFileSync(
-    credentials,
-    `[default]\naws_access_key_id = ${server.credentials.accessKeyId}\naws_secret_access_key = ${server.credentials.secretAccessKey}\n`,
-  )
-  env = clientEnv(work.path, {
-    AWS_CONFIG_FILE: config,
-    AWS_SHARED_CREDENTIALS_FILE: credentials,
-    AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-    AWS_MAX_ATTEMPTS: '2',
-  })
+  cli = awsCliFor(server, work.path)
 })
 
 afterAll(async () => {

@@ -190,3 +190,49 @@ export async function rawFetch(
 export function xmlText(xml: string, tag: string): string | undefined {
   return new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml)?.[1]
 }
+
+/** What the aws cli needs of a spawned server: its endpoints and the tenant's credentials. */
+export interface AwsCliTarget {
+  endpoint(dcId: string): string
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string }
+}
+
+/**
+ * The Debian aws cli v2 bound to a server: a clean environment under `home` with path-style
+ * addressing and the tenant's credentials; `aws` runs it against one data center's endpoint
+ * (signing for that data center; `secret` overrides the secret key), `awsOk` also fails on a
+ * non-zero exit.
+ */
+export function awsCliFor(target: AwsCliTarget, home: string) {
+  const config = join(home, 'aws-config')
+  const credentials = join(home, 'aws-credentials')
+  writeFileSync(
+    config,
+    '[default]\nregion = us-east-1\noutput = json\ns3 =\n  addressing_style = path\n',
+  )
+  const { accessKeyId, secretAccessKey } = target.credentials
+  writeFileSync(
+    credentials,
+    `[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`,
+  )
+  const env = clientEnv(home, {
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: credentials,
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+    AWS_MAX_ATTEMPTS: '2',
+  })
+  const aws = (dcId: string, args: readonly string[], options: { secret?: string } = {}) =>
+    run(AWS, ['--endpoint-url', target.endpoint(dcId), '--region', dcId, ...args], {
+      env: options.secret === undefined ? env : { ...env, AWS_SECRET_ACCESS_KEY: options.secret },
+    })
+  const awsOk = async (dcId: string, args: readonly string[]): Promise<RunResult> => {
+    const r = await aws(dcId, args)
+    if (r.code !== 0)
+      throw new Error(`aws ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`)
+    return r
+  }
+  return { env, aws, awsOk }
+}
