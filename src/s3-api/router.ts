@@ -18,6 +18,8 @@ export type S3Operation =
   | 'PutBucketCors'
   | 'GetBucketCors'
   | 'DeleteBucketCors'
+  | 'GetBucketRequestPayment'
+  | 'PutBucketRequestPayment'
   | 'ListObjects'
   | 'ListObjectsV2'
   | 'ListObjectVersions'
@@ -72,6 +74,8 @@ export const PERMISSIONS: Record<S3Operation, string> = {
   PutBucketCors: 's3:PutBucketCORS',
   GetBucketCors: 's3:GetBucketCORS',
   DeleteBucketCors: 's3:PutBucketCORS',
+  GetBucketRequestPayment: 's3:GetBucketRequestPayment',
+  PutBucketRequestPayment: 's3:PutBucketRequestPayment',
   ListObjects: 's3:ListBucket',
   ListObjectsV2: 's3:ListBucket',
   ListObjectVersions: 's3:ListBucketVersions',
@@ -127,6 +131,7 @@ const KNOWN_PARAMS = new Set([
   'encryption',
   'tagging',
   'cors',
+  'requestPayment',
   'attributes',
   'max-buckets',
   'bucket-region',
@@ -140,6 +145,9 @@ const KNOWN_PARAMS = new Set([
  */
 function checkSubresourceScope(query: URLSearchParams, key: string | null, method: string): void {
   if (key !== null && query.has('cors')) throw notImplemented('cors on an object')
+  if (key !== null && query.has('requestPayment')) {
+    throw notImplemented('requestPayment on an object')
+  }
   if (query.has('attributes') && (key === null || method !== 'GET')) {
     throw notImplemented(`attributes with ${method}${key === null ? ' on a bucket' : ''}`)
   }
@@ -272,6 +280,7 @@ export function route(
         if (query.has('encryption')) return r('PutBucketEncryption')
         if (query.has('tagging')) return r('PutBucketTagging')
         if (query.has('cors')) return r('PutBucketCors')
+        if (query.has('requestPayment')) return r('PutBucketRequestPayment')
         return r('CreateBucket')
       case 'HEAD':
         return r('HeadBucket')
@@ -289,6 +298,7 @@ export function route(
         if (query.has('encryption')) return r('GetBucketEncryption')
         if (query.has('tagging')) return r('GetBucketTagging')
         if (query.has('cors')) return r('GetBucketCors')
+        if (query.has('requestPayment')) return r('GetBucketRequestPayment')
         if (query.has('versions')) return r('ListObjectVersions')
         if (query.has('uploads')) return r('ListMultipartUploads')
         if (query.get('list-type') === '2') return r('ListObjectsV2')

@@ -11,16 +11,22 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetBucketRequestPaymentCommand,
   GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   ListPartsCommand,
+  PutBucketRequestPaymentCommand,
+  PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { crc32c } from '@node-rs/crc32'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Crc64Nvme } from '../../src/s3-api/crc64nvme.js'
+import { rawRequest } from '../support/raw-request.js'
 import { s3Error, s3For } from '../support/s3-client.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
 
@@ -345,5 +351,80 @@ describe('multipart checksum types', () => {
     expect(got.ChecksumType).toBe('FULL_OBJECT')
     expect(got.ChecksumCRC64NVME).toBe(b64('CRC64NVME', body))
     expect(await bodySha(got.Body)).toBe(sha(body))
+  })
+})
+
+describe('request payer', () => {
+  it('accepts x-amz-request-payer: requester on object and bucket operations; the owner pays', async () => {
+    const RequestPayer = 'requester' as const
+    const put = await s3().send(
+      new PutObjectCommand({ Bucket, Key: 'paid', Body: 'who pays?', RequestPayer }),
+    )
+    expect(put.RequestCharged).toBeUndefined()
+    const got = await s3().send(new GetObjectCommand({ Bucket, Key: 'paid', RequestPayer }))
+    expect(await got.Body?.transformToString()).toBe('who pays?')
+    expect(got.RequestCharged).toBeUndefined()
+    const head = await s3().send(new HeadObjectCommand({ Bucket, Key: 'paid', RequestPayer }))
+    expect(head.ContentLength).toBe(9)
+    const listed = await s3().send(
+      new ListObjectsV2Command({ Bucket, Prefix: 'paid', RequestPayer }),
+    )
+    expect(listed.Contents?.map((o) => o.Key)).toEqual(['paid'])
+    const { UploadId, completed } = await uploadParts('paid-multipart', [Buffer.from('x')], {
+      algorithm: 'CRC32',
+    })
+    await s3().send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key: 'paid-multipart',
+        UploadId,
+        MultipartUpload: { Parts: completed },
+        RequestPayer,
+      }),
+    )
+    await s3().send(new DeleteObjectCommand({ Bucket, Key: 'paid', RequestPayer }))
+    // Never x-amz-request-charged: nobody but the owner is charged.
+    const raw = await rawRequest(server.endpoint('us-east-1'), `/${Bucket}/paid-multipart`, {
+      headers: { 'x-amz-request-payer': 'requester' },
+    })
+    expect(raw.status).toBe(200)
+    expect(raw.headers['x-amz-request-charged']).toBeUndefined()
+  })
+
+  it('GetBucketRequestPayment answers BucketOwner; PutBucketRequestPayment with Requester is NotImplemented', async () => {
+    const got = await s3().send(new GetBucketRequestPaymentCommand({ Bucket }))
+    expect(got.Payer).toBe('BucketOwner')
+    await s3().send(
+      new PutBucketRequestPaymentCommand({
+        Bucket,
+        RequestPaymentConfiguration: { Payer: 'BucketOwner' },
+      }),
+    )
+    const refused = await s3Error(
+      s3().send(
+        new PutBucketRequestPaymentCommand({
+          Bucket,
+          RequestPaymentConfiguration: { Payer: 'Requester' },
+        }),
+      ),
+    )
+    expect(refused.name).toBe('NotImplemented')
+    expect(refused.$metadata.httpStatusCode).toBe(501)
+    expect((await s3().send(new GetBucketRequestPaymentCommand({ Bucket }))).Payer).toBe(
+      'BucketOwner',
+    )
+    // On an object the subresource never reaches PutObject.
+    await s3().send(new PutObjectCommand({ Bucket, Key: 'kept', Body: 'kept' }))
+    const onObject = await rawRequest(
+      server.endpoint('us-east-1'),
+      `/${Bucket}/kept?requestPayment`,
+      {
+        method: 'PUT',
+        body: '<RequestPaymentConfiguration><Payer>BucketOwner</Payer></RequestPaymentConfiguration>',
+      },
+    )
+    expect(onObject.status).toBe(501)
+    const kept = await s3().send(new GetObjectCommand({ Bucket, Key: 'kept' }))
+    expect(await kept.Body?.transformToString()).toBe('kept')
   })
 })

@@ -7,6 +7,7 @@ import {
   getBucketEncryption,
   putBucketEncryption,
 } from './bucket-encryption.js'
+import { getBucketRequestPayment, putBucketRequestPayment } from './bucket-request-payment.js'
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging.js'
 import { completeMultipartUpload } from './complete-multipart-upload.js'
 import { copyObject } from './copy-object.js'
@@ -50,6 +51,8 @@ export const ENDPOINTS: Record<S3Operation, (ctx: RequestContext) => Promise<voi
   PutBucketCors: putBucketCors,
   GetBucketCors: getBucketCors,
   DeleteBucketCors: deleteBucketCors,
+  GetBucketRequestPayment: getBucketRequestPayment,
+  PutBucketRequestPayment: putBucketRequestPayment,
   ListObjects: listObjects,
   ListObjectsV2: listObjectsV2,
   ListObjectVersions: listObjectVersions,
