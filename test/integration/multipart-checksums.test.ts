@@ -16,6 +16,7 @@ import {
   GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   PutBucketRequestPaymentCommand,
@@ -218,6 +219,12 @@ describe('multipart checksum types', () => {
         new ListPartsCommand({ Bucket, Key: 'defaults', UploadId: created.UploadId }),
       )
       expect(listed.ChecksumType).toBe(type)
+      const uploads = await s3().send(
+        new ListMultipartUploadsCommand({ Bucket, Prefix: 'defaults' }),
+      )
+      const mine = uploads.Uploads?.find((u) => u.UploadId === created.UploadId)
+      expect(mine?.ChecksumAlgorithm).toBe(algorithm)
+      expect(mine?.ChecksumType).toBe(type)
     }
   })
 
