@@ -21,6 +21,12 @@ export interface Target {
 export type Task =
   | { kind: 'createBucket'; target: Target }
   | {
+      /** Creates `target.bucket` and turns on versioning or sets a bucket policy (s3-bench variants). */
+      kind: 'configureBucket'
+      target: Target
+      setup: 'versioning' | 'policy'
+    }
+  | {
       kind: 'ops'
       target: Target
       op: 'put' | 'get'
@@ -135,10 +141,15 @@ class Client {
       write?: (req: http.ClientRequest) => Promise<void>
       keepBody?: boolean
       onData?: (b: Buffer) => void
+      /** Unsigned extra headers (`content-md5`). */
+      headers?: Record<string, string>
     } = {},
   ): Promise<Response> {
     const query = opts.query ?? ''
-    const headers: Record<string, string | number> = this.signer.headers(method, path, query)
+    const headers: Record<string, string | number> = {
+      ...opts.headers,
+      ...this.signer.headers(method, path, query),
+    }
     const length = opts.body?.length ?? opts.length
     if (length !== undefined) headers['content-length'] = length
     return new Promise((resolve, reject) => {
@@ -198,6 +209,56 @@ async function createBucket(t: Target) {
     throw new Error(`CreateBucket ${t.bucket}: HTTP ${r.status} ${r.body?.toString()}`)
   }
   return { ok: true }
+}
+
+/** A bucket policy whose statements every request is checked against, none of them matching. */
+function benchPolicy(bucket: string): string {
+  const arn = `arn:aws:s3:::${bucket}`
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DenyPrivatePrefix',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: `${arn}/private/*`,
+      },
+      {
+        // The benchmark speaks plain HTTP: the condition is evaluated on every request, never true.
+        Sid: 'EvaluatedOnEveryRequest',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: `${arn}/*`,
+        Condition: { Bool: { 'aws:SecureTransport': 'true' } },
+      },
+    ],
+  })
+}
+
+/**
+ * Creates the bucket, then PutBucketVersioning (Enabled) or PutBucketPolicy through the signed
+ * client. A refusal (a server without the feature answers NotImplemented) is a result, not a
+ * failure: `{ ok: false, status, code }`, so the benchmark can report the variant unsupported.
+ */
+async function configureBucket(task: Extract<Task, { kind: 'configureBucket' }>) {
+  await createBucket(task.target)
+  const c = new Client(task.target, 1)
+  const body = Buffer.from(
+    task.setup === 'versioning'
+      ? '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>'
+      : benchPolicy(task.target.bucket),
+  )
+  const r = await c.request('PUT', `/${task.target.bucket}`, {
+    query: encodeQuery({ [task.setup]: '' }),
+    body,
+    headers: { 'content-md5': createHash('md5').update(body).digest('base64') },
+  })
+  if (r.status >= 200 && r.status < 300) return { ok: true }
+  const text = r.body?.toString() ?? ''
+  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? `HTTP ${r.status}`
+  return { ok: false, status: r.status, code }
 }
 
 /** Time-bounded closed loop: `concurrency` workers, each issuing its next request when the last ends. */
@@ -486,6 +547,9 @@ async function main() {
   const task = JSON.parse(process.argv[2] as string) as Task
   let result: unknown
   switch (task.kind) {
+    case 'configureBucket':
+      result = await configureBucket(task)
+      break
     case 'createBucket':
       result = await createBucket(task.target)
       break

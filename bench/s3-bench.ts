@@ -11,7 +11,10 @@
 //
 // Options (defaults in brackets):
 //   --quick               smoke run: 1 repetition, 3 s phases, 1 GiB big object, 20k-key LIST bucket
-//   --only=a,b            phases: put4k,get4k,put1m,get1m,put64m,get64m,list,big  [all]
+//   --only=a,b            phases: put4k,get4k,put1m,get1m,put64m,get64m,list,big,variants  [all]
+//                         variants: 4 KiB PUT and GET in a versioned bucket and in a bucket with a
+//                         policy against the plain bucket, Sovra only (a bucket whose setup is
+//                         refused, e.g. NotImplemented, is reported "unsupported")
 //   --servers=a,b         sovra,s3rver (also sovra-reads-sync, sovra-ledger-off)  [sovra,s3rver]
 //   --concurrency=N       in-flight requests for object phases  [16]
 //   --duration=S          seconds per measurement of 4 KiB and 1 MiB phases  [5]
@@ -43,13 +46,24 @@ import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Target, Task } from './load.js'
+import { table as markdownTable } from './report.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = resolve(HERE, '..')
 const KiB = 1024
 const MiB = 1024 * KiB
 const GiB = 1024 * MiB
-const PHASES = ['put4k', 'get4k', 'put1m', 'get1m', 'put64m', 'get64m', 'list', 'big'] as const
+const PHASES = [
+  'put4k',
+  'get4k',
+  'put1m',
+  'get1m',
+  'put64m',
+  'get64m',
+  'list',
+  'big',
+  'variants',
+] as const
 type Phase = (typeof PHASES)[number]
 /**
  * `sovra` as configured by default; the variants differ by one setting, for bench/ledger-bench.ts:
@@ -521,44 +535,188 @@ async function objectPhase(
   for (let rep = 0; rep < opts.repeat; rep++) {
     // The order alternates per repetition, so no server always measures first.
     for (const s of rep % 2 === 0 ? servers : [...servers].reverse()) {
-      syncDisks()
-      const useWrk = spec.small && opts.smallClient === 'wrk'
-      const task = {
-        kind: useWrk ? 'wrk' : 'ops',
-        target: s.target,
-        op: spec.op,
-        size: spec.size,
-        prefix: spec.op === 'get' ? `${phase}/` : `${phase}-r${rep}/`,
-        keyCount: spec.op === 'get' ? (spec.populate as number) : useWrk ? 100_000 : 10_000_000,
-        concurrency: opts.concurrency,
-        warmupMs: spec.warmupMs(opts),
-        durationMs: spec.durationMs(opts),
-      } as Task
-      const { result, samplesMB, serverCpuSec } = await withRss(s.pid, 100, () =>
-        load<Measurement>(task),
-      )
-      result.rssPeakMB = Math.max(...samplesMB)
-      // Server CPU per request (warmup requests counted; the server idles while the child starts):
-      // far less sensitive to the shared machine's noise than the rates.
-      const totalOps = (result.ops as number) + ((result.warmupOps as number) ?? 0)
-      result.serverCpuSec = serverCpuSec
-      result.serverCpuUsPerOp = (serverCpuSec / totalOps) * 1e6
-      result.opsPerServerCpuSec = totalOps / serverCpuSec
-      result.MBPerServerCpuSec = (totalOps * spec.size) / 1e6 / serverCpuSec
-      out[s.name]?.push(result)
-      const r = result as {
-        opsPerSec: number
-        MBps: number
-        p50ms: number
-        p99ms: number
-        errors: number
-      }
-      log(
-        `${phase} #${rep + 1} ${s.name}: ${r.opsPerSec.toFixed(0)} ops/s, ${r.MBps.toFixed(1)} MB/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, errors ${r.errors}, RSS peak ${result.rssPeakMB.toFixed(0)} MB, server CPU ${serverCpuSec.toFixed(1)} s (~${(result.serverCpuUsPerOp as number).toFixed(0)} us/op)`,
-      )
-      if (r.errors > 0) log(`  first error: ${String(result.firstError).slice(0, 400)}`)
+      out[s.name]?.push(await measureObjects(s, s.target, phase, phase, spec, rep, opts))
     }
   }
+}
+
+/**
+ * One measurement of an object phase against `target` (a bucket of server `s`): load from the
+ * child on CPU 1 while the server's RSS and CPU time are sampled. GETs read `<keys>/` (populated
+ * before), PUTs write under `<keys>-r<rep>/`.
+ */
+async function measureObjects(
+  s: Server,
+  target: Target,
+  label: string,
+  keys: string,
+  spec: PhaseSpec,
+  rep: number,
+  opts: Opts,
+): Promise<Measurement> {
+  syncDisks()
+  const useWrk = spec.small && opts.smallClient === 'wrk'
+  const task = {
+    kind: useWrk ? 'wrk' : 'ops',
+    target,
+    op: spec.op,
+    size: spec.size,
+    prefix: spec.op === 'get' ? `${keys}/` : `${keys}-r${rep}/`,
+    keyCount: spec.op === 'get' ? (spec.populate as number) : useWrk ? 100_000 : 10_000_000,
+    concurrency: opts.concurrency,
+    warmupMs: spec.warmupMs(opts),
+    durationMs: spec.durationMs(opts),
+  } as Task
+  const { result, samplesMB, serverCpuSec } = await withRss(s.pid, 100, () =>
+    load<Measurement>(task),
+  )
+  result.rssPeakMB = Math.max(...samplesMB)
+  // Server CPU per request (warmup requests counted; the server idles while the child starts):
+  // far less sensitive to the shared machine's noise than the rates.
+  const totalOps = (result.ops as number) + ((result.warmupOps as number) ?? 0)
+  result.serverCpuSec = serverCpuSec
+  result.serverCpuUsPerOp = (serverCpuSec / totalOps) * 1e6
+  result.opsPerServerCpuSec = totalOps / serverCpuSec
+  result.MBPerServerCpuSec = (totalOps * spec.size) / 1e6 / serverCpuSec
+  const r = result as {
+    opsPerSec: number
+    MBps: number
+    p50ms: number
+    p99ms: number
+    errors: number
+  }
+  log(
+    `${label} #${rep + 1} ${s.name}: ${r.opsPerSec.toFixed(0)} ops/s, ${r.MBps.toFixed(1)} MB/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, errors ${r.errors}, RSS peak ${result.rssPeakMB.toFixed(0)} MB, server CPU ${serverCpuSec.toFixed(1)} s (~${(result.serverCpuUsPerOp as number).toFixed(0)} us/op)`,
+  )
+  if (r.errors > 0) log(`  first error: ${String(result.firstError).slice(0, 400)}`)
+  return result
+}
+
+/** The bucket variants measured against the plain bucket, and how each is set up. */
+const BUCKET_VARIANTS = { versioned: 'versioning', policy: 'policy' } as const
+type BucketVariant = keyof typeof BUCKET_VARIANTS
+
+/** A variant's measurements by operation, or why it could not be set up. */
+type VariantRun = { put: Measurement[]; get: Measurement[] } | { unsupported: string }
+
+/**
+ * The `variants` phase: 4 KiB PUT and GET in a versioned bucket and in a bucket with a policy,
+ * against the plain bucket in the same run, interleaved (plain, versioned, policy) per repetition
+ * so the machine's drift falls on all alike. Sovra servers only. A variant whose setup is refused
+ * (PutBucketVersioning / PutBucketPolicy answered NotImplemented before those features exist) is
+ * recorded as unsupported, and the others still run.
+ */
+async function variantsPhase(
+  servers: Server[],
+  opts: Opts,
+  out: Record<string, Record<string, VariantRun>>,
+) {
+  const put = OBJECT_PHASES.put4k as PhaseSpec
+  const get = OBJECT_PHASES.get4k as PhaseSpec
+  for (const s of servers) {
+    if (s.name === 's3rver') {
+      log('variants: s3rver skipped (the rows compare Sovra buckets with each other)')
+      continue
+    }
+    const runs: Record<string, VariantRun> = { plain: { put: [], get: [] } }
+    const targets = new Map<string, Target>([['plain', s.target]])
+    for (const [variant, setup] of Object.entries(BUCKET_VARIANTS) as [
+      BucketVariant,
+      (typeof BUCKET_VARIANTS)[BucketVariant],
+    ][]) {
+      const target = { ...s.target, bucket: `bench-${variant}` }
+      const r = await load<{ ok: boolean; code?: string }>({
+        kind: 'configureBucket',
+        target,
+        setup,
+      })
+      if (!r.ok) {
+        runs[variant] = { unsupported: r.code ?? 'refused' }
+        log(`variants: ${s.name}: ${variant} bucket unsupported (${setup}: ${r.code})`)
+        continue
+      }
+      runs[variant] = { put: [], get: [] }
+      targets.set(variant, target)
+    }
+    for (const [name, target] of targets) {
+      log(`variants: ${s.name}: populating ${get.populate} objects of 4 KiB in the ${name} bucket`)
+      await load({
+        kind: 'populate',
+        target,
+        prefix: 'variants/',
+        count: get.populate as number,
+        size: get.size,
+        concurrency: Math.min(opts.concurrency, get.populate as number),
+      })
+    }
+    for (let rep = 0; rep < opts.repeat; rep++) {
+      for (const [op, spec] of [
+        ['put', put],
+        ['get', get],
+      ] as const) {
+        for (const [name, target] of targets) {
+          const m = await measureObjects(
+            s,
+            target,
+            `variants ${op} ${name}`,
+            'variants',
+            spec,
+            rep,
+            opts,
+          )
+          const run = runs[name] as { put: Measurement[]; get: Measurement[] }
+          run[op].push(m)
+        }
+      }
+    }
+    out[s.name] = runs
+  }
+}
+
+/** The variants' rows: each variant's rate and latencies, and its ratio to the plain bucket. */
+function variantRows(
+  variants: Record<string, Record<string, VariantRun>> | undefined,
+): Record<string, string>[] {
+  const rows: Record<string, string>[] = []
+  if (variants === undefined) return rows
+  for (const [server, runs] of Object.entries(variants)) {
+    const plain = runs.plain as { put: Measurement[]; get: Measurement[] }
+    for (const variant of Object.keys(BUCKET_VARIANTS)) {
+      const run = runs[variant]
+      for (const op of ['put', 'get'] as const) {
+        const metric = `${op.toUpperCase()} 4 KiB, ${variant} bucket`
+        const base = median(plain[op].map((m) => m.opsPerSec as number))
+        if (run === undefined || 'unsupported' in run) {
+          rows.push({
+            server,
+            metric,
+            'plain ops/s': fmt(base),
+            'ops/s': '-',
+            'vs plain': '-',
+            'p50 ms': '-',
+            'p99 ms': '-',
+            target: '>= 0.9x plain',
+            result: `unsupported (${run === undefined ? 'not run' : run.unsupported})`,
+          })
+          continue
+        }
+        const rate = median(run[op].map((m) => m.opsPerSec as number))
+        const ratio = rate / base
+        rows.push({
+          server,
+          metric,
+          'plain ops/s': fmt(base),
+          'ops/s': fmt(rate),
+          'vs plain': Number.isFinite(ratio) ? `${fmt(ratio)}x` : '-',
+          'p50 ms': fmt(median(run[op].map((m) => m.p50ms as number))),
+          'p99 ms': fmt(median(run[op].map((m) => m.p99ms as number))),
+          target: '>= 0.9x plain',
+          result: Number.isFinite(ratio) ? (ratio >= 0.9 ? 'PASS' : 'FAIL') : '',
+        })
+      }
+    }
+  }
+  return rows
 }
 
 async function listPhase(servers: Server[], opts: Opts, out: Record<string, Measurement>) {
@@ -889,6 +1047,8 @@ async function main() {
         await objectPhase(phase, spec, servers, opts, out as Record<string, Measurement[]>)
       else if (phase === 'list') await listPhase(servers, opts, out as Record<string, Measurement>)
       else if (phase === 'big') await bigPhase(servers, opts, out as Record<string, Measurement>)
+      else if (phase === 'variants')
+        await variantsPhase(servers, opts, out as Record<string, Record<string, VariantRun>>)
     }
     for (const s of servers) {
       if (s.name === 's3rver') continue
@@ -924,6 +1084,9 @@ async function main() {
   }
 
   const rows = buildRows(results, opts)
+  const variants = variantRows(
+    results.variants as Record<string, Record<string, VariantRun>> | undefined,
+  )
   const report = {
     startedAt: new Date(started).toISOString(),
     seconds: (Date.now() - started) / 1000,
@@ -947,13 +1110,19 @@ async function main() {
     results,
     atRest,
     summary: rows,
+    variantSummary: variants,
   }
   const file = join(resultsDir, `${stamp}.json`)
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
   process.stdout.write(`${JSON.stringify(report)}\n\n`)
   process.stdout.write(
-    `${table(rows)}\n\n(medians of ${opts.repeat} measurement(s) for object phases; full results in ${file})\n`,
+    `${rows.length > 0 ? `${table(rows)}\n\n` : ''}(medians of ${opts.repeat} measurement(s) for object phases; full results in ${file})\n`,
   )
+  if (variants.length > 0) {
+    process.stdout.write(
+      `\nBucket variants (4 KiB, medians; versioning and policy evaluation may cost at most 10% of the plain bucket's rate):\n\n${markdownTable(variants)}\n`,
+    )
+  }
   log("removing the servers' data directories")
   cleanup()
 }

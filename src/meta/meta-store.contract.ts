@@ -527,6 +527,24 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
         await expectCode(store.completeMultipartUpload('u1', record), 'NoSuchUpload')
       })
 
+      test("completeMultipartUpload() keeps each part's checksums with the object", async () => {
+        await store.createMultipartUpload(upload('b', 'k', 'u1'))
+        for (const n of [1, 2]) await store.putPart(part('u1', n, `p${n}`))
+        const record: ObjectRecord = {
+          ...blobs('b', 'k', ['p1', 'p2']),
+          checksums: { CRC32: 'AAAAAA==' },
+          checksumType: 'FULL_OBJECT',
+          partsCount: 2,
+          partSizes: [5, 5],
+          partChecksums: [{ CRC32: 'AQIDBA==' }, { CRC32: 'BQYHCA==' }],
+        }
+        await store.completeMultipartUpload('u1', record)
+        expect(await store.getObject('b', 'k', { withData: true })).toEqual(record)
+        // An overwrite by a single-part object drops them.
+        await store.putObject(inline('b', 'k'))
+        expect((await store.getObject('b', 'k'))?.partChecksums ?? null).toBeNull()
+      })
+
       test('concurrent completions of one upload: one wins, the other gets NoSuchUpload', async () => {
         await store.createMultipartUpload(upload('b', 'k', 'u1'))
         await store.putPart(part('u1', 1, 'p1'))

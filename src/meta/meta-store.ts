@@ -94,6 +94,12 @@ export interface ObjectRecord {
   readonly partsCount: number | null
   /** Sizes of each part for a multipart object (GET ?partNumber), else null. */
   readonly partSizes: readonly number[] | null
+  /**
+   * Each part's checksums (base64 by algorithm), in part order, aligned with `partSizes`: for a
+   * multipart object whose upload named a checksum algorithm (GetObjectAttributes `ObjectParts`,
+   * GET ?partNumber). Absent or null otherwise, and for objects completed before it was kept.
+   */
+  readonly partChecksums?: readonly Readonly<Partial<Record<ChecksumAlgorithm, string>>>[] | null
   /** How the bytes are encrypted at rest; null only for objects written before encryption. */
   readonly encryption: ObjectEncryption | null
   /** The object's tags, in the order they were given; absent or empty when it has none. */

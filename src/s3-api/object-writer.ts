@@ -169,13 +169,19 @@ export async function storeBytes(
  */
 export async function receiveObject(
   ctx: RequestContext,
-  options: { readonly maxLength: number; readonly inline: boolean; readonly seal: SealWith },
+  options: {
+    readonly maxLength: number
+    readonly inline: boolean
+    readonly seal: SealWith
+    /** Checksums to compute even when the request names none (a multipart upload's algorithm). */
+    readonly alsoCompute?: readonly ChecksumAlgorithm[]
+  },
 ): Promise<Received> {
   const headers = ctx.req.headers
   const wanted = checksumRequestOf(headers)
   const md5Expected = contentMd5Of(headers)
   const body = openBody(ctx, options.maxLength)
-  const digest = new Digest(wanted.algorithms)
+  const digest = new Digest([...new Set([...wanted.algorithms, ...(options.alsoCompute ?? [])])])
   const data = await storeBytes(ctx, body.stream, {
     length: body.length,
     digest,

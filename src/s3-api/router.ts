@@ -21,6 +21,8 @@ export type S3Operation =
   | 'PutBucketLifecycleConfiguration'
   | 'GetBucketLifecycleConfiguration'
   | 'DeleteBucketLifecycle'
+  | 'GetBucketRequestPayment'
+  | 'PutBucketRequestPayment'
   | 'ListObjects'
   | 'ListObjectsV2'
   | 'ListObjectVersions'
@@ -78,6 +80,8 @@ export const PERMISSIONS: Record<S3Operation, string> = {
   PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
   GetBucketLifecycleConfiguration: 's3:GetLifecycleConfiguration',
   DeleteBucketLifecycle: 's3:PutLifecycleConfiguration',
+  GetBucketRequestPayment: 's3:GetBucketRequestPayment',
+  PutBucketRequestPayment: 's3:PutBucketRequestPayment',
   ListObjects: 's3:ListBucket',
   ListObjectsV2: 's3:ListBucket',
   ListObjectVersions: 's3:ListBucketVersions',
@@ -134,6 +138,7 @@ const KNOWN_PARAMS = new Set([
   'tagging',
   'cors',
   'lifecycle',
+  'requestPayment',
   'attributes',
   'max-buckets',
   'bucket-region',
@@ -150,6 +155,9 @@ function checkSubresourceScope(query: URLSearchParams, key: string | null, metho
   if (key !== null && query.has('cors')) throw notImplemented('cors on an object')
   if (key !== null && query.has('lifecycle')) throw notImplemented('lifecycle on an object')
   if (query.has('lifecycle') && method === 'POST') throw notImplemented('lifecycle with POST')
+  if (key !== null && query.has('requestPayment')) {
+    throw notImplemented('requestPayment on an object')
+  }
   if (query.has('attributes') && (key === null || method !== 'GET')) {
     throw notImplemented(`attributes with ${method}${key === null ? ' on a bucket' : ''}`)
   }
@@ -283,6 +291,7 @@ export function route(
         if (query.has('tagging')) return r('PutBucketTagging')
         if (query.has('cors')) return r('PutBucketCors')
         if (query.has('lifecycle')) return r('PutBucketLifecycleConfiguration')
+        if (query.has('requestPayment')) return r('PutBucketRequestPayment')
         return r('CreateBucket')
       case 'HEAD':
         return r('HeadBucket')
@@ -302,6 +311,7 @@ export function route(
         if (query.has('tagging')) return r('GetBucketTagging')
         if (query.has('cors')) return r('GetBucketCors')
         if (query.has('lifecycle')) return r('GetBucketLifecycleConfiguration')
+        if (query.has('requestPayment')) return r('GetBucketRequestPayment')
         if (query.has('versions')) return r('ListObjectVersions')
         if (query.has('uploads')) return r('ListMultipartUploads')
         if (query.get('list-type') === '2') return r('ListObjectsV2')

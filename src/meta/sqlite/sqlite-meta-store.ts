@@ -70,6 +70,7 @@ interface ObjectRow {
   user_metadata: string
   parts_count: number | null
   part_sizes: string | null
+  part_checksums: string | null
   blob_parts: string | null
   encryption: string | null
   tags: string | null
@@ -132,7 +133,7 @@ type Orphans = { readonly orphaned: readonly BlobPart[] }
 const MIGRATIONS_URL = new URL('./migrations/', import.meta.url)
 const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/
 const OBJECT_COLUMNS =
-  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption, tags'
+  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption, tags, part_checksums'
 const SUMMARY_COLUMNS = 'key, size, etag, last_modified, checksums'
 const UPLOAD_COLUMNS =
   'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags'
@@ -976,6 +977,7 @@ export class SqliteMetaStore implements MetaStore {
       data.kind === 'blobs' ? JSON.stringify(data.parts.map(blobPartJson)) : null,
       encryptionJson(record.encryption),
       tagsJson(record.tags ?? []),
+      partChecksumsJson(record.partChecksums),
       null,
     )
     // Inline bytes live in object_data, so listings scan narrow rows.
@@ -1081,11 +1083,12 @@ function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         string | null,
+        string | null,
         Buffer | null,
       ]
     >(
       `INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}, inline_data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteObject: db.prepare<[string, string], { blob_parts: string | null }>(
       'DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob_parts',
@@ -1317,6 +1320,11 @@ function corsJson(r: CorsRule): CorsRule {
   }
 }
 
+/** `objects.part_checksums` (migration 0007): NULL unless the object keeps per-part checksums. */
+function partChecksumsJson(parts: ObjectRecord['partChecksums']): string | null {
+  return parts === undefined || parts === null ? null : JSON.stringify(parts)
+}
+
 function toObjectRecord(row: ObjectRow): ObjectRecord {
   return {
     bucket: row.bucket,
@@ -1331,6 +1339,9 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
     checksumType: row.checksum_type,
     partsCount: row.parts_count,
     partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
+    ...(row.part_checksums === null
+      ? {}
+      : { partChecksums: JSON.parse(row.part_checksums) as Checksums[] }),
     encryption: encryptionOf(row.encryption),
     ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
     data:

@@ -2,9 +2,17 @@ import { createHash } from 'node:crypto'
 import type { ChecksumAlgorithm, ObjectRecord, PartRecord } from '../../meta/index.js'
 import { changeEvent, commitment } from '../audit.js'
 import { readSmallBody } from '../body.js'
-import { checksumElements, checksumHeaders, startChecksum } from '../checksums.js'
+import { CHECKSUM_ALGORITHMS, checksumElements, checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { customerKeyForRead, customerKeyOf, sseResponseHeaders } from '../encryption.js'
+import {
+  checkCompletedPart,
+  checkCompletion,
+  completionAssertionsOf,
+  type MultipartChecksum,
+  objectChecksumOf,
+  type RequestedPartChecksums,
+} from '../multipart-checksums.js'
 import { quoteEtag, unquoteEtag } from '../object-headers.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
@@ -16,10 +24,11 @@ import { removeBlobs, writeConditionOf } from './store-object.js'
 interface RequestedPart {
   readonly partNumber: number
   readonly etag: string
-  readonly checksum: string | undefined
+  /** The `Checksum<alg>` elements the part carries. */
+  readonly checksums: RequestedPartChecksums
 }
 
-function requestedParts(body: Buffer, algorithm: ChecksumAlgorithm | null): RequestedPart[] {
+function requestedParts(body: Buffer): RequestedPart[] {
   const root = parseXml(body).CompleteMultipartUpload
   if (root === undefined) throw S3Errors.malformedXml()
   const parts = childList(root, 'Part').map((p) => {
@@ -27,8 +36,12 @@ function requestedParts(body: Buffer, algorithm: ChecksumAlgorithm | null): Requ
     const etag = childText(p, 'ETag')
     if (number === undefined || etag === undefined || !/^\d+$/.test(number))
       throw S3Errors.malformedXml()
-    const checksum = algorithm === null ? undefined : childText(p, `Checksum${algorithm}`)
-    return { partNumber: Number(number), etag: unquoteEtag(etag), checksum }
+    const checksums: RequestedPartChecksums = {}
+    for (const algorithm of CHECKSUM_ALGORITHMS) {
+      const value = childText(p, `Checksum${algorithm}`)
+      if (value !== undefined) checksums[algorithm] = value.trim()
+    }
+    return { partNumber: Number(number), etag: unquoteEtag(etag), checksums }
   })
   if (parts.length === 0) throw new S3Error('InvalidRequest', 'You must specify at least one part')
   for (let i = 1; i < parts.length; i++) {
@@ -51,8 +64,10 @@ function invalidPart(n: number): S3Error {
 }
 
 /**
- * CompleteMultipartUpload: checks the part list (order, ETags, sizes, checksums), then commits
- * the object atomically; the parts' blobs become the object's bytes without being copied.
+ * CompleteMultipartUpload: checks the part list (order, ETags, sizes, checksums) and what the
+ * headers assert (checksum type, whole-object checksum, object size), makes the object's
+ * FULL_OBJECT or COMPOSITE checksum from its parts', then commits the object atomically, each
+ * part's checksums kept with it; the parts' blobs become the object's bytes without being copied.
  */
 export async function completeMultipartUpload(ctx: RequestContext): Promise<void> {
   const upload = await uploadOf(ctx)
@@ -60,9 +75,14 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
   const customerKey = customerKeyOf(ctx)
   if (customerKey !== null) customerKeyForRead(ctx, upload.encryption)
   const condition = writeConditionOf(ctx)
+  // Uploads from before checksum types were kept are COMPOSITE, as they were completed then.
+  const mode: MultipartChecksum = {
+    algorithm: upload.checksumAlgorithm,
+    type: upload.checksumType ?? (upload.checksumAlgorithm === null ? null : 'COMPOSITE'),
+  }
+  const assertions = completionAssertionsOf(ctx.req.headers, mode)
   const body = await readSmallBody(ctx, 4 * 1024 * 1024)
-  const algorithm = upload.checksumAlgorithm
-  const wanted = requestedParts(body, algorithm)
+  const wanted = requestedParts(body)
   const stored = new Map<number, PartRecord>()
   for (const p of await ctx.deps.cell.meta.allParts(upload.uploadId)) stored.set(p.partNumber, p)
   const chosen: PartRecord[] = []
@@ -80,38 +100,46 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
         },
       )
     }
-    if (
-      algorithm !== null &&
-      want.checksum !== undefined &&
-      part.checksums[algorithm] !== want.checksum
-    ) {
-      throw invalidPart(want.partNumber)
-    }
+    checkCompletedPart(mode, want.partNumber, want.checksums, part.checksums, () =>
+      invalidPart(want.partNumber),
+    )
     chosen.push(part)
   }
   const md5 = createHash('md5')
   for (const p of chosen) md5.update(Buffer.from(p.etag, 'hex'))
   const etag = `${md5.digest('hex')}-${chosen.length}`
+  const size = chosen.reduce((a, p) => a + p.size, 0)
   const checksums: Partial<Record<ChecksumAlgorithm, string>> = {}
-  if (algorithm !== null && chosen.every((p) => p.checksums[algorithm] !== undefined)) {
-    const composite = startChecksum(algorithm)
-    for (const p of chosen)
-      composite.update(Buffer.from(p.checksums[algorithm] as string, 'base64'))
-    checksums[algorithm] = `${composite.digest().toString('base64')}-${chosen.length}`
+  const { algorithm, type } = mode
+  // Parts uploaded before every part got the upload's checksum may lack it: then none is made.
+  if (
+    algorithm !== null &&
+    type !== null &&
+    chosen.every((p) => p.checksums[algorithm] !== undefined)
+  ) {
+    checksums[algorithm] = objectChecksumOf(
+      algorithm,
+      type,
+      chosen.map((p) => ({ checksum: p.checksums[algorithm] as string, size: p.size })),
+    )
   }
+  const checksumType = Object.keys(checksums).length > 0 ? type : null
+  checkCompletion(assertions, { size, checksums })
   const record: ObjectRecord = {
     bucket: upload.bucket,
     key: upload.key,
     versionId: null,
-    size: chosen.reduce((a, p) => a + p.size, 0),
+    size,
     etag,
     lastModified: ctx.deps.now(),
     headers: upload.headers,
     userMetadata: upload.userMetadata,
     checksums,
-    checksumType: Object.keys(checksums).length > 0 ? 'COMPOSITE' : null,
+    checksumType,
     partsCount: chosen.length,
     partSizes: chosen.map((p) => p.size),
+    // Kept for GetObjectAttributes' ObjectParts and GET ?partNumber.
+    partChecksums: checksumType === null ? null : chosen.map((p) => p.checksums),
     encryption: upload.encryption,
     tags: upload.tags ?? [],
     // Each part stays its own envelope, bound to its part number.
@@ -149,6 +177,10 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
       ...checksumElements(checksums),
       ...(record.checksumType === null ? {} : { ChecksumType: record.checksumType }),
     },
-    { ...checksumHeaders(checksums), ...sseResponseHeaders(upload.encryption, customerKey) },
+    {
+      ...checksumHeaders(checksums),
+      ...(checksumType === null ? {} : { 'x-amz-checksum-type': checksumType }),
+      ...sseResponseHeaders(upload.encryption, customerKey),
+    },
   )
 }

@@ -1,31 +1,20 @@
-import { parseChecksumAlgorithm } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
+import { multipartChecksumOf } from '../multipart-checksums.js'
 import { storedHeadersOf, userMetadataOf, validateKey } from '../object-headers.js'
 import { sendXml } from '../response.js'
-import { S3Errors } from '../s3-error.js'
 import { taggingOf } from '../tags.js'
 import { newUploadId } from './multipart.js'
 
-/** CreateMultipartUpload: records the upload with the object's future headers and checksum settings. */
+/**
+ * CreateMultipartUpload: records the upload with the object's future headers and checksum
+ * settings (algorithm and FULL_OBJECT or COMPOSITE type, see multipart-checksums.ts).
+ */
 export async function createMultipartUpload(ctx: RequestContext): Promise<void> {
   const key = ctx.s3.key as string
   validateKey(key)
   const h = ctx.req.headers
-  const algorithmHeader = h['x-amz-checksum-algorithm']
-  const checksumAlgorithm =
-    typeof algorithmHeader === 'string' ? parseChecksumAlgorithm(algorithmHeader) : null
-  const typeHeader = h['x-amz-checksum-type']
-  let checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null = null
-  if (typeof typeHeader === 'string') {
-    const t = typeHeader.toUpperCase()
-    if (t !== 'FULL_OBJECT' && t !== 'COMPOSITE')
-      throw S3Errors.invalidArgument('Invalid checksum type', 'x-amz-checksum-type', typeHeader)
-    if (t === 'FULL_OBJECT')
-      throw S3Errors.notImplemented('x-amz-checksum-type FULL_OBJECT on multipart uploads')
-    checksumType = t
-  }
-  if (checksumAlgorithm !== null && checksumType === null) checksumType = 'COMPOSITE'
+  const { algorithm: checksumAlgorithm, type: checksumType } = multipartChecksumOf(h)
   const tags = taggingOf(h)
   const sse = await writeEncryptionOf(ctx)
   const uploadId = newUploadId()

@@ -1,3 +1,4 @@
+import type { ObjectRecord } from '../../meta/index.js'
 import { commitment, recordRead } from '../audit.js'
 import { checksumElements } from '../checksums.js'
 import type { RequestContext } from '../context.js'
@@ -6,6 +7,7 @@ import { httpDate } from '../object-headers.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import type { XmlValue } from '../xml/render.js'
+import { maxParam } from './list-params.js'
 
 /** The attributes `x-amz-object-attributes` may name. */
 const ATTRIBUTES = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'])
@@ -35,11 +37,64 @@ function requestedAttributes(ctx: RequestContext): Set<string> {
   return new Set(names)
 }
 
+/** `x-amz-max-parts`: like ListParts' `max-parts`, default and cap 1000. */
+function maxPartsOf(ctx: RequestContext): number {
+  const raw = ctx.req.headers['x-amz-max-parts']
+  if (typeof raw !== 'string') return 1000
+  return maxParam(new URLSearchParams({ 'x-amz-max-parts': raw.trim() }), 'x-amz-max-parts')
+}
+
+/** `x-amz-part-number-marker`: list the parts after this part number (default 0). */
+function partNumberMarkerOf(ctx: RequestContext): number {
+  const raw = ctx.req.headers['x-amz-part-number-marker']
+  if (typeof raw !== 'string' || raw.trim() === '') return 0
+  if (!/^\d+$/.test(raw.trim())) {
+    throw S3Errors.invalidArgument(
+      'Part number marker must be an integer',
+      'x-amz-part-number-marker',
+      raw,
+    )
+  }
+  return Number(raw.trim())
+}
+
+/**
+ * `ObjectParts` of a multipart object: `PartsCount`, and when the object has a checksum (as S3
+ * answers for general purpose buckets) a page of its parts, each with its number, size and
+ * checksums, paged by `x-amz-max-parts` (at most 1000) after `x-amz-part-number-marker`.
+ */
+function objectPartsOf(ctx: RequestContext, record: ObjectRecord): Record<string, XmlValue> {
+  const count = record.partsCount ?? 0
+  const checksums = record.partChecksums
+  const sizes = record.partSizes
+  if (checksums === undefined || checksums === null || sizes === null) {
+    return { PartsCount: count }
+  }
+  const maxParts = maxPartsOf(ctx)
+  const after = partNumberMarkerOf(ctx)
+  const blobParts = record.data.kind === 'blobs' ? record.data.parts : []
+  const all = sizes.map((size, i) => ({
+    PartNumber: blobParts[i]?.partNumber ?? i + 1,
+    Size: size,
+    ...checksumElements(checksums[i] ?? {}),
+  }))
+  const rest = all.filter((p) => p.PartNumber > after)
+  const page = rest.slice(0, maxParts)
+  const last = page[page.length - 1]
+  return {
+    PartsCount: count,
+    PartNumberMarker: after,
+    NextPartNumberMarker: last?.PartNumber ?? after,
+    MaxParts: maxParts,
+    IsTruncated: rest.length > page.length,
+    Part: page,
+  }
+}
+
 /**
  * GetObjectAttributes: the ETag (unquoted, as S3 sends it here), size, storage class, stored
- * checksum and, for a multipart object, its part count, without the bytes. Per-part details
- * are not kept by the store, so `ObjectParts` carries only `PartsCount`. An SSE-C object needs
- * its key, as for HEAD. Logged like a HEAD.
+ * checksum and, for a multipart object, its parts (`ObjectParts`), without the bytes. An SSE-C
+ * object needs its key, as for HEAD. Logged like a HEAD.
  */
 export async function getObjectAttributes(ctx: RequestContext): Promise<void> {
   const wanted = requestedAttributes(ctx)
@@ -60,7 +115,7 @@ export async function getObjectAttributes(ctx: RequestContext): Promise<void> {
     }
   }
   if (wanted.has('ObjectParts') && record.partsCount !== null) {
-    body.ObjectParts = { PartsCount: record.partsCount }
+    body.ObjectParts = objectPartsOf(ctx, record)
   }
   if (wanted.has('StorageClass')) body.StorageClass = 'STANDARD'
   if (wanted.has('ObjectSize')) body.ObjectSize = record.size

@@ -12,6 +12,7 @@ import {
   getBucketLifecycle,
   putBucketLifecycle,
 } from './bucket-lifecycle.js'
+import { getBucketRequestPayment, putBucketRequestPayment } from './bucket-request-payment.js'
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging.js'
 import { completeMultipartUpload } from './complete-multipart-upload.js'
 import { copyObject } from './copy-object.js'
@@ -58,6 +59,8 @@ export const ENDPOINTS: Record<S3Operation, (ctx: RequestContext) => Promise<voi
   PutBucketLifecycleConfiguration: putBucketLifecycle,
   GetBucketLifecycleConfiguration: getBucketLifecycle,
   DeleteBucketLifecycle: deleteBucketLifecycle,
+  GetBucketRequestPayment: getBucketRequestPayment,
+  PutBucketRequestPayment: putBucketRequestPayment,
   ListObjects: listObjects,
   ListObjectsV2: listObjectsV2,
   ListObjectVersions: listObjectVersions,

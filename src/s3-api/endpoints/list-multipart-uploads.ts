@@ -42,6 +42,7 @@ export async function listMultipartUploads(ctx: RequestContext): Promise<void> {
       StorageClass: 'STANDARD',
       Initiated: isoDate(u.initiated),
       ChecksumAlgorithm: u.checksumAlgorithm ?? undefined,
+      ChecksumType: u.checksumType ?? undefined,
     })),
     CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
   })

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import { decryptingRead } from '../../cell/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
 import { commitment, readAccess, recordRead } from '../audit.js'
+import { checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { customerKeyForRead, sseResponseHeaders } from '../encryption.js'
 import { httpDate, objectResponseHeaders, quoteEtag, unquoteEtag } from '../object-headers.js'
@@ -120,6 +121,24 @@ async function primed(stream: Readable): Promise<Readable> {
   return stream
 }
 
+/**
+ * The checksum headers of part `n` (GET/HEAD `?partNumber` with checksum mode), as S3 answers
+ * them: a COMPOSITE object's part has its own checksum; a FULL_OBJECT object's only when it is
+ * the object's single part (the part's CRC is then the object's); a single-part object's part 1
+ * is the object. Nothing when the part's checksum was not kept.
+ */
+function partChecksumHeaders(record: ObjectRecord, n: number): Record<string, string> {
+  const type = record.checksumType
+  const whole = record.partsCount === null || (type === 'FULL_OBJECT' && record.partsCount === 1)
+  const checksums = whole
+    ? record.checksums
+    : type === 'COMPOSITE'
+      ? record.partChecksums?.[n - 1]
+      : undefined
+  if (checksums === undefined || type === null || Object.keys(checksums).length === 0) return {}
+  return { ...checksumHeaders(checksums), 'x-amz-checksum-type': type }
+}
+
 /** GetObject and HeadObject: conditions, ranges and part numbers, then headers and (for GET) the bytes. */
 export async function readObject(
   ctx: RequestContext,
@@ -165,6 +184,8 @@ export async function readObject(
     range = { start, end: start + (sizes[n - 1] as number) - 1 }
     if (record.partsCount !== null)
       partHeaders = { 'x-amz-mp-parts-count': String(record.partsCount) }
+    if (String(ctx.req.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED')
+      partHeaders = { ...partHeaders, ...partChecksumHeaders(record, n) }
   } else {
     range = parseRange(ctx.req.headers.range, record.size)
   }
