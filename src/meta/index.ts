@@ -8,11 +8,15 @@ export {
   type BucketRecord,
   type ChecksumAlgorithm,
   type CorsRule,
+  type DeleteObjectOptions,
+  type DeleteObjectResult,
   type LedgerOutboxEntry,
   type ListObjectsOptions,
   type ListObjectsResult,
   type ListUploadsOptions,
   type ListUploadsResult,
+  type ListVersionsOptions,
+  type ListVersionsResult,
   META_ERROR_CODES,
   type MetaErrorCode,
   type MetaStore,
@@ -26,12 +30,17 @@ export {
   type Tag,
   type TransferCounts,
   type TransferObjectProgress,
+  type VersioningStatus,
+  type VersionLookup,
+  type VersionSelector,
+  type VersionSummary,
   type WrappedKeyCursor,
   type WrappedKeyLocation,
   type WrappedKeyPage,
   type WriteCondition,
   type WriteOptions,
 } from './meta-store.js'
+export { isVersionId, newVersionId } from './version-id.js'
 
 /** Which metadata driver to open, and where. */
 export type MetaStoreConfig = { readonly driver: 'sqlite'; readonly path: string }

@@ -58,6 +58,9 @@ export interface CorsRule {
   readonly maxAgeSeconds: number | null
 }
 
+/** A bucket's versioning state (PutBucketVersioning); a bucket never set is unversioned. */
+export type VersioningStatus = 'Enabled' | 'Suspended'
+
 /** A bucket as the cell knows it. */
 export interface BucketRecord {
   readonly name: string
@@ -69,13 +72,18 @@ export interface BucketRecord {
   readonly tags?: readonly Tag[] | null
   /** The rules of PutBucketCors; absent or null when none were set. */
   readonly cors?: readonly CorsRule[] | null
+  /** The versioning state; absent or null while versioning was never enabled. */
+  readonly versioning?: VersioningStatus | null
 }
 
 /** Everything stored about one object. `data.bytes` is present only when asked for. */
 export interface ObjectRecord {
   readonly bucket: string
   readonly key: string
-  /** `null` until versioning exists. */
+  /**
+   * The version's id (`newVersionId()`), or null for the `null` version: every object of an
+   * unversioned bucket, and what a suspended bucket writes.
+   */
   readonly versionId: string | null
   readonly size: number
   /** Unquoted: md5 hex, or `<md5-of-md5s>-N` for multipart objects. */
@@ -107,6 +115,81 @@ export interface ObjectSummary {
   readonly etag: string
   readonly lastModified: number
   readonly checksumAlgorithms: readonly ChecksumAlgorithm[]
+}
+
+/** One entry of a version listing: an object version or a delete marker (no bytes). */
+export interface VersionSummary {
+  readonly key: string
+  /** null for the `null` version. */
+  readonly versionId: string | null
+  /** Whether this is the key's current version. */
+  readonly isLatest: boolean
+  readonly deleteMarker: boolean
+  /** 0 and '' for a delete marker. */
+  readonly size: number
+  readonly etag: string
+  readonly lastModified: number
+  readonly checksumAlgorithms: readonly ChecksumAlgorithm[]
+}
+
+/** ListObjectVersions' selection: S3's key and version-id markers. */
+export interface ListVersionsOptions {
+  readonly prefix: string
+  readonly delimiter: string | null
+  /** Exclusive: without `versionIdMarker`, list keys strictly after this one. */
+  readonly keyMarker: string | null
+  /** With `keyMarker`: continue with that key's versions older than this one ('null' allowed). */
+  readonly versionIdMarker: string | null
+  readonly maxKeys: number
+}
+
+export interface ListVersionsResult {
+  /** Key order (UTF-8 bytes), newest first within a key. */
+  readonly versions: readonly VersionSummary[]
+  readonly commonPrefixes: readonly string[]
+  readonly isTruncated: boolean
+  /** The last key or common prefix returned. */
+  readonly nextKeyMarker: string | null
+  /** The last version id returned ('null' for the null version); null after a common prefix. */
+  readonly nextVersionIdMarker: string | null
+}
+
+/** What a version lookup found: an object version, or a delete marker. */
+export type VersionLookup =
+  | { readonly kind: 'object'; readonly record: ObjectRecord }
+  | {
+      readonly kind: 'deleteMarker'
+      readonly key: string
+      readonly versionId: string | null
+      readonly lastModified: number
+      readonly isLatest: boolean
+    }
+
+/** Which version a read names: absent = the current one, 'null' = the null version. */
+export interface VersionSelector {
+  readonly versionId?: string
+}
+
+/** What `deleteObject` removes or writes (with no option: the current version, for good). */
+export interface DeleteObjectOptions extends WriteOptions {
+  /** Removes this version for good ('null' = the null version); nothing if there is none. */
+  readonly versionId?: string
+  /**
+   * Writes a delete marker with this id (null: the `null` version, as a suspended bucket does),
+   * which becomes the current version. The version of the same id, if any, is replaced.
+   */
+  readonly marker?: { readonly versionId: string | null; readonly lastModified: number }
+}
+
+/** What `deleteObject` did. */
+export interface DeleteObjectResult {
+  /** Whether a version was removed or a marker written. */
+  readonly deleted: boolean
+  /** The id of the version removed or of the marker written ('null' id as null). */
+  readonly versionId: string | null
+  /** True when a marker was written, or the version removed was a marker. */
+  readonly deleteMarker: boolean
+  readonly orphaned: readonly BlobPart[]
 }
 
 export interface ListObjectsOptions {
@@ -211,19 +294,28 @@ export interface LedgerOutboxEntry {
 }
 
 /**
- * Where a page of `listWrappedKeys` ended: after an object (every piece of it), or after one part
+ * Where a page of `listWrappedKeys` ended: after an object (every piece of it), a noncurrent
+ * version, or after one part
  * of an open multipart upload. Plain JSON, so a background job can persist it and resume.
  */
 export type WrappedKeyCursor =
   | { readonly area: 'objects'; readonly key: string }
+  /** After noncurrent version `seq` of `key` (the store's internal order of versions). */
+  | { readonly area: 'versions'; readonly key: string; readonly seq: number }
   | { readonly area: 'parts'; readonly uploadId: string; readonly partNumber: number }
 
 /** Where one wrapped data key is stored. */
 export type WrappedKeyLocation =
-  /** The inline bytes of object `key`. */
-  | { readonly kind: 'inline'; readonly key: string }
-  /** Piece `index` (blob `ref`) of object `key`'s blob parts. */
-  | { readonly kind: 'piece'; readonly key: string; readonly index: number; readonly ref: string }
+  /** The inline bytes of object `key` (`versionId` present: a noncurrent version's). */
+  | { readonly kind: 'inline'; readonly key: string; readonly versionId?: string | null }
+  /** Piece `index` (blob `ref`) of object `key`'s blob parts (`versionId`: a noncurrent version's). */
+  | {
+      readonly kind: 'piece'
+      readonly key: string
+      readonly index: number
+      readonly ref: string
+      readonly versionId?: string | null
+    }
   /** Part `partNumber` (blob `ref`) of the open multipart upload `uploadId`. */
   | {
       readonly kind: 'part'
@@ -265,41 +357,66 @@ export interface MetaStore {
     rules: readonly CorsRule[] | null,
     options?: WriteOptions,
   ): Promise<void>
-  /** Fails with `BucketNotEmpty` while objects remain; aborts the bucket's uploads and returns their blobs. */
+  /** Sets the bucket's versioning state; `NoSuchBucket` if absent. */
+  setBucketVersioning(name: string, status: VersioningStatus, options?: WriteOptions): Promise<void>
+  /** Fails with `BucketNotEmpty` while objects, versions or delete markers remain; aborts the bucket's uploads and returns their blobs. */
   deleteBucket(
     name: string,
     options?: WriteOptions,
   ): Promise<{ readonly orphaned: readonly BlobPart[] }>
 
-  /** Returns the record; `data.bytes` of inline objects is filled only when `withData` is true (else empty). */
+  /**
+   * Returns the current version (or, with `versionId`, that version); null when there is none
+   * or it is a delete marker. `data.bytes` of inline objects is filled only when `withData` is
+   * true (else empty).
+   */
   getObject(
     bucket: string,
     key: string,
-    options?: { withData?: boolean },
+    options?: { withData?: boolean } & VersionSelector,
   ): Promise<ObjectRecord | null>
-  /** Inserts or replaces; checks `condition` in the same transaction (`PreconditionFailed`). */
+  /** Like `getObject`, but tells a delete marker apart from nothing at all. */
+  getVersion(
+    bucket: string,
+    key: string,
+    options?: { withData?: boolean } & VersionSelector,
+  ): Promise<VersionLookup | null>
+  /**
+   * Writes `record` as the key's current version. The version with the same id (`null`
+   * included), wherever it is, is replaced; the previous current version, if it has another id,
+   * becomes noncurrent. Checks `condition` against the current version in the same transaction
+   * (`PreconditionFailed`).
+   */
   putObject(
     record: ObjectRecord,
     condition?: WriteCondition,
     options?: WriteOptions,
   ): Promise<{ readonly orphaned: readonly BlobPart[] }>
+  /**
+   * Removes a version for good, or writes a delete marker (see `DeleteObjectOptions`). When the
+   * current version goes, the newest remaining version becomes current.
+   */
   deleteObject(
     bucket: string,
     key: string,
-    options?: WriteOptions,
-  ): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }>
+    options?: DeleteObjectOptions,
+  ): Promise<DeleteObjectResult>
   /**
-   * Replaces the tags of an existing object (an empty list removes them), leaving everything
-   * else as it is; `NoSuchKey` if the object does not exist.
+   * Replaces the tags of an existing object version (an empty list removes them), leaving
+   * everything else as it is; `NoSuchKey` if there is no current object, `NoSuchVersion` if the
+   * named version does not exist or is a delete marker.
    */
   setObjectTags(
     bucket: string,
     key: string,
     tags: readonly Tag[],
-    options?: WriteOptions,
+    options?: WriteOptions & VersionSelector,
   ): Promise<void>
+  /** Current versions that are not delete markers, by key. */
   listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>
-  /** Whether the bucket holds at least one object. */
+  /** Every version and delete marker, by key and newest first within a key. */
+  listObjectVersions(bucket: string, options: ListVersionsOptions): Promise<ListVersionsResult>
+  /** Whether the bucket holds at least one current object (not counting delete markers). */
   hasObjects(bucket: string): Promise<boolean>
 
   createMultipartUpload(upload: MultipartUploadRecord): Promise<void>
@@ -333,7 +450,7 @@ export interface MetaStore {
 
   /**
    * A page of the bucket's wrapped data keys in a stable order: objects by key (each object's
-   * inline key, or its pieces in order), then parts of open uploads by upload id and part
+   * inline key, or its pieces in order), then noncurrent versions by key and age, then parts of open uploads by upload id and part
    * number. `limit` bounds the objects and parts read (an object yields all its pieces); rows
    * without a wrapped key (written before encryption) are not listed. `NoSuchBucket` if absent.
    */
@@ -390,6 +507,7 @@ export const META_ERROR_CODES = [
   'BucketNotEmpty',
   'NoSuchUpload',
   'NoSuchKey',
+  'NoSuchVersion',
   'PreconditionFailed',
   'ConditionalRequestConflict',
   'StoreClosed',
