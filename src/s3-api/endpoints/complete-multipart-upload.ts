@@ -9,6 +9,7 @@ import { quoteEtag, unquoteEtag } from '../object-headers.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import { tagsCanonical } from '../tags.js'
+import { eventVersion, writeVersionOf } from '../versioning.js'
 import { childList, childText, parseXml } from '../xml/parse.js'
 import { MIN_PART_SIZE, uploadOf } from './multipart.js'
 import { removeBlobs, writeConditionOf } from './store-object.js'
@@ -99,10 +100,11 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
       composite.update(Buffer.from(p.checksums[algorithm] as string, 'base64'))
     checksums[algorithm] = `${composite.digest().toString('base64')}-${chosen.length}`
   }
+  const version = await writeVersionOf(ctx, upload.bucket)
   const record: ObjectRecord = {
     bucket: upload.bucket,
     key: upload.key,
-    versionId: null,
+    versionId: version.versionId,
     size: chosen.reduce((a, p) => a + p.size, 0),
     etag,
     lastModified: ctx.deps.now(),
@@ -124,6 +126,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     await changeEvent(ctx, {
       type: 'multipart.complete',
       key: await commitment(ctx, upload.key),
+      ...eventVersion(version.versionId),
       size: record.size,
       parts: chosen.length,
       content: await commitment(ctx, etag),
@@ -149,6 +152,10 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
       ...checksumElements(checksums),
       ...(record.checksumType === null ? {} : { ChecksumType: record.checksumType }),
     },
-    { ...checksumHeaders(checksums), ...sseResponseHeaders(upload.encryption, customerKey) },
+    {
+      ...checksumHeaders(checksums),
+      ...sseResponseHeaders(upload.encryption, customerKey),
+      ...version.header,
+    },
   )
 }
