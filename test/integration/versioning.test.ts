@@ -24,10 +24,12 @@ import {
   PutObjectTaggingCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
+import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cliOf } from '../support/cli.js'
 import { rawRequest, registerRegion } from '../support/raw-request.js'
 import { s3Error, s3For } from '../support/s3-client.js'
-import { startSovra, type TestSovra } from '../support/start-server.js'
+import { ROOT, startSovra, type TestSovra } from '../support/start-server.js'
 import { tempDir } from '../support/tmp.js'
 
 const dir = tempDir()
@@ -416,6 +418,56 @@ describe('a versioned bucket', () => {
     expect(unknown.name).toBe('NoSuchVersion')
     expect(unknown.$metadata.httpStatusCode).toBe(404)
     expect(await text(Bucket, 'doc', v1)).toBe('first')
+  })
+
+  it('bucket key rotation re-wraps the data keys of noncurrent versions too', async () => {
+    const Bucket = 'vrotate'
+    await s3().send(new CreateBucketCommand({ Bucket }))
+    await enable(Bucket)
+    const big = randomBytes(200 * 1024)
+    const old = (await s3().send(new PutObjectCommand({ Bucket, Key: 'k', Body: 'small old' })))
+      .VersionId
+    const mid = (await s3().send(new PutObjectCommand({ Bucket, Key: 'k', Body: big }))).VersionId
+    await s3().send(new PutObjectCommand({ Bucket, Key: 'k', Body: 'current' }))
+    await s3().send(new DeleteObjectCommand({ Bucket, Key: 'other' }))
+    const env = { AWS_ACCESS_KEY_ID: ROOT.accessKeyId, AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey }
+    const cli = (args: string[]) => cliOf(server)(args, env)
+    const started = await cli(['bucket', 'rotate-key', Bucket, '--json'])
+    expect(started.code, started.stderr).toBe(0)
+    const status = async () =>
+      JSON.parse((await cli(['bucket', 'key-rotation', Bucket, '--json'])).stdout) as {
+        state: string
+        rewrapped: number
+        failed: number
+        keyVersion: number
+      }
+    await expect
+      .poll(async () => (await status()).state, { timeout: 30_000, interval: 100 })
+      .toBe('done')
+    const done = await status()
+    expect(done).toMatchObject({ rewrapped: 3, failed: 0 })
+    // Every version's wrapped key, current or not, is under the new key version.
+    const db = new Database(`${dir.path}/dcs/${DC}/meta.sqlite`, { readonly: true })
+    try {
+      const rows = db
+        .prepare(
+          `SELECT inline_key, blob_parts FROM object_versions
+           WHERE bucket = ? AND delete_marker = 0`,
+        )
+        .all(Bucket) as Array<{ inline_key: string | null; blob_parts: string | null }>
+      const keys = rows.flatMap((r) =>
+        r.blob_parts === null
+          ? [r.inline_key]
+          : (JSON.parse(r.blob_parts) as Array<{ wrappedKey: string }>).map((p) => p.wrappedKey),
+      )
+      expect(keys).toHaveLength(2)
+      for (const k of keys) expect(k).toMatch(new RegExp(`^dc:v1:${done.keyVersion}:`))
+    } finally {
+      db.close()
+    }
+    expect(await text(Bucket, 'k', old)).toBe('small old')
+    const got = await s3().send(new GetObjectCommand({ Bucket, Key: 'k', VersionId: mid }))
+    expect(Buffer.from((await got.Body?.transformToByteArray()) ?? []).equals(big)).toBe(true)
   })
 
   it('versions and delete markers survive a restart', async () => {
