@@ -1175,6 +1175,133 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
         expect((await again.getObject('b', 'k'))?.versionId).toBe('v2')
       })
     })
+
+    describe('object lock', () => {
+      const T0 = 1_700_000_000_000
+      const DAY = 86_400_000
+
+      test('a legal hold blocks removing the version until it is released', async () => {
+        await store.putObject(versioned(blobs('b', 'k', ['r1']), 'v1'))
+        await store.setObjectLegalHold('b', 'k', true, { versionId: 'v1' })
+        expect((await store.getObject('b', 'k'))?.legalHold).toBe(true)
+        await expectCode(store.deleteObject('b', 'k', { versionId: 'v1' }), 'ObjectLocked')
+        await expectCode(
+          store.deleteObject('b', 'k', { versionId: 'v1', bypassGovernance: true }),
+          'ObjectLocked',
+        )
+        // A delete marker removes nothing: allowed, and the held version stays.
+        await store.deleteObject('b', 'k', { marker: { versionId: 'm1', lastModified: T0 } })
+        await expectCode(store.deleteObject('b', 'k', { versionId: 'v1' }), 'ObjectLocked')
+        expect(await store.isBlobReferenced('r1')).toBe(true)
+        await store.setObjectLegalHold('b', 'k', false, { versionId: 'v1' })
+        const out = await store.deleteObject('b', 'k', { versionId: 'v1' })
+        expect(refs(out.orphaned)).toEqual(['r1'])
+      })
+
+      test('GOVERNANCE retention yields only to the bypass, and only until it expires', async () => {
+        await store.putObject({
+          ...versioned(inline('b', 'k'), 'v1'),
+          retention: { mode: 'GOVERNANCE', retainUntil: T0 + DAY },
+        })
+        expect((await store.getObject('b', 'k'))?.retention).toEqual({
+          mode: 'GOVERNANCE',
+          retainUntil: T0 + DAY,
+        })
+        await expectCode(store.deleteObject('b', 'k', { versionId: 'v1', now: T0 }), 'ObjectLocked')
+        await expectCode(
+          store.setObjectRetention('b', 'k', null, { versionId: 'v1', now: T0 }),
+          'ObjectLocked',
+        )
+        // Extending needs no bypass; shortening does.
+        await store.setObjectRetention(
+          'b',
+          'k',
+          { mode: 'GOVERNANCE', retainUntil: T0 + 2 * DAY },
+          { versionId: 'v1', now: T0 },
+        )
+        await store.setObjectRetention(
+          'b',
+          'k',
+          { mode: 'GOVERNANCE', retainUntil: T0 + DAY },
+          { versionId: 'v1', now: T0, bypassGovernance: true },
+        )
+        // Expired: removable by anyone.
+        await store.deleteObject('b', 'k', { versionId: 'v1', now: T0 + DAY + 1 })
+        expect(await store.getObject('b', 'k')).toBeNull()
+        await store.putObject({
+          ...versioned(inline('b', 'k'), 'v2'),
+          retention: { mode: 'GOVERNANCE', retainUntil: T0 + DAY },
+        })
+        await store.deleteObject('b', 'k', { versionId: 'v2', now: T0, bypassGovernance: true })
+      })
+
+      test('COMPLIANCE retention can be extended, never shortened, removed or bypassed', async () => {
+        await store.putObject({
+          ...versioned(inline('b', 'k'), 'v1'),
+          retention: { mode: 'COMPLIANCE', retainUntil: T0 + DAY },
+        })
+        const lock = { versionId: 'v1', now: T0, bypassGovernance: true }
+        await expectCode(store.deleteObject('b', 'k', lock), 'ObjectLocked')
+        for (const next of [
+          null,
+          { mode: 'COMPLIANCE' as const, retainUntil: T0 + DAY - 1 },
+          { mode: 'GOVERNANCE' as const, retainUntil: T0 + 9 * DAY },
+        ]) {
+          await expectCode(store.setObjectRetention('b', 'k', next, lock), 'ObjectLocked')
+        }
+        await store.setObjectRetention(
+          'b',
+          'k',
+          { mode: 'COMPLIANCE', retainUntil: T0 + 3 * DAY },
+          lock,
+        )
+        await expectCode(
+          store.deleteObject('b', 'k', { ...lock, now: T0 + 2 * DAY }),
+          'ObjectLocked',
+        )
+        await store.deleteObject('b', 'k', { versionId: 'v1', now: T0 + 3 * DAY + 1 })
+      })
+
+      test('a locked null version is not replaced by a write or a null marker', async () => {
+        await store.putObject({
+          ...inline('b', 'k', 'kept'),
+          lastModified: T0,
+          retention: { mode: 'COMPLIANCE', retainUntil: T0 + DAY },
+        })
+        await expectCode(store.putObject({ ...inline('b', 'k'), lastModified: T0 }), 'ObjectLocked')
+        await expectCode(
+          store.deleteObject('b', 'k', { marker: { versionId: null, lastModified: T0 } }),
+          'ObjectLocked',
+        )
+        const kept = await store.getObject('b', 'k', { withData: true })
+        expect(kept?.data).toMatchObject({ bytes: Buffer.from('kept') })
+        // A new version with an id leaves it alone (noncurrent, still locked).
+        await store.putObject({ ...versioned(inline('b', 'k'), 'v2'), lastModified: T0 })
+        await expectCode(
+          store.deleteObject('b', 'k', { versionId: 'null', now: T0 }),
+          'ObjectLocked',
+        )
+      })
+
+      test('locks survive a reopen and move with their version', async () => {
+        await store.putObject(versioned(inline('b', 'k'), 'v1'))
+        await store.setObjectLegalHold('b', 'k', true)
+        await store.putObject(versioned(inline('b', 'k'), 'v2'))
+        await expectCode(
+          store.setObjectLegalHold('b', 'k', true, { versionId: 'nope' }),
+          'NoSuchVersion',
+        )
+        await store.close()
+        const again = await open()
+        expect((await again.getObject('b', 'k', { versionId: 'v1' }))?.legalHold).toBe(true)
+        expect((await again.getObject('b', 'k'))?.legalHold).toBeUndefined()
+        await expectCode(again.deleteObject('b', 'k', { versionId: 'v1' }), 'ObjectLocked')
+        // Deleting v2 promotes v1, still held.
+        await again.deleteObject('b', 'k', { versionId: 'v2' })
+        expect((await again.getObject('b', 'k'))?.legalHold).toBe(true)
+        await expectCode(again.deleteObject('b', 'k'), 'ObjectLocked')
+      })
+    })
   })
 }
 

@@ -76,6 +76,22 @@ export interface BucketRecord {
   readonly versioning?: VersioningStatus | null
 }
 
+/** An object version's retention (Object Lock): no removal before `retainUntil`. */
+export interface ObjectRetention {
+  /** GOVERNANCE: the owner may remove or shorten it with a bypass; COMPLIANCE: nobody may. */
+  readonly mode: 'GOVERNANCE' | 'COMPLIANCE'
+  /** Milliseconds since the epoch. */
+  readonly retainUntil: number
+}
+
+/** How a removal or a retention change treats Object Lock. */
+export interface LockOptions {
+  /** The time locks are judged at (the server's injectable clock); default `Date.now()`. */
+  readonly now?: number
+  /** `x-amz-bypass-governance-retention`, allowed (`s3:BypassGovernanceRetention`). */
+  readonly bypassGovernance?: boolean
+}
+
 /** Everything stored about one object. `data.bytes` is present only when asked for. */
 export interface ObjectRecord {
   readonly bucket: string
@@ -105,6 +121,10 @@ export interface ObjectRecord {
   readonly encryption: ObjectEncryption | null
   /** The object's tags, in the order they were given; absent or empty when it has none. */
   readonly tags?: readonly Tag[]
+  /** Object Lock retention; absent or null when none. */
+  readonly retention?: ObjectRetention | null
+  /** Object Lock legal hold; absent or false when off. */
+  readonly legalHold?: boolean
   readonly data: ObjectData
 }
 
@@ -171,7 +191,7 @@ export interface VersionSelector {
 }
 
 /** What `deleteObject` removes or writes (with no option: the current version, for good). */
-export interface DeleteObjectOptions extends WriteOptions {
+export interface DeleteObjectOptions extends WriteOptions, LockOptions {
   /** Removes this version for good ('null' = the null version); nothing if there is none. */
   readonly versionId?: string
   /**
@@ -394,7 +414,9 @@ export interface MetaStore {
   ): Promise<{ readonly orphaned: readonly BlobPart[] }>
   /**
    * Removes a version for good, or writes a delete marker (see `DeleteObjectOptions`). When the
-   * current version goes, the newest remaining version becomes current.
+   * current version goes, the newest remaining version becomes current. A version under legal
+   * hold or unexpired retention (GOVERNANCE without `bypassGovernance`) is not removed:
+   * `ObjectLocked`, checked in the same transaction.
    */
   deleteObject(
     bucket: string,
@@ -410,6 +432,25 @@ export interface MetaStore {
     bucket: string,
     key: string,
     tags: readonly Tag[],
+    options?: WriteOptions & VersionSelector,
+  ): Promise<void>
+  /**
+   * Sets (null: removes) a version's retention. Unexpired COMPLIANCE retention can be neither
+   * shortened nor removed, nor made GOVERNANCE; unexpired GOVERNANCE retention only with
+   * `bypassGovernance`; extending is always allowed (`ObjectLocked` otherwise).
+   * `NoSuchKey`/`NoSuchVersion` as `setObjectTags`.
+   */
+  setObjectRetention(
+    bucket: string,
+    key: string,
+    retention: ObjectRetention | null,
+    options?: WriteOptions & VersionSelector & LockOptions,
+  ): Promise<void>
+  /** Turns a version's legal hold on or off; `NoSuchKey`/`NoSuchVersion` as `setObjectTags`. */
+  setObjectLegalHold(
+    bucket: string,
+    key: string,
+    on: boolean,
     options?: WriteOptions & VersionSelector,
   ): Promise<void>
   /** Current versions that are not delete markers, by key. */
@@ -508,6 +549,7 @@ export const META_ERROR_CODES = [
   'NoSuchUpload',
   'NoSuchKey',
   'NoSuchVersion',
+  'ObjectLocked',
   'PreconditionFailed',
   'ConditionalRequestConflict',
   'StoreClosed',

@@ -70,6 +70,7 @@ const META = {
   NoSuchUpload: e('NoSuchUpload', 404),
   NoSuchKey: e('NoSuchKey', 404),
   NoSuchVersion: e('NoSuchVersion', 404),
+  ObjectLocked: e('AccessDenied', 403),
   PreconditionFailed: e('PreconditionFailed', 412),
   ConditionalRequestConflict: e('ConditionalRequestConflict', 409),
   StoreClosed: e('ServiceUnavailable', 503),

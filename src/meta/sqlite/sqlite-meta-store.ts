@@ -17,10 +17,12 @@ import type {
   ListUploadsResult,
   ListVersionsOptions,
   ListVersionsResult,
+  LockOptions,
   MetaStore,
   MultipartUploadRecord,
   ObjectEncryption,
   ObjectRecord,
+  ObjectRetention,
   ObjectSummary,
   PartRecord,
   StoredWrappedKey,
@@ -79,6 +81,9 @@ interface ObjectRow {
   blob_parts: string | null
   encryption: string | null
   tags: string | null
+  lock_mode: ObjectRetention['mode'] | null
+  lock_until: number | null
+  legal_hold: number
   inline_data?: Buffer | null
   inline_key?: string | null
 }
@@ -89,8 +94,15 @@ interface VersionRow extends ObjectRow {
   delete_marker: number
 }
 
+/** A version's Object Lock columns. */
+interface LockColumns {
+  lock_mode: ObjectRetention['mode'] | null
+  lock_until: number | null
+  legal_hold: number
+}
+
 /** The current version's fields a write checks and releases. */
-interface CurrentRef {
+interface CurrentRef extends LockColumns {
   etag: string
   blob_parts: string | null
   version_id: string | null
@@ -169,7 +181,8 @@ type Orphans = { readonly orphaned: readonly BlobPart[] }
 const MIGRATIONS_URL = new URL('./migrations/', import.meta.url)
 const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/
 const OBJECT_COLUMNS =
-  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption, tags'
+  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption, tags, lock_mode, lock_until, legal_hold'
+const LOCK_COLUMNS = 'lock_mode, lock_until, legal_hold'
 const SUMMARY_COLUMNS = 'key, size, etag, last_modified, checksums'
 const VERSION_LIST_COLUMNS =
   'key, seq, version_id, delete_marker, size, etag, last_modified, checksums'
@@ -430,6 +443,12 @@ export class SqliteMetaStore implements MetaStore {
     options: DeleteObjectOptions = {},
   ): Promise<DeleteObjectResult> {
     const { events, versionId, marker } = options
+    const lock: LockOptions = {
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.bypassGovernance === undefined
+        ? {}
+        : { bypassGovernance: options.bypassGovernance }),
+    }
     return this.#write(
       () => {
         this.#requireBucket(bucket)
@@ -448,7 +467,7 @@ export class SqliteMetaStore implements MetaStore {
         } else {
           target = idOf(versionId)
         }
-        const removed = this.#removeVersion(bucket, key, target, orphaned)
+        const removed = this.#removeVersion(bucket, key, target, orphaned, lock)
         return {
           deleted: removed !== null,
           versionId: target,
@@ -483,6 +502,81 @@ export class SqliteMetaStore implements MetaStore {
         throw MetaErrors.noSuchVersion(bucket, key, versionId)
       },
       events === undefined ? undefined : { events },
+    )
+  }
+
+  /** Sets or removes a version's retention, as the Object Lock rules allow. */
+  setObjectRetention(
+    bucket: string,
+    key: string,
+    retention: ObjectRetention | null,
+    options: WriteOptions & VersionSelector & LockOptions = {},
+  ): Promise<void> {
+    return this.#write(
+      () =>
+        this.#setLock(bucket, key, options, (row) => {
+          const why = retentionRefusal(row, retention, options)
+          if (why !== null) {
+            throw MetaErrors.objectLocked(bucket, key, options.versionId ?? 'current', why)
+          }
+          return {
+            lock_mode: retention?.mode ?? null,
+            lock_until: retention?.retainUntil ?? null,
+            legal_hold: row.legal_hold,
+          }
+        }),
+      options.events === undefined ? undefined : { events: options.events },
+    )
+  }
+
+  /** Turns a version's legal hold on or off. */
+  setObjectLegalHold(
+    bucket: string,
+    key: string,
+    on: boolean,
+    options: WriteOptions & VersionSelector = {},
+  ): Promise<void> {
+    return this.#write(
+      () => this.#setLock(bucket, key, options, (row) => ({ ...row, legal_hold: on ? 1 : 0 })),
+      options.events === undefined ? undefined : { events: options.events },
+    )
+  }
+
+  /** Rewrites the lock columns of the current (or named) version, wherever it is. */
+  #setLock(
+    bucket: string,
+    key: string,
+    options: VersionSelector,
+    change: (row: LockColumns) => LockColumns,
+  ): void {
+    this.#requireBucket(bucket)
+    const current = this.#s.getCurrentRef.get(bucket, key)
+    const id = options.versionId === undefined ? undefined : idOf(options.versionId)
+    if (current !== undefined && (id === undefined || current.version_id === id)) {
+      const next = change(current)
+      this.#s.setCurrentLock.run(
+        next.lock_mode,
+        next.lock_until,
+        next.legal_hold,
+        bucket,
+        key,
+        current.version_id,
+      )
+      return
+    }
+    if (id === undefined || options.versionId === undefined) throw MetaErrors.noSuchKey(bucket, key)
+    const row = this.#s.findVersion.get(bucket, key, id)
+    if (row === undefined || row.delete_marker === 1) {
+      throw MetaErrors.noSuchVersion(bucket, key, options.versionId)
+    }
+    const next = change(row)
+    this.#s.setVersionLock.run(
+      next.lock_mode,
+      next.lock_until,
+      next.legal_hold,
+      bucket,
+      key,
+      row.seq,
     )
   }
 
@@ -1174,13 +1268,18 @@ export class SqliteMetaStore implements MetaStore {
     const blobParts = data.kind === 'blobs' ? data.parts : []
     // Hold the new blobs before releasing any old one, so a shared blob is never orphaned.
     this.#hold(blobParts)
+    // Replacing a version (the null version of a suspended bucket) removes it: locks apply.
+    const lock = { now: record.lastModified }
     let replaced: CurrentRef | undefined
     if (old !== undefined) {
-      if (old.version_id === record.versionId) replaced = old
-      else this.#demoteCurrent(bucket, key)
+      if (old.version_id === record.versionId) {
+        checkUnlocked(bucket, key, record.versionId, old, lock)
+        replaced = old
+      } else this.#demoteCurrent(bucket, key)
     }
     const same = this.#s.findVersion.get(bucket, key, record.versionId)
     if (same !== undefined) {
+      checkUnlocked(bucket, key, record.versionId, same, lock)
       this.#s.deleteVersionRow.run(bucket, key, same.seq)
       this.#release(blobPartsOf(same.blob_parts), orphaned)
     }
@@ -1200,6 +1299,9 @@ export class SqliteMetaStore implements MetaStore {
       data.kind === 'blobs' ? JSON.stringify(data.parts.map(blobPartJson)) : null,
       encryptionJson(record.encryption),
       tagsJson(record.tags ?? []),
+      record.retention?.mode ?? null,
+      record.retention?.retainUntil ?? null,
+      record.legalHold === true ? 1 : 0,
       null,
       ++this.#versionSeq,
     )
@@ -1234,9 +1336,11 @@ export class SqliteMetaStore implements MetaStore {
     marker: { readonly versionId: string | null; readonly lastModified: number },
     orphaned: BlobPart[],
   ): void {
+    const lock = { now: marker.lastModified }
     const current = this.#s.getCurrentRef.get(bucket, key)
     if (current !== undefined) {
       if (current.version_id === marker.versionId) {
+        checkUnlocked(bucket, key, marker.versionId, current, lock)
         this.#s.deleteObjectRow.run(bucket, key)
         this.#s.deleteObjectData.run(bucket, key)
         this.#release(blobPartsOf(current.blob_parts), orphaned)
@@ -1246,6 +1350,7 @@ export class SqliteMetaStore implements MetaStore {
     }
     const same = this.#s.findVersion.get(bucket, key, marker.versionId)
     if (same !== undefined) {
+      checkUnlocked(bucket, key, marker.versionId, same, lock)
       this.#s.deleteVersionRow.run(bucket, key, same.seq)
       this.#release(blobPartsOf(same.blob_parts), orphaned)
     }
@@ -1258,9 +1363,11 @@ export class SqliteMetaStore implements MetaStore {
     key: string,
     versionId: string | null,
     orphaned: BlobPart[],
+    lock: LockOptions,
   ): 'object' | 'marker' | null {
     const current = this.#s.getCurrentRef.get(bucket, key)
     if (current !== undefined && current.version_id === versionId) {
+      checkUnlocked(bucket, key, versionId, current, lock)
       this.#s.deleteObjectRow.run(bucket, key)
       this.#s.deleteObjectData.run(bucket, key)
       this.#release(blobPartsOf(current.blob_parts), orphaned)
@@ -1269,6 +1376,7 @@ export class SqliteMetaStore implements MetaStore {
     }
     const row = this.#s.findVersion.get(bucket, key, versionId)
     if (row === undefined) return null
+    checkUnlocked(bucket, key, versionId, row, lock)
     this.#s.deleteVersionRow.run(bucket, key, row.seq)
     this.#release(blobPartsOf(row.blob_parts), orphaned)
     this.#promoteNewest(bucket, key)
@@ -1392,7 +1500,8 @@ function prepareStatements(db: Database.Database) {
       'DELETE FROM object_data WHERE bucket = ? AND key = ?',
     ),
     getCurrentRef: db.prepare<[string, string], CurrentRef>(
-      'SELECT etag, blob_parts, version_id, seq FROM objects WHERE bucket = ? AND key = ?',
+      `SELECT etag, blob_parts, version_id, seq, ${LOCK_COLUMNS} FROM objects
+       WHERE bucket = ? AND key = ?`,
     ),
     maxVersionSeq: db.prepare<[], { seq: number | null }>(
       `SELECT max(seq) AS seq FROM (SELECT max(seq) AS seq FROM objects
@@ -1409,10 +1518,22 @@ function prepareStatements(db: Database.Database) {
     ),
     findVersion: db.prepare<
       [string, string, string | null],
-      { seq: number; delete_marker: number; blob_parts: string | null }
+      LockColumns & { seq: number; delete_marker: number; blob_parts: string | null }
     >(
-      `SELECT seq, delete_marker, blob_parts FROM object_versions
+      `SELECT seq, delete_marker, blob_parts, ${LOCK_COLUMNS} FROM object_versions
        WHERE bucket = ? AND key = ? AND version_id IS ?`,
+    ),
+    setCurrentLock: db.prepare<
+      [ObjectRetention['mode'] | null, number | null, number, string, string, string | null]
+    >(
+      `UPDATE objects SET lock_mode = ?, lock_until = ?, legal_hold = ?
+       WHERE bucket = ? AND key = ? AND version_id IS ?`,
+    ),
+    setVersionLock: db.prepare<
+      [ObjectRetention['mode'] | null, number | null, number, string, string, number]
+    >(
+      `UPDATE object_versions SET lock_mode = ?, lock_until = ?, legal_hold = ?
+       WHERE bucket = ? AND key = ? AND seq = ?`,
     ),
     getVersionRow: db.prepare<[string, string, number], VersionRow>(
       `SELECT ${OBJECT_COLUMNS}, seq, delete_marker, inline_key, inline_data FROM object_versions
@@ -1429,7 +1550,8 @@ function prepareStatements(db: Database.Database) {
       `INSERT INTO object_versions (${OBJECT_COLUMNS}, seq, delete_marker, inline_key, inline_data)
        SELECT o.bucket, o.key, o.version_id, o.size, o.etag, o.last_modified, o.checksums,
          o.checksum_type, o.headers, o.user_metadata, o.parts_count, o.part_sizes, o.blob_parts,
-         o.encryption, o.tags, o.seq, 0, d.wrapped_key, d.bytes
+         o.encryption, o.tags, o.lock_mode, o.lock_until, o.legal_hold, o.seq, 0, d.wrapped_key,
+         d.bytes
        FROM objects o LEFT JOIN object_data d ON d.bucket = o.bucket AND d.key = o.key
        WHERE o.bucket = ? AND o.key = ?`,
     ),
@@ -1506,12 +1628,15 @@ function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         string | null,
+        ObjectRetention['mode'] | null,
+        number | null,
+        number,
         Buffer | null,
         number,
       ]
     >(
       `INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}, inline_data, seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     listFrom: db.prepare<[string, string, number], SummaryRow>(
       `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`,
@@ -1756,6 +1881,10 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
     partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
     encryption: encryptionOf(row.encryption),
     ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
+    ...(row.lock_mode === null || row.lock_until === null
+      ? {}
+      : { retention: { mode: row.lock_mode, retainUntil: row.lock_until } }),
+    ...(row.legal_hold === 1 ? { legalHold: true } : {}),
     data:
       row.blob_parts === null
         ? {
@@ -1765,6 +1894,49 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
           }
         : { kind: 'blobs', parts: blobPartsOf(row.blob_parts) },
   }
+}
+
+/** Why a version may not be removed (or replaced) under `lock`, or null when it may. */
+function lockRefusal(row: LockColumns, lock: LockOptions): string | null {
+  if (row.legal_hold === 1) return 'it is under a legal hold'
+  if (row.lock_mode === null || row.lock_until === null) return null
+  if (row.lock_until <= (lock.now ?? Date.now())) return null
+  if (row.lock_mode === 'COMPLIANCE') return 'it is under COMPLIANCE retention'
+  return lock.bypassGovernance === true ? null : 'it is under GOVERNANCE retention'
+}
+
+/** Throws `ObjectLocked` when a version is locked against removal. */
+function checkUnlocked(
+  bucket: string,
+  key: string,
+  versionId: string | null,
+  row: LockColumns,
+  lock: LockOptions,
+): void {
+  const why = lockRefusal(row, lock)
+  if (why !== null) throw MetaErrors.objectLocked(bucket, key, versionId ?? 'null', why)
+}
+
+/**
+ * Why a retention change is refused, or null: unexpired COMPLIANCE can only be extended (and
+ * stays COMPLIANCE); unexpired GOVERNANCE can be extended or made COMPLIANCE, anything else
+ * needs the bypass.
+ */
+function retentionRefusal(
+  row: LockColumns,
+  next: ObjectRetention | null,
+  lock: LockOptions,
+): string | null {
+  if (row.lock_mode === null || row.lock_until === null) return null
+  if (row.lock_until <= (lock.now ?? Date.now())) return null
+  const extends_ = next !== null && next.retainUntil >= row.lock_until
+  if (row.lock_mode === 'COMPLIANCE') {
+    return extends_ && next?.mode === 'COMPLIANCE'
+      ? null
+      : 'COMPLIANCE retention can be neither shortened nor removed'
+  }
+  if (extends_ || lock.bypassGovernance === true) return null
+  return 'GOVERNANCE retention can be shortened or removed only with the governance bypass'
 }
 
 /** A version id as stored: the `null` version is SQL NULL. */
