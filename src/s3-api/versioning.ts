@@ -71,10 +71,14 @@ export function objectOrError(
   if (requested === undefined) {
     throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key, ...headers })
   }
-  throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', {
-    Method: method,
-    ResourceType: 'DeleteMarker',
-    ...headers,
-    lastModified: httpDate(found.lastModified),
-  })
+  throw new S3Error(
+    'MethodNotAllowed',
+    'The specified method is not allowed against this resource.',
+    {
+      Method: method,
+      ResourceType: 'DeleteMarker',
+      ...headers,
+      lastModified: httpDate(found.lastModified),
+    },
+  )
 }
