@@ -36,7 +36,7 @@ export interface CryptoCell {
 export interface ObjectIdentity {
   readonly bucket: string
   readonly key: string
-  /** null until versioning exists (bound as `"null"`). */
+  /** The version (null: the `null` version); every version is bound as `"null"` (`bindingOf`). */
   readonly versionId: string | null
   /** A multipart part's number; absent for a whole object. */
   readonly partNumber?: number
@@ -374,7 +374,10 @@ function bindingOf(cell: CryptoCell, identity: ObjectIdentity): EnvelopeBinding 
     dc: cell.dc.id,
     bucket: identity.bucket,
     key: identity.key,
-    versionId: identity.versionId ?? 'null',
+    // Every version binds "null": a multipart object's parts are sealed before its version id
+    // exists, and each version has its own data keys, so another version's bytes fail to open
+    // under this one's key anyway. Ids stay in the identity for error details.
+    versionId: 'null',
     ...(identity.partNumber === undefined ? {} : { partNumber: identity.partNumber }),
   }
 }

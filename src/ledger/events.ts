@@ -120,12 +120,15 @@ export interface ObjectCopyEvent extends EventBase, BucketScoped {
 export interface ObjectDeleteEvent extends EventBase, BucketScoped {
   readonly type: 'object.delete'
   readonly key: Commitment
+  /** The version removed, or the delete marker's id (`null` for the null version). */
   readonly versionId?: string
   /**
    * Why, when it was not a request: `lifecycle` for an expiry by the bucket's lifecycle rules
    * (actor `{"kind":"system","component":"lifecycle"}`).
    */
   readonly reason?: 'lifecycle'
+  /** True when a delete marker was written (the key's versions are all kept). */
+  readonly deleteMarker?: boolean
 }
 /** A multipart upload was completed into an object. */
 export interface MultipartCompleteEvent extends EventBase, BucketScoped {
@@ -147,14 +150,18 @@ export interface ObjectTaggingEvent extends EventBase, BucketScoped {
   /** Commitment to the new tags (canonical JSON of `[key, value]` pairs); absent when removed. */
   readonly tags?: Commitment
 }
-/** A bucket setting other than encryption was set or removed: its tag set, CORS or lifecycle rules. */
+/**
+ * A bucket setting other than encryption was set or removed: tags, CORS rules, lifecycle rules or
+ * versioning.
+ */
 export interface BucketConfigEvent extends EventBase, BucketScoped {
   readonly type: 'bucket.config'
   /**
-   * Which setting: PutBucketTagging/DeleteBucketTagging, PutBucketCors/DeleteBucketCors or
-   * PutBucketLifecycleConfiguration/DeleteBucketLifecycle.
+   * Which setting: PutBucketTagging/DeleteBucketTagging, PutBucketCors/DeleteBucketCors,
+   * PutBucketLifecycleConfiguration/DeleteBucketLifecycle, or PutBucketVersioning (whose config
+   * commits to the status, `Enabled` or `Suspended`).
    */
-  readonly setting: 'tagging' | 'cors' | 'lifecycle'
+  readonly setting: 'tagging' | 'cors' | 'lifecycle' | 'versioning'
   /** Commitment to the new setting's canonical JSON; absent when it was removed. */
   readonly config?: Commitment
 }

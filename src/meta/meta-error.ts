@@ -41,6 +41,18 @@ export const MetaErrors = {
         details: { bucket, key },
       },
     ),
+  noSuchVersion: (bucket: string, key: string, versionId: string) =>
+    new MetaError(
+      'NoSuchVersion',
+      `Cannot find version "${versionId}" of object "${key}" in bucket "${bucket}": it does not exist`,
+      { details: { bucket, key, versionId } },
+    ),
+  objectLocked: (bucket: string, key: string, versionId: string, why: string) =>
+    new MetaError(
+      'ObjectLocked',
+      `Cannot change version "${versionId}" of object "${key}" in bucket "${bucket}": ${why}`,
+      { details: { bucket, key, versionId } },
+    ),
   preconditionFailed: (bucket: string, key: string, reason: PreconditionReason) =>
     new MetaError(
       'PreconditionFailed',

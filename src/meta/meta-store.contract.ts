@@ -7,6 +7,7 @@ import type {
   BlobPart,
   ListObjectsOptions,
   ListObjectsResult,
+  ListVersionsOptions,
   MetaErrorCode,
   MetaStore,
   MultipartUploadRecord,
@@ -162,9 +163,16 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
         await store.putObject(blobs('b', 'k', ['r1']))
         expect(await store.deleteObject('b', 'k')).toEqual({
           deleted: true,
+          versionId: null,
+          deleteMarker: false,
           orphaned: [{ ref: 'r1', size: 5 }],
         })
-        expect(await store.deleteObject('b', 'k')).toEqual({ deleted: false, orphaned: [] })
+        expect(await store.deleteObject('b', 'k')).toEqual({
+          deleted: false,
+          versionId: null,
+          deleteMarker: false,
+          orphaned: [],
+        })
         expect(await store.hasObjects('b')).toBe(false)
       })
 
@@ -951,6 +959,367 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
         expect(await store.isBlobReferenced('r1')).toBe(false)
       })
     })
+
+    describe('versions', () => {
+      /** Every version of the bucket as `key@id` (`*` marks a delete marker, `!` the latest). */
+      const versions = async (o: Partial<ListVersionsOptions> = {}) =>
+        (await store.listObjectVersions('b', vlist(o))).versions.map(
+          (v) =>
+            `${v.key}@${v.versionId ?? 'null'}${v.deleteMarker ? '*' : ''}${v.isLatest ? '!' : ''}`,
+        )
+
+      test('setBucketVersioning() sets the state; getBucket() reports it', async () => {
+        expect((await store.getBucket('b'))?.versioning ?? null).toBeNull()
+        await store.setBucketVersioning('b', 'Enabled')
+        expect((await store.getBucket('b'))?.versioning).toBe('Enabled')
+        await store.setBucketVersioning('b', 'Suspended')
+        expect((await store.getBucket('b'))?.versioning).toBe('Suspended')
+        await expectCode(store.setBucketVersioning('nope', 'Enabled'), 'NoSuchBucket')
+      })
+
+      test('a new version keeps the old one, readable by id; listings show only the current', async () => {
+        await store.putObject(versioned(inline('b', 'k', 'one'), 'v1'))
+        await store.putObject(versioned(inline('b', 'k', 'two'), 'v2'))
+        const current = await store.getObject('b', 'k', { withData: true })
+        expect(current?.versionId).toBe('v2')
+        expect(current?.data).toMatchObject({ bytes: Buffer.from('two') })
+        const old = await store.getObject('b', 'k', { withData: true, versionId: 'v1' })
+        expect(old?.versionId).toBe('v1')
+        expect(old?.data).toMatchObject({ bytes: Buffer.from('one') })
+        expect(await store.getObject('b', 'k', { versionId: 'v9' })).toBeNull()
+        expect((await store.listObjects('b', list({}))).objects.map((o) => o.key)).toEqual(['k'])
+        expect(await versions()).toEqual(['k@v2!', 'k@v1'])
+      })
+
+      test('a delete marker hides the key until it is itself deleted', async () => {
+        await store.putObject(versioned(blobs('b', 'k', ['r1']), 'v1'))
+        const marked = await store.deleteObject('b', 'k', {
+          marker: { versionId: 'm1', lastModified: 5 },
+        })
+        expect(marked).toEqual({ deleted: true, versionId: 'm1', deleteMarker: true, orphaned: [] })
+        expect(await store.getObject('b', 'k')).toBeNull()
+        expect(await store.getVersion('b', 'k')).toEqual({
+          kind: 'deleteMarker',
+          key: 'k',
+          versionId: 'm1',
+          lastModified: 5,
+          isLatest: true,
+        })
+        expect(await store.getObject('b', 'k', { versionId: 'm1' })).toBeNull()
+        expect((await store.getVersion('b', 'k', { versionId: 'm1' }))?.kind).toBe('deleteMarker')
+        expect(await store.hasObjects('b')).toBe(false)
+        expect((await store.listObjects('b', list({}))).objects).toEqual([])
+        expect(await versions()).toEqual(['k@m1*!', 'k@v1'])
+        await expectCode(store.deleteBucket('b'), 'BucketNotEmpty')
+        expect(await store.isBlobReferenced('r1')).toBe(true)
+
+        const removed = await store.deleteObject('b', 'k', { versionId: 'm1' })
+        expect(removed).toEqual({
+          deleted: true,
+          versionId: 'm1',
+          deleteMarker: true,
+          orphaned: [],
+        })
+        expect((await store.getObject('b', 'k'))?.versionId).toBe('v1')
+        expect(await versions()).toEqual(['k@v1!'])
+      })
+
+      test('deleting the current version by id makes the next newest current', async () => {
+        await store.putObject(versioned(blobs('b', 'k', ['r1']), 'v1'))
+        await store.putObject(versioned(blobs('b', 'k', ['r2']), 'v2'))
+        const out = await store.deleteObject('b', 'k', { versionId: 'v2' })
+        expect(out).toEqual({
+          deleted: true,
+          versionId: 'v2',
+          deleteMarker: false,
+          orphaned: [{ ref: 'r2', size: 5 }],
+        })
+        expect((await store.getObject('b', 'k'))?.versionId).toBe('v1')
+        expect((await store.deleteObject('b', 'k', { versionId: 'v2' })).deleted).toBe(false)
+        const last = await store.deleteObject('b', 'k', { versionId: 'v1' })
+        expect(refs(last.orphaned)).toEqual(['r1'])
+        expect(await versions()).toEqual([])
+        await store.deleteBucket('b')
+      })
+
+      test('the null version is replaced in place; other versions stay (suspended bucket)', async () => {
+        await store.putObject(versioned(blobs('b', 'k', ['r1']), 'v1'))
+        const first = await store.putObject(blobs('b', 'k', ['n1']))
+        expect(first.orphaned).toEqual([])
+        await store.putObject(versioned(blobs('b', 'k', ['r2']), 'v2'))
+        expect(await versions()).toEqual(['k@v2!', 'k@null', 'k@v1'])
+        // Another null write replaces the noncurrent null version and becomes the newest.
+        const second = await store.putObject(blobs('b', 'k', ['n2']))
+        expect(refs(second.orphaned)).toEqual(['n1'])
+        expect(await versions()).toEqual(['k@null!', 'k@v2', 'k@v1'])
+        // A null delete marker replaces the null version too.
+        const marker = await store.deleteObject('b', 'k', {
+          marker: { versionId: null, lastModified: 9 },
+        })
+        expect(refs(marker.orphaned)).toEqual(['n2'])
+        expect(await versions()).toEqual(['k@null*!', 'k@v2', 'k@v1'])
+        expect((await store.getObject('b', 'k', { versionId: 'v2' }))?.versionId).toBe('v2')
+      })
+
+      test('conditional writes test the current version; a delete marker counts as missing', async () => {
+        await store.putObject(versioned(inline('b', 'k'), 'v1'))
+        await expectCode(
+          store.putObject(versioned(inline('b', 'k'), 'v2'), { ifNoneMatch: '*' }),
+          'PreconditionFailed',
+        )
+        await store.deleteObject('b', 'k', { marker: { versionId: 'm1', lastModified: 1 } })
+        await store.putObject(versioned(inline('b', 'k'), 'v3'), { ifNoneMatch: '*' })
+        expect((await store.getObject('b', 'k'))?.versionId).toBe('v3')
+      })
+
+      test('setObjectTags() tags a named version; NoSuchVersion for an unknown one', async () => {
+        await store.putObject(versioned(inline('b', 'k'), 'v1'))
+        await store.putObject(versioned(inline('b', 'k'), 'v2'))
+        const tags = [{ key: 'a', value: '1' }]
+        await store.setObjectTags('b', 'k', tags, { versionId: 'v1' })
+        expect((await store.getObject('b', 'k', { versionId: 'v1' }))?.tags).toEqual(tags)
+        expect((await store.getObject('b', 'k'))?.tags).toBeUndefined()
+        await store.setObjectTags('b', 'k', tags, { versionId: 'v2' })
+        expect((await store.getObject('b', 'k'))?.tags).toEqual(tags)
+        await expectCode(store.setObjectTags('b', 'k', tags, { versionId: 'v9' }), 'NoSuchVersion')
+      })
+
+      test('listObjectVersions() pages by key and version markers, with common prefixes', async () => {
+        const ids = ['v1', 'v2', 'v3']
+        for (const key of ['a', 'd/x', 'd/y', 'z']) {
+          for (const id of ids) await store.putObject(versioned(inline('b', key), `${key}-${id}`))
+        }
+        await store.deleteObject('b', 'z', { marker: { versionId: 'z-m', lastModified: 1 } })
+        const all = await versions()
+        expect(all).toEqual([
+          'a@a-v3!',
+          'a@a-v2',
+          'a@a-v1',
+          'd/x@d/x-v3!',
+          'd/x@d/x-v2',
+          'd/x@d/x-v1',
+          'd/y@d/y-v3!',
+          'd/y@d/y-v2',
+          'd/y@d/y-v1',
+          'z@z-m*!',
+          'z@z-v3',
+          'z@z-v2',
+          'z@z-v1',
+        ])
+        for (const maxKeys of [1, 2, 4, 5]) {
+          const seen: string[] = []
+          let keyMarker: string | null = null
+          let versionIdMarker: string | null = null
+          for (let page = 0; page < 50; page++) {
+            const out = await store.listObjectVersions(
+              'b',
+              vlist({ keyMarker, versionIdMarker, maxKeys }),
+            )
+            expect(out.versions.length).toBeLessThanOrEqual(maxKeys)
+            seen.push(
+              ...out.versions.map(
+                (v) =>
+                  `${v.key}@${v.versionId}${v.deleteMarker ? '*' : ''}${v.isLatest ? '!' : ''}`,
+              ),
+            )
+            if (!out.isTruncated) break
+            keyMarker = out.nextKeyMarker
+            versionIdMarker = out.nextVersionIdMarker
+          }
+          expect(seen).toEqual(all)
+        }
+        const rolled = await store.listObjectVersions('b', vlist({ delimiter: '/' }))
+        expect(rolled.commonPrefixes).toEqual(['d/'])
+        expect(rolled.versions.map((v) => v.key)).toEqual(['a', 'a', 'a', 'z', 'z', 'z', 'z'])
+        expect(await versions({ prefix: 'd/', keyMarker: 'd/x' })).toEqual([
+          'd/y@d/y-v3!',
+          'd/y@d/y-v2',
+          'd/y@d/y-v1',
+        ])
+      })
+
+      test('key rotation lists and re-wraps noncurrent versions too', async () => {
+        const sealed = (key: string, id: string, wrapped: string): ObjectRecord =>
+          versioned(
+            {
+              ...inline('b', key),
+              data: { kind: 'inline', bytes: Buffer.from('x'), wrappedKey: wrapped },
+            },
+            id,
+          )
+        await store.putObject(sealed('k', 'v1', 'dc:old-1'))
+        await store.putObject({
+          ...versioned(blobs('b', 'k', ['r2']), 'v2'),
+          data: { kind: 'blobs', parts: [{ ref: 'r2', size: 5, wrappedKey: 'dc:old-2' }] },
+        })
+        await store.putObject(sealed('k', 'v3', 'dc:old-3'))
+        const found: StoredWrappedKey[] = []
+        let after: WrappedKeyCursor | null = null
+        for (let i = 0; i < 20; i++) {
+          const page = await store.listWrappedKeys('b', { after, limit: 1 })
+          found.push(...page.keys)
+          if (page.next === null) break
+          after = page.next
+        }
+        expect(found.map((k) => k.wrappedKey).sort()).toEqual(['dc:old-1', 'dc:old-2', 'dc:old-3'])
+        // v3 becomes noncurrent after it was listed: the swap still finds it.
+        await store.putObject(sealed('k', 'v4', 'dc:old-4'))
+        for (const stored of found) {
+          expect(await store.replaceWrappedKey('b', stored, `${stored.wrappedKey}-new`)).toBe(true)
+        }
+        for (const id of ['v1', 'v3']) {
+          const r = await store.getObject('b', 'k', { versionId: id, withData: true })
+          expect(r?.data.kind === 'inline' ? r.data.wrappedKey : null).toMatch(/-new$/)
+        }
+        const v2 = await store.getObject('b', 'k', { versionId: 'v2' })
+        expect(v2?.data).toEqual({
+          kind: 'blobs',
+          parts: [{ ref: 'r2', size: 5, wrappedKey: 'dc:old-2-new' }],
+        })
+      })
+
+      test('versions and markers survive a reopen', async () => {
+        await store.setBucketVersioning('b', 'Enabled')
+        await store.putObject(versioned(inline('b', 'k', 'one'), 'v1'))
+        await store.deleteObject('b', 'k', { marker: { versionId: 'm1', lastModified: 1 } })
+        await store.close()
+        const again = await open()
+        expect((await again.getBucket('b'))?.versioning).toBe('Enabled')
+        expect((await again.getVersion('b', 'k'))?.kind).toBe('deleteMarker')
+        const old = await again.getObject('b', 'k', { versionId: 'v1', withData: true })
+        expect(old?.data).toMatchObject({ bytes: Buffer.from('one') })
+        // Versions written after the reopen are still the newest.
+        await again.putObject(versioned(inline('b', 'k', 'two'), 'v2'))
+        expect((await again.getObject('b', 'k'))?.versionId).toBe('v2')
+      })
+    })
+
+    describe('object lock', () => {
+      const T0 = 1_700_000_000_000
+      const DAY = 86_400_000
+
+      test('a legal hold blocks removing the version until it is released', async () => {
+        await store.putObject(versioned(blobs('b', 'k', ['r1']), 'v1'))
+        await store.setObjectLegalHold('b', 'k', true, { versionId: 'v1' })
+        expect((await store.getObject('b', 'k'))?.legalHold).toBe(true)
+        await expectCode(store.deleteObject('b', 'k', { versionId: 'v1' }), 'ObjectLocked')
+        await expectCode(
+          store.deleteObject('b', 'k', { versionId: 'v1', bypassGovernance: true }),
+          'ObjectLocked',
+        )
+        // A delete marker removes nothing: allowed, and the held version stays.
+        await store.deleteObject('b', 'k', { marker: { versionId: 'm1', lastModified: T0 } })
+        await expectCode(store.deleteObject('b', 'k', { versionId: 'v1' }), 'ObjectLocked')
+        expect(await store.isBlobReferenced('r1')).toBe(true)
+        await store.setObjectLegalHold('b', 'k', false, { versionId: 'v1' })
+        const out = await store.deleteObject('b', 'k', { versionId: 'v1' })
+        expect(refs(out.orphaned)).toEqual(['r1'])
+      })
+
+      test('GOVERNANCE retention yields only to the bypass, and only until it expires', async () => {
+        await store.putObject({
+          ...versioned(inline('b', 'k'), 'v1'),
+          retention: { mode: 'GOVERNANCE', retainUntil: T0 + DAY },
+        })
+        expect((await store.getObject('b', 'k'))?.retention).toEqual({
+          mode: 'GOVERNANCE',
+          retainUntil: T0 + DAY,
+        })
+        await expectCode(store.deleteObject('b', 'k', { versionId: 'v1', now: T0 }), 'ObjectLocked')
+        await expectCode(
+          store.setObjectRetention('b', 'k', null, { versionId: 'v1', now: T0 }),
+          'ObjectLocked',
+        )
+        // Extending needs no bypass; shortening does.
+        await store.setObjectRetention(
+          'b',
+          'k',
+          { mode: 'GOVERNANCE', retainUntil: T0 + 2 * DAY },
+          { versionId: 'v1', now: T0 },
+        )
+        await store.setObjectRetention(
+          'b',
+          'k',
+          { mode: 'GOVERNANCE', retainUntil: T0 + DAY },
+          { versionId: 'v1', now: T0, bypassGovernance: true },
+        )
+        // Expired: removable by anyone.
+        await store.deleteObject('b', 'k', { versionId: 'v1', now: T0 + DAY + 1 })
+        expect(await store.getObject('b', 'k')).toBeNull()
+        await store.putObject({
+          ...versioned(inline('b', 'k'), 'v2'),
+          retention: { mode: 'GOVERNANCE', retainUntil: T0 + DAY },
+        })
+        await store.deleteObject('b', 'k', { versionId: 'v2', now: T0, bypassGovernance: true })
+      })
+
+      test('COMPLIANCE retention can be extended, never shortened, removed or bypassed', async () => {
+        await store.putObject({
+          ...versioned(inline('b', 'k'), 'v1'),
+          retention: { mode: 'COMPLIANCE', retainUntil: T0 + DAY },
+        })
+        const lock = { versionId: 'v1', now: T0, bypassGovernance: true }
+        await expectCode(store.deleteObject('b', 'k', lock), 'ObjectLocked')
+        for (const next of [
+          null,
+          { mode: 'COMPLIANCE' as const, retainUntil: T0 + DAY - 1 },
+          { mode: 'GOVERNANCE' as const, retainUntil: T0 + 9 * DAY },
+        ]) {
+          await expectCode(store.setObjectRetention('b', 'k', next, lock), 'ObjectLocked')
+        }
+        await store.setObjectRetention(
+          'b',
+          'k',
+          { mode: 'COMPLIANCE', retainUntil: T0 + 3 * DAY },
+          lock,
+        )
+        await expectCode(
+          store.deleteObject('b', 'k', { ...lock, now: T0 + 2 * DAY }),
+          'ObjectLocked',
+        )
+        await store.deleteObject('b', 'k', { versionId: 'v1', now: T0 + 3 * DAY + 1 })
+      })
+
+      test('a locked null version is not replaced by a write or a null marker', async () => {
+        await store.putObject({
+          ...inline('b', 'k', 'kept'),
+          lastModified: T0,
+          retention: { mode: 'COMPLIANCE', retainUntil: T0 + DAY },
+        })
+        await expectCode(store.putObject({ ...inline('b', 'k'), lastModified: T0 }), 'ObjectLocked')
+        await expectCode(
+          store.deleteObject('b', 'k', { marker: { versionId: null, lastModified: T0 } }),
+          'ObjectLocked',
+        )
+        const kept = await store.getObject('b', 'k', { withData: true })
+        expect(kept?.data).toMatchObject({ bytes: Buffer.from('kept') })
+        // A new version with an id leaves it alone (noncurrent, still locked).
+        await store.putObject({ ...versioned(inline('b', 'k'), 'v2'), lastModified: T0 })
+        await expectCode(
+          store.deleteObject('b', 'k', { versionId: 'null', now: T0 }),
+          'ObjectLocked',
+        )
+      })
+
+      test('locks survive a reopen and move with their version', async () => {
+        await store.putObject(versioned(inline('b', 'k'), 'v1'))
+        await store.setObjectLegalHold('b', 'k', true)
+        await store.putObject(versioned(inline('b', 'k'), 'v2'))
+        await expectCode(
+          store.setObjectLegalHold('b', 'k', true, { versionId: 'nope' }),
+          'NoSuchVersion',
+        )
+        await store.close()
+        const again = await open()
+        expect((await again.getObject('b', 'k', { versionId: 'v1' }))?.legalHold).toBe(true)
+        expect((await again.getObject('b', 'k'))?.legalHold).toBeUndefined()
+        await expectCode(again.deleteObject('b', 'k', { versionId: 'v1' }), 'ObjectLocked')
+        // Deleting v2 promotes v1, still held.
+        await again.deleteObject('b', 'k', { versionId: 'v2' })
+        expect((await again.getObject('b', 'k'))?.legalHold).toBe(true)
+        await expectCode(again.deleteObject('b', 'k'), 'ObjectLocked')
+      })
+    })
   })
 }
 
@@ -1014,6 +1383,21 @@ function part(uploadId: string, partNumber: number, ref: string): PartRecord {
     lastModified: 1_700_000_000_000,
     checksums: { CRC32: 'AAAAAA==' },
     blob: { ref, size: 5 },
+  }
+}
+
+function versioned(record: ObjectRecord, versionId: string): ObjectRecord {
+  return { ...record, versionId }
+}
+
+function vlist(o: Partial<ListVersionsOptions>): ListVersionsOptions {
+  return {
+    prefix: '',
+    delimiter: null,
+    keyMarker: null,
+    versionIdMarker: null,
+    maxKeys: 1000,
+    ...o,
   }
 }
 

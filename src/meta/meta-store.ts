@@ -59,6 +59,9 @@ export interface CorsRule {
   readonly maxAgeSeconds: number | null
 }
 
+/** A bucket's versioning state (PutBucketVersioning); a bucket never set is unversioned. */
+export type VersioningStatus = 'Enabled' | 'Suspended'
+
 /** A bucket as the cell knows it. */
 export interface BucketRecord {
   readonly name: string
@@ -70,13 +73,34 @@ export interface BucketRecord {
   readonly tags?: readonly Tag[] | null
   /** The rules of PutBucketCors; absent or null when none were set. */
   readonly cors?: readonly CorsRule[] | null
+  /** The versioning state; absent or null while versioning was never enabled. */
+  readonly versioning?: VersioningStatus | null
+}
+
+/** An object version's retention (Object Lock): no removal before `retainUntil`. */
+export interface ObjectRetention {
+  /** GOVERNANCE: the owner may remove or shorten it with a bypass; COMPLIANCE: nobody may. */
+  readonly mode: 'GOVERNANCE' | 'COMPLIANCE'
+  /** Milliseconds since the epoch. */
+  readonly retainUntil: number
+}
+
+/** How a removal or a retention change treats Object Lock. */
+export interface LockOptions {
+  /** The time locks are judged at (the server's injectable clock); default `Date.now()`. */
+  readonly now?: number
+  /** `x-amz-bypass-governance-retention`, allowed (`s3:BypassGovernanceRetention`). */
+  readonly bypassGovernance?: boolean
 }
 
 /** Everything stored about one object. `data.bytes` is present only when asked for. */
 export interface ObjectRecord {
   readonly bucket: string
   readonly key: string
-  /** `null` until versioning exists. */
+  /**
+   * The version's id (`newVersionId()`), or null for the `null` version: every object of an
+   * unversioned bucket, and what a suspended bucket writes.
+   */
   readonly versionId: string | null
   readonly size: number
   /** Unquoted: md5 hex, or `<md5-of-md5s>-N` for multipart objects. */
@@ -104,6 +128,10 @@ export interface ObjectRecord {
   readonly encryption: ObjectEncryption | null
   /** The object's tags, in the order they were given; absent or empty when it has none. */
   readonly tags?: readonly Tag[]
+  /** Object Lock retention; absent or null when none. */
+  readonly retention?: ObjectRetention | null
+  /** Object Lock legal hold; absent or false when off. */
+  readonly legalHold?: boolean
   readonly data: ObjectData
 }
 
@@ -114,6 +142,87 @@ export interface ObjectSummary {
   readonly etag: string
   readonly lastModified: number
   readonly checksumAlgorithms: readonly ChecksumAlgorithm[]
+}
+
+/** One entry of a version listing: an object version or a delete marker (no bytes). */
+export interface VersionSummary {
+  readonly key: string
+  /** null for the `null` version. */
+  readonly versionId: string | null
+  /** Whether this is the key's current version. */
+  readonly isLatest: boolean
+  readonly deleteMarker: boolean
+  /** 0 and '' for a delete marker. */
+  readonly size: number
+  readonly etag: string
+  readonly lastModified: number
+  readonly checksumAlgorithms: readonly ChecksumAlgorithm[]
+}
+
+/** ListObjectVersions' selection: S3's key and version-id markers. */
+export interface ListVersionsOptions {
+  readonly prefix: string
+  readonly delimiter: string | null
+  /** Exclusive: without `versionIdMarker`, list keys strictly after this one. */
+  readonly keyMarker: string | null
+  /** With `keyMarker`: continue with that key's versions older than this one ('null' allowed). */
+  readonly versionIdMarker: string | null
+  readonly maxKeys: number
+}
+
+export interface ListVersionsResult {
+  /** Key order (UTF-8 bytes), newest first within a key. */
+  readonly versions: readonly VersionSummary[]
+  readonly commonPrefixes: readonly string[]
+  readonly isTruncated: boolean
+  /** The last key or common prefix returned. */
+  readonly nextKeyMarker: string | null
+  /** The last version id returned ('null' for the null version); null after a common prefix. */
+  readonly nextVersionIdMarker: string | null
+}
+
+/** What a version lookup found: an object version, or a delete marker. */
+export type VersionLookup =
+  | { readonly kind: 'object'; readonly record: ObjectRecord }
+  | {
+      readonly kind: 'deleteMarker'
+      readonly key: string
+      readonly versionId: string | null
+      readonly lastModified: number
+      readonly isLatest: boolean
+    }
+
+/** Which version a read names: absent = the current one, 'null' = the null version. */
+export interface VersionSelector {
+  readonly versionId?: string
+}
+
+/** What `deleteObject` removes or writes (with no option: the current version, for good). */
+export interface DeleteObjectOptions extends WriteOptions, LockOptions {
+  /** Removes this version for good ('null' = the null version); nothing if there is none. */
+  readonly versionId?: string
+  /**
+   * Writes a delete marker with this id (null: the `null` version, as a suspended bucket does),
+   * which becomes the current version. The version of the same id, if any, is replaced.
+   */
+  readonly marker?: { readonly versionId: string | null; readonly lastModified: number }
+  /**
+   * Act only on the current version read a moment before (the lifecycle worker's expiry): another
+   * ETag or modification time, or no current object, fails with `PreconditionFailed` and changes
+   * nothing.
+   */
+  readonly expect?: ExpectedObject
+}
+
+/** What `deleteObject` did. */
+export interface DeleteObjectResult {
+  /** Whether a version was removed or a marker written. */
+  readonly deleted: boolean
+  /** The id of the version removed or of the marker written ('null' id as null). */
+  readonly versionId: string | null
+  /** True when a marker was written, or the version removed was a marker. */
+  readonly deleteMarker: boolean
+  readonly orphaned: readonly BlobPart[]
 }
 
 export interface ListObjectsOptions {
@@ -196,14 +305,6 @@ export interface WriteOptions {
 }
 
 /** Options of `deleteObject`. */
-export interface DeleteObjectOptions extends WriteOptions {
-  /**
-   * Delete only the object read a moment before (the lifecycle worker's expiry): another ETag or
-   * modification time, or no object, fails with `PreconditionFailed` and changes nothing.
-   */
-  readonly expect?: ExpectedObject
-}
-
 /** One object's progress in a transfer through the gate (kept in the destination's cell). */
 export interface TransferObjectProgress {
   readonly key: string
@@ -227,19 +328,28 @@ export interface LedgerOutboxEntry {
 }
 
 /**
- * Where a page of `listWrappedKeys` ended: after an object (every piece of it), or after one part
+ * Where a page of `listWrappedKeys` ended: after an object (every piece of it), a noncurrent
+ * version, or after one part
  * of an open multipart upload. Plain JSON, so a background job can persist it and resume.
  */
 export type WrappedKeyCursor =
   | { readonly area: 'objects'; readonly key: string }
+  /** After noncurrent version `seq` of `key` (the store's internal order of versions). */
+  | { readonly area: 'versions'; readonly key: string; readonly seq: number }
   | { readonly area: 'parts'; readonly uploadId: string; readonly partNumber: number }
 
 /** Where one wrapped data key is stored. */
 export type WrappedKeyLocation =
-  /** The inline bytes of object `key`. */
-  | { readonly kind: 'inline'; readonly key: string }
-  /** Piece `index` (blob `ref`) of object `key`'s blob parts. */
-  | { readonly kind: 'piece'; readonly key: string; readonly index: number; readonly ref: string }
+  /** The inline bytes of object `key` (`versionId` present: a noncurrent version's). */
+  | { readonly kind: 'inline'; readonly key: string; readonly versionId?: string | null }
+  /** Piece `index` (blob `ref`) of object `key`'s blob parts (`versionId`: a noncurrent version's). */
+  | {
+      readonly kind: 'piece'
+      readonly key: string
+      readonly index: number
+      readonly ref: string
+      readonly versionId?: string | null
+    }
   /** Part `partNumber` (blob `ref`) of the open multipart upload `uploadId`. */
   | {
       readonly kind: 'part'
@@ -303,41 +413,87 @@ export interface MetaStore {
     bucket: string,
     options: { readonly prefix: string; readonly after: string | null; readonly limit: number },
   ): Promise<readonly LifecycleObjectFacts[]>
-  /** Fails with `BucketNotEmpty` while objects remain; aborts the bucket's uploads and returns their blobs. */
+  /** Sets the bucket's versioning state; `NoSuchBucket` if absent. */
+  setBucketVersioning(name: string, status: VersioningStatus, options?: WriteOptions): Promise<void>
+  /** Fails with `BucketNotEmpty` while objects, versions or delete markers remain; aborts the bucket's uploads and returns their blobs. */
   deleteBucket(
     name: string,
     options?: WriteOptions,
   ): Promise<{ readonly orphaned: readonly BlobPart[] }>
 
-  /** Returns the record; `data.bytes` of inline objects is filled only when `withData` is true (else empty). */
+  /**
+   * Returns the current version (or, with `versionId`, that version); null when there is none
+   * or it is a delete marker. `data.bytes` of inline objects is filled only when `withData` is
+   * true (else empty).
+   */
   getObject(
     bucket: string,
     key: string,
-    options?: { withData?: boolean },
+    options?: { withData?: boolean } & VersionSelector,
   ): Promise<ObjectRecord | null>
-  /** Inserts or replaces; checks `condition` in the same transaction (`PreconditionFailed`). */
+  /** Like `getObject`, but tells a delete marker apart from nothing at all. */
+  getVersion(
+    bucket: string,
+    key: string,
+    options?: { withData?: boolean } & VersionSelector,
+  ): Promise<VersionLookup | null>
+  /**
+   * Writes `record` as the key's current version. The version with the same id (`null`
+   * included), wherever it is, is replaced; the previous current version, if it has another id,
+   * becomes noncurrent. Checks `condition` against the current version in the same transaction
+   * (`PreconditionFailed`).
+   */
   putObject(
     record: ObjectRecord,
     condition?: WriteCondition,
     options?: WriteOptions,
   ): Promise<{ readonly orphaned: readonly BlobPart[] }>
+  /**
+   * Removes a version for good, or writes a delete marker (see `DeleteObjectOptions`). When the
+   * current version goes, the newest remaining version becomes current. A version under legal
+   * hold or unexpired retention (GOVERNANCE without `bypassGovernance`) is not removed:
+   * `ObjectLocked`, checked in the same transaction.
+   */
   deleteObject(
     bucket: string,
     key: string,
     options?: DeleteObjectOptions,
-  ): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }>
+  ): Promise<DeleteObjectResult>
   /**
-   * Replaces the tags of an existing object (an empty list removes them), leaving everything
-   * else as it is; `NoSuchKey` if the object does not exist.
+   * Replaces the tags of an existing object version (an empty list removes them), leaving
+   * everything else as it is; `NoSuchKey` if there is no current object, `NoSuchVersion` if the
+   * named version does not exist or is a delete marker.
    */
   setObjectTags(
     bucket: string,
     key: string,
     tags: readonly Tag[],
-    options?: WriteOptions,
+    options?: WriteOptions & VersionSelector,
   ): Promise<void>
+  /**
+   * Sets (null: removes) a version's retention. Unexpired COMPLIANCE retention can be neither
+   * shortened nor removed, nor made GOVERNANCE; unexpired GOVERNANCE retention only with
+   * `bypassGovernance`; extending is always allowed (`ObjectLocked` otherwise).
+   * `NoSuchKey`/`NoSuchVersion` as `setObjectTags`.
+   */
+  setObjectRetention(
+    bucket: string,
+    key: string,
+    retention: ObjectRetention | null,
+    options?: WriteOptions & VersionSelector & LockOptions,
+  ): Promise<void>
+  /** Turns a version's legal hold on or off; `NoSuchKey`/`NoSuchVersion` as `setObjectTags`. */
+  setObjectLegalHold(
+    bucket: string,
+    key: string,
+    on: boolean,
+    options?: WriteOptions & VersionSelector,
+  ): Promise<void>
+  /** Current versions that are not delete markers, by key. */
   listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>
-  /** Whether the bucket holds at least one object. */
+  /** Every version and delete marker, by key and newest first within a key. */
+  listObjectVersions(bucket: string, options: ListVersionsOptions): Promise<ListVersionsResult>
+  /** Whether the bucket holds at least one current object (not counting delete markers). */
   hasObjects(bucket: string): Promise<boolean>
 
   createMultipartUpload(upload: MultipartUploadRecord): Promise<void>
@@ -371,7 +527,7 @@ export interface MetaStore {
 
   /**
    * A page of the bucket's wrapped data keys in a stable order: objects by key (each object's
-   * inline key, or its pieces in order), then parts of open uploads by upload id and part
+   * inline key, or its pieces in order), then noncurrent versions by key and age, then parts of open uploads by upload id and part
    * number. `limit` bounds the objects and parts read (an object yields all its pieces); rows
    * without a wrapped key (written before encryption) are not listed. `NoSuchBucket` if absent.
    */
@@ -428,6 +584,8 @@ export const META_ERROR_CODES = [
   'BucketNotEmpty',
   'NoSuchUpload',
   'NoSuchKey',
+  'NoSuchVersion',
+  'ObjectLocked',
   'PreconditionFailed',
   'ConditionalRequestConflict',
   'StoreClosed',

@@ -46,6 +46,10 @@ export function sendError(
   const headers: Record<string, string> = {}
   if (wire.status === 503) headers['retry-after'] = '1'
   if (wire.details.region !== undefined) headers['x-amz-bucket-region'] = wire.details.region
+  // A delete marker answers 404 (current version) or 405 (named version) with these headers.
+  if (wire.details.deleteMarker === 'true') headers['x-amz-delete-marker'] = 'true'
+  if (wire.details.versionId !== undefined) headers['x-amz-version-id'] = wire.details.versionId
+  if (wire.details.lastModified !== undefined) headers['last-modified'] = wire.details.lastModified
   const extra: Record<string, string> = {}
   for (const [k, v] of Object.entries(wire.details)) if (/^[A-Z]/.test(k)) extra[k] = v
   if (wire.details.region !== undefined) extra.Region = wire.details.region

@@ -9,6 +9,7 @@ export type S3Operation =
   | 'DeleteBucket'
   | 'GetBucketLocation'
   | 'GetBucketVersioning'
+  | 'PutBucketVersioning'
   | 'PutBucketEncryption'
   | 'GetBucketEncryption'
   | 'DeleteBucketEncryption'
@@ -68,6 +69,7 @@ export const PERMISSIONS: Record<S3Operation, string> = {
   DeleteBucket: 's3:DeleteBucket',
   GetBucketLocation: 's3:GetBucketLocation',
   GetBucketVersioning: 's3:GetBucketVersioning',
+  PutBucketVersioning: 's3:PutBucketVersioning',
   PutBucketEncryption: 's3:PutEncryptionConfiguration',
   GetBucketEncryption: 's3:GetEncryptionConfiguration',
   DeleteBucketEncryption: 's3:PutEncryptionConfiguration',
@@ -286,7 +288,7 @@ export function route(
   if (key === null) {
     switch (method) {
       case 'PUT':
-        if (query.has('versioning')) throw notImplemented('versioning')
+        if (query.has('versioning')) return r('PutBucketVersioning')
         if (query.has('encryption')) return r('PutBucketEncryption')
         if (query.has('tagging')) return r('PutBucketTagging')
         if (query.has('cors')) return r('PutBucketCors')

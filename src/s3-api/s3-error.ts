@@ -38,6 +38,7 @@ export const S3_PROTOCOL_CODES = [
   'NoSuchLifecycleConfiguration',
   'NoSuchTagSet',
   'NoSuchUpload',
+  'NoSuchVersion',
   'NotImplemented',
   'PreconditionFailed',
   'RequestHeaderSectionTooLarge',
@@ -61,6 +62,16 @@ export const S3Errors = {
     new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket }),
   noSuchKey: (key: string) =>
     new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key }),
+  noSuchVersion: (key: string, versionId: string) =>
+    new S3Error('NoSuchVersion', 'The specified version does not exist.', {
+      Key: key,
+      VersionId: versionId,
+    }),
+  invalidVersionId: (versionId: string) =>
+    new S3Error('InvalidArgument', 'Invalid version id specified', {
+      ArgumentName: 'versionId',
+      ArgumentValue: versionId,
+    }),
   noSuchUpload: (uploadId: string) =>
     new S3Error(
       'NoSuchUpload',

@@ -12,7 +12,9 @@ import {
   type LifecycleRule,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutBucketLifecycleConfigurationCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
@@ -300,6 +302,41 @@ describe('the lifecycle worker (a day is 200 ms)', () => {
     )
     await sleep(10 * DAY_MS)
     expect(await keys(Bucket)).toEqual(['a'])
+  })
+
+  it('writes a delete marker in a versioned bucket and keeps every version', async () => {
+    const Bucket = 'lc-versioned'
+    await s3().send(new CreateBucketCommand({ Bucket }))
+    await s3().send(
+      new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    )
+    await put(Bucket, 'tmp/a')
+    await put(Bucket, 'tmp/a', 20)
+    await s3().send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket,
+        LifecycleConfiguration: {
+          Rules: [
+            { ID: 'tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 } },
+          ],
+        },
+      }),
+    )
+    await eventually(async () => (await keys(Bucket)).length === 0, 'the expiry')
+    const versions = await s3().send(new ListObjectVersionsCommand({ Bucket }))
+    // Both versions are still there, now noncurrent, behind one delete marker.
+    expect((versions.Versions ?? []).map((v) => [v.Size, v.IsLatest])).toEqual([
+      [20, false],
+      [10, false],
+    ])
+    expect((versions.DeleteMarkers ?? []).map((m) => [m.Key, m.IsLatest])).toEqual([
+      ['tmp/a', true],
+    ])
+    // A marker is not expired again: the worker scans only current objects.
+    await sleep(5 * DAY_MS)
+    const again = await s3().send(new ListObjectVersionsCommand({ Bucket }))
+    expect(again.DeleteMarkers ?? []).toHaveLength(1)
+    expect(again.Versions ?? []).toHaveLength(2)
   })
 
   it('aborts incomplete multipart uploads older than DaysAfterInitiation', async () => {

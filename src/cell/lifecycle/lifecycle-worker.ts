@@ -1,11 +1,13 @@
 import type { BlobStore } from '../../blob/index.js'
 import { isDomainError, type Logger } from '../../core/index.js'
 import { commit, encodeEvent, LEDGER_EVENT_SCHEMA, type LedgerEvent } from '../../ledger/index.js'
-import type {
-  LifecycleObjectFacts,
-  LifecycleRule,
-  MetaStore,
-  MultipartUploadRecord,
+import {
+  type LifecycleObjectFacts,
+  type LifecycleRule,
+  type MetaStore,
+  type MultipartUploadRecord,
+  newVersionId,
+  type VersioningStatus,
 } from '../../meta/index.js'
 import { abortingRule, abortsUploads, expiresObjects, expiringRule, scanPrefix } from './rules.js'
 
@@ -19,12 +21,12 @@ import { abortingRule, abortsUploads, expiresObjects, expiringRule, scanPrefix }
  *   metadata change as a user's DeleteObject: `MetaStore.deleteObject` with an `object.delete`
  *   ledger event in the same transaction (actor `{"kind":"system","component":"lifecycle"}`,
  *   `reason: "lifecycle"`), then the blobs no longer referenced are removed. The delete names the
- *   ETag and time it read (`expect`), so an object overwritten meanwhile is left alone.
+ *   ETag and time it read (`expect`), so an object overwritten meanwhile is left alone. In a
+ *   versioned (or suspended) bucket the expiry writes a delete marker instead, as S3 does.
  * - Multipart uploads: pages through the bucket's uploads and aborts those older than an
  *   `AbortIncompleteMultipartUpload` allows, as AbortMultipartUpload does.
  * - Noncurrent versions and delete markers: the rules are parsed, stored and evaluated
- *   (`versionAction` in rules.ts) but take effect once versioning exists; today every object is
- *   its one current version.
+ *   (`versionAction` in rules.ts) but not applied yet: the worker scans current objects only.
  *
  * Passes never overlap; `close()` stops the current pass between two objects and waits for it.
  * A bucket whose rules fail (a store error) is logged at `error` and the pass goes on to the next.
@@ -156,7 +158,9 @@ export class LifecycleWorker {
     counts.buckets++
     const before = { ...counts }
     try {
-      if (expiresObjects(rules)) await this.#expireObjects(bucket, record.tenantId, rules, counts)
+      if (expiresObjects(rules)) {
+        await this.#expireObjects(bucket, record.tenantId, record.versioning ?? null, rules, counts)
+      }
       if (abortsUploads(rules)) await this.#abortUploads(bucket, rules, counts)
     } catch (err) {
       if (err instanceof PassStopped || this.#closed) throw err
@@ -180,6 +184,7 @@ export class LifecycleWorker {
   async #expireObjects(
     bucket: string,
     tenantId: string,
+    versioning: VersioningStatus | null,
     rules: readonly LifecycleRule[],
     counts: Counts,
   ): Promise<void> {
@@ -197,7 +202,9 @@ export class LifecycleWorker {
       const due = page.filter((o) => expiringRule(rules, o, now, settings.dayMs) !== null)
       this.#checkBacklog(bucket, due.length)
       // One page's expiries share the store's group commit (one transaction, one fsync).
-      const results = await Promise.all(due.map((o) => this.#expire(bucket, tenantId, o)))
+      const results = await Promise.all(
+        due.map((o) => this.#expire(bucket, tenantId, versioning, o)),
+      )
       for (const expired of results) {
         if (expired) counts.expired++
         else counts.skipped++
@@ -208,14 +215,30 @@ export class LifecycleWorker {
   }
 
   /** Deletes one expired object as DeleteObject does; false if it changed since it was read. */
-  async #expire(bucket: string, tenantId: string, object: LifecycleObjectFacts): Promise<boolean> {
+  async #expire(
+    bucket: string,
+    tenantId: string,
+    versioning: VersioningStatus | null,
+    object: LifecycleObjectFacts,
+  ): Promise<boolean> {
     const { meta, blob, logger } = this.#deps
-    const events = await this.#deleteEvent(bucket, tenantId, object.key)
+    // In a versioned bucket an expiry keeps every version and writes a delete marker, as S3 does
+    // (a suspended bucket's marker is the `null` version); only an unversioned bucket's expiry
+    // removes the object.
+    const now = this.#now()
+    const marker =
+      versioning === 'Enabled'
+        ? { versionId: newVersionId(now), lastModified: now }
+        : versioning === 'Suspended'
+          ? { versionId: null, lastModified: now }
+          : undefined
+    const events = await this.#deleteEvent(bucket, tenantId, object.key, marker)
     let orphaned: readonly { ref: string }[]
     try {
       ;({ orphaned } = await meta.deleteObject(bucket, object.key, {
         events,
         expect: { etag: object.etag, lastModified: object.lastModified },
+        ...(marker === undefined ? {} : { marker }),
       }))
     } catch (err) {
       if (isDomainError(err, 'meta') && err.code === 'PreconditionFailed') return false
@@ -275,7 +298,12 @@ export class LifecycleWorker {
   }
 
   /** The `object.delete` event of an expiry, or none without the tenant's secret. */
-  async #deleteEvent(bucket: string, tenantId: string, key: string): Promise<Uint8Array[]> {
+  async #deleteEvent(
+    bucket: string,
+    tenantId: string,
+    key: string,
+    marker: { readonly versionId: string | null } | undefined,
+  ): Promise<Uint8Array[]> {
     const secretOf = this.#deps.ledgerSecretOf
     if (secretOf === undefined) return []
     const secret = await secretOf(tenantId)
@@ -288,6 +316,8 @@ export class LifecycleWorker {
       bucket: commit(secret, bucket),
       type: 'object.delete',
       key: commit(secret, key),
+      ...(marker === undefined ? {} : { deleteMarker: true }),
+      ...(marker?.versionId == null ? {} : { versionId: marker.versionId }),
       reason: 'lifecycle',
     }
     return [encodeEvent(event)]

@@ -398,7 +398,7 @@ function detailOf(event: LedgerEvent): string {
     case 'object.key-refused':
       return `refusal=${event.refusal} operation=${event.operation}`
     case 'object.delete':
-      return event.versionId === undefined ? '' : `version=${event.versionId}`
+      return `${event.versionId === undefined ? '' : `version=${event.versionId}`}${event.deleteMarker === true ? ' marker' : ''}`.trim()
     case 'tenant.change':
     case 'key.change':
       return `change=${event.change}`

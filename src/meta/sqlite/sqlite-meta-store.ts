@@ -10,21 +10,30 @@ import type {
   ChecksumAlgorithm,
   CorsRule,
   DeleteObjectOptions,
+  DeleteObjectResult,
   LedgerOutboxEntry,
   ListObjectsOptions,
   ListObjectsResult,
   ListUploadsOptions,
   ListUploadsResult,
+  ListVersionsOptions,
+  ListVersionsResult,
+  LockOptions,
   MetaStore,
   MultipartUploadRecord,
   ObjectEncryption,
   ObjectRecord,
+  ObjectRetention,
   ObjectSummary,
   PartRecord,
   StoredWrappedKey,
   Tag,
   TransferCounts,
   TransferObjectProgress,
+  VersioningStatus,
+  VersionLookup,
+  VersionSelector,
+  VersionSummary,
   WrappedKeyCursor,
   WrappedKeyPage,
   WriteCondition,
@@ -55,6 +64,7 @@ interface BucketRow {
   encryption: string | null
   tags: string | null
   cors: string | null
+  versioning: VersioningStatus | null
 }
 
 interface ObjectRow {
@@ -74,8 +84,44 @@ interface ObjectRow {
   blob_parts: string | null
   encryption: string | null
   tags: string | null
+  lock_mode: ObjectRetention['mode'] | null
+  lock_until: number | null
+  legal_hold: number
   inline_data?: Buffer | null
   inline_key?: string | null
+}
+
+/** An `object_versions` row: a noncurrent version or a delete marker. */
+interface VersionRow extends ObjectRow {
+  seq: number
+  delete_marker: number
+}
+
+/** A version's Object Lock columns. */
+interface LockColumns {
+  lock_mode: ObjectRetention['mode'] | null
+  lock_until: number | null
+  legal_hold: number
+}
+
+/** The current version's fields a write checks and releases. */
+interface CurrentRef extends LockColumns {
+  etag: string
+  blob_parts: string | null
+  version_id: string | null
+  seq: number
+}
+
+/** A row of a version listing, from either table. */
+interface VersionListRow {
+  key: string
+  seq: number
+  version_id: string | null
+  delete_marker: number
+  size: number
+  etag: string
+  last_modified: number
+  checksums: string
 }
 
 interface SummaryRow {
@@ -118,6 +164,11 @@ interface WrappedKeyRow {
   inline_key: string | null
 }
 
+interface VersionKeyRow extends WrappedKeyRow {
+  seq: number
+  version_id: string | null
+}
+
 interface PendingWrite {
   readonly run: () => unknown
   /** Ledger events the op added to the outbox (counted once the batch is durable). */
@@ -133,8 +184,11 @@ type Orphans = { readonly orphaned: readonly BlobPart[] }
 const MIGRATIONS_URL = new URL('./migrations/', import.meta.url)
 const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/
 const OBJECT_COLUMNS =
-  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption, tags, part_checksums'
+  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption, tags, part_checksums, lock_mode, lock_until, legal_hold'
+const LOCK_COLUMNS = 'lock_mode, lock_until, legal_hold'
 const SUMMARY_COLUMNS = 'key, size, etag, last_modified, checksums'
+const VERSION_LIST_COLUMNS =
+  'key, seq, version_id, delete_marker, size, etag, last_modified, checksums'
 const UPLOAD_COLUMNS =
   'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags'
 
@@ -214,6 +268,8 @@ export class SqliteMetaStore implements MetaStore {
   #lastOutboxSeq = 0
   /** Outbox rows up to here are fsynced: only they may reach the log. */
   #durableOutboxSeq = 0
+  /** The last version `seq` handed out (writes are serialised, so a counter suffices). */
+  #versionSeq: number
   readonly #s: Statements
   readonly #transfers: TransferProgressTable
   readonly #lifecycle: LifecycleTable
@@ -233,6 +289,7 @@ export class SqliteMetaStore implements MetaStore {
     this.#outboxSize = outbox?.count ?? 0
     this.#lastOutboxSeq = outbox?.last ?? 0
     this.#durableOutboxSeq = this.#lastOutboxSeq
+    this.#versionSeq = this.#s.maxVersionSeq.get()?.seq ?? 0
     const savepoint = db.transaction((run: () => unknown) => run())
     this.#runBatch = db.transaction((batch: readonly PendingWrite[], results: BatchResult[]) => {
       for (const op of batch) {
@@ -271,8 +328,21 @@ export class SqliteMetaStore implements MetaStore {
           : { encryption: JSON.parse(row.encryption) as BucketEncryption }),
         ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
         ...(row.cors === null ? {} : { cors: JSON.parse(row.cors) as CorsRule[] }),
+        ...(row.versioning === null ? {} : { versioning: row.versioning }),
       }
     })
+  }
+
+  /** Sets the bucket's versioning state. */
+  setBucketVersioning(
+    name: string,
+    status: VersioningStatus,
+    options?: WriteOptions,
+  ): Promise<void> {
+    return this.#write(() => {
+      this.#requireBucket(name)
+      this.#s.setBucketVersioning.run(status, name)
+    }, options)
   }
 
   /** Sets or removes the bucket's default encryption. */
@@ -351,7 +421,8 @@ export class SqliteMetaStore implements MetaStore {
   deleteBucket(name: string, options?: WriteOptions): Promise<Orphans> {
     return this.#write(() => {
       this.#requireBucket(name)
-      if (this.#s.hasObjects.get(name) !== undefined) throw MetaErrors.bucketNotEmpty(name)
+      if (this.#s.hasObjects.get(name) !== undefined || this.#s.hasVersions.get(name) !== undefined)
+        throw MetaErrors.bucketNotEmpty(name)
       const orphaned: BlobPart[] = []
       for (const upload of this.#s.uploadIdsOfBucket.all(name)) {
         this.#dropUpload(upload.upload_id, orphaned)
@@ -363,19 +434,32 @@ export class SqliteMetaStore implements MetaStore {
 
   // ── objects ──────────────────────────────────────────────────────────────────
 
-  /** The object's record; inline bytes only with `withData`. */
+  /** The current (or named) version's record, null for none or a delete marker. */
   getObject(
     bucket: string,
     key: string,
-    options: { withData?: boolean } = {},
+    options: { withData?: boolean } & VersionSelector = {},
   ): Promise<ObjectRecord | null> {
     return this.#read(() => {
-      const row =
-        options.withData === true
-          ? this.#s.getObjectWithData.get(bucket, key)
-          : this.#s.getObject.get(bucket, key)
-      return row === undefined ? null : toObjectRecord(row)
+      if (options.versionId === undefined) {
+        const row =
+          options.withData === true
+            ? this.#s.getObjectWithData.get(bucket, key)
+            : this.#s.getObject.get(bucket, key)
+        return row === undefined ? null : toObjectRecord(row)
+      }
+      const found = this.#lookup(bucket, key, options)
+      return found?.kind === 'object' ? found.record : null
     })
+  }
+
+  /** The current (or named) version, delete markers included. */
+  getVersion(
+    bucket: string,
+    key: string,
+    options: { withData?: boolean } & VersionSelector = {},
+  ): Promise<VersionLookup | null> {
+    return this.#read(() => this.#lookup(bucket, key, options))
   }
 
   /** Inserts or replaces an object, checking `condition` in the same transaction. */
@@ -392,42 +476,156 @@ export class SqliteMetaStore implements MetaStore {
     }, options)
   }
 
-  /** Deletes an object; `deleted` is false if there was none. */
+  /** Removes a version for good or writes a delete marker; see `DeleteObjectOptions`. */
   deleteObject(
     bucket: string,
     key: string,
-    options?: DeleteObjectOptions,
-  ): Promise<{ readonly deleted: boolean; readonly orphaned: readonly BlobPart[] }> {
-    return this.#write(() => {
-      this.#requireBucket(bucket)
-      const expect = options?.expect
-      if (expect !== undefined) {
-        const current = this.#s.getObjectStamp.get(bucket, key)
-        if (current === undefined) throw MetaErrors.preconditionFailed(bucket, key, 'missing')
-        if (current.etag !== expect.etag || current.last_modified !== expect.lastModified) {
-          throw MetaErrors.preconditionFailed(bucket, key, 'etag-mismatch')
+    options: DeleteObjectOptions = {},
+  ): Promise<DeleteObjectResult> {
+    const { events, versionId, marker } = options
+    const lock: LockOptions = {
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.bypassGovernance === undefined
+        ? {}
+        : { bypassGovernance: options.bypassGovernance }),
+    }
+    return this.#write(
+      () => {
+        this.#requireBucket(bucket)
+        const expect = options.expect
+        if (expect !== undefined) {
+          const current = this.#s.getObjectStamp.get(bucket, key)
+          if (current === undefined) throw MetaErrors.preconditionFailed(bucket, key, 'missing')
+          if (current.etag !== expect.etag || current.last_modified !== expect.lastModified) {
+            throw MetaErrors.preconditionFailed(bucket, key, 'etag-mismatch')
+          }
         }
-      }
-      const old = this.#s.deleteObject.get(bucket, key)
-      this.#s.deleteObjectData.run(bucket, key)
-      const orphaned: BlobPart[] = []
-      if (old !== undefined) this.#release(blobPartsOf(old.blob_parts), orphaned)
-      return { deleted: old !== undefined, orphaned }
-    }, options)
+        const orphaned: BlobPart[] = []
+        if (marker !== undefined) {
+          this.#writeMarker(bucket, key, marker, orphaned)
+          return { deleted: true, versionId: marker.versionId, deleteMarker: true, orphaned }
+        }
+        let target: string | null
+        if (versionId === undefined) {
+          const current = this.#s.getCurrentRef.get(bucket, key)
+          if (current === undefined) {
+            return { deleted: false, versionId: null, deleteMarker: false, orphaned }
+          }
+          target = current.version_id
+        } else {
+          target = idOf(versionId)
+        }
+        const removed = this.#removeVersion(bucket, key, target, orphaned, lock)
+        return {
+          deleted: removed !== null,
+          versionId: target,
+          deleteMarker: removed === 'marker',
+          orphaned,
+        }
+      },
+      events === undefined ? undefined : { events },
+    )
   }
 
-  /** Replaces the tags of an existing object in place; `NoSuchKey` if there is none. */
+  /** Replaces the tags of an existing object version in place. */
   setObjectTags(
     bucket: string,
     key: string,
     tags: readonly Tag[],
-    options?: WriteOptions,
+    options: WriteOptions & VersionSelector = {},
   ): Promise<void> {
-    return this.#write(() => {
-      this.#requireBucket(bucket)
-      const { changes } = this.#s.setObjectTags.run(tagsJson(tags), bucket, key)
-      if (changes === 0) throw MetaErrors.noSuchKey(bucket, key)
-    }, options)
+    const { events, versionId } = options
+    return this.#write(
+      () => {
+        this.#requireBucket(bucket)
+        const json = tagsJson(tags)
+        if (versionId === undefined) {
+          const { changes } = this.#s.setObjectTags.run(json, bucket, key)
+          if (changes === 0) throw MetaErrors.noSuchKey(bucket, key)
+          return
+        }
+        const id = idOf(versionId)
+        if (this.#s.setCurrentVersionTags.run(json, bucket, key, id).changes > 0) return
+        if (this.#s.setVersionTags.run(json, bucket, key, id).changes > 0) return
+        throw MetaErrors.noSuchVersion(bucket, key, versionId)
+      },
+      events === undefined ? undefined : { events },
+    )
+  }
+
+  /** Sets or removes a version's retention, as the Object Lock rules allow. */
+  setObjectRetention(
+    bucket: string,
+    key: string,
+    retention: ObjectRetention | null,
+    options: WriteOptions & VersionSelector & LockOptions = {},
+  ): Promise<void> {
+    return this.#write(
+      () =>
+        this.#setLock(bucket, key, options, (row) => {
+          const why = retentionRefusal(row, retention, options)
+          if (why !== null) {
+            throw MetaErrors.objectLocked(bucket, key, options.versionId ?? 'current', why)
+          }
+          return {
+            lock_mode: retention?.mode ?? null,
+            lock_until: retention?.retainUntil ?? null,
+            legal_hold: row.legal_hold,
+          }
+        }),
+      options.events === undefined ? undefined : { events: options.events },
+    )
+  }
+
+  /** Turns a version's legal hold on or off. */
+  setObjectLegalHold(
+    bucket: string,
+    key: string,
+    on: boolean,
+    options: WriteOptions & VersionSelector = {},
+  ): Promise<void> {
+    return this.#write(
+      () => this.#setLock(bucket, key, options, (row) => ({ ...row, legal_hold: on ? 1 : 0 })),
+      options.events === undefined ? undefined : { events: options.events },
+    )
+  }
+
+  /** Rewrites the lock columns of the current (or named) version, wherever it is. */
+  #setLock(
+    bucket: string,
+    key: string,
+    options: VersionSelector,
+    change: (row: LockColumns) => LockColumns,
+  ): void {
+    this.#requireBucket(bucket)
+    const current = this.#s.getCurrentRef.get(bucket, key)
+    const id = options.versionId === undefined ? undefined : idOf(options.versionId)
+    if (current !== undefined && (id === undefined || current.version_id === id)) {
+      const next = change(current)
+      this.#s.setCurrentLock.run(
+        next.lock_mode,
+        next.lock_until,
+        next.legal_hold,
+        bucket,
+        key,
+        current.version_id,
+      )
+      return
+    }
+    if (id === undefined || options.versionId === undefined) throw MetaErrors.noSuchKey(bucket, key)
+    const row = this.#s.findVersion.get(bucket, key, id)
+    if (row === undefined || row.delete_marker === 1) {
+      throw MetaErrors.noSuchVersion(bucket, key, options.versionId)
+    }
+    const next = change(row)
+    this.#s.setVersionLock.run(
+      next.lock_mode,
+      next.lock_until,
+      next.legal_hold,
+      bucket,
+      key,
+      row.seq,
+    )
   }
 
   /** Lists keys and common prefixes in UTF-8 byte order; see the README for the seek. */
@@ -476,9 +674,111 @@ export class SqliteMetaStore implements MetaStore {
     })
   }
 
-  /** Whether the bucket holds at least one object. */
+  /** Whether the bucket holds at least one current object. */
   hasObjects(bucket: string): Promise<boolean> {
     return this.#read(() => this.#s.hasObjects.get(bucket) !== undefined)
+  }
+
+  /**
+   * Every version and delete marker by key, newest first within a key: the current rows of
+   * `objects` merged with `object_versions` (each walked in index order; a key's `objects` row
+   * has its largest seq, so it comes first). Common prefixes skip their keys with one seek.
+   */
+  listObjectVersions(bucket: string, options: ListVersionsOptions): Promise<ListVersionsResult> {
+    return this.#read(() => {
+      this.#requireBucket(bucket)
+      const { prefix, maxKeys, keyMarker } = options
+      const delimiter = options.delimiter === '' ? null : options.delimiter
+      const versions: VersionSummary[] = []
+      const commonPrefixes: string[] = []
+      let nextKeyMarker: string | null = null
+      let nextVersionIdMarker: string | null = null
+      let isTruncated = false
+      let previousKey: string | null = null
+
+      /** Takes one row; returns where to seek next, 'stop', or 'next'. */
+      const take = (row: VersionListRow): Cursor | 'stop' | 'next' => {
+        if (!row.key.startsWith(prefix)) return 'stop'
+        if (versions.length + commonPrefixes.length >= maxKeys) {
+          isTruncated = true
+          return 'stop'
+        }
+        const cp = commonPrefixOf(row.key, prefix, delimiter)
+        if (cp !== null) {
+          commonPrefixes.push(cp)
+          nextKeyMarker = cp
+          nextVersionIdMarker = null
+          return seekPast(cp) ?? 'stop'
+        }
+        versions.push(toVersionSummary(row, row.key !== previousKey))
+        previousKey = row.key
+        nextKeyMarker = row.key
+        nextVersionIdMarker = row.version_id ?? 'null'
+        return 'next'
+      }
+
+      let from: Cursor | null = { key: prefix, inclusive: true }
+      if (keyMarker !== null && compareBytes(keyMarker, prefix) >= 0) {
+        from = { key: keyMarker, inclusive: false }
+        if (isCommonPrefix(keyMarker, prefix, delimiter)) {
+          from = seekPast(keyMarker)
+        } else if (options.versionIdMarker !== null) {
+          // The marker key's versions older than the marker version, then the keys after it.
+          const marker = this.#versionSeqOf(bucket, keyMarker, idOf(options.versionIdMarker))
+          if (marker !== undefined) {
+            previousKey = keyMarker
+            for (const row of this.#s.versionsOfKeyBefore.all(bucket, keyMarker, marker)) {
+              if (take(row) === 'stop') return result()
+            }
+          }
+        }
+      }
+      scan: while (from !== null) {
+        let next: Cursor | null = null
+        for (const row of this.#mergedVersions(bucket, from)) {
+          const r = take(row)
+          if (r === 'stop') break scan
+          if (r !== 'next') {
+            next = r
+            break
+          }
+        }
+        from = next
+      }
+      return result()
+
+      function result(): ListVersionsResult {
+        return { versions, commonPrefixes, isTruncated, nextKeyMarker, nextVersionIdMarker }
+      }
+    })
+  }
+
+  /** Rows of `objects` and `object_versions` from `from`, by key then newest first. */
+  *#mergedVersions(bucket: string, from: Cursor): Generator<VersionListRow> {
+    const current = (from.inclusive ? this.#s.listCurrentFrom : this.#s.listCurrentAfter).iterate(
+      bucket,
+      from.key,
+    )
+    const older = (from.inclusive ? this.#s.listVersionsFrom : this.#s.listVersionsAfter).iterate(
+      bucket,
+      from.key,
+    )
+    try {
+      let a = current.next()
+      let b = older.next()
+      while (a.done !== true || b.done !== true) {
+        if (b.done === true || (a.done !== true && compareBytes(a.value.key, b.value.key) <= 0)) {
+          yield a.value as VersionListRow
+          a = current.next()
+        } else {
+          yield b.value
+          b = older.next()
+        }
+      }
+    } finally {
+      current.return?.()
+      older.return?.()
+    }
   }
 
   // ── multipart uploads ────────────────────────────────────────────────────────
@@ -704,8 +1004,39 @@ export class SqliteMetaStore implements MetaStore {
           keys,
           next:
             rows.length < limit || last === undefined
-              ? { area: 'parts', uploadId: '', partNumber: 0 }
+              ? { area: 'versions', key: '', seq: -1 }
               : { area: 'objects', key: last.key },
+        }
+      }
+      if (after.area === 'versions') {
+        // Noncurrent versions (delete markers hold no key): rotation re-wraps them too.
+        const rows = this.#s.wrappedVersionKeysAfter.all(bucket, after.key, after.seq, limit)
+        for (const row of rows) {
+          const versionId = row.version_id
+          if (row.blob_parts === null) {
+            if (row.inline_key !== null) {
+              keys.push({
+                location: { kind: 'inline', key: row.key, versionId },
+                wrappedKey: row.inline_key,
+              })
+            }
+            continue
+          }
+          blobPartsOf(row.blob_parts).forEach((part, index) => {
+            if (part.wrappedKey === undefined) return
+            keys.push({
+              location: { kind: 'piece', key: row.key, index, ref: part.ref, versionId },
+              wrappedKey: part.wrappedKey,
+            })
+          })
+        }
+        const last = rows.at(-1)
+        return {
+          keys,
+          next:
+            rows.length < limit || last === undefined
+              ? { area: 'parts', uploadId: '', partNumber: 0 }
+              : { area: 'versions', key: last.key, seq: last.seq },
         }
       }
       const rows = this.#s.wrappedPartKeysAfter.all(bucket, after.uploadId, after.partNumber, limit)
@@ -743,8 +1074,12 @@ export class SqliteMetaStore implements MetaStore {
       const { location, wrappedKey: expected } = stored
       switch (location.kind) {
         case 'inline':
+          // The version may have moved between `objects` and `object_versions` since it was
+          // listed; its wrapped key (fresh per version) finds it in either.
           return (
-            this.#s.swapInlineKey.run(replacement, bucket, location.key, expected).changes === 1
+            this.#s.swapInlineKey.run(replacement, bucket, location.key, expected).changes === 1 ||
+            this.#s.swapVersionInlineKey.run(replacement, bucket, location.key, expected)
+              .changes === 1
           )
         case 'part':
           return (
@@ -759,14 +1094,28 @@ export class SqliteMetaStore implements MetaStore {
             ).changes === 1
           )
         case 'piece': {
-          const row = this.#s.getObjectRefs.get(bucket, location.key)
-          if (row === undefined || row.blob_parts === null) return false
-          const parts = blobPartsOf(row.blob_parts)
-          const part = parts[location.index]
-          if (part?.ref !== location.ref || part.wrappedKey !== expected) return false
-          parts[location.index] = { ...part, wrappedKey: replacement }
-          this.#s.setBlobParts.run(JSON.stringify(parts.map(blobPartJson)), bucket, location.key)
-          return true
+          const swap = (parts: BlobPart[]): string | null => {
+            const part = parts[location.index]
+            if (part?.ref !== location.ref || part.wrappedKey !== expected) return null
+            parts[location.index] = { ...part, wrappedKey: replacement }
+            return JSON.stringify(parts.map(blobPartJson))
+          }
+          const row = this.#s.getCurrentRef.get(bucket, location.key)
+          if (row !== undefined && row.blob_parts !== null) {
+            const json = swap(blobPartsOf(row.blob_parts))
+            if (json !== null) {
+              this.#s.setBlobParts.run(json, bucket, location.key)
+              return true
+            }
+          }
+          for (const version of this.#s.versionPiecesOfKey.all(bucket, location.key)) {
+            const json = swap(blobPartsOf(version.blob_parts))
+            if (json !== null) {
+              this.#s.setVersionBlobParts.run(json, bucket, location.key, version.seq)
+              return true
+            }
+          }
+          return false
         }
       }
     })
@@ -948,22 +1297,43 @@ export class SqliteMetaStore implements MetaStore {
     if (this.#s.getBucket.get(bucket) === undefined) throw MetaErrors.noSuchBucket(bucket)
   }
 
+  /**
+   * Writes `record` as the current version: the version with its id (wherever it is) is
+   * replaced, a current version with another id moves to `object_versions`.
+   */
   #replaceObject(
     record: ObjectRecord,
     condition: WriteCondition | undefined,
     orphaned: BlobPart[],
   ) {
-    const old = this.#s.getObjectRefs.get(record.bucket, record.key)
+    const { bucket, key } = record
+    const old = this.#s.getCurrentRef.get(bucket, key)
     if (condition !== undefined) {
       const failed = conditionFailure(old?.etag, condition)
-      if (failed !== null) throw MetaErrors.preconditionFailed(record.bucket, record.key, failed)
+      if (failed !== null) throw MetaErrors.preconditionFailed(bucket, key, failed)
     }
     const data = record.data
     const blobParts = data.kind === 'blobs' ? data.parts : []
+    // Hold the new blobs before releasing any old one, so a shared blob is never orphaned.
     this.#hold(blobParts)
+    // Replacing a version (the null version of a suspended bucket) removes it: locks apply.
+    const lock = { now: record.lastModified }
+    let replaced: CurrentRef | undefined
+    if (old !== undefined) {
+      if (old.version_id === record.versionId) {
+        checkUnlocked(bucket, key, record.versionId, old, lock)
+        replaced = old
+      } else this.#demoteCurrent(bucket, key)
+    }
+    const same = this.#s.findVersion.get(bucket, key, record.versionId)
+    if (same !== undefined) {
+      checkUnlocked(bucket, key, record.versionId, same, lock)
+      this.#s.deleteVersionRow.run(bucket, key, same.seq)
+      this.#release(blobPartsOf(same.blob_parts), orphaned)
+    }
     this.#s.upsertObject.run(
-      record.bucket,
-      record.key,
+      bucket,
+      key,
       record.versionId,
       record.size,
       record.etag,
@@ -978,13 +1348,131 @@ export class SqliteMetaStore implements MetaStore {
       encryptionJson(record.encryption),
       tagsJson(record.tags ?? []),
       partChecksumsJson(record.partChecksums),
+      record.retention?.mode ?? null,
+      record.retention?.retainUntil ?? null,
+      record.legalHold === true ? 1 : 0,
       null,
+      ++this.#versionSeq,
     )
     // Inline bytes live in object_data, so listings scan narrow rows.
     if (data.kind === 'inline')
-      this.#s.putObjectData.run(record.bucket, record.key, data.bytes, data.wrappedKey ?? null)
-    else this.#s.deleteObjectData.run(record.bucket, record.key)
-    if (old !== undefined) this.#release(blobPartsOf(old.blob_parts), orphaned)
+      this.#s.putObjectData.run(bucket, key, data.bytes, data.wrappedKey ?? null)
+    else this.#s.deleteObjectData.run(bucket, key)
+    if (replaced !== undefined) this.#release(blobPartsOf(replaced.blob_parts), orphaned)
+  }
+
+  /** Moves the key's current version (if any) to `object_versions`, with its inline bytes. */
+  #demoteCurrent(bucket: string, key: string): void {
+    if (this.#s.demoteCurrent.run(bucket, key).changes === 0) return
+    this.#s.deleteObjectRow.run(bucket, key)
+    this.#s.deleteObjectData.run(bucket, key)
+  }
+
+  /** Makes the newest remaining version current when it is an object (not a delete marker). */
+  #promoteNewest(bucket: string, key: string): void {
+    if (this.#s.getCurrentRef.get(bucket, key) !== undefined) return
+    const newest = this.#s.newestVersion.get(bucket, key)
+    if (newest === undefined || newest.delete_marker === 1) return
+    this.#s.promoteVersion.run(bucket, key, newest.seq)
+    this.#s.promoteVersionData.run(bucket, key, newest.seq)
+    this.#s.deleteVersionRow.run(bucket, key, newest.seq)
+  }
+
+  /** Writes a delete marker as the current version, replacing the version of the same id. */
+  #writeMarker(
+    bucket: string,
+    key: string,
+    marker: { readonly versionId: string | null; readonly lastModified: number },
+    orphaned: BlobPart[],
+  ): void {
+    const lock = { now: marker.lastModified }
+    const current = this.#s.getCurrentRef.get(bucket, key)
+    if (current !== undefined) {
+      if (current.version_id === marker.versionId) {
+        checkUnlocked(bucket, key, marker.versionId, current, lock)
+        this.#s.deleteObjectRow.run(bucket, key)
+        this.#s.deleteObjectData.run(bucket, key)
+        this.#release(blobPartsOf(current.blob_parts), orphaned)
+      } else {
+        this.#demoteCurrent(bucket, key)
+      }
+    }
+    const same = this.#s.findVersion.get(bucket, key, marker.versionId)
+    if (same !== undefined) {
+      checkUnlocked(bucket, key, marker.versionId, same, lock)
+      this.#s.deleteVersionRow.run(bucket, key, same.seq)
+      this.#release(blobPartsOf(same.blob_parts), orphaned)
+    }
+    this.#s.insertMarker.run(bucket, key, ++this.#versionSeq, marker.versionId, marker.lastModified)
+  }
+
+  /** Removes one version for good; returns what it was, or null when there was none. */
+  #removeVersion(
+    bucket: string,
+    key: string,
+    versionId: string | null,
+    orphaned: BlobPart[],
+    lock: LockOptions,
+  ): 'object' | 'marker' | null {
+    const current = this.#s.getCurrentRef.get(bucket, key)
+    if (current !== undefined && current.version_id === versionId) {
+      checkUnlocked(bucket, key, versionId, current, lock)
+      this.#s.deleteObjectRow.run(bucket, key)
+      this.#s.deleteObjectData.run(bucket, key)
+      this.#release(blobPartsOf(current.blob_parts), orphaned)
+      this.#promoteNewest(bucket, key)
+      return 'object'
+    }
+    const row = this.#s.findVersion.get(bucket, key, versionId)
+    if (row === undefined) return null
+    checkUnlocked(bucket, key, versionId, row, lock)
+    this.#s.deleteVersionRow.run(bucket, key, row.seq)
+    this.#release(blobPartsOf(row.blob_parts), orphaned)
+    this.#promoteNewest(bucket, key)
+    return row.delete_marker === 1 ? 'marker' : 'object'
+  }
+
+  /** The current or named version, delete markers included. */
+  #lookup(
+    bucket: string,
+    key: string,
+    options: { withData?: boolean } & VersionSelector,
+  ): VersionLookup | null {
+    const withData = options.withData === true
+    if (options.versionId === undefined) {
+      const row = withData
+        ? this.#s.getObjectWithData.get(bucket, key)
+        : this.#s.getObject.get(bucket, key)
+      if (row !== undefined) return { kind: 'object', record: toObjectRecord(row) }
+      const newest = this.#s.newestVersion.get(bucket, key)
+      if (newest === undefined || newest.delete_marker !== 1) return null
+      const marker = this.#s.getVersionRow.get(bucket, key, newest.seq)
+      return marker === undefined ? null : markerOf(marker, true)
+    }
+    const id = idOf(options.versionId)
+    const current = withData
+      ? this.#s.getObjectWithData.get(bucket, key)
+      : this.#s.getObject.get(bucket, key)
+    if (current !== undefined && current.version_id === id) {
+      return { kind: 'object', record: toObjectRecord(current) }
+    }
+    const found = this.#s.findVersion.get(bucket, key, id)
+    if (found === undefined) return null
+    const row = this.#s.getVersionRow.get(bucket, key, found.seq)
+    if (row === undefined) return null
+    if (row.delete_marker === 1) {
+      const newest = this.#s.newestVersion.get(bucket, key)
+      return markerOf(row, current === undefined && newest?.seq === row.seq)
+    }
+    if (!withData) row.inline_data = null
+    return { kind: 'object', record: toObjectRecord(row) }
+  }
+
+  /** The seq of a key's version (current or not), or undefined. */
+  #versionSeqOf(bucket: string, key: string, versionId: string | null): number | undefined {
+    const current = this.#s.getCurrentRef.get(bucket, key)
+    if (current !== undefined && current.version_id === versionId) return current.seq
+    return this.#s.findVersion.get(bucket, key, versionId)?.seq
   }
 
   #dropUpload(uploadId: string, orphaned: BlobPart[]): void {
@@ -1063,8 +1551,117 @@ function prepareStatements(db: Database.Database) {
     getObjectStamp: db.prepare<[string, string], { etag: string; last_modified: number }>(
       'SELECT etag, last_modified FROM objects WHERE bucket = ? AND key = ?',
     ),
-    getObjectRefs: db.prepare<[string, string], { etag: string; blob_parts: string | null }>(
-      'SELECT etag, blob_parts FROM objects WHERE bucket = ? AND key = ?',
+    getCurrentRef: db.prepare<[string, string], CurrentRef>(
+      `SELECT etag, blob_parts, version_id, seq, ${LOCK_COLUMNS} FROM objects
+       WHERE bucket = ? AND key = ?`,
+    ),
+    maxVersionSeq: db.prepare<[], { seq: number | null }>(
+      `SELECT max(seq) AS seq FROM (SELECT max(seq) AS seq FROM objects
+       UNION ALL SELECT max(seq) FROM object_versions)`,
+    ),
+    setBucketVersioning: db.prepare<[string, string]>(
+      'UPDATE buckets SET versioning = ? WHERE name = ?',
+    ),
+    hasVersions: db.prepare<[string], { one: number }>(
+      'SELECT 1 AS one FROM object_versions WHERE bucket = ? LIMIT 1',
+    ),
+    deleteObjectRow: db.prepare<[string, string]>(
+      'DELETE FROM objects WHERE bucket = ? AND key = ?',
+    ),
+    findVersion: db.prepare<
+      [string, string, string | null],
+      LockColumns & { seq: number; delete_marker: number; blob_parts: string | null }
+    >(
+      `SELECT seq, delete_marker, blob_parts, ${LOCK_COLUMNS} FROM object_versions
+       WHERE bucket = ? AND key = ? AND version_id IS ?`,
+    ),
+    setCurrentLock: db.prepare<
+      [ObjectRetention['mode'] | null, number | null, number, string, string, string | null]
+    >(
+      `UPDATE objects SET lock_mode = ?, lock_until = ?, legal_hold = ?
+       WHERE bucket = ? AND key = ? AND version_id IS ?`,
+    ),
+    setVersionLock: db.prepare<
+      [ObjectRetention['mode'] | null, number | null, number, string, string, number]
+    >(
+      `UPDATE object_versions SET lock_mode = ?, lock_until = ?, legal_hold = ?
+       WHERE bucket = ? AND key = ? AND seq = ?`,
+    ),
+    getVersionRow: db.prepare<[string, string, number], VersionRow>(
+      `SELECT ${OBJECT_COLUMNS}, seq, delete_marker, inline_key, inline_data FROM object_versions
+       WHERE bucket = ? AND key = ? AND seq = ?`,
+    ),
+    newestVersion: db.prepare<[string, string], { seq: number; delete_marker: number }>(
+      `SELECT seq, delete_marker FROM object_versions WHERE bucket = ? AND key = ?
+       ORDER BY seq DESC LIMIT 1`,
+    ),
+    deleteVersionRow: db.prepare<[string, string, number]>(
+      'DELETE FROM object_versions WHERE bucket = ? AND key = ? AND seq = ?',
+    ),
+    demoteCurrent: db.prepare<[string, string]>(
+      `INSERT INTO object_versions (${OBJECT_COLUMNS}, seq, delete_marker, inline_key, inline_data)
+       SELECT o.bucket, o.key, o.version_id, o.size, o.etag, o.last_modified, o.checksums,
+         o.checksum_type, o.headers, o.user_metadata, o.parts_count, o.part_sizes, o.blob_parts,
+         o.encryption, o.tags, o.part_checksums, o.lock_mode, o.lock_until, o.legal_hold, o.seq, 0, d.wrapped_key,
+         d.bytes
+       FROM objects o LEFT JOIN object_data d ON d.bucket = o.bucket AND d.key = o.key
+       WHERE o.bucket = ? AND o.key = ?`,
+    ),
+    promoteVersion: db.prepare<[string, string, number]>(
+      `INSERT INTO objects (${OBJECT_COLUMNS}, seq)
+       SELECT ${OBJECT_COLUMNS}, seq FROM object_versions WHERE bucket = ? AND key = ? AND seq = ?`,
+    ),
+    promoteVersionData: db.prepare<[string, string, number]>(
+      `INSERT OR REPLACE INTO object_data (bucket, key, bytes, wrapped_key)
+       SELECT bucket, key, inline_data, inline_key FROM object_versions
+       WHERE bucket = ? AND key = ? AND seq = ? AND blob_parts IS NULL AND inline_data IS NOT NULL`,
+    ),
+    insertMarker: db.prepare<[string, string, number, string | null, number]>(
+      `INSERT INTO object_versions (bucket, key, seq, version_id, delete_marker, size, etag,
+         last_modified, checksums, headers, user_metadata)
+       VALUES (?, ?, ?, ?, 1, 0, '', ?, '{}', '{}', '{}')`,
+    ),
+    setCurrentVersionTags: db.prepare<[string | null, string, string, string | null]>(
+      'UPDATE objects SET tags = ? WHERE bucket = ? AND key = ? AND version_id IS ?',
+    ),
+    setVersionTags: db.prepare<[string | null, string, string, string | null]>(
+      `UPDATE object_versions SET tags = ? WHERE bucket = ? AND key = ? AND version_id IS ?
+       AND delete_marker = 0`,
+    ),
+    listCurrentFrom: db.prepare<[string, string], Omit<VersionListRow, 'delete_marker'>>(
+      `SELECT key, seq, version_id, 0 AS delete_marker, size, etag, last_modified, checksums
+       FROM objects WHERE bucket = ? AND key >= ? ORDER BY key`,
+    ),
+    listCurrentAfter: db.prepare<[string, string], Omit<VersionListRow, 'delete_marker'>>(
+      `SELECT key, seq, version_id, 0 AS delete_marker, size, etag, last_modified, checksums
+       FROM objects WHERE bucket = ? AND key > ? ORDER BY key`,
+    ),
+    listVersionsFrom: db.prepare<[string, string], VersionListRow>(
+      `SELECT ${VERSION_LIST_COLUMNS} FROM object_versions WHERE bucket = ? AND key >= ?
+       ORDER BY key, seq DESC`,
+    ),
+    listVersionsAfter: db.prepare<[string, string], VersionListRow>(
+      `SELECT ${VERSION_LIST_COLUMNS} FROM object_versions WHERE bucket = ? AND key > ?
+       ORDER BY key, seq DESC`,
+    ),
+    versionsOfKeyBefore: db.prepare<[string, string, number], VersionListRow>(
+      `SELECT ${VERSION_LIST_COLUMNS} FROM object_versions WHERE bucket = ? AND key = ? AND seq < ?
+       ORDER BY seq DESC`,
+    ),
+    wrappedVersionKeysAfter: db.prepare<[string, string, number, number], VersionKeyRow>(
+      `SELECT key, seq, version_id, blob_parts, inline_key FROM object_versions
+       WHERE bucket = ? AND (key, seq) > (?, ?) AND delete_marker = 0 ORDER BY key, seq LIMIT ?`,
+    ),
+    swapVersionInlineKey: db.prepare<[string, string, string, string]>(
+      `UPDATE object_versions SET inline_key = ? WHERE bucket = ? AND key = ? AND inline_key = ?
+       AND blob_parts IS NULL`,
+    ),
+    versionPiecesOfKey: db.prepare<[string, string], { seq: number; blob_parts: string }>(
+      `SELECT seq, blob_parts FROM object_versions WHERE bucket = ? AND key = ?
+       AND blob_parts IS NOT NULL`,
+    ),
+    setVersionBlobParts: db.prepare<[string, string, string, number]>(
+      'UPDATE object_versions SET blob_parts = ? WHERE bucket = ? AND key = ? AND seq = ?',
     ),
     upsertObject: db.prepare<
       [
@@ -1084,14 +1681,15 @@ function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         string | null,
+        ObjectRetention['mode'] | null,
+        number | null,
+        number,
         Buffer | null,
+        number,
       ]
     >(
-      `INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}, inline_data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    deleteObject: db.prepare<[string, string], { blob_parts: string | null }>(
-      'DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob_parts',
+      `INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}, inline_data, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     listFrom: db.prepare<[string, string, number], SummaryRow>(
       `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`,
@@ -1320,7 +1918,7 @@ function corsJson(r: CorsRule): CorsRule {
   }
 }
 
-/** `objects.part_checksums` (migration 0007): NULL unless the object keeps per-part checksums. */
+/** `objects.part_checksums` (migration 0008): NULL unless the object keeps per-part checksums. */
 function partChecksumsJson(parts: ObjectRecord['partChecksums']): string | null {
   return parts === undefined || parts === null ? null : JSON.stringify(parts)
 }
@@ -1344,6 +1942,10 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
       : { partChecksums: JSON.parse(row.part_checksums) as Checksums[] }),
     encryption: encryptionOf(row.encryption),
     ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
+    ...(row.lock_mode === null || row.lock_until === null
+      ? {}
+      : { retention: { mode: row.lock_mode, retainUntil: row.lock_until } }),
+    ...(row.legal_hold === 1 ? { legalHold: true } : {}),
     data:
       row.blob_parts === null
         ? {
@@ -1352,6 +1954,77 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
             ...(row.inline_key == null ? {} : { wrappedKey: row.inline_key }),
           }
         : { kind: 'blobs', parts: blobPartsOf(row.blob_parts) },
+  }
+}
+
+/** Why a version may not be removed (or replaced) under `lock`, or null when it may. */
+function lockRefusal(row: LockColumns, lock: LockOptions): string | null {
+  if (row.legal_hold === 1) return 'it is under a legal hold'
+  if (row.lock_mode === null || row.lock_until === null) return null
+  if (row.lock_until <= (lock.now ?? Date.now())) return null
+  if (row.lock_mode === 'COMPLIANCE') return 'it is under COMPLIANCE retention'
+  return lock.bypassGovernance === true ? null : 'it is under GOVERNANCE retention'
+}
+
+/** Throws `ObjectLocked` when a version is locked against removal. */
+function checkUnlocked(
+  bucket: string,
+  key: string,
+  versionId: string | null,
+  row: LockColumns,
+  lock: LockOptions,
+): void {
+  const why = lockRefusal(row, lock)
+  if (why !== null) throw MetaErrors.objectLocked(bucket, key, versionId ?? 'null', why)
+}
+
+/**
+ * Why a retention change is refused, or null: unexpired COMPLIANCE can only be extended (and
+ * stays COMPLIANCE); unexpired GOVERNANCE can be extended or made COMPLIANCE, anything else
+ * needs the bypass.
+ */
+function retentionRefusal(
+  row: LockColumns,
+  next: ObjectRetention | null,
+  lock: LockOptions,
+): string | null {
+  if (row.lock_mode === null || row.lock_until === null) return null
+  if (row.lock_until <= (lock.now ?? Date.now())) return null
+  const extends_ = next !== null && next.retainUntil >= row.lock_until
+  if (row.lock_mode === 'COMPLIANCE') {
+    return extends_ && next?.mode === 'COMPLIANCE'
+      ? null
+      : 'COMPLIANCE retention can be neither shortened nor removed'
+  }
+  if (extends_ || lock.bypassGovernance === true) return null
+  return 'GOVERNANCE retention can be shortened or removed only with the governance bypass'
+}
+
+/** A version id as stored: the `null` version is SQL NULL. */
+function idOf(versionId: string): string | null {
+  return versionId === 'null' ? null : versionId
+}
+
+function markerOf(row: VersionRow, isLatest: boolean): VersionLookup {
+  return {
+    kind: 'deleteMarker',
+    key: row.key,
+    versionId: row.version_id,
+    lastModified: row.last_modified,
+    isLatest,
+  }
+}
+
+function toVersionSummary(row: VersionListRow, isLatest: boolean): VersionSummary {
+  return {
+    key: row.key,
+    versionId: row.version_id,
+    isLatest,
+    deleteMarker: row.delete_marker === 1,
+    size: row.size,
+    etag: row.etag,
+    lastModified: row.last_modified,
+    checksumAlgorithms: Object.keys(JSON.parse(row.checksums) as Checksums) as ChecksumAlgorithm[],
   }
 }
 

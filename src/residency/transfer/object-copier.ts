@@ -164,7 +164,9 @@ export async function copyObjectBetweenCells(
 ): Promise<CopyOutcome> {
   const record = await source.meta.getObject(from.bucket, from.key, { withData: true })
   if (record === null) return { kind: 'missing' }
-  const target: ObjectRecord = { ...record, bucket: to.bucket }
+  // The gate moves current versions: the copy is the destination's `null` version, whatever
+  // version id it had at the source (ids belong to the source bucket's history).
+  const target: ObjectRecord = { ...record, bucket: to.bucket, versionId: null }
   const stored = await writeObject(
     destination,
     target,

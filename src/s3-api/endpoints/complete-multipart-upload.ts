@@ -17,6 +17,7 @@ import { quoteEtag, unquoteEtag } from '../object-headers.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import { tagsCanonical } from '../tags.js'
+import { eventVersion, writeVersionOf } from '../versioning.js'
 import { childList, childText, parseXml } from '../xml/parse.js'
 import { MIN_PART_SIZE, uploadOf } from './multipart.js'
 import { removeBlobs, writeConditionOf } from './store-object.js'
@@ -125,10 +126,11 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
   }
   const checksumType = Object.keys(checksums).length > 0 ? type : null
   checkCompletion(assertions, { size, checksums })
+  const version = await writeVersionOf(ctx, upload.bucket)
   const record: ObjectRecord = {
     bucket: upload.bucket,
     key: upload.key,
-    versionId: null,
+    versionId: version.versionId,
     size,
     etag,
     lastModified: ctx.deps.now(),
@@ -152,6 +154,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     await changeEvent(ctx, {
       type: 'multipart.complete',
       key: await commitment(ctx, upload.key),
+      ...eventVersion(version.versionId),
       size: record.size,
       parts: chosen.length,
       content: await commitment(ctx, etag),
@@ -181,6 +184,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
       ...checksumHeaders(checksums),
       ...(checksumType === null ? {} : { 'x-amz-checksum-type': checksumType }),
       ...sseResponseHeaders(upload.encryption, customerKey),
+      ...version.header,
     },
   )
 }

@@ -14,6 +14,7 @@ import { Digest, storeBytes } from '../object-writer.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import { taggingOf, tagsCanonical } from '../tags.js'
+import { eventVersion, writeVersionOf } from '../versioning.js'
 import { resolveCopySource, sourceBytes } from './copy-source.js'
 import { commitObject, writeConditionOf } from './store-object.js'
 
@@ -44,7 +45,9 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
   const changesEncryption =
     ctx.req.headers['x-amz-server-side-encryption'] !== undefined ||
     ctx.req.headers['x-amz-server-side-encryption-customer-algorithm'] !== undefined
+  // Copying an older version onto its own key is how a version is restored: always allowed.
   if (
+    source.versionId === undefined &&
     source.bucket === ctx.s3.bucket &&
     source.key === key &&
     directive === 'COPY' &&
@@ -64,6 +67,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
   const condition = writeConditionOf(ctx)
   const sse = await writeEncryptionOf(ctx)
   const bucket = ctx.s3.bucket as string
+  const version = await writeVersionOf(ctx, bucket)
   const src = source.record
   const algorithms = Object.keys(src.checksums).filter(
     (a) => !String(src.checksums[a as 'CRC32']).includes('-'),
@@ -85,6 +89,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     sourceBucket: await commitment(ctx, source.bucket),
     sourceKey: await commitment(ctx, source.key),
     size: digest.size,
+    ...eventVersion(version.versionId),
     ...(copiedTags.length === 0 ? {} : { tags: await commitment(ctx, tagsCanonical(copiedTags)) }),
   })
   const record = await commitObject(
@@ -93,7 +98,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     {
       bucket,
       key,
-      versionId: null,
+      versionId: version.versionId,
       etag: md5.toString('hex'),
       lastModified: ctx.deps.now(),
       headers: replace ? storedHeadersOf(ctx.req.headers) : src.headers,
@@ -117,6 +122,12 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       ETag: quoteEtag(record.etag),
       ...checksumElements(record.checksums),
     },
-    sseResponseHeaders(sse.encryption, sse.customerKey),
+    {
+      ...sseResponseHeaders(sse.encryption, sse.customerKey),
+      ...version.header,
+      ...(src.versionId === null && source.versionId === undefined
+        ? {}
+        : { 'x-amz-copy-source-version-id': src.versionId ?? 'null' }),
+    },
   )
 }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream'
 import { decryptingRead } from '../../cell/index.js'
 import type { SseCKey } from '../../keys/index.js'
-import type { ObjectRecord } from '../../meta/index.js'
+import { isVersionId, type ObjectRecord } from '../../meta/index.js'
 import { commitment, readAccess } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { customerKeyForRead } from '../encryption.js'
@@ -12,6 +12,8 @@ import { type ByteRange, evaluateConditions } from './read-object.js'
 export interface CopySource {
   readonly bucket: string
   readonly key: string
+  /** The `versionId` the copy source named, if any. */
+  readonly versionId?: string
   readonly record: ObjectRecord
   /** The source's SSE-C key (`x-amz-copy-source-server-side-encryption-customer-*`), if any. */
   readonly customerKey: SseCKey | null
@@ -54,18 +56,44 @@ function parseCopySource(header: string): {
 export async function resolveCopySource(ctx: RequestContext): Promise<CopySource> {
   const header = String(ctx.req.headers['x-amz-copy-source'] ?? '')
   const src = parseCopySource(header)
-  if (src.versionId !== null && src.versionId !== 'null') {
+  const versionId = src.versionId ?? undefined
+  if (versionId !== undefined && !isVersionId(versionId)) {
     throw S3Errors.invalidArgument('Invalid version id specified', 'x-amz-copy-source', header)
   }
   const bucket = await ctx.deps.directory.getBucket(src.bucket)
   if (bucket === null) throw S3Errors.noSuchBucket(src.bucket)
   if (bucket.tenantId !== ctx.tenant.id) throw S3Errors.accessDenied()
-  if (bucket.dcId !== ctx.deps.cell.dc.id) return throughGate(ctx, src, bucket.dcId)
-  const record = await ctx.deps.cell.meta.getObject(src.bucket, src.key, { withData: true })
-  if (record === null) throw S3Errors.noSuchKey(src.key)
+  if (bucket.dcId !== ctx.deps.cell.dc.id) {
+    // The gate copies current versions only.
+    if (versionId !== undefined)
+      throw S3Errors.notImplemented('"versionId" in a copy source in another data center')
+    return throughGate(ctx, src, bucket.dcId)
+  }
+  const found = await ctx.deps.cell.meta.getVersion(src.bucket, src.key, {
+    withData: true,
+    ...(versionId === undefined ? {} : { versionId }),
+  })
+  if (found?.kind === 'deleteMarker' && versionId !== undefined) {
+    throw new S3Error(
+      'InvalidRequest',
+      'The source of a copy request may not specifically refer to a delete marker by version id.',
+    )
+  }
+  if (found?.kind !== 'object') {
+    throw versionId === undefined
+      ? S3Errors.noSuchKey(src.key)
+      : S3Errors.noSuchVersion(src.key, versionId)
+  }
+  const record = found.record
   const customerKey = customerKeyForRead(ctx, record.encryption, true)
   checkCopyConditions(ctx, record)
-  return { bucket: src.bucket, key: src.key, record, customerKey }
+  return {
+    bucket: src.bucket,
+    key: src.key,
+    ...(versionId === undefined ? {} : { versionId }),
+    record,
+    customerKey,
+  }
 }
 
 /**

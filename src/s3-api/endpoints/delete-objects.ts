@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { changeEvent, commitment } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { toS3Error } from '../errors.js'
@@ -8,9 +7,9 @@ import { contentMd5Of } from '../object-writer.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import { childList, childText, parseXml } from '../xml/parse.js'
-import { removeBlobs } from './store-object.js'
+import { deleteVersioned } from './delete-object.js'
 
-/** DeleteObjects: up to 1000 keys in one request, verbose or quiet. */
+/** DeleteObjects: up to 1000 keys (or versions) in one request, verbose or quiet. */
 export async function deleteObjects(ctx: RequestContext): Promise<void> {
   const body = await readSmallBody(ctx, 2 * 1024 * 1024)
   const md5 = contentMd5Of(ctx.req.headers)
@@ -23,31 +22,41 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
   const quiet = childText(root, 'Quiet')?.toLowerCase() === 'true'
   const objects = childList(root, 'Object')
   if (objects.length === 0 || objects.length > 1000) throw S3Errors.malformedXml()
-  const deleted: Array<{ Key: string }> = []
-  const errors: Array<{ Key: string; Code: string; Message: string }> = []
+  const deleted: Array<Record<string, string | boolean>> = []
+  const errors: Array<{ Key: string; VersionId?: string; Code: string; Message: string }> = []
   for (const object of objects) {
     const key = childText(object, 'Key')
     if (key === undefined) throw S3Errors.malformedXml()
+    const versionId = childText(object, 'VersionId')
     try {
       validateKey(key)
-      const versionId = childText(object, 'VersionId')
-      if (versionId !== undefined && versionId !== 'null') {
-        throw S3Errors.invalidArgument('Invalid version id specified', 'versionId', versionId)
+      const result = await deleteVersioned(ctx, key, versionId)
+      // S3's shapes: a named version echoes VersionId (and DeleteMarker when it was one); a
+      // marker written gives DeleteMarker and DeleteMarkerVersionId.
+      if (versionId !== undefined) {
+        deleted.push({
+          Key: key,
+          VersionId: versionId,
+          ...(result.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: versionId } : {}),
+        })
+      } else if (result.deleteMarker) {
+        deleted.push({
+          Key: key,
+          DeleteMarker: true,
+          DeleteMarkerVersionId: result.versionId ?? 'null',
+        })
+      } else {
+        deleted.push({ Key: key })
       }
-      const { orphaned } = await ctx.deps.cell.meta.deleteObject(
-        ctx.s3.bucket as string,
-        key,
-        await changeEvent(ctx, { type: 'object.delete', key: await commitment(ctx, key) }),
-      )
-      await removeBlobs(
-        ctx,
-        orphaned.map((p) => p.ref),
-      )
-      deleted.push({ Key: key })
     } catch (err) {
       const wire = toS3Error(err)
       if (wire.internal) ctx.log.error({ err }, 'Delete of one key failed')
-      errors.push({ Key: key, Code: wire.code, Message: wire.message })
+      errors.push({
+        Key: key,
+        ...(versionId === undefined ? {} : { VersionId: versionId }),
+        Code: wire.code,
+        Message: wire.message,
+      })
     }
   }
   sendXml(ctx.res, 200, 'DeleteResult', { Deleted: quiet ? [] : deleted, Error: errors })

@@ -6,6 +6,7 @@ import { customerKeyForRead, sseResponseHeaders } from '../encryption.js'
 import { httpDate } from '../object-headers.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
+import { objectOrError, versionHeader, versionIdParam } from '../versioning.js'
 import type { XmlValue } from '../xml/render.js'
 import { maxParam } from './list-params.js'
 
@@ -98,13 +99,12 @@ function objectPartsOf(ctx: RequestContext, record: ObjectRecord): Record<string
  */
 export async function getObjectAttributes(ctx: RequestContext): Promise<void> {
   const wanted = requestedAttributes(ctx)
-  const versionId = ctx.s3.query.get('versionId')
-  if (versionId !== null && versionId !== 'null') {
-    throw S3Errors.invalidArgument('Invalid version id specified', 'versionId', versionId)
-  }
+  const versionId = versionIdParam(ctx)
   const key = ctx.s3.key as string
-  const record = await ctx.deps.cell.meta.getObject(ctx.s3.bucket as string, key)
-  if (record === null) throw S3Errors.noSuchKey(key)
+  const found = await ctx.deps.cell.meta.getVersion(ctx.s3.bucket as string, key, {
+    ...(versionId === undefined ? {} : { versionId }),
+  })
+  const record = objectOrError(found, key, versionId, 'GET')
   const customerKey = customerKeyForRead(ctx, record.encryption)
   const body: Record<string, XmlValue> = {}
   if (wanted.has('ETag')) body.ETag = record.etag
@@ -123,5 +123,6 @@ export async function getObjectAttributes(ctx: RequestContext): Promise<void> {
   sendXml(ctx.res, 200, 'GetObjectAttributesResponse', body, {
     'last-modified': httpDate(record.lastModified),
     ...sseResponseHeaders(record.encryption, customerKey),
+    ...versionHeader(record.versionId, versionId),
   })
 }

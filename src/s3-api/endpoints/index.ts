@@ -14,6 +14,7 @@ import {
 } from './bucket-lifecycle.js'
 import { getBucketRequestPayment, putBucketRequestPayment } from './bucket-request-payment.js'
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging.js'
+import { getBucketVersioning, putBucketVersioning } from './bucket-versioning.js'
 import { completeMultipartUpload } from './complete-multipart-upload.js'
 import { copyObject } from './copy-object.js'
 import { createBucket } from './create-bucket.js'
@@ -22,7 +23,6 @@ import { deleteBucket } from './delete-bucket.js'
 import { deleteObject } from './delete-object.js'
 import { deleteObjects } from './delete-objects.js'
 import { getBucketLocation } from './get-bucket-location.js'
-import { getBucketVersioning } from './get-bucket-versioning.js'
 import { getObject } from './get-object.js'
 import { getObjectAttributes } from './get-object-attributes.js'
 import { headBucket } from './head-bucket.js'
@@ -47,6 +47,7 @@ export const ENDPOINTS: Record<S3Operation, (ctx: RequestContext) => Promise<voi
   DeleteBucket: deleteBucket,
   GetBucketLocation: getBucketLocation,
   GetBucketVersioning: getBucketVersioning,
+  PutBucketVersioning: putBucketVersioning,
   PutBucketEncryption: putBucketEncryption,
   GetBucketEncryption: getBucketEncryption,
   DeleteBucketEncryption: deleteBucketEncryption,

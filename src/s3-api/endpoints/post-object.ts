@@ -11,6 +11,7 @@ import { checkPostPolicy, parsePostPolicy } from '../post-policy.js'
 import { sendEmpty, sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import { parseTaggingXml } from '../tags.js'
+import { writeVersionOf } from '../versioning.js'
 import { objectPutEvent } from './put-object.js'
 import { commitObject } from './store-object.js'
 
@@ -190,12 +191,14 @@ export async function postObject(ctx: RequestContext): Promise<void> {
   }
   ctx.deps.metrics.bytesIn.inc({ dc: ctx.deps.cell.dc.id, op: ctx.s3.op }, digest.size)
   const received = { data, size: digest.size, md5, checksums }
+  const version = await writeVersionOf(ctx, bucket)
   const event = await objectPutEvent(ctx, {
     key,
     size: received.size,
     md5,
     userMetadata,
     tags,
+    versionId: version.versionId,
   })
   const record = await commitObject(
     ctx,
@@ -203,7 +206,7 @@ export async function postObject(ctx: RequestContext): Promise<void> {
     {
       bucket,
       key,
-      versionId: null,
+      versionId: version.versionId,
       etag: md5,
       lastModified: ctx.deps.now(),
       headers: stored,
@@ -225,6 +228,7 @@ export async function postObject(ctx: RequestContext): Promise<void> {
     location,
     ...checksumHeaders(record.checksums),
     ...sseResponseHeaders(sse.encryption, sse.customerKey),
+    ...version.header,
   }
   const redirect = redirectTarget(fields.get('success_action_redirect') ?? fields.get('redirect'))
   if (redirect !== null) {

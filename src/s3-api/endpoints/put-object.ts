@@ -9,6 +9,7 @@ import { quoteEtag, storedHeadersOf, userMetadataOf, validateKey } from '../obje
 import { receiveObject } from '../object-writer.js'
 import { sendEmpty } from '../response.js'
 import { taggingOf, tagsCanonical } from '../tags.js'
+import { eventVersion, writeVersionOf } from '../versioning.js'
 import { commitObject, writeConditionOf } from './store-object.js'
 
 /** PutObject: streams, verifies, makes durable, then commits the metadata (and only then answers). */
@@ -21,6 +22,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const condition = writeConditionOf(ctx)
   const bucket = ctx.s3.bucket as string
   const sse = await writeEncryptionOf(ctx)
+  const version = await writeVersionOf(ctx, bucket)
   const received = await receiveObject(ctx, {
     maxLength: MAX_SINGLE_UPLOAD,
     inline: true,
@@ -32,6 +34,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     md5: received.md5,
     userMetadata,
     tags,
+    versionId: version.versionId,
   })
   const record = await commitObject(
     ctx,
@@ -39,7 +42,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     {
       bucket,
       key,
-      versionId: null,
+      versionId: version.versionId,
       etag: received.md5,
       lastModified: ctx.deps.now(),
       headers,
@@ -58,6 +61,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     etag: quoteEtag(record.etag),
     ...checksumHeaders(record.checksums),
     ...sseResponseHeaders(sse.encryption, sse.customerKey),
+    ...version.header,
   }
   if (Object.keys(record.checksums).length > 0) out['x-amz-checksum-type'] = 'FULL_OBJECT'
   sendEmpty(ctx.res, 200, out)
@@ -75,12 +79,15 @@ export async function objectPutEvent(
     readonly md5: string
     readonly userMetadata: Record<string, string>
     readonly tags: readonly Tag[]
+    /** The new version's id (null: the `null` version, not logged). */
+    readonly versionId: string | null
   },
 ): Promise<WriteOptions> {
   const { key, size, md5, userMetadata, tags } = object
   return changeEvent(ctx, {
     type: 'object.put',
     key: await commitment(ctx, key),
+    ...eventVersion(object.versionId),
     size,
     content: await commitment(ctx, md5),
     ...(Object.keys(userMetadata).length === 0

@@ -10,6 +10,7 @@ import { customerKeyForRead, sseResponseHeaders } from '../encryption.js'
 import { httpDate, objectResponseHeaders, quoteEtag, unquoteEtag } from '../object-headers.js'
 import { sendEmpty } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
+import { eventVersion, objectOrError, versionHeader, versionIdParam } from '../versioning.js'
 
 /** A byte range, inclusive. */
 export interface ByteRange {
@@ -146,14 +147,12 @@ export async function readObject(
 ): Promise<void> {
   const key = ctx.s3.key as string
   const q = ctx.s3.query
-  const versionId = q.get('versionId')
-  if (versionId !== null && versionId !== 'null') {
-    throw S3Errors.invalidArgument('Invalid version id specified', 'versionId', versionId)
-  }
-  const record = await ctx.deps.cell.meta.getObject(ctx.s3.bucket as string, key, {
+  const versionId = versionIdParam(ctx)
+  const found = await ctx.deps.cell.meta.getVersion(ctx.s3.bucket as string, key, {
     withData: options.body,
+    ...(versionId === undefined ? {} : { versionId }),
   })
-  if (record === null) throw S3Errors.noSuchKey(key)
+  const record = objectOrError(found, key, versionId, options.body ? 'GET' : 'HEAD')
   // An SSE-C object is read (and even HEADed) only with its key.
   const customerKey = customerKeyForRead(ctx, record.encryption)
   const partParam = q.get('partNumber')
@@ -195,6 +194,7 @@ export async function readObject(
     ...objectResponseHeaders(record, { checksums: checksumMode && range === null }),
     ...partHeaders,
     ...sseResponseHeaders(record.encryption, customerKey),
+    ...versionHeader(record.versionId, versionId),
   }
   if (evaluateConditions(ctx.req.headers, record) === 'not-modified') {
     sendEmpty(ctx.res, 304, {
@@ -215,7 +215,12 @@ export async function readObject(
   headers['content-length'] = String(length)
   const keyCommitment = await commitment(ctx, key)
   const event = options.body
-    ? ({ type: 'object.get', key: keyCommitment, bytes: length } as const)
+    ? ({
+        type: 'object.get',
+        key: keyCommitment,
+        ...eventVersion(record.versionId),
+        bytes: length,
+      } as const)
     : ({ type: 'object.head', key: keyCommitment } as const)
   // Opened (first key unwrapped, first segment authenticated) before any header is sent; an
   // empty object is opened too, since its envelope must authenticate. A data

@@ -26,6 +26,30 @@ export function escapeXml(text: string): string {
 }
 
 /**
+ * A child of this name renders its items (objects of one element each) in order, so elements of
+ * different names can interleave, as ListObjectVersions' `Version` and `DeleteMarker` do.
+ */
+export const XML_SEQUENCE = '#sequence'
+
+/** Appends the children of `node` in order (see `XML_SEQUENCE`). */
+function renderChildren(out: string, node: { readonly [name: string]: XmlValue }): string {
+  let acc = out
+  for (const child in node) {
+    const value = node[child]
+    if (child === XML_SEQUENCE && Array.isArray(value)) {
+      for (const item of value as readonly XmlValue[]) {
+        if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+          acc = renderChildren(acc, item as { readonly [name: string]: XmlValue })
+        }
+      }
+    } else {
+      acc = render(acc, child, value)
+    }
+  }
+  return acc
+}
+
+/**
  * Appends `<name>value</name>` to `out`. A listing renders thousands of elements, so this builds
  * one string by concatenation (V8 ropes) instead of arrays of fragments.
  */
@@ -39,10 +63,8 @@ function render(out: string, name: string, value: XmlValue): string {
     for (const item of value as readonly XmlValue[]) acc = render(acc, name, item)
     return acc
   }
-  let acc = `${out}<${name}>`
   const node = value as { readonly [name: string]: XmlValue }
-  for (const child in node) acc = render(acc, child, node[child])
-  return `${acc}</${name}>`
+  return `${renderChildren(`${out}<${name}>`, node)}</${name}>`
 }
 
 /** Renders one S3 response document with the S3 namespace on its root element. */
@@ -53,6 +75,5 @@ export function renderXml(
 ): string {
   let out = '<?xml version="1.0" encoding="UTF-8"?>\n'
   out += namespace ? `<${root} xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` : `<${root}>`
-  for (const child in body) out = render(out, child, body[child])
-  return `${out}</${root}>`
+  return `${renderChildren(out, body)}</${root}>`
 }
