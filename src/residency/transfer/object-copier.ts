@@ -1,9 +1,9 @@
-import { createHash, type Hash } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { type Cell, decryptingRead, encryptingWrite } from '../../cell/index.js'
+import { type Cell, decryptingRead } from '../../cell/index.js'
 import type { ReceiptSource } from '../../keys/index.js'
 import type { ObjectData, ObjectRecord } from '../../meta/index.js'
-import { ResidencyErrors } from './residency-error.js'
+import { EtagHasher } from './etag-hasher.js'
+import { check, checkStoredEnvelope, sealVerified } from './verified-seal.js'
 
 /**
  * The only code that moves object bytes from one cell to another, through two seams:
@@ -65,7 +65,7 @@ export async function openPlaintextRange(
           hasher.update(chunk as Buffer)
           yield chunk as Buffer
         }
-        verify(where, record, hasher)
+        check(where, record, await hasher.finish())
       })(),
     )
   }
@@ -81,10 +81,12 @@ const DC_ENCRYPTION = { algorithm: 'AES256', kmsKeyId: null, customerKeyFingerpr
 
 /**
  * Stores plaintext `bytes` as `record` (whose `data` is replaced) in `cell`, encrypted under a
- * fresh data key of the destination data center, verifying on the way that size and ETag equal
- * the record's, then decrypting the committed bytes back and hashing them again: the
- * destination holds exactly the source's bytes before its metadata names them. Durable when it
- * resolves. Throws `TransferVerificationFailed` (nothing becomes visible) on a mismatch.
+ * fresh data key of the destination data center, and verified before its metadata names it:
+ * while it is written, the envelope is decrypted again with the data key unwrapped back from the
+ * stored wrapped key and its size and ETag are checked against the record (`sealVerified`); once
+ * the blob is committed, it is read back and must be that very envelope (size and SHA-256,
+ * `checkStoredEnvelope`). The destination thus holds exactly the source's bytes. Durable when
+ * it resolves. Throws `TransferVerificationFailed` (nothing becomes visible) on a mismatch.
  */
 export async function writeObject(
   cell: Cell,
@@ -92,34 +94,17 @@ export async function writeObject(
   bytes: Readable,
   options: CopyOptions,
 ): Promise<ObjectRecord> {
-  const hasher = new EtagHasher(record.partSizes)
-  const hashed = Readable.from(
-    (async function* () {
-      for await (const chunk of bytes) {
-        hasher.update(chunk as Buffer)
-        yield chunk as Buffer
-      }
-    })(),
-  )
   const where = `${cell.dc.id}/${record.bucket}/${record.key}`
   // The record says DC_ENCRYPTION: the copy is wrapped under the destination data center's key.
-  const sealed = await encryptingWrite(cell, hashed, {
-    identity: { bucket: record.bucket, key: record.key, versionId: record.versionId },
-    provider: await cell.keys.wrapperFor({
-      bucket: record.bucket,
-      kmsKeyArn: null,
-      customerKey: null,
-    }),
+  const sealed = await sealVerified(cell, bytes, record, {
     inline: record.size <= options.inlineMaxBytes,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   })
   let data: ObjectData
   if (sealed.kind === 'inline') {
-    verify(where, record, hasher)
     data = { kind: 'inline', bytes: sealed.bytes, wrappedKey: sealed.wrappedKey }
   } else {
     try {
-      verify(where, record, hasher)
       await sealed.pending.commit()
     } catch (err) {
       await sealed.pending.discard()
@@ -131,16 +116,11 @@ export async function writeObject(
     }
   }
   const stored: ObjectRecord = { ...record, encryption: DC_ENCRYPTION, data }
-  // End to end: what the destination's store decrypts back is what the source held.
-  const back = new EtagHasher(record.partSizes)
   try {
-    for await (const chunk of await openPlaintext(cell, stored)) back.update(chunk as Buffer)
-    verify(`${where} (read back)`, record, back)
-  } catch (err) {
-    if (data.kind === 'blobs') await cell.blob.remove(data.parts.map((p) => p.ref))
-    throw err
-  }
-  try {
+    // End to end: what the destination's store holds is the envelope verified above.
+    if (sealed.kind === 'pending') {
+      await checkStoredEnvelope(cell, where, sealed.pending.ref, sealed)
+    }
     const { orphaned } = await cell.meta.putObject(stored)
     await cell.blob.remove(orphaned.map((p) => p.ref)).catch(() => undefined)
   } catch (err) {
@@ -179,72 +159,4 @@ export async function removeObject(cell: Cell, bucket: string, key: string): Pro
   const { deleted, orphaned } = await cell.meta.deleteObject(bucket, key)
   await cell.blob.remove(orphaned.map((p) => p.ref)).catch(() => undefined)
   return deleted
-}
-
-function verify(where: string, record: ObjectRecord, hasher: EtagHasher): void {
-  const { size, etag } = hasher.finish()
-  if (size !== record.size) {
-    throw ResidencyErrors.transferVerificationFailed(where, `size ${size} is not ${record.size}`)
-  }
-  if (etag !== record.etag) {
-    throw ResidencyErrors.transferVerificationFailed(
-      where,
-      `ETag "${etag}" is not "${record.etag}"`,
-    )
-  }
-}
-
-/**
- * Computes an S3 ETag over a byte stream: the MD5 hex, or for a multipart object (known part
- * sizes) the MD5 of the parts' MD5s followed by `-<parts>`.
- */
-class EtagHasher {
-  readonly #partSizes: readonly number[] | null
-  readonly #whole = createHash('md5')
-  readonly #partDigests: Buffer[] = []
-  #part: Hash = createHash('md5')
-  #partIndex = 0
-  #inPart = 0
-  #size = 0
-  #finished: { size: number; etag: string } | null = null
-
-  constructor(partSizes: readonly number[] | null) {
-    this.#partSizes = partSizes !== null && partSizes.length > 0 ? partSizes : null
-  }
-
-  update(chunk: Buffer): void {
-    this.#size += chunk.length
-    if (this.#partSizes === null) {
-      this.#whole.update(chunk)
-      return
-    }
-    let offset = 0
-    while (offset < chunk.length) {
-      const partSize = this.#partSizes[this.#partIndex] ?? Number.POSITIVE_INFINITY
-      const take = Math.min(partSize - this.#inPart, chunk.length - offset)
-      this.#part.update(chunk.subarray(offset, offset + take))
-      this.#inPart += take
-      offset += take
-      if (this.#inPart === partSize) this.#closePart()
-    }
-  }
-
-  finish(): { size: number; etag: string } {
-    if (this.#finished !== null) return this.#finished
-    if (this.#partSizes === null) {
-      this.#finished = { size: this.#size, etag: this.#whole.digest('hex') }
-      return this.#finished
-    }
-    if (this.#inPart > 0) this.#closePart()
-    const etag = `${createHash('md5').update(Buffer.concat(this.#partDigests)).digest('hex')}-${this.#partDigests.length}`
-    this.#finished = { size: this.#size, etag }
-    return this.#finished
-  }
-
-  #closePart(): void {
-    this.#partDigests.push(this.#part.digest())
-    this.#part = createHash('md5')
-    this.#partIndex++
-    this.#inPart = 0
-  }
 }
