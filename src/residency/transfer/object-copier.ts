@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream'
-import { type Cell, decryptingRead } from '../../cell/index.js'
+import { type Cell, decryptingRead, encryptingWrite } from '../../cell/index.js'
 import type { ReceiptSource } from '../../keys/index.js'
+import { isKeyError } from '../../keys/index.js'
 import type { ObjectData, ObjectRecord } from '../../meta/index.js'
-import { EtagHasher } from './etag-hasher.js'
-import { check, checkStoredEnvelope, sealVerified } from './verified-seal.js'
+import { EtagHasher, type EtagResult } from './etag-hasher.js'
+import { localHash, offThreadHash } from './off-thread-hash.js'
+import { ResidencyErrors } from './residency-error.js'
 
 /**
  * The only code that moves object bytes from one cell to another, through two seams:
@@ -79,14 +81,18 @@ export async function openPlaintextRange(
 /** The destination's encryption of a transferred object: the data center's own key. */
 const DC_ENCRYPTION = { algorithm: 'AES256', kmsKeyId: null, customerKeyFingerprint: null } as const
 
+/** Objects from this size on have their ETag computed on the hashing worker (the second core). */
+export const OFF_THREAD_MIN_BYTES = 4 * 1024 * 1024
+
 /**
  * Stores plaintext `bytes` as `record` (whose `data` is replaced) in `cell`, encrypted under a
- * fresh data key of the destination data center, and verified before its metadata names it:
- * while it is written, the envelope is decrypted again with the data key unwrapped back from the
- * stored wrapped key and its size and ETag are checked against the record (`sealVerified`); once
- * the blob is committed, it is read back and must be that very envelope (size and SHA-256,
- * `checkStoredEnvelope`). The destination thus holds exactly the source's bytes. Durable when
- * it resolves. Throws `TransferVerificationFailed` (nothing becomes visible) on a mismatch.
+ * fresh data key of the destination data center, then reads the committed bytes back, decrypts
+ * them with the stored wrapped key and checks their size and ETag against the record: the
+ * destination holds exactly the source's bytes before its metadata names them. The ETag is
+ * computed once, over what the destination returns (the source's bytes are authenticated by
+ * their own GCM tags as they are read); for large objects its MD5 runs on a worker thread while
+ * this thread decrypts. Durable when it resolves. Throws `TransferVerificationFailed` (nothing
+ * becomes visible, the written blob is removed) on a mismatch.
  */
 export async function writeObject(
   cell: Cell,
@@ -96,7 +102,13 @@ export async function writeObject(
 ): Promise<ObjectRecord> {
   const where = `${cell.dc.id}/${record.bucket}/${record.key}`
   // The record says DC_ENCRYPTION: the copy is wrapped under the destination data center's key.
-  const sealed = await sealVerified(cell, bytes, record, {
+  const sealed = await encryptingWrite(cell, bytes, {
+    identity: { bucket: record.bucket, key: record.key, versionId: record.versionId },
+    provider: await cell.keys.wrapperFor({
+      bucket: record.bucket,
+      kmsKeyArn: null,
+      customerKey: null,
+    }),
     inline: record.size <= options.inlineMaxBytes,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   })
@@ -117,10 +129,8 @@ export async function writeObject(
   }
   const stored: ObjectRecord = { ...record, encryption: DC_ENCRYPTION, data }
   try {
-    // End to end: what the destination's store holds is the envelope verified above.
-    if (sealed.kind === 'pending') {
-      await checkStoredEnvelope(cell, where, sealed.pending.ref, sealed)
-    }
+    // End to end: what the destination's store decrypts back is what the source held.
+    await readBack(cell, where, stored, options.signal)
     const { orphaned } = await cell.meta.putObject(stored)
     await cell.blob.remove(orphaned.map((p) => p.ref)).catch(() => undefined)
   } catch (err) {
@@ -128,6 +138,38 @@ export async function writeObject(
     throw err
   }
   return stored
+}
+
+/**
+ * Decrypts a stored copy (every segment's GCM tag and binding checked) and checks its size and
+ * ETag against the record; a copy that does not decrypt is a `TransferVerificationFailed` too.
+ */
+async function readBack(
+  cell: Cell,
+  where: string,
+  stored: ObjectRecord,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const hasher = new EtagHasher(
+    stored.partSizes,
+    stored.size >= OFF_THREAD_MIN_BYTES ? offThreadHash : localHash,
+  )
+  try {
+    for await (const chunk of await openPlaintext(cell, stored)) {
+      if (signal?.aborted === true) throw signal.reason
+      hasher.update(chunk as Buffer)
+    }
+  } catch (err) {
+    hasher.discard()
+    if (isKeyError(err, 'IntegrityFailure')) {
+      throw ResidencyErrors.transferVerificationFailed(
+        `${where} (read back)`,
+        `the stored copy does not decrypt: ${err.message}`,
+      )
+    }
+    throw err
+  }
+  check(`${where} (read back)`, stored, await hasher.finish())
 }
 
 /**
@@ -159,4 +201,20 @@ export async function removeObject(cell: Cell, bucket: string, key: string): Pro
   const { deleted, orphaned } = await cell.meta.deleteObject(bucket, key)
   await cell.blob.remove(orphaned.map((p) => p.ref)).catch(() => undefined)
   return deleted
+}
+
+/** Size and ETag of what was read, against the record. */
+function check(where: string, record: ObjectRecord, got: EtagResult): void {
+  if (got.size !== record.size) {
+    throw ResidencyErrors.transferVerificationFailed(
+      where,
+      `size ${got.size} is not ${record.size}`,
+    )
+  }
+  if (got.etag !== record.etag) {
+    throw ResidencyErrors.transferVerificationFailed(
+      where,
+      `ETag "${got.etag}" is not "${record.etag}"`,
+    )
+  }
 }

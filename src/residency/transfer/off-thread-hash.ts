@@ -45,7 +45,10 @@ const { createHash } = require('node:crypto')
 const hashes = new Map()
 parentPort.on('message', (m) => {
   if (m.op === 'open') hashes.set(m.id, createHash(m.algorithm))
-  else if (m.op === 'update') hashes.get(m.id).update(new Uint8Array(m.chunk))
+  else if (m.op === 'update') {
+    hashes.get(m.id).update(new Uint8Array(m.chunk, 0, m.length))
+    parentPort.postMessage({ recycle: m.chunk }, [m.chunk])
+  }
   else if (m.op === 'discard') hashes.delete(m.id)
   else if (m.op === 'digest') {
     const digest = hashes.get(m.id).digest()
@@ -59,6 +62,8 @@ parentPort.on('message', (m) => {
 
 /** Bytes per message to the worker. */
 const BATCH = 1024 * 1024
+/** Batches kept for reuse once the worker has hashed them. */
+const POOL = 8
 
 type Pending = { resolve: (digest: Buffer) => void; reject: (err: unknown) => void }
 
@@ -72,13 +77,19 @@ class HashWorker {
 
   readonly #worker: Worker
   readonly #pending = new Map<number, Pending>()
+  readonly #free: Uint8Array<ArrayBuffer>[] = []
   #next = 0
   #failed: Error | null = null
 
   private constructor() {
     this.#worker = new Worker(WORKER_SOURCE, { eval: true })
     this.#worker.unref()
-    this.#worker.on('message', (m: { id: number; digest: ArrayBuffer }) => {
+    this.#worker.on('message', (m: { id: number; digest: ArrayBuffer; recycle?: ArrayBuffer }) => {
+      if (m.recycle !== undefined) {
+        // Hashed: the batch comes back to be filled again (no fresh pages, no garbage).
+        if (this.#free.length < POOL) this.#free.push(new Uint8Array(m.recycle))
+        return
+      }
       const waiting = this.#pending.get(m.id)
       this.#pending.delete(m.id)
       if (this.#pending.size === 0) this.#worker.unref()
@@ -98,19 +109,19 @@ class HashWorker {
     const id = this.#next++
     this.#post({ op: 'open', id, algorithm })
     let done = false
-    let batch = new Uint8Array(BATCH)
+    let batch: Uint8Array<ArrayBuffer> | null = null
     let filled = 0
     const flush = () => {
-      if (filled === 0) return
-      const full = filled === batch.length ? batch : batch.slice(0, filled)
-      this.#post({ op: 'update', id, chunk: full.buffer }, [full.buffer])
-      batch = new Uint8Array(BATCH)
+      if (batch === null || filled === 0) return
+      this.#post({ op: 'update', id, chunk: batch.buffer, length: filled }, [batch.buffer])
+      batch = null
       filled = 0
     }
     return {
       update: (chunk) => {
         if (done) throw new Error('Cannot update a finished hash')
         for (let offset = 0; offset < chunk.length; ) {
+          batch ??= this.#free.pop() ?? new Uint8Array(BATCH)
           const take = Math.min(chunk.length - offset, BATCH - filled)
           batch.set(chunk.subarray(offset, offset + take), filled)
           filled += take
