@@ -224,7 +224,13 @@ describe('transfer gate: running jobs', () => {
   it('resumes after a crash mid-job without duplicating or losing objects', async () => {
     let crashAfter = 3
     const w = await world({
-      runner: { pollMs: 0, switchGraceMs: 0, afterObject: () => --crashAfter === 0 },
+      // One object at a time: the crash falls exactly after the third (in flight: see below).
+      runner: {
+        pollMs: 0,
+        switchGraceMs: 0,
+        objectsInFlight: 1,
+        afterObject: () => --crashAfter === 0,
+      },
     })
     const originals = new Map<string, Buffer>()
     for (let i = 0; i < 8; i++) {
