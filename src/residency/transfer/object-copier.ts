@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream'
 import { type Cell, decryptingRead, encryptingWrite } from '../../cell/index.js'
-import type { ReceiptSource } from '../../keys/index.js'
-import { isKeyError } from '../../keys/index.js'
+import { isKeyError, type ReceiptSource } from '../../keys/index.js'
 import type { ObjectData, ObjectRecord } from '../../meta/index.js'
 import { EtagHasher, type EtagResult } from './etag-hasher.js'
 import { localHash, offThreadHash } from './off-thread-hash.js'
