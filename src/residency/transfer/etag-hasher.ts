@@ -48,6 +48,11 @@ export class EtagHasher {
     }
   }
 
+  /** Resolves when the hash can take more bytes (see `StreamHash.ready`). */
+  ready(): Promise<void> {
+    return this.#hash.ready()
+  }
+
   /** Size and ETag of everything hashed; the hasher cannot be updated afterwards. */
   finish(): Promise<EtagResult> {
     this.#finished ??= this.#finish()

@@ -157,6 +157,8 @@ async function readBack(
     for await (const chunk of await openPlaintext(cell, stored)) {
       if (signal?.aborted === true) throw signal.reason
       hasher.update(chunk as Buffer)
+      // Decryption outruns MD5: wait for the worker rather than queue the object in memory.
+      await hasher.ready()
     }
   } catch (err) {
     hasher.discard()

@@ -16,6 +16,11 @@ export interface StreamHash {
   digest(): Promise<Buffer>
   /** Drops an unfinished hash (a failed copy). */
   discard(): void
+  /**
+   * Resolves when the hash can take more bytes without queueing more than a few MiB for the
+   * worker: a producer faster than the hash awaits it between chunks (backpressure).
+   */
+  ready(): Promise<void>
 }
 
 /** The hash algorithms the worker computes. */
@@ -30,8 +35,11 @@ export function localHash(algorithm: HashAlgorithm): StreamHash {
     },
     digest: async () => hash.digest(),
     discard: () => undefined,
+    ready: () => READY,
   }
 }
+
+const READY = Promise.resolve()
 
 /** A hash computed on the shared hashing worker. */
 export function offThreadHash(algorithm: HashAlgorithm): StreamHash {
@@ -64,6 +72,8 @@ parentPort.on('message', (m) => {
 const BATCH = 1024 * 1024
 /** Batches kept for reuse once the worker has hashed them. */
 const POOL = 8
+/** Batches sent and not yet hashed beyond which `ready()` waits. */
+const MAX_QUEUED = 8
 
 type Pending = { resolve: (digest: Buffer) => void; reject: (err: unknown) => void }
 
@@ -78,6 +88,9 @@ class HashWorker {
   readonly #worker: Worker
   readonly #pending = new Map<number, Pending>()
   readonly #free: Uint8Array<ArrayBuffer>[] = []
+  /** Batches posted and not yet hashed, and producers waiting for that number to fall. */
+  #queued = 0
+  #waiting: Array<() => void> = []
   #next = 0
   #failed: Error | null = null
 
@@ -88,6 +101,8 @@ class HashWorker {
       if (m.recycle !== undefined) {
         // Hashed: the batch comes back to be filled again (no fresh pages, no garbage).
         if (this.#free.length < POOL) this.#free.push(new Uint8Array(m.recycle))
+        this.#queued--
+        this.#wake()
         return
       }
       const waiting = this.#pending.get(m.id)
@@ -100,6 +115,8 @@ class HashWorker {
       if (HashWorker.#shared === this) HashWorker.#shared = null
       for (const waiting of this.#pending.values()) waiting.reject(err)
       this.#pending.clear()
+      this.#queued = 0
+      this.#wake()
     }
     this.#worker.on('error', fail)
     this.#worker.on('exit', (code) => fail(new Error(`The hashing worker exited (code ${code})`)))
@@ -114,6 +131,7 @@ class HashWorker {
     const flush = () => {
       if (batch === null || filled === 0) return
       this.#post({ op: 'update', id, chunk: batch.buffer, length: filled }, [batch.buffer])
+      this.#queued++
       batch = null
       filled = 0
     }
@@ -148,7 +166,20 @@ class HashWorker {
         done = true
         this.#post({ op: 'discard', id })
       },
+      ready: () => this.#ready(),
     }
+  }
+
+  #ready(): Promise<void> {
+    if (this.#queued < MAX_QUEUED || this.#failed !== null) return READY
+    return new Promise<void>((resolve) => this.#waiting.push(resolve))
+  }
+
+  #wake(): void {
+    if (this.#queued >= MAX_QUEUED && this.#failed === null) return
+    const waiting = this.#waiting
+    this.#waiting = []
+    for (const resolve of waiting) resolve()
   }
 
   #post(message: object, transfer?: ArrayBuffer[]): void {
