@@ -4,9 +4,11 @@
 //
 // 1. A whole-bucket `copy` from us-west-1 to us-east-1 through the real transfer gate
 //    (TransferService.submit: parse, verify the signature and the request, record, log the
-//    instruction in both data centers' ledgers; then the job: per object decrypt at the source,
-//    encrypt under the destination's keys, fsync, read back and check size and ETag, commit,
-//    log `transfer.object` in both ledgers). Timed from submit to status `done`, for one large
+//    instruction in both data centers' ledgers; then the job, up to 8 objects in flight: per
+//    object decrypt at the source, encrypt under the destination's keys, fsync, read back,
+//    decrypt and check size and ETag, commit, log `transfer.object` in both ledgers, record
+//    progress). Timed from submit to status `done`, with the process's CPU time (all threads)
+//    per MiB beside it (`CPU ms/MiB`; cp -r runs in a child and has none), for one large
 //    object (1 GiB) and for many small ones (10,000 x 16 KiB). The server runs in this process
 //    (serve(), as the integration tests start it) so the bench can call the gate directly; the
 //    source buckets are loaded through S3 PUTs (lean signed node:http client, not timed).
@@ -286,8 +288,16 @@ async function makeDataSet(
 
 // ---------------------------------------------------------------- measurements
 
+/** CPU time of this process (every thread: event loop, hashing worker, libuv pool) since `from`. */
+function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from)
+  return (used.user + used.system) / 1000
+}
+
 interface GateRun {
   readonly seconds: number
+  /** CPU ms of this process per MiB moved (user + system, all threads). */
+  readonly cpuMsPerMiB: number
   readonly submitMs: number
   readonly objects: number
   readonly bytes: number
@@ -314,11 +324,13 @@ async function gateTransfer(bench: Bench, set: DataSet, rep: number): Promise<Ga
   }
   const signed = signInstruction(instruction, bench.privateKeyPem)
   syncDisks()
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const record = await bench.transfers.submit(signed, 'admin')
   const submitMs = performance.now() - t0
   await bench.transfers.idle()
   const seconds = (performance.now() - t0) / 1000
+  const cpuMs = cpuMsSince(cpu0)
   const done = await bench.transfers.status(record.id)
   if (
     done.status !== 'done' ||
@@ -330,6 +342,7 @@ async function gateTransfer(bench: Bench, set: DataSet, rep: number): Promise<Ga
     )
   return {
     seconds,
+    cpuMsPerMiB: cpuMs / (set.bytes / MiB),
     submitMs,
     objects: done.objectsDone,
     bytes: done.bytesDone,
@@ -340,6 +353,8 @@ async function gateTransfer(bench: Bench, set: DataSet, rep: number): Promise<Ga
 
 interface CpRun {
   readonly seconds: number
+  /** This process's CPU ms per MiB (null for cp, a child process). */
+  readonly cpuMsPerMiB: number | null
   readonly MBps: number
   readonly objectsPerSec: number
 }
@@ -353,7 +368,12 @@ async function cpTransfer(set: DataSet, root: string, rep: number): Promise<CpRu
   execFileSync('sync')
   const seconds = (performance.now() - t0) / 1000
   await rm(target, { recursive: true, force: true })
-  return { seconds, MBps: set.bytes / seconds / 1e6, objectsPerSec: set.files.length / seconds }
+  return {
+    seconds,
+    cpuMsPerMiB: null,
+    MBps: set.bytes / seconds / 1e6,
+    objectsPerSec: set.files.length / seconds,
+  }
 }
 
 /**
@@ -452,6 +472,7 @@ async function copierTransfer(copier: Copier, set: DataSet, rep: number): Promis
     createdAt: Date.now(),
   })
   syncDisks()
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   for (const f of set.files) {
     const out = await copyObjectBetweenCells(
@@ -464,7 +485,13 @@ async function copierTransfer(copier: Copier, set: DataSet, rep: number): Promis
     if (out.kind !== 'copied') throw new Error(`copier: ${f.key} is missing`)
   }
   const seconds = (performance.now() - t0) / 1000
-  return { seconds, MBps: set.bytes / seconds / 1e6, objectsPerSec: set.files.length / seconds }
+  const cpuMsPerMiB = cpuMsSince(cpu0) / (set.bytes / MiB)
+  return {
+    seconds,
+    cpuMsPerMiB,
+    MBps: set.bytes / seconds / 1e6,
+    objectsPerSec: set.files.length / seconds,
+  }
 }
 
 async function transferPart(
@@ -482,7 +509,7 @@ async function transferPart(
     const g = await gateTransfer(bench, set, rep)
     gate.push(g)
     log(
-      `${set.name} #${rep + 1} gate: ${g.seconds.toFixed(2)} s, ${g.MBps.toFixed(1)} MB/s, ${g.objectsPerSec.toFixed(0)} objects/s (submit ${g.submitMs.toFixed(1)} ms)`,
+      `${set.name} #${rep + 1} gate: ${g.seconds.toFixed(2)} s, ${g.MBps.toFixed(1)} MB/s, ${g.objectsPerSec.toFixed(0)} objects/s, ${g.cpuMsPerMiB.toFixed(2)} CPU ms/MiB (submit ${g.submitMs.toFixed(1)} ms)`,
     )
     const c = await cpTransfer(set, root, rep)
     cp.push(c)
@@ -493,7 +520,7 @@ async function transferPart(
       const k = await copierTransfer(copier, set, rep)
       copies.push(k)
       log(
-        `${set.name} #${rep + 1} copier only: ${k.seconds.toFixed(2)} s, ${k.MBps.toFixed(1)} MB/s, ${k.objectsPerSec.toFixed(0)} objects/s`,
+        `${set.name} #${rep + 1} copier only: ${k.seconds.toFixed(2)} s, ${k.MBps.toFixed(1)} MB/s, ${k.objectsPerSec.toFixed(0)} objects/s, ${(k.cpuMsPerMiB ?? 0).toFixed(2)} CPU ms/MiB`,
       )
     }
   }
@@ -506,6 +533,7 @@ async function transferPart(
     totalBytes: set.bytes,
     repeat,
     gateSeconds: median(gate.map((g) => g.seconds)),
+    gateCpuMsPerMiB: median(gate.map((g) => g.cpuMsPerMiB)),
     gateMBps,
     gateObjectsPerSec: median(gate.map((g) => g.objectsPerSec)),
     gateSubmitMs: median(gate.map((g) => g.submitMs)),
@@ -516,6 +544,8 @@ async function transferPart(
     perRepGateVsCp: gate.map((g, i) => g.MBps / (cp[i] as CpRun).MBps),
     copierSeconds: copies.length === 0 ? null : median(copies.map((c) => c.seconds)),
     copierMBps: copies.length === 0 ? null : median(copies.map((c) => c.MBps)),
+    copierCpuMsPerMiB:
+      copies.length === 0 ? null : median(copies.map((c) => c.cpuMsPerMiB as number)),
     copierObjectsPerSec: copies.length === 0 ? null : median(copies.map((c) => c.objectsPerSec)),
     runs: { gate, cp, copier: copies },
   }
@@ -640,6 +670,7 @@ function transferRows(results: Record<string, unknown>[]): Record<string, unknow
       'gate s': Number((r.gateSeconds as number).toFixed(2)),
       'gate MB/s': Number((r.gateMBps as number).toFixed(1)),
       'gate objects/s': rate(r.gateObjectsPerSec as number),
+      'gate CPU ms/MiB': Number((r.gateCpuMsPerMiB as number).toFixed(2)),
       'cp -r s': Number((r.cpSeconds as number).toFixed(2)),
       'cp -r MB/s': Number((r.cpMBps as number).toFixed(1)),
       'cp -r objects/s': rate(r.cpObjectsPerSec as number),
@@ -647,6 +678,8 @@ function transferRows(results: Record<string, unknown>[]): Record<string, unknow
       'copier only MB/s': r.copierMBps === null ? '' : Number((r.copierMBps as number).toFixed(1)),
       'copier only objects/s':
         r.copierObjectsPerSec === null ? '' : rate(r.copierObjectsPerSec as number),
+      'copier CPU ms/MiB':
+        r.copierCpuMsPerMiB === null ? '' : Number((r.copierCpuMsPerMiB as number).toFixed(2)),
       'submit ms': Number((r.gateSubmitMs as number).toFixed(1)),
       target,
       result: pass,

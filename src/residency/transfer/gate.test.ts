@@ -1,6 +1,7 @@
 import { createPrivateKey, randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type GateWorld, openGateWorld } from './fixtures/test-fixtures.js'
+import type { Cell } from '../../cell/index.js'
+import { corruptingWrites, type GateWorld, openGateWorld } from './fixtures/test-fixtures.js'
 import type { TransferGateDeps } from './gate.js'
 import { keygen } from './signing-keys.js'
 
@@ -224,7 +225,13 @@ describe('transfer gate: running jobs', () => {
   it('resumes after a crash mid-job without duplicating or losing objects', async () => {
     let crashAfter = 3
     const w = await world({
-      runner: { pollMs: 0, switchGraceMs: 0, afterObject: () => --crashAfter === 0 },
+      // One object at a time: the crash falls exactly after the third (in flight: see below).
+      runner: {
+        pollMs: 0,
+        switchGraceMs: 0,
+        objectsInFlight: 1,
+        afterObject: () => --crashAfter === 0,
+      },
     })
     const originals = new Map<string, Buffer>()
     for (let i = 0; i < 8; i++) {
@@ -257,6 +264,67 @@ describe('transfer gate: running jobs', () => {
     )
     expect(copied).toHaveLength(8) // each object copied exactly once across the crash
     expect(w.trace.filter((t) => t.startsWith('put us-east-1'))).toHaveLength(8)
+  })
+
+  it('resumes after a crash with several objects in flight, copying each exactly once', async () => {
+    let completed = 0
+    const runner = { pollMs: 0, switchGraceMs: 0, objectsInFlight: 4 }
+    const w = await world({ runner: { ...runner, afterObject: () => ++completed === 5 } })
+    const originals = new Map<string, Buffer>()
+    for (let i = 0; i < 12; i++) {
+      const bytes = randomBytes(200 + i * 10)
+      originals.set(`obj-${String(i).padStart(2, '0')}`, bytes)
+      await w.put('us-west-1', 'src-bucket', `obj-${String(i).padStart(2, '0')}`, bytes)
+    }
+    const record = await w.service.submit(w.sign(w.instruction({ operation: 'move' })), 'acme')
+    await w.service.idle()
+    const mid = await w.service.status(record.id)
+    expect(mid.status).toBe('running')
+    // The crash came after the fifth object; the others in flight then finished their steps.
+    expect(mid.objectsDone).toBeGreaterThanOrEqual(5)
+    expect(mid.objectsDone).toBeLessThan(12)
+
+    await w.restart({ runner })
+    w.service.start()
+    await expect
+      .poll(async () => (await w.service.status(record.id)).status, { timeout: 15_000 })
+      .toBe('done')
+    const bytes = [...originals.values()].reduce((n, b) => n + b.length, 0)
+    expect(await w.service.status(record.id)).toMatchObject({
+      objectsDone: 12,
+      objectsMissing: 0,
+      bytesDone: bytes,
+    })
+    for (const [key, original] of originals) {
+      expect(await w.get('us-east-1', 'dst-bucket', key)).toEqual(original)
+      expect(await w.get('us-west-1', 'src-bucket', key)).toBeNull()
+    }
+    const objectEvents = (dc: string, action: string) =>
+      w.appended.filter(
+        (a) => a.dc === dc && a.event.type === 'transfer.object' && a.event.action === action,
+      )
+    // Each object copied, logged and removed at the source exactly once across the crash.
+    expect(objectEvents('us-east-1', 'copied')).toHaveLength(12)
+    expect(objectEvents('us-west-1', 'source-removed')).toHaveLength(12)
+    expect(w.trace.filter((t) => t.startsWith('put us-east-1'))).toHaveLength(12)
+  })
+
+  it('fails the job on a corrupted destination write: no object done, no source deleted', async () => {
+    const w = await world()
+    for (const key of ['a', 'b', 'c'])
+      await w.put('us-west-1', 'src-bucket', key, randomBytes(3000))
+    w.cells.set('us-east-1', corruptingWrites(w.cells.get('us-east-1') as Cell))
+    const record = await w.service.submit(w.sign(w.instruction({ operation: 'move' })), 'acme')
+    await w.service.idle()
+    const status = await w.service.status(record.id)
+    expect(status).toMatchObject({ status: 'failed', objectsDone: 0, bytesDone: 0 })
+    expect(status.error).toContain('Cannot verify the copy')
+    for (const key of ['a', 'b', 'c']) {
+      expect(await w.get('us-west-1', 'src-bucket', key)).not.toBeNull()
+      expect(await w.cells.get('us-east-1')?.meta.getObject('dst-bucket', key)).toBeNull()
+    }
+    expect(w.appended.filter((a) => a.event.type === 'transfer.object')).toEqual([])
+    expect(w.appended.filter((a) => a.event.type === 'transfer.finish')).toHaveLength(2)
   })
 
   it('move deletes each source object only after its destination copy is durable', async () => {

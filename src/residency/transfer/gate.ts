@@ -30,7 +30,10 @@ export interface TransferGateDeps {
   readonly cellOf?: (dcId: string) => Cell | undefined
   readonly inlineMaxBytes?: number
   /** Runner tuning and test hooks. */
-  readonly runner?: Pick<TransferRunnerDeps, 'pollMs' | 'switchGraceMs' | 'afterObject'>
+  readonly runner?: Pick<
+    TransferRunnerDeps,
+    'pollMs' | 'switchGraceMs' | 'objectsInFlight' | 'afterObject'
+  >
 }
 
 /** A copy an S3 request asks for under a submitted instruction. */

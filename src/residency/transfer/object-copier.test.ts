@@ -1,10 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Cell } from '../../cell/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
-import { type GateWorld, openGateWorld } from './fixtures/test-fixtures.js'
-import { copyObjectBetweenCells, openPlaintextRange } from './object-copier.js'
+import { corruptingWrites, type GateWorld, openGateWorld } from './fixtures/test-fixtures.js'
+import {
+  copyObjectBetweenCells,
+  OFF_THREAD_MIN_BYTES,
+  openPlaintextRange,
+} from './object-copier.js'
 
 const worlds: GateWorld[] = []
 afterEach(async () => {
@@ -38,6 +44,20 @@ async function putMultipart(cell: Cell, key: string, parts: Buffer[]): Promise<O
   }
   await cell.meta.putObject(record)
   return record
+}
+
+/** Files under a cell's blob folder (committed blobs and temp files). */
+function blobFiles(dataDir: string, dc: string): string[] {
+  const found: string[] = []
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) walk(path)
+      else if (path.includes(dc) && path.includes('blobs')) found.push(path)
+    }
+  }
+  walk(dataDir)
+  return found
 }
 
 async function bytesOf(stream: Readable): Promise<Buffer> {
@@ -90,5 +110,55 @@ describe('object copier', () => {
     await expect(bytesOf(await openPlaintextRange(source, lying, null))).rejects.toMatchObject({
       code: 'TransferVerificationFailed',
     })
+  })
+
+  it('copies a large multipart object, its part MD5s computed on the hashing worker', async () => {
+    const w = await openGateWorld()
+    worlds.push(w)
+    const source = w.cells.get('us-west-1') as Cell
+    const destination = w.cells.get('us-east-1') as Cell
+    const parts = [randomBytes(OFF_THREAD_MIN_BYTES), randomBytes(1024 * 1024 + 11)]
+    const record = await putMultipart(source, 'large', parts)
+    const out = await copyObjectBetweenCells(
+      source,
+      destination,
+      { bucket: 'src-bucket', key: 'large' },
+      { bucket: 'dst-bucket' },
+      { inlineMaxBytes: 0 },
+    )
+    expect(out).toMatchObject({ kind: 'copied', record: { etag: record.etag } })
+    const copy = (await w.get('us-east-1', 'dst-bucket', 'large')) as Buffer
+    // Compared as digests: a deep equality over 5 MiB takes vitest minutes.
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+    expect(sha(copy)).toBe(sha(Buffer.concat(parts)))
+  })
+
+  it('detects a corrupted destination write: the copy fails and nothing of it stays', async () => {
+    const w = await openGateWorld()
+    worlds.push(w)
+    const source = w.cells.get('us-west-1') as Cell
+    const destination = corruptingWrites(w.cells.get('us-east-1') as Cell)
+    const before = blobFiles(w.dataDir, 'us-east-1')
+    // A small object (hashed here) and a large one (hashed on the worker).
+    for (const [key, size] of [
+      ['small', 5000],
+      ['large', OFF_THREAD_MIN_BYTES + 5],
+    ] as const) {
+      await w.put('us-west-1', 'src-bucket', key, randomBytes(size))
+      await expect(
+        copyObjectBetweenCells(
+          source,
+          destination,
+          { bucket: 'src-bucket', key },
+          { bucket: 'dst-bucket' },
+          { inlineMaxBytes: 0 },
+        ),
+      ).rejects.toMatchObject({
+        code: 'TransferVerificationFailed',
+        message: expect.stringContaining('does not decrypt'),
+      })
+      expect(await destination.meta.getObject('dst-bucket', key)).toBeNull()
+    }
+    expect(blobFiles(w.dataDir, 'us-east-1')).toEqual(before)
   })
 })

@@ -1,8 +1,9 @@
-import { createHash, type Hash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { type Cell, decryptingRead, encryptingWrite } from '../../cell/index.js'
-import type { ReceiptSource } from '../../keys/index.js'
+import { isKeyError, type ReceiptSource } from '../../keys/index.js'
 import type { ObjectData, ObjectRecord } from '../../meta/index.js'
+import { EtagHasher, type EtagResult } from './etag-hasher.js'
+import { localHash, offThreadHash } from './off-thread-hash.js'
 import { ResidencyErrors } from './residency-error.js'
 
 /**
@@ -65,7 +66,7 @@ export async function openPlaintextRange(
           hasher.update(chunk as Buffer)
           yield chunk as Buffer
         }
-        verify(where, record, hasher)
+        check(where, record, await hasher.finish())
       })(),
     )
   }
@@ -79,12 +80,18 @@ export async function openPlaintextRange(
 /** The destination's encryption of a transferred object: the data center's own key. */
 const DC_ENCRYPTION = { algorithm: 'AES256', kmsKeyId: null, customerKeyFingerprint: null } as const
 
+/** Objects from this size on have their ETag computed on the hashing worker (the second core). */
+export const OFF_THREAD_MIN_BYTES = 4 * 1024 * 1024
+
 /**
  * Stores plaintext `bytes` as `record` (whose `data` is replaced) in `cell`, encrypted under a
- * fresh data key of the destination data center, verifying on the way that size and ETag equal
- * the record's, then decrypting the committed bytes back and hashing them again: the
- * destination holds exactly the source's bytes before its metadata names them. Durable when it
- * resolves. Throws `TransferVerificationFailed` (nothing becomes visible) on a mismatch.
+ * fresh data key of the destination data center, then reads the committed bytes back, decrypts
+ * them with the stored wrapped key and checks their size and ETag against the record: the
+ * destination holds exactly the source's bytes before its metadata names them. The ETag is
+ * computed once, over what the destination returns (the source's bytes are authenticated by
+ * their own GCM tags as they are read); for large objects its MD5 runs on a worker thread while
+ * this thread decrypts. Durable when it resolves. Throws `TransferVerificationFailed` (nothing
+ * becomes visible, the written blob is removed) on a mismatch.
  */
 export async function writeObject(
   cell: Cell,
@@ -92,18 +99,9 @@ export async function writeObject(
   bytes: Readable,
   options: CopyOptions,
 ): Promise<ObjectRecord> {
-  const hasher = new EtagHasher(record.partSizes)
-  const hashed = Readable.from(
-    (async function* () {
-      for await (const chunk of bytes) {
-        hasher.update(chunk as Buffer)
-        yield chunk as Buffer
-      }
-    })(),
-  )
   const where = `${cell.dc.id}/${record.bucket}/${record.key}`
   // The record says DC_ENCRYPTION: the copy is wrapped under the destination data center's key.
-  const sealed = await encryptingWrite(cell, hashed, {
+  const sealed = await encryptingWrite(cell, bytes, {
     identity: { bucket: record.bucket, key: record.key, versionId: record.versionId },
     provider: await cell.keys.wrapperFor({
       bucket: record.bucket,
@@ -115,11 +113,9 @@ export async function writeObject(
   })
   let data: ObjectData
   if (sealed.kind === 'inline') {
-    verify(where, record, hasher)
     data = { kind: 'inline', bytes: sealed.bytes, wrappedKey: sealed.wrappedKey }
   } else {
     try {
-      verify(where, record, hasher)
       await sealed.pending.commit()
     } catch (err) {
       await sealed.pending.discard()
@@ -131,16 +127,9 @@ export async function writeObject(
     }
   }
   const stored: ObjectRecord = { ...record, encryption: DC_ENCRYPTION, data }
-  // End to end: what the destination's store decrypts back is what the source held.
-  const back = new EtagHasher(record.partSizes)
   try {
-    for await (const chunk of await openPlaintext(cell, stored)) back.update(chunk as Buffer)
-    verify(`${where} (read back)`, record, back)
-  } catch (err) {
-    if (data.kind === 'blobs') await cell.blob.remove(data.parts.map((p) => p.ref))
-    throw err
-  }
-  try {
+    // End to end: what the destination's store decrypts back is what the source held.
+    await readBack(cell, where, stored, options.signal)
     const { orphaned } = await cell.meta.putObject(stored)
     await cell.blob.remove(orphaned.map((p) => p.ref)).catch(() => undefined)
   } catch (err) {
@@ -148,6 +137,40 @@ export async function writeObject(
     throw err
   }
   return stored
+}
+
+/**
+ * Decrypts a stored copy (every segment's GCM tag and binding checked) and checks its size and
+ * ETag against the record; a copy that does not decrypt is a `TransferVerificationFailed` too.
+ */
+async function readBack(
+  cell: Cell,
+  where: string,
+  stored: ObjectRecord,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const hasher = new EtagHasher(
+    stored.partSizes,
+    stored.size >= OFF_THREAD_MIN_BYTES ? offThreadHash : localHash,
+  )
+  try {
+    for await (const chunk of await openPlaintext(cell, stored)) {
+      if (signal?.aborted === true) throw signal.reason
+      hasher.update(chunk as Buffer)
+      // Decryption outruns MD5: wait for the worker rather than queue the object in memory.
+      await hasher.ready()
+    }
+  } catch (err) {
+    hasher.discard()
+    if (isKeyError(err, 'IntegrityFailure')) {
+      throw ResidencyErrors.transferVerificationFailed(
+        `${where} (read back)`,
+        `the stored copy does not decrypt: ${err.message}`,
+      )
+    }
+    throw err
+  }
+  check(`${where} (read back)`, stored, await hasher.finish())
 }
 
 /**
@@ -183,70 +206,18 @@ export async function removeObject(cell: Cell, bucket: string, key: string): Pro
   return deleted
 }
 
-function verify(where: string, record: ObjectRecord, hasher: EtagHasher): void {
-  const { size, etag } = hasher.finish()
-  if (size !== record.size) {
-    throw ResidencyErrors.transferVerificationFailed(where, `size ${size} is not ${record.size}`)
-  }
-  if (etag !== record.etag) {
+/** Size and ETag of what was read, against the record. */
+function check(where: string, record: ObjectRecord, got: EtagResult): void {
+  if (got.size !== record.size) {
     throw ResidencyErrors.transferVerificationFailed(
       where,
-      `ETag "${etag}" is not "${record.etag}"`,
+      `size ${got.size} is not ${record.size}`,
     )
   }
-}
-
-/**
- * Computes an S3 ETag over a byte stream: the MD5 hex, or for a multipart object (known part
- * sizes) the MD5 of the parts' MD5s followed by `-<parts>`.
- */
-class EtagHasher {
-  readonly #partSizes: readonly number[] | null
-  readonly #whole = createHash('md5')
-  readonly #partDigests: Buffer[] = []
-  #part: Hash = createHash('md5')
-  #partIndex = 0
-  #inPart = 0
-  #size = 0
-  #finished: { size: number; etag: string } | null = null
-
-  constructor(partSizes: readonly number[] | null) {
-    this.#partSizes = partSizes !== null && partSizes.length > 0 ? partSizes : null
-  }
-
-  update(chunk: Buffer): void {
-    this.#size += chunk.length
-    if (this.#partSizes === null) {
-      this.#whole.update(chunk)
-      return
-    }
-    let offset = 0
-    while (offset < chunk.length) {
-      const partSize = this.#partSizes[this.#partIndex] ?? Number.POSITIVE_INFINITY
-      const take = Math.min(partSize - this.#inPart, chunk.length - offset)
-      this.#part.update(chunk.subarray(offset, offset + take))
-      this.#inPart += take
-      offset += take
-      if (this.#inPart === partSize) this.#closePart()
-    }
-  }
-
-  finish(): { size: number; etag: string } {
-    if (this.#finished !== null) return this.#finished
-    if (this.#partSizes === null) {
-      this.#finished = { size: this.#size, etag: this.#whole.digest('hex') }
-      return this.#finished
-    }
-    if (this.#inPart > 0) this.#closePart()
-    const etag = `${createHash('md5').update(Buffer.concat(this.#partDigests)).digest('hex')}-${this.#partDigests.length}`
-    this.#finished = { size: this.#size, etag }
-    return this.#finished
-  }
-
-  #closePart(): void {
-    this.#partDigests.push(this.#part.digest())
-    this.#part = createHash('md5')
-    this.#partIndex++
-    this.#inPart = 0
+  if (got.etag !== record.etag) {
+    throw ResidencyErrors.transferVerificationFailed(
+      where,
+      `ETag "${got.etag}" is not "${record.etag}"`,
+    )
   }
 }

@@ -27,7 +27,16 @@ export interface TransferRunnerDeps {
    * Default 1500 ms.
    */
   readonly switchGraceMs?: number
-  /** Test hook: called after each object step; returning true stops the job there, as a crash would. */
+  /**
+   * How many objects the copy phase moves at once (default 8): their metadata commits, progress
+   * records and ledger appends then share the stores' group commits instead of waiting for one
+   * durable write after another. Each object's own steps keep their order.
+   */
+  readonly objectsInFlight?: number
+  /**
+   * Test hook: called after each object step; returning true stops the job there, as a crash
+   * would: no new object is started, the objects already in flight finish their steps.
+   */
   readonly afterObject?: (transferId: string, key: string) => boolean
 }
 
@@ -35,6 +44,8 @@ export interface TransferRunnerDeps {
 class Interrupted extends Error {}
 
 const PAGE = 1000
+/** Objects copied at once by default (see `objectsInFlight`). */
+const OBJECTS_IN_FLIGHT = 8
 /** How often a running job copies its counters from the destination cell to the directory. */
 const COUNTS_EVERY_MS = 1000
 
@@ -277,7 +288,11 @@ class Job {
     let phase = t.phase
     if (phase === 'copy') {
       if (t.operation === 'migrate') await this.#ensureDestinationBucket()
-      for await (const key of this.#keys()) await this.#transferOne(key)
+      await forEachInFlight(
+        this.#keys(),
+        Math.max(1, this.#deps.objectsInFlight ?? OBJECTS_IN_FLIGHT),
+        (key) => this.#transferOne(key),
+      )
       if (t.operation !== 'migrate') return
       await this.#deps.directory.moveBucketHome(t.source.bucket, t.source.dc, t.destination.dc)
       await this.#deps.directory.updateTransfer(t.id, { phase: 'switched' })
@@ -313,8 +328,10 @@ class Job {
         return
       }
       copied = { key, state: 'copied', size: out.record.size, etag: out.record.etag }
-      await this.#record(copied)
+      // Logged before it is recorded: a recorded copy always has its event. A crash between the
+      // two copies the object again on resume and logs it again (at least once, never missing).
       await this.events.object(this.#both(), { ...copied, action: 'copied' })
+      await this.#record(copied)
     }
     if (t.operation === 'move') {
       // Only now, with the destination durable and recorded, does the source copy go.
@@ -373,8 +390,8 @@ class Job {
     )
     if (out.kind === 'missing') return
     const copied = { key, state: 'copied' as const, size: out.record.size, etag: out.record.etag }
-    await this.#record(copied)
     await this.events.object(this.#both(), { ...copied, action: 'copied' })
+    await this.#record(copied)
   }
 
   /**
@@ -520,6 +537,42 @@ class Job {
 
   #checkInterrupted(): void {
     if (this.#signal.aborted) throw new Interrupted('Transfer interrupted')
+  }
+}
+
+/**
+ * Runs `each` over `items`, at most `limit` at a time, in the items' order of start. After the
+ * first failure no new item starts; those in flight finish (or fail), then that first failure is
+ * thrown.
+ */
+async function forEachInFlight<T>(
+  items: AsyncIterable<T>,
+  limit: number,
+  each: (item: T) => Promise<void>,
+): Promise<void> {
+  const iterator = items[Symbol.asyncIterator]()
+  let failure: { readonly err: unknown } | null = null
+  const lane = async (): Promise<void> => {
+    while (failure === null) {
+      let next: IteratorResult<T>
+      try {
+        next = await iterator.next()
+      } catch (err) {
+        failure ??= { err }
+        return
+      }
+      if (next.done === true) return
+      try {
+        await each(next.value)
+      } catch (err) {
+        failure ??= { err }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: limit }, lane))
+  if (failure !== null) {
+    await iterator.return?.(undefined).catch(() => undefined)
+    throw (failure as { readonly err: unknown }).err
   }
 }
 
