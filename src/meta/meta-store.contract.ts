@@ -553,6 +553,25 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
         expect((await store.getObject('b', 'k'))?.partChecksums ?? null).toBeNull()
       })
 
+      test("a noncurrent version keeps its parts' checksums", async () => {
+        await store.setBucketVersioning('b', 'Enabled')
+        await store.createMultipartUpload(upload('b', 'k', 'u1'))
+        for (const n of [1, 2]) await store.putPart(part('u1', n, `p${n}`))
+        const record: ObjectRecord = {
+          ...blobs('b', 'k', ['p1', 'p2']),
+          versionId: 'v1',
+          checksums: { CRC32: 'AAAAAA==' },
+          checksumType: 'FULL_OBJECT',
+          partsCount: 2,
+          partSizes: [5, 5],
+          partChecksums: [{ CRC32: 'AQIDBA==' }, { CRC32: 'BQYHCA==' }],
+        }
+        await store.completeMultipartUpload('u1', record)
+        await store.putObject({ ...inline('b', 'k'), versionId: 'v2' })
+        const old = await store.getObject('b', 'k', { versionId: 'v1' })
+        expect(old?.partChecksums).toEqual(record.partChecksums)
+      })
+
       test('concurrent completions of one upload: one wins, the other gets NoSuchUpload', async () => {
         await store.createMultipartUpload(upload('b', 'k', 'u1'))
         await store.putPart(part('u1', 1, 'p1'))
