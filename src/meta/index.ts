@@ -3,6 +3,10 @@ import { openSqliteMetaStore } from './sqlite/sqlite-meta-store.js'
 
 export { MetaError, MetaErrors, type PreconditionReason } from './meta-error.js'
 export {
+  type AccessControlList,
+  type AclGrant,
+  type AclGrantee,
+  type AclPermission,
   type BlobPart,
   type BucketEncryption,
   type BucketRecord,
@@ -19,9 +23,11 @@ export {
   type MultipartUploadRecord,
   type ObjectData,
   type ObjectEncryption,
+  type ObjectOwnership,
   type ObjectRecord,
   type ObjectSummary,
   type PartRecord,
+  type PublicAccessBlock,
   type StoredWrappedKey,
   type Tag,
   type TransferCounts,

@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { MetaErrors, type PreconditionReason } from '../meta-error.js'
 import type {
+  AccessControlList,
   BlobPart,
   BucketEncryption,
   BucketRecord,
@@ -16,9 +17,11 @@ import type {
   MetaStore,
   MultipartUploadRecord,
   ObjectEncryption,
+  ObjectOwnership,
   ObjectRecord,
   ObjectSummary,
   PartRecord,
+  PublicAccessBlock,
   StoredWrappedKey,
   Tag,
   TransferCounts,
@@ -52,6 +55,10 @@ interface BucketRow {
   encryption: string | null
   tags: string | null
   cors: string | null
+  policy: string | null
+  acl: string | null
+  ownership: ObjectOwnership | null
+  public_access_block: string | null
 }
 
 interface ObjectRow {
@@ -70,6 +77,7 @@ interface ObjectRow {
   blob_parts: string | null
   encryption: string | null
   tags: string | null
+  acl: string | null
   inline_data?: Buffer | null
   inline_key?: string | null
 }
@@ -94,6 +102,7 @@ interface UploadRow {
   checksum_type: 'FULL_OBJECT' | 'COMPOSITE' | null
   encryption: string | null
   tags: string | null
+  acl: string | null
 }
 
 interface PartRow {
@@ -129,10 +138,10 @@ type Orphans = { readonly orphaned: readonly BlobPart[] }
 const MIGRATIONS_URL = new URL('./migrations/', import.meta.url)
 const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/
 const OBJECT_COLUMNS =
-  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption, tags'
+  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption, tags, acl'
 const SUMMARY_COLUMNS = 'key, size, etag, last_modified, checksums'
 const UPLOAD_COLUMNS =
-  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags'
+  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags, acl'
 
 /** Opens (creating and migrating if needed) a SQLite metadata store. */
 export async function openSqliteMetaStore(config: SqliteMetaStoreConfig): Promise<SqliteMetaStore> {
@@ -246,7 +255,17 @@ export class SqliteMetaStore implements MetaStore {
   /** Creates a bucket; `BucketAlreadyExists` if the name is taken. */
   createBucket(bucket: BucketRecord, options?: WriteOptions): Promise<void> {
     return this.#write(() => {
-      const inserted = this.#s.insertBucket.run(bucket.name, bucket.tenantId, bucket.createdAt)
+      const inserted = this.#s.insertBucket.run(
+        bucket.name,
+        bucket.tenantId,
+        bucket.createdAt,
+        bucket.policy ?? null,
+        aclJson(bucket.acl ?? null),
+        bucket.ownership ?? null,
+        bucket.publicAccessBlock == null
+          ? null
+          : JSON.stringify(publicAccessBlockJson(bucket.publicAccessBlock)),
+      )
       if (inserted.changes === 0) throw MetaErrors.bucketAlreadyExists(bucket.name)
     }, options)
   }
@@ -265,6 +284,12 @@ export class SqliteMetaStore implements MetaStore {
           : { encryption: JSON.parse(row.encryption) as BucketEncryption }),
         ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
         ...(row.cors === null ? {} : { cors: JSON.parse(row.cors) as CorsRule[] }),
+        ...(row.policy === null ? {} : { policy: row.policy }),
+        ...(row.acl === null ? {} : { acl: JSON.parse(row.acl) as AccessControlList }),
+        ...(row.ownership === null ? {} : { ownership: row.ownership }),
+        ...(row.public_access_block === null
+          ? {}
+          : { publicAccessBlock: JSON.parse(row.public_access_block) as PublicAccessBlock }),
       }
     })
   }
@@ -303,6 +328,47 @@ export class SqliteMetaStore implements MetaStore {
     return this.#write(() => {
       this.#requireBucket(name)
       this.#s.setBucketCors.run(rules === null ? null : JSON.stringify(rules.map(corsJson)), name)
+    }, options)
+  }
+
+  /** Sets or removes the bucket policy document. */
+  setBucketPolicy(name: string, policy: string | null, options?: WriteOptions): Promise<void> {
+    return this.#setBucketColumn(this.#s.setBucketPolicy, name, policy, options)
+  }
+
+  /** Sets or resets the bucket's ACL. */
+  setBucketAcl(name: string, acl: AccessControlList | null, options?: WriteOptions): Promise<void> {
+    return this.#setBucketColumn(this.#s.setBucketAcl, name, aclJson(acl), options)
+  }
+
+  /** Sets or removes the bucket's Object Ownership setting. */
+  setBucketOwnership(
+    name: string,
+    ownership: ObjectOwnership | null,
+    options?: WriteOptions,
+  ): Promise<void> {
+    return this.#setBucketColumn(this.#s.setBucketOwnership, name, ownership, options)
+  }
+
+  /** Sets or removes the bucket's PublicAccessBlock. */
+  setBucketPublicAccessBlock(
+    name: string,
+    block: PublicAccessBlock | null,
+    options?: WriteOptions,
+  ): Promise<void> {
+    const json = block === null ? null : JSON.stringify(publicAccessBlockJson(block))
+    return this.#setBucketColumn(this.#s.setBucketPublicAccessBlock, name, json, options)
+  }
+
+  #setBucketColumn(
+    statement: Database.Statement<[string | null, string]>,
+    name: string,
+    value: string | null,
+    options: WriteOptions | undefined,
+  ): Promise<void> {
+    return this.#write(() => {
+      this.#requireBucket(name)
+      statement.run(value, name)
     }, options)
   }
 
@@ -381,6 +447,20 @@ export class SqliteMetaStore implements MetaStore {
     }, options)
   }
 
+  /** Replaces the ACL of an existing object in place; `NoSuchKey` if there is none. */
+  setObjectAcl(
+    bucket: string,
+    key: string,
+    acl: AccessControlList | null,
+    options?: WriteOptions,
+  ): Promise<void> {
+    return this.#write(() => {
+      this.#requireBucket(bucket)
+      const { changes } = this.#s.setObjectAcl.run(aclJson(acl), bucket, key)
+      if (changes === 0) throw MetaErrors.noSuchKey(bucket, key)
+    }, options)
+  }
+
   /** Lists keys and common prefixes in UTF-8 byte order; see the README for the seek. */
   listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult> {
     return this.#read(() => {
@@ -450,6 +530,7 @@ export class SqliteMetaStore implements MetaStore {
         upload.checksumType,
         encryptionJson(upload.encryption),
         tagsJson(upload.tags ?? []),
+        aclJson(upload.acl ?? null),
       )
     })
   }
@@ -928,6 +1009,7 @@ export class SqliteMetaStore implements MetaStore {
       data.kind === 'blobs' ? JSON.stringify(data.parts.map(blobPartJson)) : null,
       encryptionJson(record.encryption),
       tagsJson(record.tags ?? []),
+      aclJson(record.acl ?? null),
       null,
     )
     // Inline bytes live in object_data, so listings scan narrow rows.
@@ -967,8 +1049,11 @@ type Statements = ReturnType<typeof prepareStatements>
 
 function prepareStatements(db: Database.Database) {
   return {
-    insertBucket: db.prepare<[string, string, number]>(
-      'INSERT INTO buckets (name, tenant_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    insertBucket: db.prepare<
+      [string, string, number, string | null, string | null, string | null, string | null]
+    >(
+      `INSERT INTO buckets (name, tenant_id, created_at, policy, acl, ownership, public_access_block)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     getBucket: db.prepare<[string], BucketRow>('SELECT * FROM buckets WHERE name = ?'),
     insertOutbox: db.prepare<[Uint8Array]>('INSERT INTO ledger_outbox (entry) VALUES (?)'),
@@ -987,6 +1072,19 @@ function prepareStatements(db: Database.Database) {
     ),
     setBucketCors: db.prepare<[string | null, string]>(
       'UPDATE buckets SET cors = ? WHERE name = ?',
+    ),
+    setBucketPolicy: db.prepare<[string | null, string]>(
+      'UPDATE buckets SET policy = ? WHERE name = ?',
+    ),
+    setBucketAcl: db.prepare<[string | null, string]>('UPDATE buckets SET acl = ? WHERE name = ?'),
+    setBucketOwnership: db.prepare<[string | null, string]>(
+      'UPDATE buckets SET ownership = ? WHERE name = ?',
+    ),
+    setBucketPublicAccessBlock: db.prepare<[string | null, string]>(
+      'UPDATE buckets SET public_access_block = ? WHERE name = ?',
+    ),
+    setObjectAcl: db.prepare<[string | null, string, string]>(
+      'UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?',
     ),
     setObjectTags: db.prepare<[string | null, string, string]>(
       'UPDATE objects SET tags = ? WHERE bucket = ? AND key = ?',
@@ -1030,11 +1128,12 @@ function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         string | null,
+        string | null,
         Buffer | null,
       ]
     >(
       `INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}, inline_data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteObject: db.prepare<[string, string], { blob_parts: string | null }>(
       'DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob_parts',
@@ -1058,8 +1157,11 @@ function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         string | null,
+        string | null,
       ]
-    >(`INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    >(
+      `INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
     getUpload: db.prepare<[string], UploadRow>(
       `SELECT ${UPLOAD_COLUMNS} FROM multipart_uploads WHERE upload_id = ?`,
     ),
@@ -1246,6 +1348,30 @@ function tagJson(t: Tag): Tag {
   return { key: t.key, value: t.value }
 }
 
+/** An ACL as stored: exactly its fields, in a fixed order; NULL for the default. */
+function aclJson(acl: AccessControlList | null): string | null {
+  if (acl === null) return null
+  return JSON.stringify({
+    owner: acl.owner,
+    grants: acl.grants.map((g) => ({
+      grantee:
+        g.grantee.type === 'CanonicalUser'
+          ? { type: 'CanonicalUser', id: g.grantee.id }
+          : { type: 'Group', uri: g.grantee.uri },
+      permission: g.permission,
+    })),
+  })
+}
+
+function publicAccessBlockJson(b: PublicAccessBlock): PublicAccessBlock {
+  return {
+    blockPublicAcls: b.blockPublicAcls,
+    ignorePublicAcls: b.ignorePublicAcls,
+    blockPublicPolicy: b.blockPublicPolicy,
+    restrictPublicBuckets: b.restrictPublicBuckets,
+  }
+}
+
 /** An object's or upload's tags as stored: NULL when there are none. */
 function tagsJson(tags: readonly Tag[]): string | null {
   return tags.length === 0 ? null : JSON.stringify(tags.map(tagJson))
@@ -1282,6 +1408,7 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
     partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
     encryption: encryptionOf(row.encryption),
     ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
+    ...(row.acl == null ? {} : { acl: JSON.parse(row.acl) as AccessControlList }),
     data:
       row.blob_parts === null
         ? {
@@ -1316,6 +1443,7 @@ function toUploadRecord(row: UploadRow): MultipartUploadRecord {
     checksumType: row.checksum_type,
     encryption: encryptionOf(row.encryption),
     ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
+    ...(row.acl == null ? {} : { acl: JSON.parse(row.acl) as AccessControlList }),
   }
 }
 
