@@ -142,11 +142,21 @@ export interface ObjectTaggingEvent extends EventBase, BucketScoped {
   /** Commitment to the new tags (canonical JSON of `[key, value]` pairs); absent when removed. */
   readonly tags?: Commitment
 }
-/** A bucket setting other than encryption was set or removed: its tag set or its CORS rules. */
+/** An object's ACL was replaced (PutObjectAcl). */
+export interface ObjectAclEvent extends EventBase, BucketScoped {
+  readonly type: 'object.acl'
+  readonly key: Commitment
+  /** Commitment to the new ACL's canonical JSON. */
+  readonly acl: Commitment
+}
+/**
+ * A bucket setting other than encryption was set or removed: its tag set, CORS rules, policy,
+ * ACL, Object Ownership or PublicAccessBlock.
+ */
 export interface BucketConfigEvent extends EventBase, BucketScoped {
   readonly type: 'bucket.config'
-  /** Which setting: PutBucketTagging/DeleteBucketTagging or PutBucketCors/DeleteBucketCors. */
-  readonly setting: 'tagging' | 'cors'
+  /** Which setting (Put…/Delete… of BucketTagging, BucketCors, BucketPolicy, BucketAcl, BucketOwnershipControls, PublicAccessBlock). */
+  readonly setting: 'tagging' | 'cors' | 'policy' | 'acl' | 'ownership' | 'public-access-block'
   /** Commitment to the new setting's canonical JSON; absent when it was removed. */
   readonly config?: Commitment
 }
@@ -324,6 +334,7 @@ export type LedgerEvent =
   | ObjectDeleteEvent
   | MultipartCompleteEvent
   | ObjectTaggingEvent
+  | ObjectAclEvent
   | BucketConfigEvent
   | ObjectGetEvent
   | ObjectHeadEvent
@@ -349,6 +360,7 @@ export const LEDGER_EVENT_TYPES = [
   'object.delete',
   'multipart.complete',
   'object.tagging',
+  'object.acl',
   'bucket.config',
   'object.get',
   'object.head',

@@ -114,6 +114,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     partSizes: chosen.map((p) => p.size),
     encryption: upload.encryption,
     tags: upload.tags ?? [],
+    ...(upload.acl === undefined ? {} : { acl: upload.acl }),
     // Each part stays its own envelope, bound to its part number.
     data: { kind: 'blobs', parts: chosen.map((p) => ({ ...p.blob, partNumber: p.partNumber })) },
   }

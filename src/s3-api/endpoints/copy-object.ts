@@ -1,3 +1,4 @@
+import { objectAclForWrite } from '../access-control.js'
 import { changeEvent, commitment } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumElements } from '../checksums.js'
@@ -62,6 +63,8 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     )
   }
   const condition = writeConditionOf(ctx)
+  // The copy gets the request's ACL (never the source's), as S3 does.
+  const acl = await objectAclForWrite(ctx)
   const sse = await writeEncryptionOf(ctx)
   const bucket = ctx.s3.bucket as string
   const src = source.record
@@ -104,6 +107,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       partSizes: null,
       encryption: sse.encryption,
       tags: copiedTags,
+      ...(acl === undefined ? {} : { acl }),
     },
     condition,
     event,

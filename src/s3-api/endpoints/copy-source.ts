@@ -3,6 +3,7 @@ import { decryptingRead } from '../../cell/index.js'
 import type { SseCKey } from '../../keys/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
 import { commitment, readAccess } from '../audit.js'
+import { mayAccess } from '../authorize.js'
 import type { RequestContext } from '../context.js'
 import { customerKeyForRead } from '../encryption.js'
 import { S3Error, S3Errors } from '../s3-error.js'
@@ -59,13 +60,44 @@ export async function resolveCopySource(ctx: RequestContext): Promise<CopySource
   }
   const bucket = await ctx.deps.directory.getBucket(src.bucket)
   if (bucket === null) throw S3Errors.noSuchBucket(src.bucket)
-  if (bucket.tenantId !== ctx.tenant.id) throw S3Errors.accessDenied()
-  if (bucket.dcId !== ctx.deps.cell.dc.id) return throughGate(ctx, src, bucket.dcId)
+  if (bucket.dcId !== ctx.deps.cell.dc.id) {
+    // Across data centers only the source's owner copies, through the gate.
+    if (ctx.requester.kind !== 'tenant' || bucket.tenantId !== ctx.requester.tenant.id) {
+      throw S3Errors.accessDenied()
+    }
+    return throughGate(ctx, src, bucket.dcId)
+  }
+  await authorizeSourceRead(ctx, src.bucket, src.key, bucket.tenantId)
   const record = await ctx.deps.cell.meta.getObject(src.bucket, src.key, { withData: true })
   if (record === null) throw S3Errors.noSuchKey(src.key)
   const customerKey = customerKeyForRead(ctx, record.encryption, true)
   checkCopyConditions(ctx, record)
   return { bucket: src.bucket, key: src.key, record, customerKey }
+}
+
+/**
+ * The requester must be allowed to read the source as if it sent a GetObject for it: the source
+ * bucket's policy and ACLs decide (the same authorizer as every request).
+ */
+async function authorizeSourceRead(
+  ctx: RequestContext,
+  bucket: string,
+  key: string,
+  ownerId: string,
+): Promise<void> {
+  const owner = await ctx.deps.directory.getTenant(ownerId)
+  const record = await ctx.deps.cell.meta.getBucket(bucket)
+  if (owner === null || record === null) throw S3Errors.noSuchBucket(bucket)
+  const access = {
+    deps: ctx.deps,
+    req: ctx.req,
+    auth: ctx.auth,
+    requester: ctx.requester,
+    owner,
+    record,
+    query: new URLSearchParams(),
+  }
+  if (!(await mayAccess(access, 'GetObject', key))) throw S3Errors.accessDenied()
 }
 
 /**

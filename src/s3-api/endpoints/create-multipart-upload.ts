@@ -1,3 +1,4 @@
+import { objectAclForWrite } from '../access-control.js'
 import { parseChecksumAlgorithm } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
@@ -27,6 +28,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
   }
   if (checksumAlgorithm !== null && checksumType === null) checksumType = 'COMPOSITE'
   const tags = taggingOf(h)
+  const acl = await objectAclForWrite(ctx)
   const sse = await writeEncryptionOf(ctx)
   const uploadId = newUploadId()
   await ctx.deps.cell.meta.createMultipartUpload({
@@ -41,6 +43,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
     checksumType,
     encryption: sse.encryption,
     tags,
+    ...(acl === undefined ? {} : { acl }),
   })
   const headers: Record<string, string> = sseResponseHeaders(sse.encryption, sse.customerKey)
   if (checksumAlgorithm !== null) headers['x-amz-checksum-algorithm'] = checksumAlgorithm

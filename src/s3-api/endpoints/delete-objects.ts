@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
+import { bucketRecordOf } from '../access-control.js'
 import { changeEvent, commitment } from '../audit.js'
+import { accessOf, mayAccess } from '../authorize.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { toS3Error } from '../errors.js'
@@ -25,6 +27,7 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
   if (objects.length === 0 || objects.length > 1000) throw S3Errors.malformedXml()
   const deleted: Array<{ Key: string }> = []
   const errors: Array<{ Key: string; Code: string; Message: string }> = []
+  const access = accessOf(ctx, await bucketRecordOf(ctx))
   for (const object of objects) {
     const key = childText(object, 'Key')
     if (key === undefined) throw S3Errors.malformedXml()
@@ -34,6 +37,7 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
       if (versionId !== undefined && versionId !== 'null') {
         throw S3Errors.invalidArgument('Invalid version id specified', 'versionId', versionId)
       }
+      if (!(await mayAccess(access, 'DeleteObject', key))) throw S3Errors.accessDenied()
       const { orphaned } = await ctx.deps.cell.meta.deleteObject(
         ctx.s3.bucket as string,
         key,
