@@ -58,11 +58,11 @@ export function parseAclXml(body: Buffer, expectedOwner: string): AccessControlL
   if (policy === undefined || typeof policy === 'string') throw malformedAcl()
   const [owner] = childList(policy, 'Owner')
   const ownerId = owner === undefined ? undefined : childText(owner, 'ID')
-  if (ownerId === undefined) throw malformedAcl()
-  if (ownerId !== expectedOwner) throw new S3Error('AccessDenied', 'Access Denied')
   const [list] = childList(policy, 'AccessControlList')
-  if (list === undefined) throw malformedAcl()
-  return { owner: ownerId, grants: childList(list, 'Grant').map(grantOf) }
+  if (ownerId === undefined || list === undefined) throw malformedAcl()
+  const grants = childList(list, 'Grant').map(grantOf)
+  if (ownerId !== expectedOwner) throw new S3Error('AccessDenied', 'Access Denied')
+  return { owner: ownerId, grants }
 }
 
 /** Renders an ACL as S3's `AccessControlPolicy` (Grantee carries `xsi:type`, which the renderer lacks). */
