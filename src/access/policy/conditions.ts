@@ -1,4 +1,4 @@
-import { BlockList, isIPv4, isIPv6 } from 'node:net'
+import { isIPv4, isIPv6 } from 'node:net'
 import type { CompiledCondition, ConditionContext } from './policy-types.js'
 import { wildcardRegExp } from './wildcard.js'
 
@@ -59,13 +59,37 @@ function ordered(
   }
 }
 
-/** A request's address as the BlockList checks it: IPv4-mapped IPv6 (`::ffff:1.2.3.4`) is IPv4. */
-function normaliseIp(ip: string): { address: string; family: 'ipv4' | 'ipv6' } | null {
+/** The bytes of an IPv4 (4) or IPv6 (16) address; null when it is neither. */
+export function ipBytes(text: string): Uint8Array | null {
+  if (isIPv4(text)) return Uint8Array.from(text.split('.').map(Number))
+  if (!isIPv6(text)) return null
+  const zone = text.indexOf('%')
+  let address = zone === -1 ? text : text.slice(0, zone)
+  const out = new Uint8Array(16)
+  // A trailing dotted quad (`::ffff:1.2.3.4`) is the last 32 bits.
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(address)
+  let tail: number[] = []
+  if (dotted !== null) {
+    tail = (dotted[1] as string).split('.').map(Number)
+    address = `${address.slice(0, -(dotted[1] as string).length)}0:0`
+  }
+  const [head = '', rest] = address.split('::')
+  const left = head === '' ? [] : head.split(':')
+  const right = rest === undefined || rest === '' ? [] : rest.split(':')
+  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+  groups.forEach((g, i) => {
+    const v = Number.parseInt(g as string, 16)
+    out[i * 2] = v >> 8
+    out[i * 2 + 1] = v & 0xff
+  })
+  if (tail.length === 4) out.set(tail, 12)
+  return out
+}
+
+/** A caller's address as a CIDR check reads it: IPv4-mapped IPv6 (`::ffff:1.2.3.4`) is IPv4. */
+function callerBytes(ip: string): Uint8Array | null {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
-  const address = mapped?.[1] ?? ip
-  if (isIPv4(address)) return { address, family: 'ipv4' }
-  if (isIPv6(address)) return { address, family: 'ipv6' }
-  return null
+  return ipBytes(mapped?.[1] ?? ip)
 }
 
 /** Parses `a.b.c.d/n`, `a:b::/n` or a bare address (a /32 or /128); null when invalid. */
@@ -83,16 +107,29 @@ export function parseCidr(
   return { address, prefix, family }
 }
 
+/** Whether the first `prefix` bits of two addresses of the same length are equal. */
+function samePrefix(a: Uint8Array, b: Uint8Array, prefix: number): boolean {
+  let i = 0
+  for (; (i + 1) * 8 <= prefix; i++) if (a[i] !== b[i]) return false
+  const rest = prefix - i * 8
+  if (rest === 0) return true
+  const mask = (0xff << (8 - rest)) & 0xff
+  return ((a[i] as number) & mask) === ((b[i] as number) & mask)
+}
+
+// Compared in plain code: node's BlockList costs microseconds per check, on every request.
 const ipAddress = (values: readonly string[]): ValueTest | null => {
-  const list = new BlockList()
+  const ranges: Array<{ bytes: Uint8Array; prefix: number }> = []
   for (const value of values) {
     const cidr = parseCidr(value)
-    if (cidr === null) return null
-    list.addSubnet(cidr.address, cidr.prefix, cidr.family)
+    const bytes = cidr === null ? null : ipBytes(cidr.address)
+    if (cidr === null || bytes === null) return null
+    ranges.push({ bytes, prefix: cidr.prefix })
   }
   return (v) => {
-    const ip = normaliseIp(v)
-    return ip !== null && list.check(ip.address, ip.family)
+    const ip = callerBytes(v)
+    if (ip === null) return false
+    return ranges.some((r) => r.bytes.length === ip.length && samePrefix(ip, r.bytes, r.prefix))
   }
 }
 

@@ -542,6 +542,36 @@ describe('conditions', () => {
       'default',
     ],
     [
+      'IpAddress /12 boundary inside',
+      { IpAddress: { 'aws:SourceIp': '172.16.0.0/12' } },
+      { 'aws:sourceip': '172.31.255.255' },
+      'allow',
+    ],
+    [
+      'IpAddress /12 boundary outside',
+      { IpAddress: { 'aws:SourceIp': '172.16.0.0/12' } },
+      { 'aws:sourceip': '172.32.0.0' },
+      'default',
+    ],
+    [
+      'IpAddress /0 any IPv4',
+      { IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } },
+      { 'aws:sourceip': '8.8.8.8' },
+      'allow',
+    ],
+    [
+      'IpAddress ::1',
+      { IpAddress: { 'aws:SourceIp': '::1/128' } },
+      { 'aws:sourceip': '::1' },
+      'allow',
+    ],
+    [
+      'IpAddress v6 with an embedded IPv4',
+      { IpAddress: { 'aws:SourceIp': '64:ff9b::/96' } },
+      { 'aws:sourceip': '64:ff9b::192.0.2.33' },
+      'allow',
+    ],
+    [
       'NotIpAddress outside',
       { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } },
       { 'aws:sourceip': '192.0.2.1' },
