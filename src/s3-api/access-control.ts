@@ -43,7 +43,8 @@ export function requestedAcl(
     )
   }
   if (canned !== undefined) {
-    if (!isCannedAcl(canned)) throw S3Errors.invalidArgument('', 'x-amz-acl', canned)
+    if (!isCannedAcl(canned))
+      throw S3Errors.invalidArgument(`Invalid canned ACL "${canned}"`, 'x-amz-acl', canned)
     return { acl: cannedAcl(canned, ids), canned }
   }
   if (parsed.grants === null) return null

@@ -549,6 +549,25 @@ describe('bad input', () => {
     ])
     const acl = await alice.send(new GetObjectAclCommand({ Bucket: 'bad-access', Key: 'k' }))
     expect(acl.Grants).toHaveLength(1)
+    const aliceCreds = await directory.createAccessKey('alice', {})
+    const put = (headers: Record<string, string>) =>
+      rawRequest(ep, '/bad-access/acl-probe', {
+        method: 'PUT',
+        body: 'x',
+        headers,
+        credentials: aliceCreds,
+      })
+    const unknown = await put({ 'x-amz-acl': 'world-writable' })
+    expect([unknown.status, codeOf(unknown.body)]).toEqual([400, 'InvalidArgument'])
+    const both = await put({ 'x-amz-acl': 'private', 'x-amz-grant-read': `id="${bobCanonical}"` })
+    expect([both.status, codeOf(both.body)]).toEqual([400, 'InvalidRequest'])
+    expect(
+      (
+        await s3Error(
+          alice.send(new GetObjectAclCommand({ Bucket: 'bad-access', Key: 'acl-probe' })),
+        )
+      ).name,
+    ).toBe('NoSuchKey')
     const rawCode = await rawRequest(ep, '/bad-access?policy', { method: 'GET', sign: false })
     expect([rawCode.status, codeOf(rawCode.body)]).toEqual([403, 'AccessDenied'])
   })
