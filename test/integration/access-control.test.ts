@@ -21,6 +21,8 @@ import {
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Directory, openDirectory } from '../../src/directory/index.js'
+import { commit } from '../../src/ledger/index.js'
+import { publicEvents } from '../support/public-log.js'
 import { rawRequest } from '../support/raw-request.js'
 import { s3Error, s3For } from '../support/s3-client.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
@@ -437,6 +439,54 @@ describe('sharing stays in the bucket data center', () => {
     expect(raw.status).toBe(301)
     expect(raw.headers.get('x-amz-bucket-region')).toBe('us-west-1')
     expect(body).not.toContain('west bytes')
+  })
+})
+
+describe('the ledger names who acted', () => {
+  it("logs another tenant's and an anonymous read of a shared bucket in the owner's terms, with the actor", async () => {
+    await alice.send(new CreateBucketCommand({ Bucket: 'logged-share' }))
+    await alice.send(new PutObjectCommand({ Bucket: 'logged-share', Key: 'k', Body: 'v' }))
+    await alice.send(new DeletePublicAccessBlockCommand({ Bucket: 'logged-share' }))
+    await alice.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'logged-share',
+        Policy: JSON.stringify({
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: '*',
+              Action: 's3:GetObject',
+              Resource: 'arn:aws:s3:::logged-share/*',
+            },
+          ],
+        }),
+      }),
+    )
+    await bob.send(new GetObjectCommand({ Bucket: 'logged-share', Key: 'k' }))
+    expect((await anonymousGet('/logged-share/k')).status).toBe(200)
+    const owner = await directory.getTenant('alice')
+    const secret = await directory.ledgerSecretOf(owner?.id as string)
+    const bucket = commit(secret, 'logged-share')
+    const actors = new Map([
+      [commit(secret, bobId), 'bob'],
+      [commit(secret, 'anonymous'), 'anonymous'],
+      [commit(secret, owner?.id as string), 'alice'],
+    ])
+    await expect
+      .poll(
+        async () =>
+          (await publicEvents(server.sovra.adminEndpoint, 'us-west-1'))
+            .filter((e) => e.type === 'object.get' && 'bucket' in e && e.bucket === bucket)
+            .map((e) => [
+              actors.get(e.actor.kind === 'tenant' ? e.actor.tenant : '') ?? 'unknown',
+              'tenant' in e && e.tenant === commit(secret, owner?.id as string),
+            ]),
+        { timeout: 30_000, interval: 500 },
+      )
+      .toEqual([
+        ['bob', true],
+        ['anonymous', true],
+      ])
   })
 })
 
