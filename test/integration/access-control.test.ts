@@ -557,6 +557,15 @@ describe('bad input', () => {
       (await s3Error(alice.send(new GetBucketPolicyCommand({ Bucket: 'bad-access' })))).name,
     ).toBe('NoSuchBucketPolicy')
 
+    const huge = await s3Error(
+      alice.send(
+        new PutBucketPolicyCommand({
+          Bucket: 'bad-access',
+          Policy: `{"Statement":[${' '.repeat(300_000)}]}`,
+        }),
+      ),
+    )
+    expect([huge.name, huge.$metadata.httpStatusCode]).toEqual(['PolicyTooLarge', 400])
     const xml = await s3Error(
       alice.send(
         new PutBucketAclCommand({

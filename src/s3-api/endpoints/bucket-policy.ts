@@ -27,7 +27,10 @@ export async function putBucketPolicy(ctx: RequestContext): Promise<void> {
   try {
     body = await readSmallBody(ctx, MAX_POLICY_BODY)
   } catch (err) {
-    if (err instanceof S3Error && err.code === 'InvalidRequest') {
+    if (
+      err instanceof S3Error &&
+      (err.code === 'InvalidRequest' || err.code === 'EntityTooLarge')
+    ) {
       throw new S3Error('PolicyTooLarge', 'Policy exceeds the maximum allowed document size.')
     }
     throw err
