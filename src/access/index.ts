@@ -1,5 +1,7 @@
 // The access layer: who may do what. SigV4 request authentication (shared by every face that
 // accepts tenants' S3 access keys: the S3 endpoints and the admin API) and the operator token.
+
+export * from './acl/index.js'
 export type {
   OperatorToken,
   OperatorTokenCheck,
@@ -12,4 +14,5 @@ export {
   operatorTokenPath,
   readOperatorTokenFile,
 } from './operator-token.js'
+export * from './policy/index.js'
 export * from './sigv4/index.js'

@@ -150,18 +150,33 @@ export interface ObjectTaggingEvent extends EventBase, BucketScoped {
   /** Commitment to the new tags (canonical JSON of `[key, value]` pairs); absent when removed. */
   readonly tags?: Commitment
 }
+/** An object's ACL was replaced (PutObjectAcl). */
+export interface ObjectAclEvent extends EventBase, BucketScoped {
+  readonly type: 'object.acl'
+  readonly key: Commitment
+  /** Commitment to the new ACL's canonical JSON. */
+  readonly acl: Commitment
+}
 /**
- * A bucket setting other than encryption was set or removed: tags, CORS rules, lifecycle rules or
- * versioning.
+ * A bucket setting other than encryption was set or removed: its tag set, CORS rules, lifecycle
+ * rules, versioning, policy, ACL, Object Ownership or PublicAccessBlock.
  */
 export interface BucketConfigEvent extends EventBase, BucketScoped {
   readonly type: 'bucket.config'
   /**
-   * Which setting: PutBucketTagging/DeleteBucketTagging, PutBucketCors/DeleteBucketCors,
-   * PutBucketLifecycleConfiguration/DeleteBucketLifecycle, or PutBucketVersioning (whose config
-   * commits to the status, `Enabled` or `Suspended`).
+   * Which setting: Put…/Delete… of BucketTagging, BucketCors, BucketLifecycle(Configuration),
+   * BucketPolicy, BucketAcl, BucketOwnershipControls, PublicAccessBlock; or PutBucketVersioning
+   * (whose config commits to the status, `Enabled` or `Suspended`).
    */
-  readonly setting: 'tagging' | 'cors' | 'lifecycle' | 'versioning'
+  readonly setting:
+    | 'tagging'
+    | 'cors'
+    | 'lifecycle'
+    | 'versioning'
+    | 'policy'
+    | 'acl'
+    | 'ownership'
+    | 'public-access-block'
   /** Commitment to the new setting's canonical JSON; absent when it was removed. */
   readonly config?: Commitment
 }
@@ -339,6 +354,7 @@ export type LedgerEvent =
   | ObjectDeleteEvent
   | MultipartCompleteEvent
   | ObjectTaggingEvent
+  | ObjectAclEvent
   | BucketConfigEvent
   | ObjectGetEvent
   | ObjectHeadEvent
@@ -364,6 +380,7 @@ export const LEDGER_EVENT_TYPES = [
   'object.delete',
   'multipart.complete',
   'object.tagging',
+  'object.acl',
   'bucket.config',
   'object.get',
   'object.head',

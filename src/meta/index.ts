@@ -13,6 +13,10 @@ export type {
 } from './lifecycle.js'
 export { MetaError, MetaErrors, type PreconditionReason } from './meta-error.js'
 export {
+  type AccessControlList,
+  type AclGrant,
+  type AclGrantee,
+  type AclPermission,
   type BlobPart,
   type BucketEncryption,
   type BucketRecord,
@@ -34,10 +38,12 @@ export {
   type MultipartUploadRecord,
   type ObjectData,
   type ObjectEncryption,
+  type ObjectOwnership,
   type ObjectRecord,
   type ObjectRetention,
   type ObjectSummary,
   type PartRecord,
+  type PublicAccessBlock,
   type StoredWrappedKey,
   type Tag,
   type TransferCounts,

@@ -732,6 +732,97 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
       })
     })
 
+    describe('access control', () => {
+      const acl = {
+        owner: 'a'.repeat(64),
+        grants: [
+          {
+            grantee: { type: 'CanonicalUser' as const, id: 'a'.repeat(64) },
+            permission: 'FULL_CONTROL' as const,
+          },
+          {
+            grantee: {
+              type: 'Group' as const,
+              uri: 'http://acs.amazonaws.com/groups/global/AllUsers',
+            },
+            permission: 'READ' as const,
+          },
+        ],
+      }
+      const block = {
+        blockPublicAcls: true,
+        ignorePublicAcls: false,
+        blockPublicPolicy: true,
+        restrictPublicBuckets: false,
+      }
+      const ev = (text: string) => ({ events: [new TextEncoder().encode(text)] })
+      const outbox = async () =>
+        (await store.readLedgerOutbox(100)).map((e) => new TextDecoder().decode(e.entry))
+
+      test('a bucket is created with its access settings and keeps each one apart', async () => {
+        await store.createBucket({
+          ...bucket('c'),
+          ownership: 'BucketOwnerEnforced',
+          publicAccessBlock: block,
+        })
+        expect(await store.getBucket('c')).toEqual({
+          ...bucket('c'),
+          ownership: 'BucketOwnerEnforced',
+          publicAccessBlock: block,
+        })
+        await store.setBucketPolicy('c', '{"Statement":[]}', ev('policy'))
+        await store.setBucketAcl('c', acl, ev('acl'))
+        await store.setBucketOwnership('c', 'ObjectWriter', ev('ownership'))
+        await store.setBucketPublicAccessBlock('c', { ...block, ignorePublicAcls: true }, ev('pab'))
+        expect(await store.getBucket('c')).toEqual({
+          ...bucket('c'),
+          policy: '{"Statement":[]}',
+          acl,
+          ownership: 'ObjectWriter',
+          publicAccessBlock: { ...block, ignorePublicAcls: true },
+        })
+        await store.setBucketPolicy('c', null)
+        await store.setBucketAcl('c', null)
+        await store.setBucketOwnership('c', null)
+        await store.setBucketPublicAccessBlock('c', null)
+        expect(await store.getBucket('c')).toEqual(bucket('c'))
+        expect(await outbox()).toEqual(['policy', 'acl', 'ownership', 'pab'])
+      })
+
+      test('the setters refuse a missing bucket and log nothing', async () => {
+        await expectCode(store.setBucketPolicy('nope', '{}', ev('x')), 'NoSuchBucket')
+        await expectCode(store.setBucketAcl('nope', acl, ev('x')), 'NoSuchBucket')
+        await expectCode(store.setBucketOwnership('nope', 'ObjectWriter', ev('x')), 'NoSuchBucket')
+        await expectCode(store.setBucketPublicAccessBlock('nope', block, ev('x')), 'NoSuchBucket')
+        expect(await outbox()).toEqual([])
+      })
+
+      test('an object keeps its ACL with its row; an overwrite without one drops it', async () => {
+        await store.putObject({ ...inline('b', 'k'), acl })
+        expect((await store.getObject('b', 'k'))?.acl).toEqual(acl)
+        await store.putObject(inline('b', 'k'))
+        expect((await store.getObject('b', 'k'))?.acl).toBeUndefined()
+      })
+
+      test('setObjectAcl() replaces only the ACL, atomically with its event', async () => {
+        const record = inline('b', 'k', 'bytes')
+        await store.putObject(record)
+        await store.setObjectAcl('b', 'k', acl, ev('acl'))
+        expect(await store.getObject('b', 'k', { withData: true })).toEqual({ ...record, acl })
+        await store.setObjectAcl('b', 'k', null, ev('reset'))
+        expect(await store.getObject('b', 'k', { withData: true })).toEqual(record)
+        await expectCode(store.setObjectAcl('b', 'missing', acl, ev('x')), 'NoSuchKey')
+        expect(await outbox()).toEqual(['acl', 'reset'])
+      })
+
+      test('an upload keeps the ACL its object will get', async () => {
+        await store.createMultipartUpload({ ...upload('b', 'k', 'u1'), acl })
+        expect((await store.getMultipartUpload('b', 'u1'))?.acl).toEqual(acl)
+        await store.createMultipartUpload(upload('b', 'k', 'u2'))
+        expect((await store.getMultipartUpload('b', 'u2'))?.acl).toBeUndefined()
+      })
+    })
+
     describe('ledger outbox', () => {
       const ev = (text: string) => ({ events: [new TextEncoder().encode(text)] })
       const texts = async (m: MetaStore) =>

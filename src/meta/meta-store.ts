@@ -61,6 +61,36 @@ export interface CorsRule {
 
 /** A bucket's versioning state (PutBucketVersioning); a bucket never set is unversioned. */
 export type VersioningStatus = 'Enabled' | 'Suspended'
+/** Who an ACL grant is for: a tenant by canonical id, or a predefined group by URI. */
+export type AclGrantee =
+  | { readonly type: 'CanonicalUser'; readonly id: string }
+  | { readonly type: 'Group'; readonly uri: string }
+
+/** The permissions an S3 ACL grants. */
+export type AclPermission = 'FULL_CONTROL' | 'WRITE' | 'WRITE_ACP' | 'READ' | 'READ_ACP'
+
+/** One grant of an ACL (S3 `Grant`). */
+export interface AclGrant {
+  readonly grantee: AclGrantee
+  readonly permission: AclPermission
+}
+
+/** An ACL (S3 `AccessControlPolicy`): the owner's canonical id and the grants, in order. */
+export interface AccessControlList {
+  readonly owner: string
+  readonly grants: readonly AclGrant[]
+}
+
+/** S3 Object Ownership (PutBucketOwnershipControls). */
+export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter'
+
+/** S3 PublicAccessBlockConfiguration. */
+export interface PublicAccessBlock {
+  readonly blockPublicAcls: boolean
+  readonly ignorePublicAcls: boolean
+  readonly blockPublicPolicy: boolean
+  readonly restrictPublicBuckets: boolean
+}
 
 /** A bucket as the cell knows it. */
 export interface BucketRecord {
@@ -75,6 +105,14 @@ export interface BucketRecord {
   readonly cors?: readonly CorsRule[] | null
   /** The versioning state; absent or null while versioning was never enabled. */
   readonly versioning?: VersioningStatus | null
+  /** The bucket policy document as sent (PutBucketPolicy); absent or null when none was set. */
+  readonly policy?: string | null
+  /** The bucket's ACL; absent or null: private to the owner. */
+  readonly acl?: AccessControlList | null
+  /** Object Ownership; absent or null: no ownership controls (ACLs apply, as ObjectWriter). */
+  readonly ownership?: ObjectOwnership | null
+  /** The PublicAccessBlock configuration; absent or null: nothing blocked. */
+  readonly publicAccessBlock?: PublicAccessBlock | null
 }
 
 /** An object version's retention (Object Lock): no removal before `retainUntil`. */
@@ -132,6 +170,8 @@ export interface ObjectRecord {
   readonly retention?: ObjectRetention | null
   /** Object Lock legal hold; absent or false when off. */
   readonly legalHold?: boolean
+  /** The object's ACL; absent: the default (private, owned by the bucket owner). */
+  readonly acl?: AccessControlList
   readonly data: ObjectData
 }
 
@@ -256,6 +296,8 @@ export interface MultipartUploadRecord {
   readonly encryption: ObjectEncryption | null
   /** The tags the completed object gets (`x-amz-tagging` at creation); absent when none. */
   readonly tags?: readonly Tag[]
+  /** The ACL the completed object gets (`x-amz-acl` / `x-amz-grant-*` at creation); absent: default. */
+  readonly acl?: AccessControlList
 }
 
 export interface PartRecord {
@@ -415,6 +457,22 @@ export interface MetaStore {
   ): Promise<readonly LifecycleObjectFacts[]>
   /** Sets the bucket's versioning state; `NoSuchBucket` if absent. */
   setBucketVersioning(name: string, status: VersioningStatus, options?: WriteOptions): Promise<void>
+  /** Sets (or, with null, removes) the bucket policy document; `NoSuchBucket` if absent. */
+  setBucketPolicy(name: string, policy: string | null, options?: WriteOptions): Promise<void>
+  /** Sets (or, with null, resets to private) the bucket's ACL; `NoSuchBucket` if absent. */
+  setBucketAcl(name: string, acl: AccessControlList | null, options?: WriteOptions): Promise<void>
+  /** Sets (or, with null, removes) the Object Ownership setting; `NoSuchBucket` if absent. */
+  setBucketOwnership(
+    name: string,
+    ownership: ObjectOwnership | null,
+    options?: WriteOptions,
+  ): Promise<void>
+  /** Sets (or, with null, removes) the PublicAccessBlock; `NoSuchBucket` if absent. */
+  setBucketPublicAccessBlock(
+    name: string,
+    block: PublicAccessBlock | null,
+    options?: WriteOptions,
+  ): Promise<void>
   /** Fails with `BucketNotEmpty` while objects, versions or delete markers remain; aborts the bucket's uploads and returns their blobs. */
   deleteBucket(
     name: string,
@@ -469,6 +527,16 @@ export interface MetaStore {
     key: string,
     tags: readonly Tag[],
     options?: WriteOptions & VersionSelector,
+  ): Promise<void>
+  /**
+   * Replaces the ACL of an existing object (null: the default), leaving everything else as it
+   * is; `NoSuchKey` if the object does not exist.
+   */
+  setObjectAcl(
+    bucket: string,
+    key: string,
+    acl: AccessControlList | null,
+    options?: WriteOptions,
   ): Promise<void>
   /**
    * Sets (null: removes) a version's retention. Unexpired COMPLIANCE retention can be neither

@@ -39,7 +39,7 @@ function committed(secret: Buffer, value: string): string {
   return c
 }
 
-/** Commits a customer value (key, bucket, prefix…) with the requesting tenant's ledger secret. */
+/** Commits a customer value (key, bucket, prefix…) with the bucket owner's ledger secret. */
 export async function commitment(ctx: RequestContext, value: string): Promise<string> {
   return commit(await ctx.deps.directory.ledgerSecretOf(ctx.tenant.id), value)
 }
@@ -49,14 +49,21 @@ async function buildEvent(
   body: EventBody,
   bucket: string,
 ): Promise<Uint8Array> {
+  // Committed with the bucket owner's secret, so the owner recognises every access to its bucket;
+  // the actor is whoever sent the request (the owner, another tenant, or `anonymous`).
   const secret = await ctx.deps.directory.ledgerSecretOf(ctx.tenant.id)
   const accessKey = ctx.auth.kind === 'signed' ? ctx.auth.accessKeyId : 'anonymous'
+  const actor = ctx.requester.kind === 'tenant' ? ctx.requester.tenant.id : 'anonymous'
   const tenant = committed(secret, ctx.tenant.id)
   const event = {
     schema: LEDGER_EVENT_SCHEMA,
     at: new Date(ctx.deps.now()).toISOString(),
     dc: ctx.deps.cell.dc.id,
-    actor: { kind: 'tenant', tenant, accessKey: committed(secret, accessKey) },
+    actor: {
+      kind: 'tenant',
+      tenant: actor === ctx.tenant.id ? tenant : committed(secret, actor),
+      accessKey: committed(secret, accessKey),
+    },
     tenant,
     bucket: committed(secret, bucket),
     ...body,

@@ -22,6 +22,11 @@ export interface S3Tenant {
   readonly canonicalId: string
 }
 
+/** Who sends a request: a tenant (signed) or nobody in particular (unsigned). */
+export type S3Requester =
+  | { readonly kind: 'anonymous' }
+  | { readonly kind: 'tenant'; readonly tenant: S3Tenant }
+
 /** The subset of the directory the S3 face uses. */
 export interface S3Directory {
   lookupAccessKey(
@@ -76,8 +81,16 @@ export interface RequestContext {
   readonly log: Logger
   readonly s3: S3Request
   readonly auth: AuthResult
-  /** The authenticated tenant (anonymous requests are refused before handlers run). */
+  /**
+   * The tenant that owns the bucket: its keys, its ledger secret and its listings. For
+   * ListBuckets and CreateBucket (no bucket yet), the requesting tenant.
+   */
   readonly tenant: S3Tenant
+  /**
+   * Who sends the request: the owner, another tenant a policy or ACL lets in, or anonymous. The
+   * authorizer has let it through before any handler runs; ledger events name it as the actor.
+   */
+  readonly requester: S3Requester
   /** The bucket's directory entry, when the operation names an existing bucket. */
   readonly bucket: DirectoryBucket | null
   /** PostObject: the form read up to its file (its fields authenticated the request). */

@@ -9,9 +9,9 @@ const READS_SOURCE = new Set<S3Operation>(['CopyObject', 'UploadPartCopy'])
 /**
  * `x-amz-expected-bucket-owner` (and `x-amz-source-expected-bucket-owner` on copies): a request
  * naming an owner other than the bucket's gets `403 AccessDenied` before anything is read or
- * changed. The owner is the tenant's canonical id, the `Owner/ID` of ListBuckets. Only buckets
- * of the requesting tenant get this far, so the bucket's owner is `tenant`. CreateBucket takes
- * no such header (the bucket has no owner yet).
+ * changed. The owner is the tenant's canonical id, the `Owner/ID` of ListBuckets; `tenant` is
+ * the bucket's owner (who may differ from the requester when a policy or ACL shares the bucket).
+ * CreateBucket takes no such header (the bucket has no owner yet).
  */
 export function checkExpectedOwner(
   headers: IncomingHttpHeaders,

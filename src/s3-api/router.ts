@@ -45,6 +45,20 @@ export type S3Operation =
   | 'CompleteMultipartUpload'
   | 'AbortMultipartUpload'
   | 'ListParts'
+  | 'PutBucketPolicy'
+  | 'GetBucketPolicy'
+  | 'DeleteBucketPolicy'
+  | 'GetBucketPolicyStatus'
+  | 'PutBucketAcl'
+  | 'GetBucketAcl'
+  | 'PutObjectAcl'
+  | 'GetObjectAcl'
+  | 'PutBucketOwnershipControls'
+  | 'GetBucketOwnershipControls'
+  | 'DeleteBucketOwnershipControls'
+  | 'PutPublicAccessBlock'
+  | 'GetPublicAccessBlock'
+  | 'DeletePublicAccessBlock'
 
 /** What the router made of a request: the operation, its bucket and key, and its query. */
 export type S3Request =
@@ -105,6 +119,20 @@ export const PERMISSIONS: Record<S3Operation, string> = {
   CompleteMultipartUpload: 's3:PutObject',
   AbortMultipartUpload: 's3:AbortMultipartUpload',
   ListParts: 's3:ListMultipartUploadParts',
+  PutBucketPolicy: 's3:PutBucketPolicy',
+  GetBucketPolicy: 's3:GetBucketPolicy',
+  DeleteBucketPolicy: 's3:DeleteBucketPolicy',
+  GetBucketPolicyStatus: 's3:GetBucketPolicyStatus',
+  PutBucketAcl: 's3:PutBucketAcl',
+  GetBucketAcl: 's3:GetBucketAcl',
+  PutObjectAcl: 's3:PutObjectAcl',
+  GetObjectAcl: 's3:GetObjectAcl',
+  PutBucketOwnershipControls: 's3:PutBucketOwnershipControls',
+  GetBucketOwnershipControls: 's3:GetBucketOwnershipControls',
+  DeleteBucketOwnershipControls: 's3:PutBucketOwnershipControls',
+  PutPublicAccessBlock: 's3:PutBucketPublicAccessBlock',
+  GetPublicAccessBlock: 's3:GetBucketPublicAccessBlock',
+  DeletePublicAccessBlock: 's3:PutBucketPublicAccessBlock',
 }
 
 /**
@@ -142,6 +170,11 @@ const KNOWN_PARAMS = new Set([
   'lifecycle',
   'requestPayment',
   'attributes',
+  'acl',
+  'policy',
+  'policyStatus',
+  'ownershipControls',
+  'publicAccessBlock',
   'max-buckets',
   'bucket-region',
   'x-id',
@@ -154,16 +187,27 @@ const KNOWN_PARAMS = new Set([
  * `NotImplemented`.
  */
 function checkSubresourceScope(query: URLSearchParams, key: string | null, method: string): void {
-  if (key !== null && query.has('cors')) throw notImplemented('cors on an object')
-  if (key !== null && query.has('lifecycle')) throw notImplemented('lifecycle on an object')
   if (query.has('lifecycle') && method === 'POST') throw notImplemented('lifecycle with POST')
-  if (key !== null && query.has('requestPayment')) {
-    throw notImplemented('requestPayment on an object')
+  if (key !== null) {
+    for (const name of BUCKET_ONLY_SUBRESOURCES) {
+      if (query.has(name)) throw notImplemented(`${name} on an object`)
+    }
   }
   if (query.has('attributes') && (key === null || method !== 'GET')) {
     throw notImplemented(`attributes with ${method}${key === null ? ' on a bucket' : ''}`)
   }
 }
+
+/** Subresources that exist only on a bucket. */
+const BUCKET_ONLY_SUBRESOURCES = [
+  'cors',
+  'lifecycle',
+  'requestPayment',
+  'policy',
+  'policyStatus',
+  'ownershipControls',
+  'publicAccessBlock',
+]
 
 /** Operations named by the SDKs' `x-id` parameter that we do not serve. */
 const UNSUPPORTED_X_IDS = new Set(['ListDirectoryBuckets', 'CreateSession', 'RenameObject'])
@@ -241,25 +285,15 @@ const UNSUPPORTED_HEADERS = [
   'x-amz-object-lock-legal-hold',
   'x-amz-bucket-object-lock-enabled',
   'x-amz-website-redirect-location',
-  'x-amz-grant-read',
-  'x-amz-grant-write',
-  'x-amz-grant-read-acp',
-  'x-amz-grant-write-acp',
-  'x-amz-grant-full-control',
 ]
 
-/** Canned ACLs that mean what a private, single-owner bucket already is. */
-const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control'])
-
 /**
- * Refuses headers asking for features we do not have yet (KMS encryption context, locks, grants):
+ * Refuses headers asking for features we do not have yet (KMS encryption context, locks):
  * silently dropping them would store something other than what the client asked for.
  */
 function checkHeaders(headers: IncomingMessage['headers']): void {
   for (const name of UNSUPPORTED_HEADERS)
     if (headers[name] !== undefined) throw notImplemented(name)
-  const acl = headers['x-amz-acl']
-  if (typeof acl === 'string' && !HARMLESS_ACLS.has(acl)) throw notImplemented(`x-amz-acl: ${acl}`)
   const storageClass = headers['x-amz-storage-class']
   if (typeof storageClass === 'string' && storageClass !== 'STANDARD') {
     throw notImplemented(`x-amz-storage-class: ${storageClass}`)
@@ -294,6 +328,10 @@ export function route(
         if (query.has('cors')) return r('PutBucketCors')
         if (query.has('lifecycle')) return r('PutBucketLifecycleConfiguration')
         if (query.has('requestPayment')) return r('PutBucketRequestPayment')
+        if (query.has('policy')) return r('PutBucketPolicy')
+        if (query.has('acl')) return r('PutBucketAcl')
+        if (query.has('ownershipControls')) return r('PutBucketOwnershipControls')
+        if (query.has('publicAccessBlock')) return r('PutPublicAccessBlock')
         return r('CreateBucket')
       case 'HEAD':
         return r('HeadBucket')
@@ -302,6 +340,9 @@ export function route(
         if (query.has('tagging')) return r('DeleteBucketTagging')
         if (query.has('cors')) return r('DeleteBucketCors')
         if (query.has('lifecycle')) return r('DeleteBucketLifecycle')
+        if (query.has('policy')) return r('DeleteBucketPolicy')
+        if (query.has('ownershipControls')) return r('DeleteBucketOwnershipControls')
+        if (query.has('publicAccessBlock')) return r('DeletePublicAccessBlock')
         return r('DeleteBucket')
       case 'POST':
         if (query.has('delete')) return r('DeleteObjects')
@@ -314,6 +355,11 @@ export function route(
         if (query.has('cors')) return r('GetBucketCors')
         if (query.has('lifecycle')) return r('GetBucketLifecycleConfiguration')
         if (query.has('requestPayment')) return r('GetBucketRequestPayment')
+        if (query.has('policy')) return r('GetBucketPolicy')
+        if (query.has('policyStatus')) return r('GetBucketPolicyStatus')
+        if (query.has('acl')) return r('GetBucketAcl')
+        if (query.has('ownershipControls')) return r('GetBucketOwnershipControls')
+        if (query.has('publicAccessBlock')) return r('GetPublicAccessBlock')
         if (query.has('versions')) return r('ListObjectVersions')
         if (query.has('uploads')) return r('ListMultipartUploads')
         if (query.get('list-type') === '2') return r('ListObjectsV2')
@@ -328,12 +374,14 @@ export function route(
   switch (method) {
     case 'PUT':
       if (query.has('tagging')) return r('PutObjectTagging')
+      if (query.has('acl')) return r('PutObjectAcl')
       if (query.has('uploadId') || query.has('partNumber')) {
         return r(req.headers['x-amz-copy-source'] === undefined ? 'UploadPart' : 'UploadPartCopy')
       }
       return r(req.headers['x-amz-copy-source'] === undefined ? 'PutObject' : 'CopyObject')
     case 'GET':
       if (query.has('tagging')) return r('GetObjectTagging')
+      if (query.has('acl')) return r('GetObjectAcl')
       if (query.has('attributes')) return r('GetObjectAttributes')
       return r(query.has('uploadId') ? 'ListParts' : 'GetObject')
     case 'HEAD':

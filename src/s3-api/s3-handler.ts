@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type AuthResult, authenticate, authenticatePostPolicy } from '../access/index.js'
 import { isDomainError, type Logger } from '../core/index.js'
 import { placementOf } from '../residency/index.js'
-import type { DirectoryBucket, RequestContext, S3Deps, S3Tenant } from './context.js'
+import { authorize } from './authorize.js'
+import type { DirectoryBucket, RequestContext, S3Deps, S3Requester, S3Tenant } from './context.js'
 import { answerPreflight, applyCors } from './cors-answer.js'
 import { ENDPOINTS } from './endpoints/index.js'
 import { checkExpectedOwner } from './expected-owner.js'
@@ -86,12 +87,16 @@ function loggedHeaders(req: IncomingMessage): Record<string, string> {
   return out
 }
 
-async function resolveTenant(
+/**
+ * Who sends the request. Unsigned requests are anonymous: they reach the authorizer, which lets
+ * them through only where a bucket policy or an ACL allows it.
+ */
+async function resolveRequester(
   deps: S3Deps,
   auth: AuthResult,
   key: { readonly tenantId: string } | null,
-): Promise<S3Tenant> {
-  if (auth.kind === 'anonymous') throw S3Errors.accessDenied()
+): Promise<S3Requester> {
+  if (auth.kind === 'anonymous') return { kind: 'anonymous' }
   if (key === null) {
     throw new S3Error(
       'AccessDenied',
@@ -100,7 +105,13 @@ async function resolveTenant(
   }
   const tenant = await deps.directory.getTenant(key.tenantId)
   if (tenant === null) throw S3Errors.accessDenied()
-  return tenant
+  return { kind: 'tenant', tenant }
+}
+
+/** The requesting tenant, for operations only a signed request may make (ListBuckets, CreateBucket). */
+function signedTenant(requester: S3Requester): S3Tenant {
+  if (requester.kind === 'anonymous') throw S3Errors.accessDenied()
+  return requester.tenant
 }
 
 /** Sends the 301 that points a client at the bucket's home data center. Never touches its bytes. */
@@ -202,8 +213,15 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
           })
         }
       }
-      const tenant = await resolveTenant(deps, auth, key)
-      const s3: S3Request = route(req, { virtualHostSuffixes: deps.settings.virtualHostSuffixes })
+      const requester = await resolveRequester(deps, auth, key)
+      let s3: S3Request
+      try {
+        s3 = route(req, { virtualHostSuffixes: deps.settings.virtualHostSuffixes })
+      } catch (err) {
+        // Anonymous callers learn nothing about what the server supports.
+        if (requester.kind === 'anonymous') throw S3Errors.accessDenied()
+        throw err
+      }
       op = s3.op
       let bucket: DirectoryBucket | null = null
       if (s3.bucket !== null) {
@@ -218,20 +236,30 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
             return
           }
           await applyCors(req, res, deps, bucket.name)
-          if (bucket.tenantId !== tenant.id && s3.op !== 'CreateBucket')
-            throw S3Errors.accessDenied()
         }
       }
+      const tenant =
+        bucket === null || s3.op === 'CreateBucket'
+          ? signedTenant(requester)
+          : await authorizeRequest(bucket, s3, requester, auth)
       checkExpectedOwner(req.headers, s3.op, tenant)
       const ctx: RequestContext = {
         req,
         res,
         deps,
         requestId,
-        log: lazyLogger(() => deps.logger.child({ requestId, dc: dcId, tenant: tenant.id, op })),
+        log: lazyLogger(() =>
+          deps.logger.child({
+            requestId,
+            dc: dcId,
+            tenant: requester.kind === 'tenant' ? requester.tenant.id : 'anonymous',
+            op,
+          }),
+        ),
         s3,
         auth,
         tenant,
+        requester,
         bucket,
         ...(postForm === undefined ? {} : { postForm }),
       }
@@ -244,6 +272,29 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         }
         throw err
       }
+    }
+    /**
+     * Authorization, in one place: the bucket's owner, and whether the requester may perform
+     * the operation (bucket policy, ACLs, PublicAccessBlock). Returns the owner.
+     */
+    const authorizeRequest = async (
+      bucket: DirectoryBucket,
+      s3: S3Request,
+      requester: S3Requester,
+      auth: AuthResult,
+    ): Promise<S3Tenant> => {
+      const owner = await deps.directory.getTenant(bucket.tenantId)
+      if (owner === null) throw S3Errors.accessDenied()
+      const isOwner = requester.kind === 'tenant' && requester.tenant.id === owner.id
+      // Answered from the directory at any data center: this cell has no record of the bucket.
+      if (bucket.dcId !== dcId) {
+        if (!isOwner) throw S3Errors.accessDenied()
+        return owner
+      }
+      const record = await deps.cell.meta.getBucket(bucket.name)
+      if (record === null) throw S3Errors.noSuchBucket(bucket.name)
+      await authorize({ deps, req, auth, requester, owner, record, query: s3.query }, s3.op, s3.key)
+      return owner
     }
     /**
      * A request validly signed for its bucket's home region but sent to this endpoint (what a

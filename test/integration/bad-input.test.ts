@@ -204,12 +204,11 @@ describe('bad input gets its S3 error and changes nothing', () => {
     expect(await exists('precious')).toBe(true)
   })
 
-  it('refuses a KMS encryption context, object locks and non-standard storage classes instead of silently dropping them', async () => {
+  it('refuses a KMS encryption context, object locks, non-standard storage classes and ACLs a bucket does not allow instead of silently dropping them', async () => {
     for (const headers of [
       { 'x-amz-server-side-encryption-context': 'e30=' },
       { 'x-amz-object-lock-legal-hold': 'ON' },
       { 'x-amz-storage-class': 'GLACIER' },
-      { 'x-amz-acl': 'public-read' },
     ]) {
       const res = await rawRequest(ep, `/${Bucket}/not-stored`, {
         method: 'PUT',
@@ -225,6 +224,13 @@ describe('bad input gets its S3 error and changes nothing', () => {
       headers: { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' },
     })
     expect([partial.status, code(partial.body)]).toEqual([400, 'InvalidArgument'])
+    // A public ACL on a bucket with ACLs disabled (AWS's default Object Ownership).
+    const publicAcl = await rawRequest(ep, `/${Bucket}/not-stored`, {
+      method: 'PUT',
+      body: 'x',
+      headers: { 'x-amz-acl': 'public-read' },
+    })
+    expect([publicAcl.status, code(publicAcl.body)]).toEqual([400, 'AccessControlListNotSupported'])
     expect(await exists('not-stored')).toBe(false)
     const ok = await rawRequest(ep, `/${Bucket}/stored`, {
       method: 'PUT',

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import type { LifecycleConfiguration, LifecycleObjectFacts } from '../lifecycle.js'
 import { MetaErrors, type PreconditionReason } from '../meta-error.js'
 import type {
+  AccessControlList,
   BlobPart,
   BucketEncryption,
   BucketRecord,
@@ -22,10 +23,12 @@ import type {
   MetaStore,
   MultipartUploadRecord,
   ObjectEncryption,
+  ObjectOwnership,
   ObjectRecord,
   ObjectRetention,
   ObjectSummary,
   PartRecord,
+  PublicAccessBlock,
   StoredWrappedKey,
   Tag,
   TransferCounts,
@@ -65,6 +68,10 @@ interface BucketRow {
   tags: string | null
   cors: string | null
   versioning: VersioningStatus | null
+  policy: string | null
+  acl: string | null
+  ownership: ObjectOwnership | null
+  public_access_block: string | null
 }
 
 interface ObjectRow {
@@ -87,6 +94,7 @@ interface ObjectRow {
   lock_mode: ObjectRetention['mode'] | null
   lock_until: number | null
   legal_hold: number
+  acl: string | null
   inline_data?: Buffer | null
   inline_key?: string | null
 }
@@ -144,6 +152,7 @@ interface UploadRow {
   checksum_type: 'FULL_OBJECT' | 'COMPOSITE' | null
   encryption: string | null
   tags: string | null
+  acl: string | null
 }
 
 interface PartRow {
@@ -184,13 +193,13 @@ type Orphans = { readonly orphaned: readonly BlobPart[] }
 const MIGRATIONS_URL = new URL('./migrations/', import.meta.url)
 const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/
 const OBJECT_COLUMNS =
-  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption, tags, part_checksums, lock_mode, lock_until, legal_hold'
+  'bucket, key, version_id, size, etag, last_modified, checksums, checksum_type, headers, user_metadata, parts_count, part_sizes, blob_parts, encryption, tags, part_checksums, acl, lock_mode, lock_until, legal_hold'
 const LOCK_COLUMNS = 'lock_mode, lock_until, legal_hold'
 const SUMMARY_COLUMNS = 'key, size, etag, last_modified, checksums'
 const VERSION_LIST_COLUMNS =
   'key, seq, version_id, delete_marker, size, etag, last_modified, checksums'
 const UPLOAD_COLUMNS =
-  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags'
+  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags, acl'
 
 /** Opens (creating and migrating if needed) a SQLite metadata store. */
 export async function openSqliteMetaStore(config: SqliteMetaStoreConfig): Promise<SqliteMetaStore> {
@@ -309,7 +318,17 @@ export class SqliteMetaStore implements MetaStore {
   /** Creates a bucket; `BucketAlreadyExists` if the name is taken. */
   createBucket(bucket: BucketRecord, options?: WriteOptions): Promise<void> {
     return this.#write(() => {
-      const inserted = this.#s.insertBucket.run(bucket.name, bucket.tenantId, bucket.createdAt)
+      const inserted = this.#s.insertBucket.run(
+        bucket.name,
+        bucket.tenantId,
+        bucket.createdAt,
+        bucket.policy ?? null,
+        aclJson(bucket.acl ?? null),
+        bucket.ownership ?? null,
+        bucket.publicAccessBlock == null
+          ? null
+          : JSON.stringify(publicAccessBlockJson(bucket.publicAccessBlock)),
+      )
       if (inserted.changes === 0) throw MetaErrors.bucketAlreadyExists(bucket.name)
     }, options)
   }
@@ -329,6 +348,12 @@ export class SqliteMetaStore implements MetaStore {
         ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
         ...(row.cors === null ? {} : { cors: JSON.parse(row.cors) as CorsRule[] }),
         ...(row.versioning === null ? {} : { versioning: row.versioning }),
+        ...(row.policy === null ? {} : { policy: row.policy }),
+        ...(row.acl === null ? {} : { acl: JSON.parse(row.acl) as AccessControlList }),
+        ...(row.ownership === null ? {} : { ownership: row.ownership }),
+        ...(row.public_access_block === null
+          ? {}
+          : { publicAccessBlock: JSON.parse(row.public_access_block) as PublicAccessBlock }),
       }
     })
   }
@@ -415,6 +440,47 @@ export class SqliteMetaStore implements MetaStore {
     return this.#read(() =>
       this.#lifecycle.scan(bucket, options.prefix, options.after, Math.max(1, options.limit)),
     )
+  }
+
+  /** Sets or removes the bucket policy document. */
+  setBucketPolicy(name: string, policy: string | null, options?: WriteOptions): Promise<void> {
+    return this.#setBucketColumn(this.#s.setBucketPolicy, name, policy, options)
+  }
+
+  /** Sets or resets the bucket's ACL. */
+  setBucketAcl(name: string, acl: AccessControlList | null, options?: WriteOptions): Promise<void> {
+    return this.#setBucketColumn(this.#s.setBucketAcl, name, aclJson(acl), options)
+  }
+
+  /** Sets or removes the bucket's Object Ownership setting. */
+  setBucketOwnership(
+    name: string,
+    ownership: ObjectOwnership | null,
+    options?: WriteOptions,
+  ): Promise<void> {
+    return this.#setBucketColumn(this.#s.setBucketOwnership, name, ownership, options)
+  }
+
+  /** Sets or removes the bucket's PublicAccessBlock. */
+  setBucketPublicAccessBlock(
+    name: string,
+    block: PublicAccessBlock | null,
+    options?: WriteOptions,
+  ): Promise<void> {
+    const json = block === null ? null : JSON.stringify(publicAccessBlockJson(block))
+    return this.#setBucketColumn(this.#s.setBucketPublicAccessBlock, name, json, options)
+  }
+
+  #setBucketColumn(
+    statement: Database.Statement<[string | null, string]>,
+    name: string,
+    value: string | null,
+    options: WriteOptions | undefined,
+  ): Promise<void> {
+    return this.#write(() => {
+      this.#requireBucket(name)
+      statement.run(value, name)
+    }, options)
   }
 
   /** Removes an empty bucket and its uploads; returns the uploads' part blobs. */
@@ -628,6 +694,20 @@ export class SqliteMetaStore implements MetaStore {
     )
   }
 
+  /** Replaces the ACL of an existing object in place; `NoSuchKey` if there is none. */
+  setObjectAcl(
+    bucket: string,
+    key: string,
+    acl: AccessControlList | null,
+    options?: WriteOptions,
+  ): Promise<void> {
+    return this.#write(() => {
+      this.#requireBucket(bucket)
+      const { changes } = this.#s.setObjectAcl.run(aclJson(acl), bucket, key)
+      if (changes === 0) throw MetaErrors.noSuchKey(bucket, key)
+    }, options)
+  }
+
   /** Lists keys and common prefixes in UTF-8 byte order; see the README for the seek. */
   listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult> {
     return this.#read(() => {
@@ -799,6 +879,7 @@ export class SqliteMetaStore implements MetaStore {
         upload.checksumType,
         encryptionJson(upload.encryption),
         tagsJson(upload.tags ?? []),
+        aclJson(upload.acl ?? null),
       )
     })
   }
@@ -1348,6 +1429,7 @@ export class SqliteMetaStore implements MetaStore {
       encryptionJson(record.encryption),
       tagsJson(record.tags ?? []),
       partChecksumsJson(record.partChecksums),
+      aclJson(record.acl ?? null),
       record.retention?.mode ?? null,
       record.retention?.retainUntil ?? null,
       record.legalHold === true ? 1 : 0,
@@ -1505,8 +1587,11 @@ type Statements = ReturnType<typeof prepareStatements>
 
 function prepareStatements(db: Database.Database) {
   return {
-    insertBucket: db.prepare<[string, string, number]>(
-      'INSERT INTO buckets (name, tenant_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    insertBucket: db.prepare<
+      [string, string, number, string | null, string | null, string | null, string | null]
+    >(
+      `INSERT INTO buckets (name, tenant_id, created_at, policy, acl, ownership, public_access_block)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     getBucket: db.prepare<[string], BucketRow>('SELECT * FROM buckets WHERE name = ?'),
     insertOutbox: db.prepare<[Uint8Array]>('INSERT INTO ledger_outbox (entry) VALUES (?)'),
@@ -1525,6 +1610,19 @@ function prepareStatements(db: Database.Database) {
     ),
     setBucketCors: db.prepare<[string | null, string]>(
       'UPDATE buckets SET cors = ? WHERE name = ?',
+    ),
+    setBucketPolicy: db.prepare<[string | null, string]>(
+      'UPDATE buckets SET policy = ? WHERE name = ?',
+    ),
+    setBucketAcl: db.prepare<[string | null, string]>('UPDATE buckets SET acl = ? WHERE name = ?'),
+    setBucketOwnership: db.prepare<[string | null, string]>(
+      'UPDATE buckets SET ownership = ? WHERE name = ?',
+    ),
+    setBucketPublicAccessBlock: db.prepare<[string | null, string]>(
+      'UPDATE buckets SET public_access_block = ? WHERE name = ?',
+    ),
+    setObjectAcl: db.prepare<[string | null, string, string]>(
+      'UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?',
     ),
     setObjectTags: db.prepare<[string | null, string, string]>(
       'UPDATE objects SET tags = ? WHERE bucket = ? AND key = ?',
@@ -1602,8 +1700,8 @@ function prepareStatements(db: Database.Database) {
       `INSERT INTO object_versions (${OBJECT_COLUMNS}, seq, delete_marker, inline_key, inline_data)
        SELECT o.bucket, o.key, o.version_id, o.size, o.etag, o.last_modified, o.checksums,
          o.checksum_type, o.headers, o.user_metadata, o.parts_count, o.part_sizes, o.blob_parts,
-         o.encryption, o.tags, o.part_checksums, o.lock_mode, o.lock_until, o.legal_hold, o.seq, 0, d.wrapped_key,
-         d.bytes
+         o.encryption, o.tags, o.part_checksums, o.acl, o.lock_mode, o.lock_until, o.legal_hold,
+         o.seq, 0, d.wrapped_key, d.bytes
        FROM objects o LEFT JOIN object_data d ON d.bucket = o.bucket AND d.key = o.key
        WHERE o.bucket = ? AND o.key = ?`,
     ),
@@ -1681,6 +1779,7 @@ function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         string | null,
+        string | null,
         ObjectRetention['mode'] | null,
         number | null,
         number,
@@ -1689,7 +1788,7 @@ function prepareStatements(db: Database.Database) {
       ]
     >(
       `INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}, inline_data, seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     listFrom: db.prepare<[string, string, number], SummaryRow>(
       `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`,
@@ -1710,8 +1809,11 @@ function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         string | null,
+        string | null,
       ]
-    >(`INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    >(
+      `INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
     getUpload: db.prepare<[string], UploadRow>(
       `SELECT ${UPLOAD_COLUMNS} FROM multipart_uploads WHERE upload_id = ?`,
     ),
@@ -1898,6 +2000,30 @@ function tagJson(t: Tag): Tag {
   return { key: t.key, value: t.value }
 }
 
+/** An ACL as stored: exactly its fields, in a fixed order; NULL for the default. */
+function aclJson(acl: AccessControlList | null): string | null {
+  if (acl === null) return null
+  return JSON.stringify({
+    owner: acl.owner,
+    grants: acl.grants.map((g) => ({
+      grantee:
+        g.grantee.type === 'CanonicalUser'
+          ? { type: 'CanonicalUser', id: g.grantee.id }
+          : { type: 'Group', uri: g.grantee.uri },
+      permission: g.permission,
+    })),
+  })
+}
+
+function publicAccessBlockJson(b: PublicAccessBlock): PublicAccessBlock {
+  return {
+    blockPublicAcls: b.blockPublicAcls,
+    ignorePublicAcls: b.ignorePublicAcls,
+    blockPublicPolicy: b.blockPublicPolicy,
+    restrictPublicBuckets: b.restrictPublicBuckets,
+  }
+}
+
 /** An object's or upload's tags as stored: NULL when there are none. */
 function tagsJson(tags: readonly Tag[]): string | null {
   return tags.length === 0 ? null : JSON.stringify(tags.map(tagJson))
@@ -1946,6 +2072,7 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
       ? {}
       : { retention: { mode: row.lock_mode, retainUntil: row.lock_until } }),
     ...(row.legal_hold === 1 ? { legalHold: true } : {}),
+    ...(row.acl == null ? {} : { acl: JSON.parse(row.acl) as AccessControlList }),
     data:
       row.blob_parts === null
         ? {
@@ -2051,6 +2178,7 @@ function toUploadRecord(row: UploadRow): MultipartUploadRecord {
     checksumType: row.checksum_type,
     encryption: encryptionOf(row.encryption),
     ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
+    ...(row.acl == null ? {} : { acl: JSON.parse(row.acl) as AccessControlList }),
   }
 }
 

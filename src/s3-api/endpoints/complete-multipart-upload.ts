@@ -144,6 +144,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     partChecksums: checksumType === null ? null : chosen.map((p) => p.checksums),
     encryption: upload.encryption,
     tags: upload.tags ?? [],
+    ...(upload.acl === undefined ? {} : { acl: upload.acl }),
     // Each part stays its own envelope, bound to its part number.
     data: { kind: 'blobs', parts: chosen.map((p) => ({ ...p.blob, partNumber: p.partNumber })) },
   }

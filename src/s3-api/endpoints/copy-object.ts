@@ -1,3 +1,4 @@
+import { objectAclForWrite } from '../access-control.js'
 import { changeEvent, commitment } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumElements } from '../checksums.js'
@@ -65,6 +66,8 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     )
   }
   const condition = writeConditionOf(ctx)
+  // The copy gets the request's ACL (never the source's), as S3 does.
+  const acl = await objectAclForWrite(ctx)
   const sse = await writeEncryptionOf(ctx)
   const bucket = ctx.s3.bucket as string
   const version = await writeVersionOf(ctx, bucket)
@@ -109,6 +112,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       partSizes: null,
       encryption: sse.encryption,
       tags: copiedTags,
+      ...(acl === undefined ? {} : { acl }),
     },
     condition,
     event,

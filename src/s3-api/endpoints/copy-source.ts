@@ -3,6 +3,7 @@ import { decryptingRead } from '../../cell/index.js'
 import type { SseCKey } from '../../keys/index.js'
 import { isVersionId, type ObjectRecord } from '../../meta/index.js'
 import { commitment, readAccess } from '../audit.js'
+import { actionOf, mayAccess } from '../authorize.js'
 import type { RequestContext } from '../context.js'
 import { customerKeyForRead } from '../encryption.js'
 import { S3Error, S3Errors } from '../s3-error.js'
@@ -62,13 +63,17 @@ export async function resolveCopySource(ctx: RequestContext): Promise<CopySource
   }
   const bucket = await ctx.deps.directory.getBucket(src.bucket)
   if (bucket === null) throw S3Errors.noSuchBucket(src.bucket)
-  if (bucket.tenantId !== ctx.tenant.id) throw S3Errors.accessDenied()
   if (bucket.dcId !== ctx.deps.cell.dc.id) {
-    // The gate copies current versions only.
+    // Across data centers only the source's owner copies, through the gate, which copies
+    // current versions only.
+    if (ctx.requester.kind !== 'tenant' || bucket.tenantId !== ctx.requester.tenant.id) {
+      throw S3Errors.accessDenied()
+    }
     if (versionId !== undefined)
       throw S3Errors.notImplemented('"versionId" in a copy source in another data center')
     return throughGate(ctx, src, bucket.dcId)
   }
+  await authorizeSourceRead(ctx, src.bucket, src.key, bucket.tenantId, versionId !== undefined)
   const found = await ctx.deps.cell.meta.getVersion(src.bucket, src.key, {
     withData: true,
     ...(versionId === undefined ? {} : { versionId }),
@@ -94,6 +99,33 @@ export async function resolveCopySource(ctx: RequestContext): Promise<CopySource
     record,
     customerKey,
   }
+}
+
+/**
+ * The requester must be allowed to read the source as if it sent a GetObject for it: the source
+ * bucket's policy and ACLs decide (the same authorizer as every request).
+ */
+async function authorizeSourceRead(
+  ctx: RequestContext,
+  bucket: string,
+  key: string,
+  ownerId: string,
+  namesVersion: boolean,
+): Promise<void> {
+  const owner = await ctx.deps.directory.getTenant(ownerId)
+  const record = await ctx.deps.cell.meta.getBucket(bucket)
+  if (owner === null || record === null) throw S3Errors.noSuchBucket(bucket)
+  const access = {
+    deps: ctx.deps,
+    req: ctx.req,
+    auth: ctx.auth,
+    requester: ctx.requester,
+    owner,
+    record,
+    query: new URLSearchParams(),
+  }
+  const action = actionOf('GetObject', namesVersion)
+  if (!(await mayAccess(access, 'GetObject', key, action))) throw S3Errors.accessDenied()
 }
 
 /**

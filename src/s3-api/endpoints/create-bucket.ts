@@ -1,3 +1,5 @@
+import { isOwnerOnlyAcl, isPublicAcl } from '../../access/index.js'
+import { requestedAcl } from '../access-control.js'
 import { changeEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
@@ -5,10 +7,14 @@ import { sendEmpty } from '../response.js'
 import { S3Error } from '../s3-error.js'
 import { childText, parseXml } from '../xml/parse.js'
 import { validateBucketName } from './bucket-name.js'
+import { invalidAclWithOwnership, objectOwnershipOf } from './bucket-ownership.js'
+import { BLOCK_ALL } from './public-access-block.js'
 
 /**
  * CreateBucket: the bucket lives in this endpoint's data center. A LocationConstraint naming any
- * other data center is refused; the name is reserved globally in the directory first.
+ * other data center is refused; the name is reserved globally in the directory first. As on AWS
+ * today, a new bucket has Object Ownership BucketOwnerEnforced (ACLs disabled) unless
+ * `x-amz-object-ownership` says otherwise, and all public access blocked.
  */
 export async function createBucket(ctx: RequestContext): Promise<void> {
   const name = ctx.s3.bucket as string
@@ -30,6 +36,18 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
         `The "${location}" location constraint is incompatible for the data center specific endpoint this request was sent to: "${dc.id}"`,
       )
     }
+  }
+  const ownershipHeader = ctx.req.headers['x-amz-object-ownership']
+  const ownership =
+    ownershipHeader === undefined
+      ? 'BucketOwnerEnforced'
+      : objectOwnershipOf(String(ownershipHeader), 'x-amz-object-ownership')
+  const owner = ctx.tenant.canonicalId
+  const acl = requestedAcl(ctx.req.headers, { owner, bucketOwner: owner })?.acl ?? null
+  if (acl !== null && !isOwnerOnlyAcl(acl)) {
+    if (ownership === 'BucketOwnerEnforced') throw invalidAclWithOwnership()
+    // The new bucket blocks public ACLs, as every new AWS bucket does.
+    if (isPublicAcl(acl)) throw new S3Error('AccessDenied', 'Access Denied')
   }
   if (ctx.deps.dcStatus() !== 'active') {
     throw new S3Error(
@@ -53,7 +71,14 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
   await ctx.deps.directory.reserveBucket({ name, tenantId: ctx.tenant.id, dcId: dc.id })
   try {
     await ctx.deps.cell.meta.createBucket(
-      { name, tenantId: ctx.tenant.id, createdAt: ctx.deps.now() },
+      {
+        name,
+        tenantId: ctx.tenant.id,
+        createdAt: ctx.deps.now(),
+        ownership,
+        publicAccessBlock: BLOCK_ALL,
+        ...(acl === null || isOwnerOnlyAcl(acl) ? {} : { acl }),
+      },
       await changeEvent(ctx, { type: 'bucket.create' }, name),
     )
   } catch (err) {

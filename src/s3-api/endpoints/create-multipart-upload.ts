@@ -1,3 +1,4 @@
+import { objectAclForWrite } from '../access-control.js'
 import type { RequestContext } from '../context.js'
 import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
 import { multipartChecksumOf } from '../multipart-checksums.js'
@@ -16,6 +17,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
   const h = ctx.req.headers
   const { algorithm: checksumAlgorithm, type: checksumType } = multipartChecksumOf(h)
   const tags = taggingOf(h)
+  const acl = await objectAclForWrite(ctx)
   const sse = await writeEncryptionOf(ctx)
   const uploadId = newUploadId()
   await ctx.deps.cell.meta.createMultipartUpload({
@@ -30,6 +32,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
     checksumType,
     encryption: sse.encryption,
     tags,
+    ...(acl === undefined ? {} : { acl }),
   })
   const headers: Record<string, string> = sseResponseHeaders(sse.encryption, sse.customerKey)
   if (checksumAlgorithm !== null) headers['x-amz-checksum-algorithm'] = checksumAlgorithm

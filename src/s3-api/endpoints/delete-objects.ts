@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto'
+import { bucketRecordOf } from '../access-control.js'
+import { accessOf, actionOf, mayAccess } from '../authorize.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { toS3Error } from '../errors.js'
@@ -24,12 +26,15 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
   if (objects.length === 0 || objects.length > 1000) throw S3Errors.malformedXml()
   const deleted: Array<Record<string, string | boolean>> = []
   const errors: Array<{ Key: string; VersionId?: string; Code: string; Message: string }> = []
+  const access = accessOf(ctx, await bucketRecordOf(ctx))
   for (const object of objects) {
     const key = childText(object, 'Key')
     if (key === undefined) throw S3Errors.malformedXml()
     const versionId = childText(object, 'VersionId')
     try {
       validateKey(key)
+      const action = actionOf('DeleteObject', versionId !== undefined)
+      if (!(await mayAccess(access, 'DeleteObject', key, action))) throw S3Errors.accessDenied()
       const result = await deleteVersioned(ctx, key, versionId)
       // S3's shapes: a named version echoes VersionId (and DeleteMarker when it was one); a
       // marker written gives DeleteMarker and DeleteMarkerVersionId.

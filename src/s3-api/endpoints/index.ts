@@ -1,6 +1,7 @@
 import type { RequestContext } from '../context.js'
 import type { S3Operation } from '../router.js'
 import { abortMultipartUpload } from './abort-multipart-upload.js'
+import { getBucketAcl, putBucketAcl } from './bucket-acl.js'
 import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.js'
 import {
   deleteBucketEncryption,
@@ -12,6 +13,17 @@ import {
   getBucketLifecycle,
   putBucketLifecycle,
 } from './bucket-lifecycle.js'
+import {
+  deleteBucketOwnershipControls,
+  getBucketOwnershipControls,
+  putBucketOwnershipControls,
+} from './bucket-ownership.js'
+import {
+  deleteBucketPolicy,
+  getBucketPolicy,
+  getBucketPolicyStatus,
+  putBucketPolicy,
+} from './bucket-policy.js'
 import { getBucketRequestPayment, putBucketRequestPayment } from './bucket-request-payment.js'
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging.js'
 import { getBucketVersioning, putBucketVersioning } from './bucket-versioning.js'
@@ -33,8 +45,14 @@ import { listObjectVersions } from './list-object-versions.js'
 import { listObjects } from './list-objects.js'
 import { listObjectsV2 } from './list-objects-v2.js'
 import { listParts } from './list-parts.js'
+import { getObjectAcl, putObjectAcl } from './object-acl.js'
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js'
 import { postObject } from './post-object.js'
+import {
+  deletePublicAccessBlock,
+  getPublicAccessBlock,
+  putPublicAccessBlock,
+} from './public-access-block.js'
 import { putObject } from './put-object.js'
 import { uploadPart } from './upload-part.js'
 import { uploadPartCopy } from './upload-part-copy.js'
@@ -83,4 +101,18 @@ export const ENDPOINTS: Record<S3Operation, (ctx: RequestContext) => Promise<voi
   CompleteMultipartUpload: completeMultipartUpload,
   AbortMultipartUpload: abortMultipartUpload,
   ListParts: listParts,
+  PutBucketPolicy: putBucketPolicy,
+  GetBucketPolicy: getBucketPolicy,
+  DeleteBucketPolicy: deleteBucketPolicy,
+  GetBucketPolicyStatus: getBucketPolicyStatus,
+  PutBucketAcl: putBucketAcl,
+  GetBucketAcl: getBucketAcl,
+  PutObjectAcl: putObjectAcl,
+  GetObjectAcl: getObjectAcl,
+  PutBucketOwnershipControls: putBucketOwnershipControls,
+  GetBucketOwnershipControls: getBucketOwnershipControls,
+  DeleteBucketOwnershipControls: deleteBucketOwnershipControls,
+  PutPublicAccessBlock: putPublicAccessBlock,
+  GetPublicAccessBlock: getPublicAccessBlock,
+  DeletePublicAccessBlock: deletePublicAccessBlock,
 }

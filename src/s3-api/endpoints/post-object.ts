@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import type { ChecksumAlgorithm } from '../../meta/index.js'
+import { objectAclForWrite } from '../access-control.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { assertChecksumValue, checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
@@ -28,8 +29,6 @@ import { commitObject } from './store-object.js'
 export const FILENAME_VARIABLE = '${filename}'
 
 /** Canned ACLs that mean what a private, single-owner bucket already is (as for PutObject). */
-const HARMLESS_ACLS = new Set(['private', 'bucket-owner-full-control'])
-
 /** Form fields naming features Sovra does not have; silently dropping them would mislead. */
 const UNSUPPORTED_FIELDS = [
   'x-amz-server-side-encryption-context',
@@ -55,8 +54,6 @@ function checkUnsupported(fields: ReadonlyMap<string, string>): void {
   for (const name of UNSUPPORTED_FIELDS) {
     if (fields.has(name)) throw S3Errors.notImplemented(`"${name}"`)
   }
-  const acl = fields.get('acl')
-  if (acl !== undefined && !HARMLESS_ACLS.has(acl)) throw S3Errors.notImplemented(`"acl: ${acl}"`)
   const storageClass = fields.get('x-amz-storage-class')
   if (storageClass !== undefined && storageClass !== 'STANDARD') {
     throw S3Errors.notImplemented(`"x-amz-storage-class: ${storageClass}"`)
@@ -157,6 +154,12 @@ export async function postObject(ctx: RequestContext): Promise<void> {
   const userMetadata = userMetadataOf(headers)
   const tagging = fields.get('tagging')
   const tags = tagging === undefined ? [] : parseTaggingXml(Buffer.from(tagging, 'utf8'), 'object')
+  // The form's `acl` field is the canned ACL (`x-amz-acl` of a PUT).
+  const cannedField = fields.get('acl')
+  const acl = await objectAclForWrite(ctx, {
+    ...headers,
+    ...(cannedField === undefined ? {} : { 'x-amz-acl': cannedField }),
+  })
   const wanted = checksumRequestOf(headers)
   const md5Expected = contentMd5Of(headers)
   const sse = await writeEncryptionOf(ctx, headers)
@@ -217,6 +220,7 @@ export async function postObject(ctx: RequestContext): Promise<void> {
       partSizes: null,
       encryption: sse.encryption,
       tags,
+      ...(acl === undefined ? {} : { acl }),
     },
     undefined,
     event,

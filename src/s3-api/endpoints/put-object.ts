@@ -1,5 +1,6 @@
 import { canonicalize } from '../../core/index.js'
 import type { Tag, WriteOptions } from '../../meta/index.js'
+import { objectAclForWrite } from '../access-control.js'
 import { changeEvent, commitment } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumHeaders } from '../checksums.js'
@@ -19,6 +20,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const headers = storedHeadersOf(ctx.req.headers)
   const userMetadata = userMetadataOf(ctx.req.headers)
   const tags = taggingOf(ctx.req.headers)
+  const acl = await objectAclForWrite(ctx)
   const condition = writeConditionOf(ctx)
   const bucket = ctx.s3.bucket as string
   const sse = await writeEncryptionOf(ctx)
@@ -53,6 +55,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
       partSizes: null,
       encryption: sse.encryption,
       tags,
+      ...(acl === undefined ? {} : { acl }),
     },
     condition,
     event,
