@@ -14,6 +14,7 @@ import {
   ListObjectsV2Command,
   PutBucketAclCommand,
   PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
   PutObjectAclCommand,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
@@ -252,6 +253,54 @@ describe('bucket policies', () => {
     expect((await anonymousGet('/shared-prefix/reports/q1.csv')).status).toBe(403)
     // Alice still does everything.
     await alice.send(new GetObjectCommand({ Bucket: 'shared-prefix', Key: 'private/salaries.csv' }))
+  })
+
+  it('a grant of s3:GetObject does not reach old versions; s3:GetObjectVersion does', async () => {
+    const Bucket = 'shared-versions'
+    await alice.send(new CreateBucketCommand({ Bucket }))
+    await alice.send(
+      new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    )
+    const v1 = await alice.send(new PutObjectCommand({ Bucket, Key: 'doc', Body: 'draft' }))
+    await alice.send(new PutObjectCommand({ Bucket, Key: 'doc', Body: 'final' }))
+    const grant = (Action: string[]) =>
+      alice.send(
+        new PutBucketPolicyCommand({
+          Bucket,
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: bobId },
+                Action,
+                Resource: `arn:aws:s3:::${Bucket}/*`,
+              },
+            ],
+          }),
+        }),
+      )
+    await grant(['s3:GetObject', 's3:DeleteObject'])
+    const current = await bob.send(new GetObjectCommand({ Bucket, Key: 'doc' }))
+    expect(await current.Body?.transformToString()).toBe('final')
+    const old = { Bucket, Key: 'doc', VersionId: v1.VersionId }
+    for (const r of [
+      () => bob.send(new GetObjectCommand(old)),
+      () => bob.send(new DeleteObjectCommand(old)),
+    ]) {
+      const err = await s3Error(r())
+      expect([err.name, err.$metadata.httpStatusCode]).toEqual(['AccessDenied', 403])
+    }
+    const batch = await bob.send(
+      new DeleteObjectsCommand({
+        Bucket,
+        Delete: { Objects: [{ Key: 'doc', VersionId: v1.VersionId }] },
+      }),
+    )
+    expect(batch.Errors?.map((e) => e.Code)).toEqual(['AccessDenied'])
+    await grant(['s3:GetObjectVersion'])
+    const draft = await bob.send(new GetObjectCommand(old))
+    expect(await draft.Body?.transformToString()).toBe('draft')
   })
 
   it('an explicit deny beats the owner too; the owner can still repair the policy', async () => {
