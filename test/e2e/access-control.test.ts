@@ -6,12 +6,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type SpawnedSovra, spawnSovra } from '../support/spawn-server.js'
 import {
-  AWS,
+  awsCliFor,
   bucketName,
-  clientEnv,
   PYTHON,
   rawFetch,
-  run,
   runOk,
   tempDir,
   xmlText,
@@ -22,28 +20,15 @@ let work: { path: string; remove: () => void }
 let env: NodeJS.ProcessEnv
 const DC = 'us-west-1'
 
-function aws(args: string[]) {
-  return run(AWS, ['--endpoint-url', server.endpoint(DC), '--region', DC, ...args], { env })
-}
-async function awsOk(args: string[]) {
-  const r = await aws(args)
-  if (r.code !== 0)
-    throw new Error(`aws ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`)
-  return r
-}
+let cli: ReturnType<typeof awsCliFor>
+const aws = (args: string[]) => cli.aws(DC, args)
+const awsOk = (args: string[]) => cli.awsOk(DC, args)
 
 beforeAll(async () => {
   server = await spawnSovra()
   work = tempDir()
-  env = clientEnv(work.path, {
-    AWS_CONFIG_FILE: join(work.path, 'none'),
-    AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'none'),
-    AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-    AWS_MAX_ATTEMPTS: '1',
-  })
+  cli = awsCliFor(server, work.path)
+  env = cli.env
 })
 
 afterAll(async () => {
