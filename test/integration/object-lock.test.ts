@@ -2,7 +2,9 @@
 // and its default retention, legal holds and GOVERNANCE/COMPLIANCE retention blocking deletion
 // of a version (the GOVERNANCE bypass only with its header), the exact AWS errors for bad input
 // (which change nothing), and locks surviving a restart.
+import { createHash } from 'node:crypto'
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -13,6 +15,7 @@ import {
   GetObjectRetentionCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
+  PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
@@ -20,7 +23,7 @@ import {
   PutObjectRetentionCommand,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { registerRegion } from '../support/raw-request.js'
+import { rawRequest, registerRegion } from '../support/raw-request.js'
 import { s3Error, s3For } from '../support/s3-client.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
 import { tempDir } from '../support/tmp.js'
@@ -353,6 +356,83 @@ describe('bad input', () => {
     expect(head.ObjectLockMode).toBeUndefined()
     // Still unlocked: it can go.
     await s3().send(new DeleteObjectCommand({ Bucket, Key: 'free', VersionId }))
+  })
+})
+
+describe('locks on writes and the bypass permission', () => {
+  it("CopyObject takes its own lock headers, never the source version's", async () => {
+    const Bucket = 'lock-copy'
+    await lockedBucket(Bucket)
+    await put(Bucket, 'src', { ObjectLockLegalHoldStatus: 'ON' })
+    const until = inDays(1)
+    const out = await s3().send(
+      new CopyObjectCommand({
+        Bucket,
+        Key: 'dst',
+        CopySource: `${Bucket}/src`,
+        ObjectLockMode: 'GOVERNANCE',
+        ObjectLockRetainUntilDate: until,
+      }),
+    )
+    const head = await s3().send(
+      new HeadObjectCommand({ Bucket, Key: 'dst', VersionId: out.VersionId }),
+    )
+    expect(head.ObjectLockMode).toBe('GOVERNANCE')
+    expect(head.ObjectLockRetainUntilDate?.getTime()).toBe(until.getTime())
+    expect(head.ObjectLockLegalHoldStatus).toBeUndefined()
+  })
+
+  it('a PutObject with retention needs Content-MD5 or a checksum', async () => {
+    const Bucket = 'lock-md5'
+    await lockedBucket(Bucket)
+    const ep = server.endpoint(DC)
+    const headers = {
+      'x-amz-object-lock-mode': 'GOVERNANCE',
+      'x-amz-object-lock-retain-until-date': inDays(1).toISOString(),
+    }
+    const bare = await rawRequest(ep, `/${Bucket}/k`, { method: 'PUT', body: 'x', headers })
+    expect(bare.status).toBe(400)
+    expect(bare.body).toContain('<Code>InvalidRequest</Code>')
+    expect(await versionsOf(Bucket, 'k')).toEqual([])
+    const md5 = await rawRequest(ep, `/${Bucket}/k`, {
+      method: 'PUT',
+      body: 'x',
+      headers: { ...headers, 'content-md5': createHash('md5').update('x').digest('base64') },
+    })
+    expect(md5.status).toBe(200)
+    expect((await versionsOf(Bucket, 'k')).length).toBe(1)
+  })
+
+  it('the bypass header is refused when the bucket policy denies s3:BypassGovernanceRetention', async () => {
+    const Bucket = 'lock-deny-bypass'
+    await lockedBucket(Bucket)
+    const VersionId = await put(Bucket, 'g', {
+      ObjectLockMode: 'GOVERNANCE',
+      ObjectLockRetainUntilDate: inDays(1),
+    })
+    await s3().send(
+      new PutBucketPolicyCommand({
+        Bucket,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 's3:BypassGovernanceRetention',
+              Resource: `arn:aws:s3:::${Bucket}/*`,
+            },
+          ],
+        }),
+      }),
+    )
+    const err = await s3Error(
+      s3().send(
+        new DeleteObjectCommand({ Bucket, Key: 'g', VersionId, BypassGovernanceRetention: true }),
+      ),
+    )
+    expect(err.name).toBe('AccessDenied')
+    expect(await versionsOf(Bucket, 'g')).toEqual([VersionId])
   })
 })
 
