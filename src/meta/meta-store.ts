@@ -313,6 +313,11 @@ export interface MultipartUploadRecord {
   readonly tags?: readonly Tag[]
   /** The ACL the completed object gets (`x-amz-acl` / `x-amz-grant-*` at creation); absent: default. */
   readonly acl?: AccessControlList
+  /**
+   * The Object Lock the completed object gets (`x-amz-object-lock-*` at creation); absent: none
+   * asked for (the bucket's default retention applies at completion).
+   */
+  readonly objectLock?: { readonly retention?: ObjectRetention; readonly legalHold?: boolean }
 }
 
 export interface PartRecord {

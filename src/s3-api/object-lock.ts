@@ -140,7 +140,7 @@ function hasIntegrityCheck(headers: IncomingHttpHeaders): boolean {
 }
 
 /**
- * The lock of a version written by PutObject or CopyObject: `x-amz-object-lock-mode` with
+ * The lock of a version written by PutObject, CopyObject or CreateMultipartUpload: `x-amz-object-lock-mode` with
  * `x-amz-object-lock-retain-until-date` (both or neither, `InvalidArgument`), and
  * `x-amz-object-lock-legal-hold` `ON|OFF`; without explicit retention, the bucket's default
  * (`days`/`years` from `now`). Lock headers on a bucket without Object Lock are `InvalidRequest`.
@@ -151,7 +151,11 @@ export function writeLockOf(
   headers: IncomingHttpHeaders,
   record: BucketRecord,
   now: number,
-  options: { readonly requireIntegrity: boolean },
+  options: {
+    readonly requireIntegrity: boolean
+    /** Whether the bucket's default retention applies (not when the version is written later). */
+    readonly withDefault?: boolean
+  },
 ): WriteLock {
   const mode = header(headers, 'x-amz-object-lock-mode')
   const until = header(headers, 'x-amz-object-lock-retain-until-date')
@@ -185,7 +189,7 @@ export function writeLockOf(
       )
     retention = { mode, retainUntil: retainUntilOf(until, now, bad) }
   } else {
-    const d = record.objectLock?.defaultRetention
+    const d = options.withDefault === false ? undefined : record.objectLock?.defaultRetention
     if (d !== undefined) {
       const retainUntil =
         d.days !== undefined

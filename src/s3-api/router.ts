@@ -307,7 +307,7 @@ const UNSUPPORTED_HEADERS = [
   'x-amz-website-redirect-location',
 ]
 
-/** Object Lock headers on a new version: served by PutObject and CopyObject only so far. */
+/** Object Lock headers on a new version (PutObject, CopyObject, CreateMultipartUpload). */
 const LOCK_HEADERS = [
   'x-amz-object-lock-mode',
   'x-amz-object-lock-retain-until-date',
@@ -315,7 +315,7 @@ const LOCK_HEADERS = [
 ]
 
 /** Operations that apply `x-amz-object-lock-*`; anywhere else they are `NotImplemented`. */
-const LOCK_HEADER_OPS = new Set<S3Operation>(['PutObject', 'CopyObject'])
+const LOCK_HEADER_OPS = new Set<S3Operation>(['PutObject', 'CopyObject', 'CreateMultipartUpload'])
 
 function checkLockHeaders(request: S3Request, headers: IncomingMessage['headers']): S3Request {
   if (!LOCK_HEADER_OPS.has(request.op)) {

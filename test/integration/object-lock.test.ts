@@ -4,8 +4,10 @@
 // (which change nothing), and locks surviving a restart.
 import { createHash } from 'node:crypto'
 import {
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
@@ -21,6 +23,7 @@ import {
   PutObjectLegalHoldCommand,
   PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rawRequest, registerRegion } from '../support/raw-request.js'
@@ -380,6 +383,42 @@ describe('locks on writes and the bypass permission', () => {
     expect(head.ObjectLockMode).toBe('GOVERNANCE')
     expect(head.ObjectLockRetainUntilDate?.getTime()).toBe(until.getTime())
     expect(head.ObjectLockLegalHoldStatus).toBeUndefined()
+  })
+
+  it('CreateMultipartUpload keeps its lock headers for the completed object', async () => {
+    const Bucket = 'lock-mpu'
+    await lockedBucket(Bucket)
+    const until = inDays(1)
+    const { UploadId } = await s3().send(
+      new CreateMultipartUploadCommand({
+        Bucket,
+        Key: 'big',
+        ObjectLockMode: 'COMPLIANCE',
+        ObjectLockRetainUntilDate: until,
+        ObjectLockLegalHoldStatus: 'ON',
+      }),
+    )
+    const part = await s3().send(
+      new UploadPartCommand({ Bucket, Key: 'big', UploadId, PartNumber: 1, Body: 'only part' }),
+    )
+    const done = await s3().send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key: 'big',
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    )
+    const head = await s3().send(
+      new HeadObjectCommand({ Bucket, Key: 'big', VersionId: done.VersionId }),
+    )
+    expect(head.ObjectLockMode).toBe('COMPLIANCE')
+    expect(head.ObjectLockRetainUntilDate?.getTime()).toBe(until.getTime())
+    expect(head.ObjectLockLegalHoldStatus).toBe('ON')
+    const err = await s3Error(
+      s3().send(new DeleteObjectCommand({ Bucket, Key: 'big', VersionId: done.VersionId })),
+    )
+    expect(err.name).toBe('AccessDenied')
   })
 
   it('a PutObject with retention needs Content-MD5 or a checksum', async () => {

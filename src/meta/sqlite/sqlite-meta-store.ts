@@ -155,6 +155,7 @@ interface UploadRow {
   encryption: string | null
   tags: string | null
   acl: string | null
+  object_lock: string | null
 }
 
 interface PartRow {
@@ -201,7 +202,7 @@ const SUMMARY_COLUMNS = 'key, size, etag, last_modified, checksums'
 const VERSION_LIST_COLUMNS =
   'key, seq, version_id, delete_marker, size, etag, last_modified, checksums'
 const UPLOAD_COLUMNS =
-  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags, acl'
+  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags, acl, object_lock'
 
 /** Opens (creating and migrating if needed) a SQLite metadata store. */
 export async function openSqliteMetaStore(config: SqliteMetaStoreConfig): Promise<SqliteMetaStore> {
@@ -897,6 +898,7 @@ export class SqliteMetaStore implements MetaStore {
         encryptionJson(upload.encryption),
         tagsJson(upload.tags ?? []),
         aclJson(upload.acl ?? null),
+        upload.objectLock === undefined ? null : JSON.stringify(upload.objectLock),
       )
     })
   }
@@ -1841,9 +1843,10 @@ function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         string | null,
+        string | null,
       ]
     >(
-      `INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     getUpload: db.prepare<[string], UploadRow>(
       `SELECT ${UPLOAD_COLUMNS} FROM multipart_uploads WHERE upload_id = ?`,
@@ -2223,6 +2226,13 @@ function toUploadRecord(row: UploadRow): MultipartUploadRecord {
     encryption: encryptionOf(row.encryption),
     ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
     ...(row.acl == null ? {} : { acl: JSON.parse(row.acl) as AccessControlList }),
+    ...(row.object_lock == null
+      ? {}
+      : {
+          objectLock: JSON.parse(row.object_lock) as NonNullable<
+            MultipartUploadRecord['objectLock']
+          >,
+        }),
   }
 }
 

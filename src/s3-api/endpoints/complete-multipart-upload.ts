@@ -129,10 +129,13 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
   const checksumType = Object.keys(checksums).length > 0 ? type : null
   checkCompletion(assertions, { size, checksums })
   const version = await writeVersionOf(ctx, upload.bucket)
-  // Lock headers on CreateMultipartUpload are not served yet: only the bucket's default applies.
-  const lock = writeLockOf({}, await bucketRecordOf(ctx, upload.bucket), ctx.deps.now(), {
-    requireIntegrity: false,
-  })
+  // The lock asked for at creation; without retention, the bucket's default from now.
+  const lock = {
+    ...writeLockOf({}, await bucketRecordOf(ctx, upload.bucket), ctx.deps.now(), {
+      requireIntegrity: false,
+    }),
+    ...upload.objectLock,
+  }
   const record: ObjectRecord = {
     bucket: upload.bucket,
     key: upload.key,
