@@ -227,7 +227,8 @@ export function lockResponseHeaders(record: ObjectRecord): Record<string, string
 
 /**
  * `x-amz-bypass-governance-retention: true`, honoured only for a requester with
- * `s3:BypassGovernanceRetention` (the owner has it unless the bucket policy denies it);
+ * `s3:BypassGovernanceRetention` (the owner has it unless the bucket policy denies it; anyone
+ * else only through a policy `Allow`, never an ACL);
  * without the permission the request is refused (`AccessDenied`).
  */
 export async function bypassGovernanceOf(
@@ -237,7 +238,9 @@ export async function bypassGovernanceOf(
 ): Promise<boolean> {
   const value = ctx.req.headers['x-amz-bypass-governance-retention']
   if (value === undefined || String(value).toLowerCase() !== 'true') return false
-  if (!(await mayAccess(accessOf(ctx, record), ctx.s3.op, key, 's3:BypassGovernanceRetention'))) {
+  // Judged as a policy-only operation: an ACL's WRITE never grants the bypass.
+  const access = accessOf(ctx, record)
+  if (!(await mayAccess(access, 'PutObjectRetention', key, 's3:BypassGovernanceRetention'))) {
     throw S3Errors.accessDenied()
   }
   return true

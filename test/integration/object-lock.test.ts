@@ -10,6 +10,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketAclCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   GetObjectLegalHoldCommand,
@@ -17,6 +18,7 @@ import {
   GetObjectRetentionCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
+  PutBucketAclCommand,
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -26,6 +28,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDirectory } from '../../src/directory/index.js'
 import { rawRequest, registerRegion } from '../support/raw-request.js'
 import { s3Error, s3For } from '../support/s3-client.js'
 import { startSovra, type TestSovra } from '../support/start-server.js'
@@ -472,6 +475,59 @@ describe('locks on writes and the bypass permission', () => {
     )
     expect(err.name).toBe('AccessDenied')
     expect(await versionsOf(Bucket, 'g')).toEqual([VersionId])
+  })
+  it('another tenant gets the bypass only from a policy Allow, never from an ACL WRITE grant', async () => {
+    const directory = await openDirectory({ dataDir: server.dataDir })
+    try {
+      const bobTenant = await directory.createTenant({ name: 'bob-lock' })
+      const bob = s3For(server, DC, await directory.createAccessKey('bob-lock', {}))
+      const Bucket = 'lock-shared'
+      await s3().send(
+        new CreateBucketCommand({
+          Bucket,
+          ObjectLockEnabledForBucket: true,
+          ObjectOwnership: 'ObjectWriter',
+        }),
+      )
+      const owner = (await s3().send(new GetBucketAclCommand({ Bucket }))).Owner?.ID as string
+      await s3().send(
+        new PutBucketAclCommand({
+          Bucket,
+          GrantFullControl: `id=${owner}`,
+          GrantWrite: `id=${bobTenant.canonicalId}`,
+        }),
+      )
+      const VersionId = await put(Bucket, 'g', {
+        ObjectLockMode: 'GOVERNANCE',
+        ObjectLockRetainUntilDate: inDays(1),
+      })
+      const del = () =>
+        bob.send(
+          new DeleteObjectCommand({ Bucket, Key: 'g', VersionId, BypassGovernanceRetention: true }),
+        )
+      expect((await s3Error(del())).name).toBe('AccessDenied')
+      expect(await versionsOf(Bucket, 'g')).toEqual([VersionId])
+      await s3().send(
+        new PutBucketPolicyCommand({
+          Bucket,
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: bobTenant.id },
+                Action: ['s3:BypassGovernanceRetention', 's3:DeleteObjectVersion'],
+                Resource: `arn:aws:s3:::${Bucket}/*`,
+              },
+            ],
+          }),
+        }),
+      )
+      await del()
+      expect(await versionsOf(Bucket, 'g')).toEqual([])
+    } finally {
+      await directory.close()
+    }
   })
 })
 
