@@ -150,6 +150,15 @@ export interface ObjectTaggingEvent extends EventBase, BucketScoped {
   /** Commitment to the new tags (canonical JSON of `[key, value]` pairs); absent when removed. */
   readonly tags?: Commitment
 }
+/** A version's Object Lock changed: its retention (PutObjectRetention) or legal hold. */
+export interface ObjectLockEvent extends EventBase, BucketScoped {
+  readonly type: 'object.lock'
+  readonly key: Commitment
+  /** Which lock: `retention` (PutObjectRetention) or `legal-hold` (PutObjectLegalHold). */
+  readonly lock: 'retention' | 'legal-hold'
+  /** Commitment to the new setting: `MODE retain-until` (empty: removed), or `ON`/`OFF`. */
+  readonly config: Commitment
+}
 /** An object's ACL was replaced (PutObjectAcl). */
 export interface ObjectAclEvent extends EventBase, BucketScoped {
   readonly type: 'object.acl'
@@ -177,6 +186,7 @@ export interface BucketConfigEvent extends EventBase, BucketScoped {
     | 'acl'
     | 'ownership'
     | 'public-access-block'
+    | 'object-lock'
   /** Commitment to the new setting's canonical JSON; absent when it was removed. */
   readonly config?: Commitment
 }
@@ -355,6 +365,7 @@ export type LedgerEvent =
   | MultipartCompleteEvent
   | ObjectTaggingEvent
   | ObjectAclEvent
+  | ObjectLockEvent
   | BucketConfigEvent
   | ObjectGetEvent
   | ObjectHeadEvent
@@ -381,6 +392,7 @@ export const LEDGER_EVENT_TYPES = [
   'multipart.complete',
   'object.tagging',
   'object.acl',
+  'object.lock',
   'bucket.config',
   'object.get',
   'object.head',

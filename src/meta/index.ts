@@ -38,6 +38,7 @@ export {
   type MultipartUploadRecord,
   type ObjectData,
   type ObjectEncryption,
+  type ObjectLockConfiguration,
   type ObjectOwnership,
   type ObjectRecord,
   type ObjectRetention,

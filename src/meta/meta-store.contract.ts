@@ -789,6 +789,21 @@ export function runMetaStoreContract(options: MetaStoreContractOptions): void {
         expect(await outbox()).toEqual(['policy', 'acl', 'ownership', 'pab'])
       })
 
+      test('a bucket created with Object Lock is versioned; its default retention can change', async () => {
+        await store.createBucket({ ...bucket('l'), objectLock: {}, versioning: 'Enabled' })
+        expect(await store.getBucket('l')).toEqual({
+          ...bucket('l'),
+          objectLock: {},
+          versioning: 'Enabled',
+        })
+        const config = { defaultRetention: { mode: 'COMPLIANCE' as const, years: 2 } }
+        await store.setBucketObjectLock('l', config, ev('lock'))
+        expect((await store.getBucket('l'))?.objectLock).toEqual(config)
+        expect(await outbox()).toEqual(['lock'])
+        await expectCode(store.setBucketObjectLock('nope', config, ev('x')), 'NoSuchBucket')
+        expect(await outbox()).toEqual(['lock'])
+      })
+
       test('the setters refuse a missing bucket and log nothing', async () => {
         await expectCode(store.setBucketPolicy('nope', '{}', ev('x')), 'NoSuchBucket')
         await expectCode(store.setBucketAcl('nope', acl, ev('x')), 'NoSuchBucket')

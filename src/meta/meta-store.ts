@@ -113,6 +113,21 @@ export interface BucketRecord {
   readonly ownership?: ObjectOwnership | null
   /** The PublicAccessBlock configuration; absent or null: nothing blocked. */
   readonly publicAccessBlock?: PublicAccessBlock | null
+  /** The Object Lock configuration; absent or null: Object Lock is not enabled. */
+  readonly objectLock?: ObjectLockConfiguration | null
+}
+
+/**
+ * A bucket's Object Lock configuration: once present, Object Lock is enabled for good; the
+ * optional default retention applies to new versions written without their own.
+ */
+export interface ObjectLockConfiguration {
+  readonly defaultRetention?: {
+    readonly mode: ObjectRetention['mode']
+    /** Exactly one of `days` and `years`. */
+    readonly days?: number
+    readonly years?: number
+  }
 }
 
 /** An object version's retention (Object Lock): no removal before `retainUntil`. */
@@ -298,6 +313,11 @@ export interface MultipartUploadRecord {
   readonly tags?: readonly Tag[]
   /** The ACL the completed object gets (`x-amz-acl` / `x-amz-grant-*` at creation); absent: default. */
   readonly acl?: AccessControlList
+  /**
+   * The Object Lock the completed object gets (`x-amz-object-lock-*` at creation); absent: none
+   * asked for (the bucket's default retention applies at completion).
+   */
+  readonly objectLock?: { readonly retention?: ObjectRetention; readonly legalHold?: boolean }
 }
 
 export interface PartRecord {
@@ -471,6 +491,15 @@ export interface MetaStore {
   setBucketPublicAccessBlock(
     name: string,
     block: PublicAccessBlock | null,
+    options?: WriteOptions,
+  ): Promise<void>
+  /**
+   * Sets the bucket's Object Lock configuration (enabling Object Lock for good); `NoSuchBucket`
+   * if absent.
+   */
+  setBucketObjectLock(
+    name: string,
+    config: ObjectLockConfiguration,
     options?: WriteOptions,
   ): Promise<void>
   /** Fails with `BucketNotEmpty` while objects, versions or delete markers remain; aborts the bucket's uploads and returns their blobs. */

@@ -53,6 +53,11 @@ const DELEGABLE: Partial<
   CompleteMultipartUpload: { on: 'bucket', permission: 'WRITE' },
   AbortMultipartUpload: { on: 'bucket', permission: 'WRITE' },
   ListParts: null,
+  // A version's Object Lock: by policy only (no ACL permission covers it), as on AWS.
+  GetObjectRetention: null,
+  PutObjectRetention: null,
+  GetObjectLegalHold: null,
+  PutObjectLegalHold: null,
 }
 
 /** The bucket policy operations its owner can always perform, even under a Deny (as AWS's root can). */

@@ -33,6 +33,7 @@ const PROTOCOL = {
   InvalidArgument: e('InvalidArgument', 400),
   InvalidBucketAclWithObjectOwnership: e('InvalidBucketAclWithObjectOwnership', 400),
   InvalidBucketName: e('InvalidBucketName', 400),
+  InvalidBucketState: e('InvalidBucketState', 409),
   InvalidDigest: e('InvalidDigest', 400),
   InvalidPart: e('InvalidPart', 400),
   InvalidPartNumber: e('InvalidPartNumber', 416),
@@ -57,11 +58,13 @@ const PROTOCOL = {
   NoSuchCORSConfiguration: e('NoSuchCORSConfiguration', 404),
   NoSuchKey: e('NoSuchKey', 404),
   NoSuchLifecycleConfiguration: e('NoSuchLifecycleConfiguration', 404),
+  NoSuchObjectLockConfiguration: e('NoSuchObjectLockConfiguration', 404),
   NoSuchPublicAccessBlockConfiguration: e('NoSuchPublicAccessBlockConfiguration', 404),
   NoSuchTagSet: e('NoSuchTagSet', 404),
   NoSuchUpload: e('NoSuchUpload', 404),
   NoSuchVersion: e('NoSuchVersion', 404),
   NotImplemented: e('NotImplemented', 501),
+  ObjectLockConfigurationNotFoundError: e('ObjectLockConfigurationNotFoundError', 404),
   OwnershipControlsNotFoundError: e('OwnershipControlsNotFoundError', 404),
   PolicyTooLarge: e('PolicyTooLarge', 400),
   PreconditionFailed: e('PreconditionFailed', 412),
@@ -224,6 +227,11 @@ const DOMAINS: Record<string, Record<string, S3WireError>> = {
 
 const INTERNAL = PROTOCOL.InternalError
 
+/** Domain errors whose S3 message is AWS's own text rather than the domain's (`domain:code`). */
+const AWS_MESSAGES: Readonly<Record<string, string>> = {
+  'meta:ObjectLocked': 'Access Denied because object protected by object lock.',
+}
+
 /**
  * THE mapping from any error to its S3 wire form. Unknown errors and unmapped domain codes become
  * `InternalError` 500 with a fixed message; the caller logs the cause.
@@ -235,8 +243,10 @@ export function toS3Error(err: unknown): S3WireError & {
 } {
   if (err instanceof SovraError) {
     const wire = DOMAINS[err.domain]?.[err.code]
-    if (wire !== undefined && wire.status < 500)
-      return { ...wire, message: err.message, internal: false, details: err.details }
+    if (wire !== undefined && wire.status < 500) {
+      const message = AWS_MESSAGES[`${err.domain}:${err.code}`] ?? err.message
+      return { ...wire, message, internal: false, details: err.details }
+    }
     // Server-side failures keep their code and status but never show internal messages.
     if (wire !== undefined)
       return {

@@ -59,6 +59,12 @@ export type S3Operation =
   | 'PutPublicAccessBlock'
   | 'GetPublicAccessBlock'
   | 'DeletePublicAccessBlock'
+  | 'PutObjectLockConfiguration'
+  | 'GetObjectLockConfiguration'
+  | 'PutObjectRetention'
+  | 'GetObjectRetention'
+  | 'PutObjectLegalHold'
+  | 'GetObjectLegalHold'
 
 /** What the router made of a request: the operation, its bucket and key, and its query. */
 export type S3Request =
@@ -133,6 +139,12 @@ export const PERMISSIONS: Record<S3Operation, string> = {
   PutPublicAccessBlock: 's3:PutBucketPublicAccessBlock',
   GetPublicAccessBlock: 's3:GetBucketPublicAccessBlock',
   DeletePublicAccessBlock: 's3:PutBucketPublicAccessBlock',
+  PutObjectLockConfiguration: 's3:PutBucketObjectLockConfiguration',
+  GetObjectLockConfiguration: 's3:GetBucketObjectLockConfiguration',
+  PutObjectRetention: 's3:PutObjectRetention',
+  GetObjectRetention: 's3:GetObjectRetention',
+  PutObjectLegalHold: 's3:PutObjectLegalHold',
+  GetObjectLegalHold: 's3:GetObjectLegalHold',
 }
 
 /**
@@ -175,6 +187,9 @@ const KNOWN_PARAMS = new Set([
   'policyStatus',
   'ownershipControls',
   'publicAccessBlock',
+  'object-lock',
+  'retention',
+  'legal-hold',
   'max-buckets',
   'bucket-region',
   'x-id',
@@ -193,6 +208,14 @@ function checkSubresourceScope(query: URLSearchParams, key: string | null, metho
       if (query.has(name)) throw notImplemented(`${name} on an object`)
     }
   }
+  for (const name of ['retention', 'legal-hold']) {
+    if (query.has(name) && (key === null || (method !== 'GET' && method !== 'PUT'))) {
+      throw notImplemented(`${name} with ${method}${key === null ? ' on a bucket' : ''}`)
+    }
+  }
+  if (query.has('object-lock') && method !== 'GET' && method !== 'PUT') {
+    throw notImplemented(`object-lock with ${method}`)
+  }
   if (query.has('attributes') && (key === null || method !== 'GET')) {
     throw notImplemented(`attributes with ${method}${key === null ? ' on a bucket' : ''}`)
   }
@@ -207,6 +230,7 @@ const BUCKET_ONLY_SUBRESOURCES = [
   'policyStatus',
   'ownershipControls',
   'publicAccessBlock',
+  'object-lock',
 ]
 
 /** Operations named by the SDKs' `x-id` parameter that we do not serve. */
@@ -280,15 +304,31 @@ function notImplemented(what: string): S3Error {
 
 const UNSUPPORTED_HEADERS = [
   'x-amz-server-side-encryption-context',
-  'x-amz-object-lock-mode',
-  'x-amz-object-lock-retain-until-date',
-  'x-amz-object-lock-legal-hold',
-  'x-amz-bucket-object-lock-enabled',
   'x-amz-website-redirect-location',
 ]
 
+/** Object Lock headers on a new version (PutObject, CopyObject, CreateMultipartUpload). */
+const LOCK_HEADERS = [
+  'x-amz-object-lock-mode',
+  'x-amz-object-lock-retain-until-date',
+  'x-amz-object-lock-legal-hold',
+]
+
+/** Operations that apply `x-amz-object-lock-*`; anywhere else they are `NotImplemented`. */
+const LOCK_HEADER_OPS = new Set<S3Operation>(['PutObject', 'CopyObject', 'CreateMultipartUpload'])
+
+function checkLockHeaders(request: S3Request, headers: IncomingMessage['headers']): S3Request {
+  if (!LOCK_HEADER_OPS.has(request.op)) {
+    for (const name of LOCK_HEADERS) if (headers[name] !== undefined) throw notImplemented(name)
+  }
+  if (request.op !== 'CreateBucket' && headers['x-amz-bucket-object-lock-enabled'] !== undefined) {
+    throw notImplemented('x-amz-bucket-object-lock-enabled')
+  }
+  return request
+}
+
 /**
- * Refuses headers asking for features we do not have yet (KMS encryption context, locks):
+ * Refuses headers asking for features we do not have yet (KMS encryption context, website):
  * silently dropping them would store something other than what the client asked for.
  */
 function checkHeaders(headers: IncomingMessage['headers']): void {
@@ -302,6 +342,13 @@ function checkHeaders(headers: IncomingMessage['headers']): void {
 
 /** Turns a raw request into a typed S3Request; unknown operations get `NotImplemented` or `MethodNotAllowed`. */
 export function route(
+  req: Pick<IncomingMessage, 'url' | 'headers' | 'method'>,
+  options: RouterOptions,
+): S3Request {
+  return checkLockHeaders(routeOf(req, options), req.headers)
+}
+
+function routeOf(
   req: Pick<IncomingMessage, 'url' | 'headers' | 'method'>,
   options: RouterOptions,
 ): S3Request {
@@ -332,6 +379,7 @@ export function route(
         if (query.has('acl')) return r('PutBucketAcl')
         if (query.has('ownershipControls')) return r('PutBucketOwnershipControls')
         if (query.has('publicAccessBlock')) return r('PutPublicAccessBlock')
+        if (query.has('object-lock')) return r('PutObjectLockConfiguration')
         return r('CreateBucket')
       case 'HEAD':
         return r('HeadBucket')
@@ -360,6 +408,7 @@ export function route(
         if (query.has('acl')) return r('GetBucketAcl')
         if (query.has('ownershipControls')) return r('GetBucketOwnershipControls')
         if (query.has('publicAccessBlock')) return r('GetPublicAccessBlock')
+        if (query.has('object-lock')) return r('GetObjectLockConfiguration')
         if (query.has('versions')) return r('ListObjectVersions')
         if (query.has('uploads')) return r('ListMultipartUploads')
         if (query.get('list-type') === '2') return r('ListObjectsV2')
@@ -375,6 +424,8 @@ export function route(
     case 'PUT':
       if (query.has('tagging')) return r('PutObjectTagging')
       if (query.has('acl')) return r('PutObjectAcl')
+      if (query.has('retention')) return r('PutObjectRetention')
+      if (query.has('legal-hold')) return r('PutObjectLegalHold')
       if (query.has('uploadId') || query.has('partNumber')) {
         return r(req.headers['x-amz-copy-source'] === undefined ? 'UploadPart' : 'UploadPartCopy')
       }
@@ -382,6 +433,8 @@ export function route(
     case 'GET':
       if (query.has('tagging')) return r('GetObjectTagging')
       if (query.has('acl')) return r('GetObjectAcl')
+      if (query.has('retention')) return r('GetObjectRetention')
+      if (query.has('legal-hold')) return r('GetObjectLegalHold')
       if (query.has('attributes')) return r('GetObjectAttributes')
       return r(query.has('uploadId') ? 'ListParts' : 'GetObject')
     case 'HEAD':

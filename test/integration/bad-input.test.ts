@@ -207,7 +207,6 @@ describe('bad input gets its S3 error and changes nothing', () => {
   it('refuses a KMS encryption context, object locks, non-standard storage classes and ACLs a bucket does not allow instead of silently dropping them', async () => {
     for (const headers of [
       { 'x-amz-server-side-encryption-context': 'e30=' },
-      { 'x-amz-object-lock-legal-hold': 'ON' },
       { 'x-amz-storage-class': 'GLACIER' },
     ]) {
       const res = await rawRequest(ep, `/${Bucket}/not-stored`, {
@@ -217,6 +216,13 @@ describe('bad input gets its S3 error and changes nothing', () => {
       })
       expect([res.status, code(res.body)]).toEqual([501, 'NotImplemented'])
     }
+    // A lock on a bucket without Object Lock is refused as AWS refuses it.
+    const lock = await rawRequest(ep, `/${Bucket}/not-stored`, {
+      method: 'PUT',
+      body: 'x',
+      headers: { 'x-amz-object-lock-legal-hold': 'ON' },
+    })
+    expect([lock.status, code(lock.body)]).toEqual([400, 'InvalidRequest'])
     // Incomplete SSE-C headers are the client's mistake, answered as AWS does.
     const partial = await rawRequest(ep, `/${Bucket}/not-stored`, {
       method: 'PUT',

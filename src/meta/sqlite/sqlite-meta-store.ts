@@ -23,6 +23,7 @@ import type {
   MetaStore,
   MultipartUploadRecord,
   ObjectEncryption,
+  ObjectLockConfiguration,
   ObjectOwnership,
   ObjectRecord,
   ObjectRetention,
@@ -72,6 +73,7 @@ interface BucketRow {
   acl: string | null
   ownership: ObjectOwnership | null
   public_access_block: string | null
+  object_lock: string | null
 }
 
 interface ObjectRow {
@@ -153,6 +155,7 @@ interface UploadRow {
   encryption: string | null
   tags: string | null
   acl: string | null
+  object_lock: string | null
 }
 
 interface PartRow {
@@ -199,7 +202,7 @@ const SUMMARY_COLUMNS = 'key, size, etag, last_modified, checksums'
 const VERSION_LIST_COLUMNS =
   'key, seq, version_id, delete_marker, size, etag, last_modified, checksums'
 const UPLOAD_COLUMNS =
-  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags, acl'
+  'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags, acl, object_lock'
 
 /** Opens (creating and migrating if needed) a SQLite metadata store. */
 export async function openSqliteMetaStore(config: SqliteMetaStoreConfig): Promise<SqliteMetaStore> {
@@ -328,6 +331,8 @@ export class SqliteMetaStore implements MetaStore {
         bucket.publicAccessBlock == null
           ? null
           : JSON.stringify(publicAccessBlockJson(bucket.publicAccessBlock)),
+        bucket.objectLock == null ? null : JSON.stringify(objectLockJson(bucket.objectLock)),
+        bucket.versioning ?? null,
       )
       if (inserted.changes === 0) throw MetaErrors.bucketAlreadyExists(bucket.name)
     }, options)
@@ -354,6 +359,9 @@ export class SqliteMetaStore implements MetaStore {
         ...(row.public_access_block === null
           ? {}
           : { publicAccessBlock: JSON.parse(row.public_access_block) as PublicAccessBlock }),
+        ...(row.object_lock === null
+          ? {}
+          : { objectLock: JSON.parse(row.object_lock) as ObjectLockConfiguration }),
       }
     })
   }
@@ -469,6 +477,16 @@ export class SqliteMetaStore implements MetaStore {
   ): Promise<void> {
     const json = block === null ? null : JSON.stringify(publicAccessBlockJson(block))
     return this.#setBucketColumn(this.#s.setBucketPublicAccessBlock, name, json, options)
+  }
+
+  /** Sets the bucket's Object Lock configuration. */
+  setBucketObjectLock(
+    name: string,
+    config: ObjectLockConfiguration,
+    options?: WriteOptions,
+  ): Promise<void> {
+    const json = JSON.stringify(objectLockJson(config))
+    return this.#setBucketColumn(this.#s.setBucketObjectLock, name, json, options)
   }
 
   #setBucketColumn(
@@ -880,6 +898,7 @@ export class SqliteMetaStore implements MetaStore {
         encryptionJson(upload.encryption),
         tagsJson(upload.tags ?? []),
         aclJson(upload.acl ?? null),
+        upload.objectLock === undefined ? null : JSON.stringify(upload.objectLock),
       )
     })
   }
@@ -1588,10 +1607,21 @@ type Statements = ReturnType<typeof prepareStatements>
 function prepareStatements(db: Database.Database) {
   return {
     insertBucket: db.prepare<
-      [string, string, number, string | null, string | null, string | null, string | null]
+      [
+        string,
+        string,
+        number,
+        string | null,
+        string | null,
+        string | null,
+        string | null,
+        string | null,
+        VersioningStatus | null,
+      ]
     >(
-      `INSERT INTO buckets (name, tenant_id, created_at, policy, acl, ownership, public_access_block)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO buckets (name, tenant_id, created_at, policy, acl, ownership,
+         public_access_block, object_lock, versioning)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     getBucket: db.prepare<[string], BucketRow>('SELECT * FROM buckets WHERE name = ?'),
     insertOutbox: db.prepare<[Uint8Array]>('INSERT INTO ledger_outbox (entry) VALUES (?)'),
@@ -1620,6 +1650,9 @@ function prepareStatements(db: Database.Database) {
     ),
     setBucketPublicAccessBlock: db.prepare<[string | null, string]>(
       'UPDATE buckets SET public_access_block = ? WHERE name = ?',
+    ),
+    setBucketObjectLock: db.prepare<[string | null, string]>(
+      'UPDATE buckets SET object_lock = ? WHERE name = ?',
     ),
     setObjectAcl: db.prepare<[string | null, string, string]>(
       'UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?',
@@ -1810,9 +1843,10 @@ function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         string | null,
+        string | null,
       ]
     >(
-      `INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO multipart_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     getUpload: db.prepare<[string], UploadRow>(
       `SELECT ${UPLOAD_COLUMNS} FROM multipart_uploads WHERE upload_id = ?`,
@@ -2015,6 +2049,19 @@ function aclJson(acl: AccessControlList | null): string | null {
   })
 }
 
+/** `buckets.object_lock` (migration 0012): only the known fields, in a fixed order. */
+function objectLockJson(c: ObjectLockConfiguration): ObjectLockConfiguration {
+  const d = c.defaultRetention
+  if (d === undefined) return {}
+  return {
+    defaultRetention: {
+      mode: d.mode,
+      ...(d.days === undefined ? {} : { days: d.days }),
+      ...(d.years === undefined ? {} : { years: d.years }),
+    },
+  }
+}
+
 function publicAccessBlockJson(b: PublicAccessBlock): PublicAccessBlock {
   return {
     blockPublicAcls: b.blockPublicAcls,
@@ -2179,6 +2226,13 @@ function toUploadRecord(row: UploadRow): MultipartUploadRecord {
     encryption: encryptionOf(row.encryption),
     ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
     ...(row.acl == null ? {} : { acl: JSON.parse(row.acl) as AccessControlList }),
+    ...(row.object_lock == null
+      ? {}
+      : {
+          objectLock: JSON.parse(row.object_lock) as NonNullable<
+            MultipartUploadRecord['objectLock']
+          >,
+        }),
   }
 }
 

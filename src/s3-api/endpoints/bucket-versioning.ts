@@ -1,4 +1,5 @@
 import type { VersioningStatus } from '../../meta/index.js'
+import { bucketRecordOf } from '../access-control.js'
 import { changeEvent, commitment } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
@@ -29,6 +30,13 @@ export async function putBucketVersioning(ctx: RequestContext): Promise<void> {
   }
   if (status !== undefined) {
     const bucket = ctx.s3.bucket as string
+    // Object Lock needs versioning: AWS refuses to suspend it once a lock configuration exists.
+    if (status === 'Suspended' && (await bucketRecordOf(ctx)).objectLock != null) {
+      throw new S3Error(
+        'InvalidBucketState',
+        'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.',
+      )
+    }
     await ctx.deps.cell.meta.setBucketVersioning(
       bucket,
       status as VersioningStatus,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ChecksumAlgorithm, ObjectRecord, PartRecord } from '../../meta/index.js'
+import { bucketRecordOf } from '../access-control.js'
 import { changeEvent, commitment } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import { CHECKSUM_ALGORITHMS, checksumElements, checksumHeaders } from '../checksums.js'
@@ -14,6 +15,7 @@ import {
   type RequestedPartChecksums,
 } from '../multipart-checksums.js'
 import { quoteEtag, unquoteEtag } from '../object-headers.js'
+import { writeLockOf } from '../object-lock.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import { tagsCanonical } from '../tags.js'
@@ -127,6 +129,13 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
   const checksumType = Object.keys(checksums).length > 0 ? type : null
   checkCompletion(assertions, { size, checksums })
   const version = await writeVersionOf(ctx, upload.bucket)
+  // The lock asked for at creation; without retention, the bucket's default from now.
+  const lock = {
+    ...writeLockOf({}, await bucketRecordOf(ctx, upload.bucket), ctx.deps.now(), {
+      requireIntegrity: false,
+    }),
+    ...upload.objectLock,
+  }
   const record: ObjectRecord = {
     bucket: upload.bucket,
     key: upload.key,
@@ -145,6 +154,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     encryption: upload.encryption,
     tags: upload.tags ?? [],
     ...(upload.acl === undefined ? {} : { acl: upload.acl }),
+    ...lock,
     // Each part stays its own envelope, bound to its part number.
     data: { kind: 'blobs', parts: chosen.map((p) => ({ ...p.blob, partNumber: p.partNumber })) },
   }

@@ -1,4 +1,4 @@
-import { objectAclForWrite } from '../access-control.js'
+import { bucketRecordOf, objectAclForWrite } from '../access-control.js'
 import { changeEvent, commitment } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumElements } from '../checksums.js'
@@ -11,6 +11,7 @@ import {
   userMetadataOf,
   validateKey,
 } from '../object-headers.js'
+import { writeLockOf } from '../object-lock.js'
 import { Digest, storeBytes } from '../object-writer.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
@@ -71,6 +72,10 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
   const sse = await writeEncryptionOf(ctx)
   const bucket = ctx.s3.bucket as string
   const version = await writeVersionOf(ctx, bucket)
+  // The copy is a new version: its lock comes from this request or the bucket, never the source.
+  const lock = writeLockOf(ctx.req.headers, await bucketRecordOf(ctx), ctx.deps.now(), {
+    requireIntegrity: false,
+  })
   const src = source.record
   const algorithms = Object.keys(src.checksums).filter(
     (a) => !String(src.checksums[a as 'CRC32']).includes('-'),
@@ -113,6 +118,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       encryption: sse.encryption,
       tags: copiedTags,
       ...(acl === undefined ? {} : { acl }),
+      ...lock,
     },
     condition,
     event,

@@ -4,17 +4,32 @@ import { changeEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty } from '../response.js'
-import { S3Error } from '../s3-error.js'
+import { S3Error, S3Errors } from '../s3-error.js'
 import { childText, parseXml } from '../xml/parse.js'
 import { validateBucketName } from './bucket-name.js'
 import { invalidAclWithOwnership, objectOwnershipOf } from './bucket-ownership.js'
 import { BLOCK_ALL } from './public-access-block.js'
+
+/** `x-amz-bucket-object-lock-enabled`: `true` enables Object Lock (and versioning). */
+function objectLockHeaderOf(value: string | string[] | undefined): boolean {
+  if (value === undefined) return false
+  const text = String(value).toLowerCase()
+  if (text !== 'true' && text !== 'false') {
+    throw S3Errors.invalidArgument(
+      'Invalid x-amz-bucket-object-lock-enabled header value',
+      'x-amz-bucket-object-lock-enabled',
+      String(value),
+    )
+  }
+  return text === 'true'
+}
 
 /**
  * CreateBucket: the bucket lives in this endpoint's data center. A LocationConstraint naming any
  * other data center is refused; the name is reserved globally in the directory first. As on AWS
  * today, a new bucket has Object Ownership BucketOwnerEnforced (ACLs disabled) unless
  * `x-amz-object-ownership` says otherwise, and all public access blocked.
+ * `x-amz-bucket-object-lock-enabled: true` enables Object Lock and versioning.
  */
 export async function createBucket(ctx: RequestContext): Promise<void> {
   const name = ctx.s3.bucket as string
@@ -42,6 +57,7 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
     ownershipHeader === undefined
       ? 'BucketOwnerEnforced'
       : objectOwnershipOf(String(ownershipHeader), 'x-amz-object-ownership')
+  const objectLock = objectLockHeaderOf(ctx.req.headers['x-amz-bucket-object-lock-enabled'])
   const owner = ctx.tenant.canonicalId
   const acl = requestedAcl(ctx.req.headers, { owner, bucketOwner: owner })?.acl ?? null
   if (acl !== null && !isOwnerOnlyAcl(acl)) {
@@ -77,6 +93,8 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
         createdAt: ctx.deps.now(),
         ownership,
         publicAccessBlock: BLOCK_ALL,
+        // A bucket created with Object Lock is versioned from the start, for good.
+        ...(objectLock ? { objectLock: {}, versioning: 'Enabled' as const } : {}),
         ...(acl === null || isOwnerOnlyAcl(acl) ? {} : { acl }),
       },
       await changeEvent(ctx, { type: 'bucket.create' }, name),

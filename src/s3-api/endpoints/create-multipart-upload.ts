@@ -1,15 +1,17 @@
-import { objectAclForWrite } from '../access-control.js'
+import { bucketRecordOf, objectAclForWrite } from '../access-control.js'
 import type { RequestContext } from '../context.js'
 import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
 import { multipartChecksumOf } from '../multipart-checksums.js'
 import { storedHeadersOf, userMetadataOf, validateKey } from '../object-headers.js'
+import { writeLockOf } from '../object-lock.js'
 import { sendXml } from '../response.js'
 import { taggingOf } from '../tags.js'
 import { newUploadId } from './multipart.js'
 
 /**
  * CreateMultipartUpload: records the upload with the object's future headers and checksum
- * settings (algorithm and FULL_OBJECT or COMPOSITE type, see multipart-checksums.ts).
+ * settings (algorithm and FULL_OBJECT or COMPOSITE type, see multipart-checksums.ts) and its
+ * Object Lock headers (applied at completion).
  */
 export async function createMultipartUpload(ctx: RequestContext): Promise<void> {
   const key = ctx.s3.key as string
@@ -19,6 +21,11 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
   const tags = taggingOf(h)
   const acl = await objectAclForWrite(ctx)
   const sse = await writeEncryptionOf(ctx)
+  // Explicit lock headers are kept with the upload; the bucket's default applies at completion.
+  const objectLock = writeLockOf(h, await bucketRecordOf(ctx), ctx.deps.now(), {
+    requireIntegrity: false,
+    withDefault: false,
+  })
   const uploadId = newUploadId()
   await ctx.deps.cell.meta.createMultipartUpload({
     uploadId,
@@ -33,6 +40,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
     encryption: sse.encryption,
     tags,
     ...(acl === undefined ? {} : { acl }),
+    ...(Object.keys(objectLock).length === 0 ? {} : { objectLock }),
   })
   const headers: Record<string, string> = sseResponseHeaders(sse.encryption, sse.customerKey)
   if (checksumAlgorithm !== null) headers['x-amz-checksum-algorithm'] = checksumAlgorithm

@@ -1,13 +1,17 @@
 import type { DeleteObjectOptions, DeleteObjectResult } from '../../meta/index.js'
 import { newVersionId } from '../../meta/index.js'
+import { bucketRecordOf } from '../access-control.js'
 import { changeEvent, commitment } from '../audit.js'
 import type { RequestContext } from '../context.js'
+import { bypassGovernanceOf } from '../object-lock.js'
 import { sendEmpty } from '../response.js'
 import { checkVersionId } from '../versioning.js'
 import { removeBlobs } from './store-object.js'
 
 /**
- * Deletes one key as the bucket's versioning state says: with `versionId`, that version for good;
+ * Deletes one key as the bucket's versioning state says: with `versionId`, that version for good
+ * (refused with `AccessDenied` while Object Lock protects it, unless `bypassGovernance` lifts a
+ * GOVERNANCE retention);
  * else in a versioned bucket a delete marker (a fresh id when Enabled, the `null` version when
  * Suspended), in an unversioned one the object. Orphaned blobs go after the commit.
  */
@@ -15,6 +19,7 @@ export async function deleteVersioned(
   ctx: RequestContext,
   key: string,
   versionId: string | undefined,
+  bypassGovernance = false,
 ): Promise<DeleteObjectResult> {
   const bucket = ctx.s3.bucket as string
   let options: DeleteObjectOptions = {}
@@ -38,7 +43,13 @@ export async function deleteVersioned(
         ? { versionId: options.versionId }
         : {}),
   })
-  const result = await ctx.deps.cell.meta.deleteObject(bucket, key, { ...options, ...event })
+  // Object Lock is judged by the store, at the server's clock, in the same transaction.
+  const result = await ctx.deps.cell.meta.deleteObject(bucket, key, {
+    ...options,
+    ...event,
+    now: ctx.deps.now(),
+    bypassGovernance,
+  })
   await removeBlobs(
     ctx,
     result.orphaned.map((p) => p.ref),
@@ -52,7 +63,9 @@ export async function deleteVersioned(
  */
 export async function deleteObject(ctx: RequestContext): Promise<void> {
   const versionId = ctx.s3.query.get('versionId') ?? undefined
-  const result = await deleteVersioned(ctx, ctx.s3.key as string, versionId)
+  const key = ctx.s3.key as string
+  const bypass = await bypassGovernanceOf(ctx, await bucketRecordOf(ctx), key)
+  const result = await deleteVersioned(ctx, key, versionId, bypass)
   const headers: Record<string, string> = {}
   const marker = versionId === undefined && result.deleteMarker
   if (versionId !== undefined || marker) {

@@ -5,6 +5,7 @@ import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { toS3Error } from '../errors.js'
 import { validateKey } from '../object-headers.js'
+import { bypassGovernanceOf } from '../object-lock.js'
 import { contentMd5Of } from '../object-writer.js'
 import { sendXml } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
@@ -35,7 +36,9 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
       validateKey(key)
       const action = actionOf('DeleteObject', versionId !== undefined)
       if (!(await mayAccess(access, 'DeleteObject', key, action))) throw S3Errors.accessDenied()
-      const result = await deleteVersioned(ctx, key, versionId)
+      // x-amz-bypass-governance-retention applies to every key, each judged on its own.
+      const bypass = await bypassGovernanceOf(ctx, access.record, key)
+      const result = await deleteVersioned(ctx, key, versionId, bypass)
       // S3's shapes: a named version echoes VersionId (and DeleteMarker when it was one); a
       // marker written gives DeleteMarker and DeleteMarkerVersionId.
       if (versionId !== undefined) {

@@ -46,6 +46,14 @@ import { listObjects } from './list-objects.js'
 import { listObjectsV2 } from './list-objects-v2.js'
 import { listParts } from './list-parts.js'
 import { getObjectAcl, putObjectAcl } from './object-acl.js'
+import {
+  getObjectLegalHold,
+  getObjectLockConfiguration,
+  getObjectRetention,
+  putObjectLegalHold,
+  putObjectLockConfiguration,
+  putObjectRetention,
+} from './object-lock.js'
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js'
 import { postObject } from './post-object.js'
 import {
@@ -115,4 +123,10 @@ export const ENDPOINTS: Record<S3Operation, (ctx: RequestContext) => Promise<voi
   PutPublicAccessBlock: putPublicAccessBlock,
   GetPublicAccessBlock: getPublicAccessBlock,
   DeletePublicAccessBlock: deletePublicAccessBlock,
+  PutObjectLockConfiguration: putObjectLockConfiguration,
+  GetObjectLockConfiguration: getObjectLockConfiguration,
+  PutObjectRetention: putObjectRetention,
+  GetObjectRetention: getObjectRetention,
+  PutObjectLegalHold: putObjectLegalHold,
+  GetObjectLegalHold: getObjectLegalHold,
 }

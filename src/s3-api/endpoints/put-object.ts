@@ -1,12 +1,13 @@
 import { canonicalize } from '../../core/index.js'
 import type { Tag, WriteOptions } from '../../meta/index.js'
-import { objectAclForWrite } from '../access-control.js'
+import { bucketRecordOf, objectAclForWrite } from '../access-control.js'
 import { changeEvent, commitment } from '../audit.js'
 import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
 import { quoteEtag, storedHeadersOf, userMetadataOf, validateKey } from '../object-headers.js'
+import { writeLockOf } from '../object-lock.js'
 import { receiveObject } from '../object-writer.js'
 import { sendEmpty } from '../response.js'
 import { taggingOf, tagsCanonical } from '../tags.js'
@@ -25,6 +26,9 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const bucket = ctx.s3.bucket as string
   const sse = await writeEncryptionOf(ctx)
   const version = await writeVersionOf(ctx, bucket)
+  const lock = writeLockOf(ctx.req.headers, await bucketRecordOf(ctx), ctx.deps.now(), {
+    requireIntegrity: true,
+  })
   const received = await receiveObject(ctx, {
     maxLength: MAX_SINGLE_UPLOAD,
     inline: true,
@@ -56,6 +60,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
       encryption: sse.encryption,
       tags,
       ...(acl === undefined ? {} : { acl }),
+      ...lock,
     },
     condition,
     event,

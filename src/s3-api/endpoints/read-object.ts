@@ -8,6 +8,7 @@ import { checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { customerKeyForRead, sseResponseHeaders } from '../encryption.js'
 import { httpDate, objectResponseHeaders, quoteEtag, unquoteEtag } from '../object-headers.js'
+import { lockResponseHeaders } from '../object-lock.js'
 import { sendEmpty } from '../response.js'
 import { S3Error, S3Errors } from '../s3-error.js'
 import { eventVersion, objectOrError, versionHeader, versionIdParam } from '../versioning.js'
@@ -192,6 +193,7 @@ export async function readObject(
     String(ctx.req.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED'
   const headers = {
     ...objectResponseHeaders(record, { checksums: checksumMode && range === null }),
+    ...lockResponseHeaders(record),
     ...partHeaders,
     ...sseResponseHeaders(record.encryption, customerKey),
     ...versionHeader(record.versionId, versionId),

@@ -1,0 +1,91 @@
+// Object Lock through the Debian aws cli v2 against the built server: a bucket created with
+// Object Lock, a legal hold and a COMPLIANCE retention set with `aws s3api`, a refused version
+// delete, and the locks still there and enforced after the server is SIGKILLed and restarted.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type SpawnedSovra, spawnSovra } from '../support/spawn-server.js'
+import { AWS, bucketName, clientEnv, run, runOk, tempDir } from './lib/e2e-helpers.js'
+
+const DC = 'ap-southeast-1'
+let server: SpawnedSovra
+let data: { path: string; remove: () => void }
+let work: { path: string; remove: () => void }
+let env: NodeJS.ProcessEnv
+
+beforeAll(async () => {
+  data = tempDir('sovra-e2e-object-lock-')
+  server = await spawnSovra({ dataDir: data.path })
+  work = tempDir()
+  const config = join(work.path, 'aws-config')
+  writeFileSync(config, '[default]\noutput = json\ns3 =\n  addressing_style = path\n')
+  env = clientEnv(work.path, {
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'none'),
+    AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+    AWS_MAX_ATTEMPTS: '1',
+  })
+})
+
+afterAll(async () => {
+  await server?.stop()
+  data?.remove()
+  work?.remove()
+})
+
+const base = () => ['--endpoint-url', server.endpoint(DC), '--region', DC, 's3api']
+
+async function s3api(args: string[]): Promise<Record<string, unknown>> {
+  const r = await runOk(AWS, [...base(), ...args], { env })
+  return r.stdout.trim() === '' ? {} : (JSON.parse(r.stdout) as Record<string, unknown>)
+}
+
+describe('aws s3api Object Lock', () => {
+  const Bucket = bucketName('awslock')
+  let versionId = ''
+  const until = new Date(Date.now() + 2 * 24 * 60 * 60 * 1000).toISOString()
+
+  it('sets a legal hold and COMPLIANCE retention, and a locked version cannot be deleted', async () => {
+    await s3api(['create-bucket', '--bucket', Bucket, '--object-lock-enabled-for-bucket'])
+    const file = join(work.path, 'doc.txt')
+    writeFileSync(file, 'kept for the auditors')
+    const put = await s3api(['put-object', '--bucket', Bucket, '--key', 'doc', '--body', file])
+    versionId = put.VersionId as string
+    const version = ['--bucket', Bucket, '--key', 'doc', '--version-id', versionId]
+    await s3api(['put-object-legal-hold', ...version, '--legal-hold', 'Status=ON'])
+    await s3api([
+      'put-object-retention',
+      ...version,
+      '--retention',
+      `Mode=COMPLIANCE,RetainUntilDate=${until}`,
+    ])
+    const hold = await s3api(['get-object-legal-hold', ...version])
+    expect(hold).toEqual({ LegalHold: { Status: 'ON' } })
+    const ret = await s3api(['get-object-retention', ...version])
+    expect((ret.Retention as { Mode: string }).Mode).toBe('COMPLIANCE')
+    const del = await run(AWS, [...base(), 'delete-object', ...version], { env })
+    expect(del.code).not.toBe(0)
+    expect(del.stderr).toContain('AccessDenied')
+  })
+
+  it('keeps and enforces the locks after a SIGKILL and restart', async () => {
+    await server.kill('SIGKILL')
+    server = await spawnSovra({ dataDir: data.path })
+    const version = ['--bucket', Bucket, '--key', 'doc', '--version-id', versionId]
+    await s3api(['put-object-legal-hold', ...version, '--legal-hold', 'Status=OFF'])
+    const ret = await s3api(['get-object-retention', ...version])
+    expect((ret.Retention as { Mode: string }).Mode).toBe('COMPLIANCE')
+    const del = await run(
+      AWS,
+      [...base(), 'delete-object', ...version, '--bypass-governance-retention'],
+      { env },
+    )
+    expect(del.code).not.toBe(0)
+    expect(del.stderr).toContain('AccessDenied')
+    const head = await s3api(['head-object', ...version])
+    expect(head.ObjectLockMode).toBe('COMPLIANCE')
+  })
+})
