@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type SpawnedSovra, spawnSovra } from '../support/spawn-server.js'
-import { AWS, bucketName, clientEnv, run, runOk, tempDir } from './lib/e2e-helpers.js'
+import { AWS, awsCliFor, bucketName, run, runOk, tempDir } from './lib/e2e-helpers.js'
 
 const DC = 'ap-southeast-1'
 let server: SpawnedSovra
@@ -17,17 +17,8 @@ beforeAll(async () => {
   data = tempDir('sovra-e2e-object-lock-')
   server = await spawnSovra({ dataDir: data.path })
   work = tempDir()
-  const config = join(work.path, 'aws-config')
-  writeFileSync(config, '[default]\noutput = json\ns3 =\n  addressing_style = path\n')
-  env = clientEnv(work.path, {
-    AWS_CONFIG_FILE: config,
-    AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'none'),
-    AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-    AWS_MAX_ATTEMPTS: '1',
-  })
+  // The aws cli's environment; the server's endpoints are passed per call (they change on restart).
+  env = awsCliFor(server, work.path).env
 })
 
 afterAll(async () => {
