@@ -7,6 +7,7 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketLifecycleCommand,
+  DeleteObjectCommand,
   GetBucketLifecycleConfigurationCommand,
   HeadObjectCommand,
   type LifecycleRule,
@@ -337,6 +338,51 @@ describe('the lifecycle worker (a day is 200 ms)', () => {
     const again = await s3().send(new ListObjectVersionsCommand({ Bucket }))
     expect(again.DeleteMarkers ?? []).toHaveLength(1)
     expect(again.Versions ?? []).toHaveLength(2)
+  })
+
+  it('expires noncurrent versions, then the delete marker left alone', async () => {
+    const Bucket = 'lc-noncurrent'
+    await s3().send(new CreateBucketCommand({ Bucket }))
+    await s3().send(
+      new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    )
+    await put(Bucket, 'doc', 10)
+    await put(Bucket, 'doc', 20)
+    await put(Bucket, 'other', 30)
+    await s3().send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket,
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              ID: 'old-versions',
+              Status: 'Enabled',
+              Filter: { Prefix: 'doc' },
+              NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+              Expiration: { ExpiredObjectDeleteMarker: true },
+            },
+          ],
+        },
+      }),
+    )
+    const versions = async () => {
+      const out = await s3().send(new ListObjectVersionsCommand({ Bucket }))
+      return {
+        versions: (out.Versions ?? []).map((v) => `${v.Key}:${v.Size}:${v.IsLatest}`),
+        markers: (out.DeleteMarkers ?? []).map((m) => `${m.Key}:${m.IsLatest}`),
+      }
+    }
+    // The noncurrent 10-byte version goes; the current one and the other key stay.
+    await eventually(
+      async () => (await versions()).versions.join() === 'doc:20:true,other:30:true',
+      'the noncurrent version to expire',
+    )
+    // Deleting writes a marker; the version behind it expires, then the lone marker goes too.
+    await s3().send(new DeleteObjectCommand({ Bucket, Key: 'doc' }))
+    await eventually(async () => {
+      const v = await versions()
+      return v.versions.join() === 'other:30:true' && v.markers.length === 0
+    }, 'the version and then the marker to expire')
   })
 
   it('aborts incomplete multipart uploads older than DaysAfterInitiation', async () => {

@@ -9,7 +9,16 @@ import {
   newVersionId,
   type VersioningStatus,
 } from '../../meta/index.js'
-import { abortingRule, abortsUploads, expiresObjects, expiringRule, scanPrefix } from './rules.js'
+import {
+  abortingRule,
+  abortsUploads,
+  expiresObjects,
+  expiresVersions,
+  expiringRule,
+  scanPrefix,
+  type VersionFacts,
+  versionAction,
+} from './rules.js'
 
 /**
  * The lifecycle worker of one cell: every `intervalMs` it makes a pass over the buckets that
@@ -26,7 +35,9 @@ import { abortingRule, abortsUploads, expiresObjects, expiringRule, scanPrefix }
  * - Multipart uploads: pages through the bucket's uploads and aborts those older than an
  *   `AbortIncompleteMultipartUpload` allows, as AbortMultipartUpload does.
  * - Noncurrent versions and delete markers: the rules are parsed, stored and evaluated
- *   (`versionAction` in rules.ts) but not applied yet: the worker scans current objects only.
+ *   (`versionAction` in rules.ts) and applied by a pass over ListObjectVersions in versioned
+ *   buckets: a noncurrent version is removed for good, a lone latest delete marker removed; a
+ *   version under Object Lock is left alone.
  *
  * Passes never overlap; `close()` stops the current pass between two objects and waits for it.
  * A bucket whose rules fail (a store error) is logged at `error` and the pass goes on to the next.
@@ -161,6 +172,9 @@ export class LifecycleWorker {
       if (expiresObjects(rules)) {
         await this.#expireObjects(bucket, record.tenantId, record.versioning ?? null, rules, counts)
       }
+      if (expiresVersions(rules) && (record.versioning ?? null) !== null) {
+        await this.#expireVersions(bucket, record.tenantId, rules, counts)
+      }
       if (abortsUploads(rules)) await this.#abortUploads(bucket, rules, counts)
     } catch (err) {
       if (err instanceof PassStopped || this.#closed) throw err
@@ -255,6 +269,113 @@ export class LifecycleWorker {
     return true
   }
 
+  /**
+   * Noncurrent versions and expired delete markers: pages through ListObjectVersions by whole
+   * keys (a page that ends inside a key is read again from that key, so each key's versions are
+   * judged together), works out each version's facts (when it became noncurrent, how many newer
+   * noncurrent versions it has; whether a latest marker stands alone) and removes the versions
+   * `versionAction` names, each with its own `object.delete` event.
+   */
+  async #expireVersions(
+    bucket: string,
+    tenantId: string,
+    rules: readonly LifecycleRule[],
+    counts: Counts,
+  ): Promise<void> {
+    const { meta, settings } = this.#deps
+    const needsTags = rules.some((r) => r.filter.tags.length > 0)
+    let keyMarker: string | null = null
+    let pageSize = Math.max(2, settings.batchSize)
+    for (;;) {
+      this.#checkOpen()
+      const page = await meta.listObjectVersions(bucket, {
+        prefix: '',
+        delimiter: null,
+        keyMarker,
+        versionIdMarker: null,
+        maxKeys: pageSize,
+      })
+      let versions = page.versions
+      if (page.isTruncated) {
+        const last = versions[versions.length - 1]?.key
+        const whole = versions.filter((v) => v.key !== last)
+        if (whole.length === 0) {
+          // One key has more versions than a page holds: read it whole with a larger page.
+          pageSize *= 2
+          continue
+        }
+        versions = whole
+      }
+      const now = this.#now()
+      const due: { key: string; versionId: string | null }[] = []
+      for (let i = 0; i < versions.length; ) {
+        let j = i
+        while (j < versions.length && versions[j]?.key === versions[i]?.key) j++
+        const ofKey = versions.slice(i, j)
+        const noncurrent = ofKey.filter((v) => !v.isLatest).length
+        for (let k = 0; k < ofKey.length; k++) {
+          const v = ofKey[k] as (typeof ofKey)[number]
+          const tags =
+            needsTags && !v.deleteMarker
+              ? ((await meta.getObject(bucket, v.key, { versionId: v.versionId ?? 'null' }))
+                  ?.tags ?? [])
+              : []
+          const facts: VersionFacts = {
+            key: v.key,
+            size: v.size,
+            tags,
+            isLatest: v.isLatest,
+            isDeleteMarker: v.deleteMarker,
+            noncurrentSince: v.isLatest ? null : (ofKey[k - 1]?.lastModified ?? null),
+            newerNoncurrentVersions: ofKey.slice(0, k).filter((o) => !o.isLatest).length,
+            noncurrentVersionCount: noncurrent,
+            lastModified: v.lastModified,
+          }
+          const action = versionAction(rules, facts, now, settings.dayMs)
+          if (action?.kind === 'delete-noncurrent' || action?.kind === 'remove-delete-marker') {
+            due.push({ key: v.key, versionId: v.versionId })
+          }
+        }
+        i = j
+      }
+      this.#checkBacklog(bucket, due.length)
+      for (const d of due) {
+        if (await this.#removeVersion(bucket, tenantId, d.key, d.versionId)) counts.expired++
+        else counts.skipped++
+      }
+      if (!page.isTruncated) return
+      keyMarker = versions[versions.length - 1]?.key ?? keyMarker
+    }
+  }
+
+  /** Removes one version for good, as DeleteObject with `versionId` does; false if locked or gone. */
+  async #removeVersion(
+    bucket: string,
+    tenantId: string,
+    key: string,
+    versionId: string | null,
+  ): Promise<boolean> {
+    const { meta, blob, logger } = this.#deps
+    const events = await this.#deleteEvent(bucket, tenantId, key, undefined, versionId ?? 'null')
+    try {
+      const { deleted, orphaned } = await meta.deleteObject(bucket, key, {
+        events,
+        versionId: versionId ?? 'null',
+        now: this.#now(),
+      })
+      if (orphaned.length > 0) {
+        await blob.remove(orphaned.map((p) => p.ref)).catch((err: unknown) => {
+          logger.warn({ err }, 'Could not remove unreferenced blobs; the startup sweep will')
+        })
+      }
+      return deleted
+    } catch (err) {
+      // A version under Object Lock stays: lifecycle never bypasses a lock, as in S3.
+      if (isDomainError(err, 'meta') && err.code === 'ObjectLocked') return false
+      throw err
+    }
+  }
+
   async #abortUploads(
     bucket: string,
     rules: readonly LifecycleRule[],
@@ -303,6 +424,7 @@ export class LifecycleWorker {
     tenantId: string,
     key: string,
     marker: { readonly versionId: string | null } | undefined,
+    removedVersion?: string,
   ): Promise<Uint8Array[]> {
     const secretOf = this.#deps.ledgerSecretOf
     if (secretOf === undefined) return []
@@ -318,6 +440,7 @@ export class LifecycleWorker {
       key: commit(secret, key),
       ...(marker === undefined ? {} : { deleteMarker: true }),
       ...(marker?.versionId == null ? {} : { versionId: marker.versionId }),
+      ...(removedVersion === undefined ? {} : { versionId: removedVersion }),
       reason: 'lifecycle',
     }
     return [encodeEvent(event)]

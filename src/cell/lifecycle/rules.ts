@@ -164,6 +164,15 @@ export function expiresObjects(rules: readonly LifecycleRule[]): boolean {
   )
 }
 
+/** Whether any enabled rule acts on noncurrent versions or expired delete markers. */
+export function expiresVersions(rules: readonly LifecycleRule[]): boolean {
+  return rules.some(
+    (r) =>
+      r.status === 'Enabled' &&
+      (r.noncurrentVersionExpiration !== null || r.expiration?.expiredObjectDeleteMarker === true),
+  )
+}
+
 /** Whether any enabled rule aborts incomplete multipart uploads. */
 export function abortsUploads(rules: readonly LifecycleRule[]): boolean {
   return rules.some((r) => r.status === 'Enabled' && r.abortIncompleteMultipartUploadDays !== null)
