@@ -130,6 +130,41 @@ describe('encryptingWrite / decryptingRead', () => {
     }
   })
 
+  it('opens large objects and ranges (on an envelope worker when there is a second core) and fails a flipped bit', async () => {
+    const body = randomBytes(1024 * 1024 + 333)
+    const part = await piece(await seal(body, { key: 'big' }), body.length)
+    const r = record('big', [part])
+    expect((await read(r)).equals(body)).toBe(true)
+    const range = { start: 100_000, end: 900_000 } // 800 KiB: large enough for the worker
+    expect((await read(r, range)).equals(body.subarray(range.start, range.end + 1))).toBe(true)
+
+    const stored = await readAll(blob.read(part.ref))
+    const at = 16 + 9 * (64 * 1024 + 16) + 7 // inside segment 9
+    stored.writeUInt8(stored.readUInt8(at) ^ 1, at)
+    const pending = await blob.write(Readable.from([stored]))
+    await pending.commit()
+    const tampered = record('big', [{ ...part, ref: pending.ref }])
+    const chunks: Buffer[] = []
+    const err = await (async () => {
+      for await (const chunk of await decryptingRead(cell, tampered, {
+        range: null,
+        customerKey: null,
+      }))
+        chunks.push(chunk as Buffer)
+    })().catch((e: unknown) => e)
+    expect(isKeyError(err, 'IntegrityFailure')).toBe(true)
+    expect((err as { details: Record<string, string> }).details).toMatchObject({
+      dc: 'dc-1',
+      bucket: 'b',
+      key: 'big',
+      segment: '9',
+    })
+    // What was served before the failure is exactly the object's first bytes, never past segment 9.
+    const served = Buffer.concat(chunks)
+    expect(served.length).toBeLessThanOrEqual(9 * 64 * 1024)
+    expect(served.equals(body.subarray(0, served.length))).toBe(true)
+  })
+
   it('refuses parts whose part numbers were swapped: each envelope is bound to its own', async () => {
     const a = randomBytes(1000)
     const b = randomBytes(1000)

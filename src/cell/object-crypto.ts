@@ -1,4 +1,4 @@
-import { finished, pipeline, Readable } from 'node:stream'
+import { pipeline, Readable } from 'node:stream'
 import type { BlobStore, PendingBlob } from '../blob/index.js'
 import {
   type ByteRange,
@@ -6,11 +6,14 @@ import {
   createDecryptStream,
   ENVELOPE_HEADER_SIZE,
   type EnvelopeBinding,
+  EnvelopeOpener,
+  envelopeThreadsAvailable,
   generateDataKey,
   isKeyError,
   KeyError,
   KeyErrors,
   type KeyProvider,
+  openEnvelopeOffThread,
   parseEnvelopeHeader,
   type ReceiptSource,
   type SseCKey,
@@ -76,7 +79,9 @@ export async function encryptingWrite(
       options.signal,
     )
     // No stream between the source, the cipher and the blob file: each ciphertext buffer goes to
-    // the blob store as the cipher made it (the generator holds its own copy of the key).
+    // the blob store as the cipher made it (the generator holds its own copy of the key). Sealing
+    // stays on the event loop: on a worker it cost more CPU per MiB and gained no throughput
+    // (docs/benchmarks.md, 2026-11-28 04:10).
     sealed = sealEnvelope(source, { dek, binding: bindingOf(cell, identity) })
   } finally {
     dek.fill(0)
@@ -143,7 +148,7 @@ export async function decryptingRead(
     const plaintext = await withContext(cell, identity, undefined, async () => {
       const dek = await unwrap(cell, wrappedKey, identity, keys)
       try {
-        return await decryptBuffer(dek, bindingOf(cell, identity), bytes, record.size)
+        return decryptBuffer(dek, bindingOf(cell, identity), bytes, record.size)
       } finally {
         dek.fill(0)
       }
@@ -188,7 +193,7 @@ async function verifyEmpty(
     await withContext(cell, identity, undefined, async () => {
       const dek = await unwrap(cell, wrappedKey, identity, keys)
       try {
-        await decryptBuffer(dek, bindingOf(cell, identity), bytes, 0)
+        decryptBuffer(dek, bindingOf(cell, identity), bytes, 0)
       } finally {
         dek.fill(0)
       }
@@ -278,8 +283,12 @@ async function openPiece(
 ): Promise<Readable> {
   const { part } = piece
   const binding = bindingOf(cell, identity)
+  const offThread =
+    piece.end - piece.start + 1 >= OFF_THREAD_MIN_BYTES && envelopeThreadsAvailable()
   if (piece.start === 0 && piece.end === part.size - 1) {
-    const decrypt = createDecryptStream({ dek, binding }, { plaintextSize: part.size })
+    const options = { plaintextSize: part.size }
+    if (offThread) return offThreadStream(cell.blob.read(part.ref), { dek, binding }, options)
+    const decrypt = createDecryptStream({ dek, binding }, options)
     return pipeline(cell.blob.read(part.ref), decrypt, () => {})
   }
   const header = await readAll(
@@ -288,11 +297,30 @@ async function openPiece(
   const { segmentSize } = parseEnvelopeHeader(header)
   const local = { start: piece.start, end: piece.end }
   const cipher = ciphertextRangeFor(local, { plaintextSize: part.size, segmentSize })
-  const decrypt = createDecryptStream(
-    { dek, binding },
-    { range: local, plaintextSize: part.size, header },
-  )
+  const options = { range: local, plaintextSize: part.size, header }
+  if (offThread) return offThreadStream(cell.blob.read(part.ref, cipher), { dek, binding }, options)
+  const decrypt = createDecryptStream({ dek, binding }, options)
   return pipeline(cell.blob.read(part.ref, cipher), decrypt, () => {})
+}
+
+/** Reads of at least this many plaintext bytes are decrypted on another core, when there is one. */
+const OFF_THREAD_MIN_BYTES = 256 * 1024
+
+/**
+ * A decrypting stream whose cipher runs on an envelope worker (the key is copied before this
+ * returns). It holds one answer (256 KiB) beyond the worker's batches in flight.
+ */
+function offThreadStream(
+  source: Readable,
+  params: { readonly dek: Buffer; readonly binding: EnvelopeBinding },
+  options: Parameters<typeof openEnvelopeOffThread>[2],
+): Readable {
+  // The blob read was opened for this stream alone: its chunks can move to the worker.
+  const opened = openEnvelopeOffThread(source, params, options, { sourceChunksOwned: true })
+  const stream = Readable.from(opened, { objectMode: false, highWaterMark: 1 })
+  // A reader that stops early ends the generator, which stops reading the blob.
+  stream.once('close', () => source.destroy())
+  return stream
 }
 
 /** What every unwrap of one read needs: the SSE-C key, the KMS key ARN, the memoised receipt. */
@@ -347,20 +375,24 @@ async function unwrap(
   }
 }
 
-async function decryptBuffer(
+/** Opens a whole envelope held in memory (inline objects): no stream, one pass. */
+function decryptBuffer(
   dek: Buffer,
   binding: EnvelopeBinding,
   envelope: Buffer,
   size: number,
-): Promise<Buffer> {
-  const decrypt = createDecryptStream({ dek, binding }, { plaintextSize: size })
-  const chunks: Buffer[] = []
-  decrypt.on('data', (chunk: Buffer) => chunks.push(chunk))
-  decrypt.end(envelope)
-  await new Promise<void>((resolve, reject) =>
-    finished(decrypt, (err) => (err ? reject(err) : resolve())),
-  )
-  return Buffer.concat(chunks)
+): Buffer {
+  const opener = new EnvelopeOpener({ dek, binding }, { plaintextSize: size })
+  const out: Buffer[] = []
+  try {
+    opener.update(envelope, out)
+    opener.final(out)
+  } catch (err) {
+    throw opener.asIntegrity(err)
+  } finally {
+    opener.destroy()
+  }
+  return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out)
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {

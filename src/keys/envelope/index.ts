@@ -25,3 +25,8 @@ export {
   parseEnvelopeHeader,
   plaintextSizeOf,
 } from './envelope-format.js'
+export { EnvelopeOpener, type OpenOptions, type OpenParams } from './envelope-opener.js'
+export {
+  envelopeThreadsAvailable,
+  openEnvelopeOffThread,
+} from './envelope-threads.js'

@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { isKeyError, type KeyError } from '../key-error.js'
+import { generateDataKey, sealEnvelope } from './encrypt-stream.js'
+import {
+  ciphertextRangeFor,
+  ENVELOPE_HEADER_SIZE,
+  ENVELOPE_TAG_SIZE,
+  type EnvelopeBinding,
+} from './envelope-format.js'
+import { EnvelopeOpener, type OpenOptions } from './envelope-opener.js'
+import { openEnvelopeOffThread } from './envelope-threads.js'
+
+// The worker runs the event loop's opener: what the event loop sealed, it opens to the same
+// bytes, with the same checks and the same errors. Segments are
+// small here so that a few hundred KiB span many segments and several 256 KiB batches.
+const SEG = 4096
+const FULL = SEG + ENVELOPE_TAG_SIZE
+const binding: EnvelopeBinding = {
+  dc: 'us-west-1',
+  bucket: 'photos',
+  key: 'a/b.jpg',
+  versionId: 'null',
+}
+
+function slices(data: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = []
+  for (let i = 0; i < data.length; i += size) out.push(data.subarray(i, i + size))
+  return out
+}
+
+async function* pieces(data: Buffer, size = 100_003): AsyncGenerator<Buffer> {
+  yield* slices(data, size)
+}
+
+async function drain(source: AsyncIterable<Buffer>): Promise<{ bytes: Buffer; error: unknown }> {
+  const out: Buffer[] = []
+  try {
+    for await (const chunk of source) out.push(chunk)
+    return { bytes: Buffer.concat(out), error: null }
+  } catch (error) {
+    return { bytes: Buffer.concat(out), error }
+  }
+}
+
+/** The event loop's opener over `envelope` (the reference). */
+function openHere(envelope: Buffer, dek: Buffer, options: OpenOptions = {}, b = binding) {
+  const opener = new EnvelopeOpener({ dek, binding: b }, options)
+  const out: Buffer[] = []
+  try {
+    opener.update(envelope, out)
+    opener.final(out)
+    return { bytes: Buffer.concat(out), error: null as unknown }
+  } catch (err) {
+    return { bytes: Buffer.concat(out), error: opener.asIntegrity(err) }
+  }
+}
+
+async function sealHere(plaintext: Buffer, dek: Buffer): Promise<Buffer> {
+  return (await drain(sealEnvelope(pieces(plaintext), { dek, binding, segmentSize: SEG }))).bytes
+}
+
+describe('envelope crypto on a worker thread', () => {
+  it.each([0, 1, SEG, SEG + 1, 256 * 1024, 700_001])(
+    'opens %i bytes the event loop sealed, from odd chunks and from whole buffers',
+    async (size) => {
+      const plaintext = randomBytes(size)
+      const dek = generateDataKey()
+      const here = await sealHere(plaintext, dek)
+      const opened = await drain(
+        openEnvelopeOffThread(pieces(here, 65_537), { dek, binding }, { plaintextSize: size }),
+      )
+      expect(opened.error).toBeNull()
+      expect(opened.bytes.equals(plaintext)).toBe(true)
+      // Chunks that are buffers of their own move to the worker without a copy (and are emptied).
+      const owned = slices(here, 256 * 1024).map((p) => Uint8Array.from(p))
+      const moved = await drain(
+        openEnvelopeOffThread(
+          (async function* () {
+            for (const chunk of owned) yield Buffer.from(chunk.buffer)
+          })(),
+          { dek, binding },
+          { plaintextSize: size },
+          { sourceChunksOwned: true },
+        ),
+      )
+      expect(moved.error).toBeNull()
+      expect(moved.bytes.equals(plaintext)).toBe(true)
+    },
+  )
+
+  it('opens a range across segments, reading only its segments', async () => {
+    const size = 300_000
+    const plaintext = randomBytes(size)
+    const dek = generateDataKey()
+    const envelope = await sealHere(plaintext, dek)
+    const header = envelope.subarray(0, ENVELOPE_HEADER_SIZE)
+    for (const range of [
+      { start: 0, end: 0 },
+      { start: SEG - 10, end: SEG + 10 },
+      { start: 123_456, end: 299_999 },
+    ]) {
+      const cipher = ciphertextRangeFor(range, { plaintextSize: size, segmentSize: SEG })
+      const slice = envelope.subarray(cipher.start, cipher.end + 1)
+      const got = await drain(
+        openEnvelopeOffThread(
+          pieces(slice),
+          { dek, binding },
+          { range, plaintextSize: size, header },
+        ),
+      )
+      expect(got.error).toBeNull()
+      expect(got.bytes.equals(plaintext.subarray(range.start, range.end + 1))).toBe(true)
+    }
+  })
+
+  it('fails a flipped bit with the same IntegrityFailure, after the segments that verified', async () => {
+    const plaintext = randomBytes(400_000)
+    const dek = generateDataKey()
+    const envelope = await sealHere(plaintext, dek)
+    const tampered = Buffer.from(envelope)
+    const segment = 70 // in the second 256 KiB batch
+    const at = ENVELOPE_HEADER_SIZE + segment * FULL + 5
+    tampered.writeUInt8(tampered.readUInt8(at) ^ 0x01, at)
+    const reference = openHere(tampered, dek)
+    const got = await drain(openEnvelopeOffThread(pieces(tampered), { dek, binding }))
+    expect(isKeyError(got.error, 'IntegrityFailure')).toBe(true)
+    const err = got.error as KeyError
+    expect(err.message).toBe((reference.error as KeyError).message)
+    expect(err.details).toMatchObject({
+      dc: 'us-west-1',
+      bucket: 'photos',
+      key: 'a/b.jpg',
+      segment: '70',
+    })
+    // Every byte handed out verified, and nothing of the tampered segment was.
+    expect(got.bytes.equals(plaintext.subarray(0, got.bytes.length))).toBe(true)
+    expect(got.bytes.length).toBeLessThanOrEqual(segment * SEG)
+  })
+
+  it('fails a truncated envelope, another binding and another key', async () => {
+    const plaintext = randomBytes(50_000)
+    const dek = generateDataKey()
+    const envelope = await sealHere(plaintext, dek)
+    const truncated = await drain(
+      openEnvelopeOffThread(pieces(envelope.subarray(0, envelope.length - FULL)), { dek, binding }),
+    )
+    expect(isKeyError(truncated.error, 'IntegrityFailure')).toBe(true)
+    const moved = await drain(
+      openEnvelopeOffThread(pieces(envelope), { dek, binding: { ...binding, key: 'other' } }),
+    )
+    expect(isKeyError(moved.error, 'IntegrityFailure')).toBe(true)
+    expect(moved.bytes.length).toBe(0)
+    const wrongKey = await drain(
+      openEnvelopeOffThread(pieces(envelope), { dek: generateDataKey(), binding }),
+    )
+    expect(isKeyError(wrongKey.error, 'IntegrityFailure')).toBe(true)
+  })
+
+  it('passes a failing source through and leaves the caller key untouched', async () => {
+    const dek = generateDataKey()
+    const copy = Buffer.from(dek)
+    const envelope = await sealHere(randomBytes(600_000), dek)
+    async function* broken(): AsyncGenerator<Buffer> {
+      yield envelope.subarray(0, 300_000)
+      throw new Error('disk went away')
+    }
+    const got = await drain(openEnvelopeOffThread(broken(), { dek, binding }))
+    expect((got.error as Error).message).toBe('disk went away')
+    expect(dek.equals(copy)).toBe(true)
+  })
+
+  it('keeps many streams apart on the shared workers', async () => {
+    const inputs = Array.from({ length: 12 }, (_, i) => randomBytes(100_000 + i * 7919))
+    const dek = generateDataKey()
+    const sealed = await Promise.all(inputs.map((p) => sealHere(p, dek)))
+    const opened = await Promise.all(
+      sealed.map((e) => drain(openEnvelopeOffThread(pieces(e, 9_999), { dek, binding }))),
+    )
+    opened.forEach((o, i) => {
+      expect(o.error).toBeNull()
+      expect(o.bytes.equals(inputs[i] as Buffer)).toBe(true)
+    })
+  })
+})

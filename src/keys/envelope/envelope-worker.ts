@@ -1,0 +1,141 @@
+import { parentPort } from 'node:worker_threads'
+import { KeyError } from '../key-error.js'
+import type { EnvelopeBinding } from './envelope-format.js'
+import { EnvelopeOpener, type OpenOptions } from './envelope-opener.js'
+
+/**
+ * The envelope worker: runs the same `EnvelopeOpener` as the event loop, on another thread, for
+ * the streams `envelope-threads.ts` hands it. One message in, exactly one
+ * message out, in order; the output of one message is one buffer, transferred (never cloned).
+ */
+
+/** What the event loop asks of the worker. */
+export type EnvelopeRequest =
+  | {
+      readonly op: 'open'
+      readonly id: number
+      readonly dek: Uint8Array
+      readonly binding: EnvelopeBinding
+      readonly options: WireOpenOptions
+    }
+  | {
+      readonly op: 'update'
+      readonly id: number
+      readonly chunk: ArrayBuffer
+      readonly length: number
+    }
+  | { readonly op: 'final'; readonly id: number }
+  | { readonly op: 'destroy'; readonly id: number }
+
+/** `OpenOptions` as it crosses threads (a Buffer arrives as a plain Uint8Array). */
+export type WireOpenOptions =
+  | { readonly range?: undefined; readonly plaintextSize?: number }
+  | {
+      readonly range: { readonly start: number; readonly end: number }
+      readonly plaintextSize: number
+      readonly header: Uint8Array
+    }
+
+/** The worker's answer to an `update` or `final`: the bytes ready, and the error if it failed. */
+export interface EnvelopeReply {
+  readonly id: number
+  /** Output bytes, in order (may be none); with an error, the bytes that verified before it. */
+  readonly out: ArrayBuffer[]
+  readonly segmentsVerified: number
+  readonly error?: WireError
+}
+
+/** An error as it crosses threads: a `KeyError`'s code, message and details, or a plain message. */
+export interface WireError {
+  readonly code?: string
+  readonly message: string
+  readonly details?: Record<string, string>
+}
+
+const streams = new Map<number, EnvelopeOpener>()
+
+function handle(m: EnvelopeRequest): EnvelopeReply | null {
+  if (m.op === 'open') {
+    const dek = Buffer.from(m.dek.buffer, m.dek.byteOffset, m.dek.byteLength)
+    try {
+      const o = m.options
+      const options: OpenOptions =
+        o.range === undefined
+          ? o
+          : { range: o.range, plaintextSize: o.plaintextSize, header: Buffer.from(o.header) }
+      streams.set(m.id, new EnvelopeOpener({ dek, binding: m.binding }, options))
+    } finally {
+      dek.fill(0)
+    }
+    return null
+  }
+  const opener = streams.get(m.id)
+  if (m.op === 'destroy') {
+    streams.delete(m.id)
+    opener?.destroy()
+    return null
+  }
+  const out: Buffer[] = []
+  if (opener === undefined) {
+    return reply(m.id, out, 0, { message: `Envelope stream "${m.id}" is not open` })
+  }
+  try {
+    if (m.op === 'update') opener.update(Buffer.from(m.chunk, 0, m.length), out)
+    else {
+      opener.final(out)
+      streams.delete(m.id)
+    }
+    return reply(m.id, out, opener.segmentsVerified)
+  } catch (err) {
+    streams.delete(m.id)
+    opener.destroy()
+    return reply(m.id, out, opener.segmentsVerified, toWire(opener.asIntegrity(err)))
+  }
+}
+
+/**
+ * The output pieces as buffers that can be transferred: a piece that is a whole buffer of its
+ * own (what the cipher returns) goes as it is; small or partial pieces (tags, the header, range
+ * edges) are joined into fresh buffers.
+ */
+function reply(
+  id: number,
+  out: Buffer[],
+  segmentsVerified: number,
+  error?: WireError,
+): EnvelopeReply {
+  const buffers: ArrayBuffer[] = []
+  let small: Buffer[] = []
+  const flush = () => {
+    if (small.length === 0) return
+    buffers.push(Uint8Array.from(Buffer.concat(small)).buffer)
+    small = []
+  }
+  for (const piece of out) {
+    if (
+      piece.length >= OWN_MIN &&
+      piece.byteOffset === 0 &&
+      piece.byteLength === piece.buffer.byteLength
+    ) {
+      flush()
+      buffers.push(piece.buffer as ArrayBuffer)
+    } else small.push(piece)
+  }
+  flush()
+  return { id, out: buffers, segmentsVerified, ...(error === undefined ? {} : { error }) }
+}
+
+/** Pieces from this size on are sent in their own buffer when they have one. */
+const OWN_MIN = 4096
+
+function toWire(err: unknown): WireError {
+  if (err instanceof KeyError) {
+    return { code: err.code, message: err.message, details: { ...err.details } }
+  }
+  return { message: err instanceof Error ? err.message : String(err) }
+}
+
+parentPort?.on('message', (m: EnvelopeRequest) => {
+  const answer = handle(m)
+  if (answer !== null) parentPort?.postMessage(answer, answer.out)
+})
