@@ -31,6 +31,7 @@
 //   --profile             run Sovra under `node --cpu-prof` (profile in bench/results/)
 //   --sovra-dist=DIR      compiled Sovra to run  [dist]
 //   --before-dist=DIR     compiled Sovra of an earlier commit, run as server `sovra-before`
+//   --server-cpus=LIST    CPUs the servers may run on (taskset -c); the load stays on CPU 1  [0]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import {
   existsSync,
@@ -143,9 +144,11 @@ function parseArgs(argv: string[]) {
     profile: a.profile === 'true',
     sovraDist: resolve(ROOT, a['sovra-dist'] ?? 'dist'),
     beforeDist: a['before-dist'] === undefined ? null : resolve(ROOT, a['before-dist']),
+    serverCpus: parseCpus(a['server-cpus'] ?? '0'),
   }
   for (const k of Object.keys(a)) {
     const known = [
+      'server-cpus',
       'quick',
       'only',
       'servers',
@@ -242,8 +245,14 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env
 }
 
-function spawnPinned(cpu: number, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn('taskset', ['-c', String(cpu), ...args], {
+/** A `taskset -c` CPU list of single CPUs: "0" or "0,1". */
+function parseCpus(list: string): string {
+  if (!/^\d+(,\d+)*$/.test(list)) throw new Error(`--server-cpus must be a CPU list like 0 or 0,1`)
+  return list
+}
+
+function spawnPinned(cpus: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn('taskset', ['-c', cpus, ...args], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -285,7 +294,7 @@ async function startSovra(
       ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, `${stamp}-${variant}-prof`)}`]
       : []),
   ]
-  const proc = spawnPinned(0, [process.execPath, ...nodeArgs, bin, 'serve'], env)
+  const proc = spawnPinned(opts.serverCpus, [process.execPath, ...nodeArgs, bin, 'serve'], env)
   const port = base + 1 // us-west-1 is the second data center
   const server: Server = {
     name: variant,
@@ -323,12 +332,12 @@ function blobsAtRest(s: Server): 'envelopes' | 'plaintext' | 'none' | 'mixed' {
   return sealed === files.length ? 'envelopes' : sealed === 0 ? 'plaintext' : 'mixed'
 }
 
-async function startS3rver(): Promise<Server> {
+async function startS3rver(opts: Opts): Promise<Server> {
   const bin = join(ROOT, 'node_modules', 's3rver', 'bin', 's3rver.js')
   const dataDir = mkdtempSync(join(os.tmpdir(), 'sovra-bench-s3rver-'))
   const port = await freePort()
   const proc = spawnPinned(
-    0,
+    opts.serverCpus,
     [
       process.execPath,
       '--openssl-legacy-provider',
@@ -1031,11 +1040,11 @@ async function main() {
   try {
     for (const name of opts.servers) {
       servers.push(
-        name === 's3rver' ? await startS3rver() : await startSovra(opts, resultsDir, stamp, name),
+        name === 's3rver' ? await startS3rver(opts) : await startSovra(opts, resultsDir, stamp, name),
       )
       const s = servers[servers.length - 1] as Server
       log(
-        `${name} pid ${s.pid} on CPU 0, http://${s.target.host}:${s.target.port} (data in ${s.dataDir})`,
+        `${name} pid ${s.pid} on CPU ${opts.serverCpus}, http://${s.target.host}:${s.target.port} (data in ${s.dataDir})`,
       )
       await load({ kind: 'createBucket', target: s.target })
     }
@@ -1099,7 +1108,7 @@ async function main() {
     notes: {
       units:
         'MB = 10^6 bytes; latencies in ms; throughput = bytes completed / wall time of the measurement (in-flight requests are allowed to finish)',
-      pinning: 'servers on CPU 0 (taskset -c 0); orchestrator, load generator and wrk on CPU 1',
+      pinning: `servers on CPU ${opts.serverCpus} (taskset -c ${opts.serverCpus}); orchestrator, load generator and wrk on CPU 1`,
       smallClient:
         opts.smallClient === 'wrk'
           ? 'wrk -t1 replaying presigned requests (one key per request, UNSIGNED-PAYLOAD)'
