@@ -18,15 +18,27 @@ export interface AuditRecord {
   readonly reason?: string
 }
 
+/** A line waiting for the write and sync that will carry it. */
+interface Waiting {
+  readonly line: string
+  readonly resolve: () => void
+  readonly reject: (err: unknown) => void
+}
+
 /**
  * keyd's append-only audit log: one JSON line per request, written (and fdatasync'ed) before the
  * answer is sent, so a decrypt that was answered is always on record. Opened with O_APPEND, mode
- * 0600; lines are never rewritten.
+ * 0600; lines are never rewritten. Group commit: the lines of requests that arrive while a
+ * write is being synced go out together in the next write and share its fdatasync, so keyd
+ * answers many requests per sync instead of one; each line still waits for the sync that
+ * covers it, and lines stay in call order.
  */
 export class AuditLog {
   readonly #handle: FileHandle
   readonly #now: () => Date
-  #tail: Promise<void> = Promise.resolve()
+  #waiting: Waiting[] = []
+  /** The flush loop, while it runs. */
+  #flushing: Promise<void> | null = null
 
   private constructor(handle: FileHandle, now: () => Date) {
     this.#handle = handle
@@ -39,19 +51,34 @@ export class AuditLog {
     return new AuditLog(await open(path, 'a', 0o600), now)
   }
 
-  /** Appends one record durably; records are written in call order. */
+  /** Appends one record; resolves once it is durable. Records are written in call order. */
   append(record: AuditRecord): Promise<void> {
     const line = `${JSON.stringify({ time: this.#now().toISOString(), ...record })}\n`
-    const write = this.#tail.then(async () => {
-      await this.#handle.appendFile(line, 'utf8')
-      await this.#handle.datasync()
+    const done = new Promise<void>((resolve, reject) => {
+      this.#waiting.push({ line, resolve, reject })
     })
-    this.#tail = write.catch(() => undefined)
-    return write
+    this.#flushing ??= this.#flush()
+    return done
   }
 
   async close(): Promise<void> {
-    await this.#tail
+    await this.#flushing
     await this.#handle.close()
+  }
+
+  /** Writes and syncs what is waiting, batch after batch, until nothing is. */
+  async #flush(): Promise<void> {
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting
+      this.#waiting = []
+      try {
+        await this.#handle.appendFile(batch.map((w) => w.line).join(''), 'utf8')
+        await this.#handle.datasync()
+        for (const w of batch) w.resolve()
+      } catch (err) {
+        for (const w of batch) w.reject(err)
+      }
+    }
+    this.#flushing = null
   }
 }
