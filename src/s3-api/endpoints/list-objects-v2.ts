@@ -1,7 +1,7 @@
 import type { RequestContext } from '../context.js'
 import { sendXml } from '../response.js'
 import { S3Errors } from '../s3-error.js'
-import { listPage, objectEntry, ownerOf } from './list-page.js'
+import { contentsXml, listPage, ownerOf } from './list-page.js'
 import { encodingOf, maxParam } from './list-params.js'
 
 function decodeToken(token: string): string {
@@ -50,7 +50,7 @@ export async function listObjectsV2(ctx: RequestContext): Promise<void> {
     NextContinuationToken:
       page.isTruncated && page.lastReturned !== null ? encodeToken(page.lastReturned) : undefined,
     StartAfter: startAfter === null ? undefined : enc(startAfter),
-    Contents: page.objects.map((o) => objectEntry(o, enc, owner)),
+    Contents: contentsXml(page.objects, enc, owner),
     CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
   })
 }

@@ -1,6 +1,6 @@
 import type { RequestContext } from '../context.js'
 import { sendXml } from '../response.js'
-import { listPage, objectEntry, ownerOf } from './list-page.js'
+import { contentsXml, listPage, ownerOf } from './list-page.js'
 import { encodingOf, maxParam } from './list-params.js'
 
 /** ListObjects (V1): marker paging; NextMarker is sent whenever the page is truncated. */
@@ -28,7 +28,7 @@ export async function listObjects(ctx: RequestContext): Promise<void> {
     Delimiter: delimiter === null ? undefined : enc(delimiter),
     IsTruncated: page.isTruncated,
     EncodingType: encode === null ? undefined : 'url',
-    Contents: page.objects.map((o) => objectEntry(o, enc, owner)),
+    Contents: contentsXml(page.objects, enc, owner),
     CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
   })
 }

@@ -2,7 +2,7 @@ import type { ListObjectsResult, ObjectSummary } from '../../meta/index.js'
 import { commitment, recordRead } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { isoDate, quoteEtag } from '../object-headers.js'
-import type { XmlValue } from '../xml/render.js'
+import { escapeXml, XmlFragment, type XmlValue } from '../xml/render.js'
 
 /** The owner element of listings. */
 export type ListOwner = { readonly ID: string; readonly DisplayName: string }
@@ -44,6 +44,30 @@ export function objectEntry(
     Owner: owner,
     StorageClass: 'STANDARD',
   }
+}
+
+/**
+ * The `Contents` elements of a listing, rendered by one template per object: the same bytes as
+ * rendering `objectEntry` under `Contents`, at a fraction of the cost for a 1,000-key page
+ * (list-page.test.ts holds them equal).
+ */
+export function contentsXml(
+  objects: readonly ObjectSummary[],
+  enc: (s: string) => string,
+  owner: ListOwner | undefined,
+): XmlFragment {
+  const ownerXml =
+    owner === undefined
+      ? ''
+      : `<Owner><ID>${escapeXml(owner.ID)}</ID><DisplayName>${escapeXml(owner.DisplayName)}</DisplayName></Owner>`
+  let out = ''
+  for (const o of objects) {
+    let checksums = ''
+    for (const a of o.checksumAlgorithms)
+      checksums += `<ChecksumAlgorithm>${escapeXml(a)}</ChecksumAlgorithm>`
+    out += `<Contents><Key>${escapeXml(enc(o.key))}</Key><LastModified>${isoDate(o.lastModified)}</LastModified><ETag>${escapeXml(quoteEtag(o.etag))}</ETag>${checksums}<Size>${o.size}</Size>${ownerXml}<StorageClass>STANDARD</StorageClass></Contents>`
+  }
+  return new XmlFragment(out)
 }
 
 /** The tenant as a listing's owner. */

@@ -1,5 +1,20 @@
-/** A value the XML renderer understands: nested elements, repeated elements as arrays. */
+/**
+ * Elements rendered ahead of time (a listing's thousands of entries, written by one template per
+ * entry): inserted as they are, in place of the element whose name they are given under.
+ */
+export class XmlFragment {
+  readonly xml: string
+  constructor(xml: string) {
+    this.xml = xml
+  }
+}
+
+/**
+ * A value the XML renderer understands: nested elements, repeated elements as arrays, and
+ * pre-rendered fragments.
+ */
 export type XmlValue =
+  | XmlFragment
   | string
   | number
   | boolean
@@ -55,6 +70,7 @@ function renderChildren(out: string, node: { readonly [name: string]: XmlValue }
  */
 function render(out: string, name: string, value: XmlValue): string {
   if (value === undefined || value === null) return out
+  if (value instanceof XmlFragment) return out + value.xml
   if (typeof value === 'string') return `${out}<${name}>${escapeXml(value)}</${name}>`
   if (typeof value === 'number' || typeof value === 'boolean')
     return `${out}<${name}>${value}</${name}>`
