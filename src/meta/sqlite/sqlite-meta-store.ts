@@ -134,13 +134,11 @@ interface VersionListRow {
   checksums: string
 }
 
-interface SummaryRow {
-  key: string
-  size: number
-  etag: string
-  last_modified: number
-  checksums: string
-}
+/**
+ * A listing row as an array (`SUMMARY_COLUMNS` in order): listings read them in raw mode, which
+ * costs better-sqlite3 less than half of building an object per row.
+ */
+type SummaryRow = [key: string, size: number, etag: string, lastModified: number, checksums: string]
 
 interface UploadRow {
   upload_id: string
@@ -750,12 +748,13 @@ export class SqliteMetaStore implements MetaStore {
         const limit = maxKeys - objects.length - commonPrefixes.length + 1
         let next: Cursor | null = null
         for (const row of stmt.all(bucket, from.key, limit)) {
-          if (!row.key.startsWith(prefix)) break scan
+          const key = row[0]
+          if (!key.startsWith(prefix)) break scan
           if (objects.length + commonPrefixes.length >= maxKeys) {
             isTruncated = true
             break scan
           }
-          const cp = commonPrefixOf(row.key, prefix, delimiter)
+          const cp = commonPrefixOf(key, prefix, delimiter)
           if (cp !== null) {
             commonPrefixes.push(cp)
             lastReturned = cp
@@ -764,7 +763,7 @@ export class SqliteMetaStore implements MetaStore {
             break
           }
           objects.push(toSummary(row))
-          lastReturned = row.key
+          lastReturned = key
         }
         from = next
       }
@@ -1823,12 +1822,16 @@ function prepareStatements(db: Database.Database) {
       `INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}, inline_data, seq)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    listFrom: db.prepare<[string, string, number], SummaryRow>(
-      `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`,
-    ),
-    listAfter: db.prepare<[string, string, number], SummaryRow>(
-      `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?`,
-    ),
+    listFrom: db
+      .prepare<[string, string, number], SummaryRow>(
+        `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`,
+      )
+      .raw(true),
+    listAfter: db
+      .prepare<[string, string, number], SummaryRow>(
+        `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?`,
+      )
+      .raw(true),
     insertUpload: db.prepare<
       [
         string,
@@ -2202,13 +2205,16 @@ function toVersionSummary(row: VersionListRow, isLatest: boolean): VersionSummar
   }
 }
 
-function toSummary(row: SummaryRow): ObjectSummary {
+function toSummary([key, size, etag, lastModified, checksums]: SummaryRow): ObjectSummary {
   return {
-    key: row.key,
-    size: row.size,
-    etag: row.etag,
-    lastModified: row.last_modified,
-    checksumAlgorithms: Object.keys(JSON.parse(row.checksums) as Checksums) as ChecksumAlgorithm[],
+    key,
+    size,
+    etag,
+    lastModified,
+    checksumAlgorithms:
+      checksums === '{}'
+        ? []
+        : (Object.keys(JSON.parse(checksums) as Checksums) as ChecksumAlgorithm[]),
   }
 }
 
