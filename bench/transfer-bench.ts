@@ -37,8 +37,6 @@
 //   --copier=false       skip the breakdown row (copyObjectBetweenCells alone, see `openCopier`)
 //   --profile=DIR        write a main-thread .cpuprofile per gate repetition to DIR
 //                        (summarise with `node --import tsx bench/profile-top.ts FILE 40`)
-//   --semi-space-mib=N   set V8's --max-semi-space-size to N MiB as the bench starts (the
-//                        full-GC regime of docs/benchmarks.md, 2026-11-28 04:20 UTC)
 // Output: JSON on stdout, then the tables; also bench/results/transfer-<timestamp>.json.
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -51,7 +49,6 @@ import { dirname, join } from 'node:path'
 import { constants, PerformanceObserver } from 'node:perf_hooks'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import v8 from 'node:v8'
 import { type Cell, createCell, encryptingWrite } from '../src/cell/index.js'
 import { loadConfig } from '../src/config/index.js'
 import { createLogger } from '../src/core/index.js'
@@ -101,7 +98,6 @@ function parseArgs(argv: string[]) {
     'only',
     'copier',
     'profile',
-    'semi-space-mib',
   ])
   const only = (a.only ?? PARTS.join(',')).split(',').filter(Boolean) as Part[]
   for (const p of only) if (!PARTS.includes(p)) throw new Error(`Unknown part ${p}`)
@@ -117,8 +113,6 @@ function parseArgs(argv: string[]) {
     copier: a.copier !== 'false',
     /** Folder for one main-thread CPU profile per gate repetition (`--profile=DIR`), or null. */
     profileDir: a.profile === undefined ? null : a.profile,
-    /** V8's --max-semi-space-size (MiB) set as the bench starts, or null (Node's default). */
-    semiSpaceMiB: a['semi-space-mib'] === undefined ? null : num('semi-space-mib', 16),
   }
 }
 type Opts = ReturnType<typeof parseArgs>
@@ -860,8 +854,6 @@ function formatBytes(n: number): string {
 async function main() {
   const opts = parseArgs(process.argv.slice(2))
   if (opts.profileDir !== null) mkdirSync(opts.profileDir, { recursive: true })
-  if (opts.semiSpaceMiB !== null)
-    v8.setFlagsFromString(`--max-semi-space-size=${opts.semiSpaceMiB}`)
   const started = new Date()
   const root = await mkdtemp(join(os.tmpdir(), 'sovra-transfer-bench-'))
   const transfers: Record<string, unknown>[] = []
