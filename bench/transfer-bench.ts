@@ -35,14 +35,18 @@
 //   --verify-iterations=N  timed verifyInstruction calls per case  [20000]
 //   --only=large,small,verify  parts to run  [all]
 //   --copier=false       skip the breakdown row (copyObjectBetweenCells alone, see `openCopier`)
+//   --profile=DIR        write a main-thread .cpuprofile per gate repetition to DIR
+//                        (summarise with `node --import tsx bench/profile-top.ts FILE 40`)
 // Output: JSON on stdout, then the tables; also bench/results/transfer-<timestamp>.json.
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs'
+import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
+import inspector from 'node:inspector'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
+import { constants, PerformanceObserver } from 'node:perf_hooks'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { type Cell, createCell, encryptingWrite } from '../src/cell/index.js'
@@ -93,6 +97,7 @@ function parseArgs(argv: string[]) {
     'verify-iterations',
     'only',
     'copier',
+    'profile',
   ])
   const only = (a.only ?? PARTS.join(',')).split(',').filter(Boolean) as Part[]
   for (const p of only) if (!PARTS.includes(p)) throw new Error(`Unknown part ${p}`)
@@ -106,6 +111,8 @@ function parseArgs(argv: string[]) {
     repeatLarge: Math.round(num('repeat-large', quick ? 1 : 3)),
     verifyIterations: Math.round(num('verify-iterations', quick ? 2_000 : 20_000)),
     copier: a.copier !== 'false',
+    /** Folder for one main-thread CPU profile per gate repetition (`--profile=DIR`), or null. */
+    profileDir: a.profile === undefined ? null : a.profile,
   }
 }
 type Opts = ReturnType<typeof parseArgs>
@@ -294,6 +301,130 @@ function cpuMsSince(from: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000
 }
 
+/**
+ * What a repetition cost besides time, to tell CPU from waiting and the page cache from the disk:
+ * user and system CPU apart, bytes read from and written to the block devices
+ * (the whole machine's, `/proc/vmstat`: a read served by the page cache counts nothing; cp's
+ * child process counts too), time in GC pauses, the
+ * largest RSS seen, and the page cache (`Cached`, `Dirty` of /proc/meminfo) at the start and end.
+ */
+interface RepCost {
+  readonly userMsPerMiB: number
+  readonly systemMsPerMiB: number
+  readonly diskReadMiB: number
+  readonly diskWriteMiB: number
+  readonly gcMs: number
+  readonly gcCount: number
+  /** Of those, full (mark-compact) collections and their pause time. */
+  readonly majorGcMs: number
+  readonly majorGcCount: number
+  readonly maxRssMiB: number
+  /** V8 heap in use at the start and the end (MiB). */
+  readonly heapMiB: readonly [number, number]
+  readonly cachedMiB: readonly [number, number]
+  readonly dirtyMiB: readonly [number, number]
+}
+
+/** KiB the machine read from and wrote to its block devices so far (`pgpgin`/`pgpgout`). */
+function diskKiB(): { read: number; write: number } {
+  try {
+    const text = readFileSync('/proc/vmstat', 'utf8')
+    const field = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0)
+    return { read: field('pgpgin'), write: field('pgpgout') }
+  } catch {
+    return { read: 0, write: 0 }
+  }
+}
+
+function meminfoMiB(): { cached: number; dirty: number } {
+  try {
+    const text = readFileSync('/proc/meminfo', 'utf8')
+    const field = (name: string) =>
+      Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) / 1024
+    return { cached: Math.round(field('Cached')), dirty: Math.round(field('Dirty')) }
+  } catch {
+    return { cached: 0, dirty: 0 }
+  }
+}
+
+/** Starts measuring a repetition; `stop(bytes)` returns its cost per MiB of `bytes`. */
+function probe(): { stop(bytes: number): RepCost } {
+  const cpu0 = process.cpuUsage()
+  const io0 = diskKiB()
+  const mem0 = meminfoMiB()
+  const heap0 = process.memoryUsage().heapUsed
+  let gcMs = 0
+  let gcCount = 0
+  let majorGcMs = 0
+  let majorGcCount = 0
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration
+      gcCount++
+      if (
+        (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR
+      ) {
+        majorGcMs += e.duration
+        majorGcCount++
+      }
+    }
+  })
+  gc.observe({ entryTypes: ['gc'] })
+  let maxRss = process.memoryUsage.rss()
+  const sampler = setInterval(() => {
+    maxRss = Math.max(maxRss, process.memoryUsage.rss())
+  }, 100)
+  return {
+    stop(bytes) {
+      clearInterval(sampler)
+      gc.disconnect()
+      const cpu = process.cpuUsage(cpu0)
+      const io = diskKiB()
+      const mem = meminfoMiB()
+      const mib = bytes / MiB
+      return {
+        userMsPerMiB: cpu.user / 1000 / mib,
+        systemMsPerMiB: cpu.system / 1000 / mib,
+        diskReadMiB: Math.round((io.read - io0.read) / 1024),
+        diskWriteMiB: Math.round((io.write - io0.write) / 1024),
+        gcMs: Math.round(gcMs),
+        gcCount,
+        majorGcMs: Math.round(majorGcMs),
+        majorGcCount,
+        maxRssMiB: Math.round(Math.max(maxRss, process.memoryUsage.rss()) / MiB),
+        heapMiB: [Math.round(heap0 / MiB), Math.round(process.memoryUsage().heapUsed / MiB)],
+        cachedMiB: [mem0.cached, mem.cached],
+        dirtyMiB: [mem0.dirty, mem.dirty],
+      }
+    },
+  }
+}
+
+function describeCost(c: RepCost): string {
+  return `user ${c.userMsPerMiB.toFixed(2)} + sys ${c.systemMsPerMiB.toFixed(2)} ms/MiB; disk read ${c.diskReadMiB} MiB, write ${c.diskWriteMiB} MiB; GC ${c.gcMs} ms (${c.gcCount}; full: ${c.majorGcMs} ms, ${c.majorGcCount}); max RSS ${c.maxRssMiB} MiB; heap ${c.heapMiB[0]} -> ${c.heapMiB[1]} MiB; page cache ${c.cachedMiB[0]} -> ${c.cachedMiB[1]} MiB, dirty ${c.dirtyMiB[0]} -> ${c.dirtyMiB[1]} MiB`
+}
+
+/** A main-thread CPU profile of `fn`, written to `file` (node:inspector). */
+async function profiled<T>(file: string | null, fn: () => Promise<T>): Promise<T> {
+  if (file === null) return fn()
+  const session = new inspector.Session()
+  session.connect()
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    )
+  await post('Profiler.enable')
+  await post('Profiler.setSamplingInterval', { interval: 1000 })
+  await post('Profiler.start')
+  try {
+    return await fn()
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown }
+    writeFileSync(file, JSON.stringify(profile))
+    session.disconnect()
+  }
+}
+
 interface GateRun {
   readonly seconds: number
   /** CPU ms of this process per MiB moved (user + system, all threads). */
@@ -303,10 +434,16 @@ interface GateRun {
   readonly bytes: number
   readonly MBps: number
   readonly objectsPerSec: number
+  readonly cost: RepCost
 }
 
 /** A signed whole-bucket copy into a fresh destination bucket, timed from submit to `done`. */
-async function gateTransfer(bench: Bench, set: DataSet, rep: number): Promise<GateRun> {
+async function gateTransfer(
+  bench: Bench,
+  set: DataSet,
+  rep: number,
+  profileFile: string | null,
+): Promise<GateRun> {
   const destination = `tb-${set.name}-dst-${rep}`
   await bench.s3(DEST_DC).createBucket(destination)
   const now = Date.now()
@@ -324,11 +461,15 @@ async function gateTransfer(bench: Bench, set: DataSet, rep: number): Promise<Ga
   }
   const signed = signInstruction(instruction, bench.privateKeyPem)
   syncDisks()
+  const cost = probe()
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  const record = await bench.transfers.submit(signed, 'admin')
-  const submitMs = performance.now() - t0
-  await bench.transfers.idle()
+  const { record, submitMs } = await profiled(profileFile, async () => {
+    const record = await bench.transfers.submit(signed, 'admin')
+    const submitMs = performance.now() - t0
+    await bench.transfers.idle()
+    return { record, submitMs }
+  })
   const seconds = (performance.now() - t0) / 1000
   const cpuMs = cpuMsSince(cpu0)
   const done = await bench.transfers.status(record.id)
@@ -348,6 +489,7 @@ async function gateTransfer(bench: Bench, set: DataSet, rep: number): Promise<Ga
     bytes: done.bytesDone,
     MBps: done.bytesDone / seconds / 1e6,
     objectsPerSec: done.objectsDone / seconds,
+    cost: cost.stop(set.bytes),
   }
 }
 
@@ -357,22 +499,26 @@ interface CpRun {
   readonly cpuMsPerMiB: number | null
   readonly MBps: number
   readonly objectsPerSec: number
+  readonly cost?: RepCost
 }
 
 /** `cp -r` of the plaintext folder to a fresh folder on the same disk, then `sync`. */
 async function cpTransfer(set: DataSet, root: string, rep: number): Promise<CpRun> {
   const target = join(root, `${set.name}-cp-${rep}`)
   syncDisks()
+  const cost = probe()
   const t0 = performance.now()
   execFileSync('cp', ['-r', join(set.dir, set.name), target])
   execFileSync('sync')
   const seconds = (performance.now() - t0) / 1000
+  const spent = cost.stop(set.bytes)
   await rm(target, { recursive: true, force: true })
   return {
     seconds,
     cpuMsPerMiB: null,
     MBps: set.bytes / seconds / 1e6,
     objectsPerSec: set.files.length / seconds,
+    cost: spent,
   }
 }
 
@@ -500,22 +646,27 @@ async function transferPart(
   set: DataSet,
   repeat: number,
   copier: Copier | null,
+  profileDir: string | null,
 ): Promise<Record<string, unknown>> {
   const gate: GateRun[] = []
   const cp: CpRun[] = []
   const copies: CpRun[] = []
   if (copier !== null) await loadCopier(copier, set)
   for (let rep = 0; rep < repeat; rep++) {
-    const g = await gateTransfer(bench, set, rep)
+    const profileFile =
+      profileDir === null ? null : join(profileDir, `gate-${set.name}-${rep + 1}.cpuprofile`)
+    const g = await gateTransfer(bench, set, rep, profileFile)
     gate.push(g)
     log(
       `${set.name} #${rep + 1} gate: ${g.seconds.toFixed(2)} s, ${g.MBps.toFixed(1)} MB/s, ${g.objectsPerSec.toFixed(0)} objects/s, ${g.cpuMsPerMiB.toFixed(2)} CPU ms/MiB (submit ${g.submitMs.toFixed(1)} ms)`,
     )
+    log(`${set.name} #${rep + 1} gate: ${describeCost(g.cost)}`)
     const c = await cpTransfer(set, root, rep)
     cp.push(c)
     log(
       `${set.name} #${rep + 1} cp -r + sync: ${c.seconds.toFixed(2)} s, ${c.MBps.toFixed(1)} MB/s, ${c.objectsPerSec.toFixed(0)} objects/s`,
     )
+    if (c.cost !== undefined) log(`${set.name} #${rep + 1} cp -r + sync: ${describeCost(c.cost)}`)
     if (copier !== null) {
       const k = await copierTransfer(copier, set, rep)
       copies.push(k)
@@ -702,6 +853,7 @@ function formatBytes(n: number): string {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2))
+  if (opts.profileDir !== null) mkdirSync(opts.profileDir, { recursive: true })
   const started = new Date()
   const root = await mkdtemp(join(os.tmpdir(), 'sovra-transfer-bench-'))
   const transfers: Record<string, unknown>[] = []
@@ -720,11 +872,13 @@ async function main() {
       copier = opts.copier ? await openCopier(root) : null
       if (opts.only.includes('large')) {
         const set = await makeDataSet(bench, root, 'large', 1, opts.largeBytes)
-        transfers.push(await transferPart(bench, root, set, opts.repeatLarge, copier))
+        transfers.push(
+          await transferPart(bench, root, set, opts.repeatLarge, copier, opts.profileDir),
+        )
       }
       if (opts.only.includes('small')) {
         const set = await makeDataSet(bench, root, 'small', opts.smallCount, opts.smallBytes)
-        transfers.push(await transferPart(bench, root, set, opts.repeat, copier))
+        transfers.push(await transferPart(bench, root, set, opts.repeat, copier, opts.profileDir))
       }
     }
   } finally {

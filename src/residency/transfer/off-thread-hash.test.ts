@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { EtagHasher } from './etag-hasher.js'
-import { localHash, offThreadHash } from './off-thread-hash.js'
+import { localHash, offThreadHash, type StreamHash } from './off-thread-hash.js'
 
 describe('hashes on the hashing worker', () => {
   it('equal node:crypto digests, across 1 MiB batch boundaries and with hashes interleaved', async () => {
@@ -83,5 +83,33 @@ describe('hashes on the hashing worker', () => {
     expect(await hash.digest()).toEqual(expected.digest())
     // 40 MiB posted at memory speed against MD5's few hundred MB/s: the producer had to wait.
     expect(waited).toBeGreaterThan(0)
+  })
+
+  it('stays right with more hashes in progress than shared slots (own buffers), and after discards', async () => {
+    // 24 hashes each holding a partly filled batch: more than the 16 shared slots, so some
+    // fill buffers of their own; a discarded hash gives its slot back.
+    const datas = Array.from({ length: 24 }, () => randomBytes(1.5 * 1024 * 1024 + 11))
+    const dropped = Array.from({ length: 4 }, () => offThreadHash('md5'))
+    for (const d of dropped) d.update(randomBytes(512 * 1024))
+    const hashes = datas.map(() => offThreadHash('md5'))
+    for (const [start, end] of [
+      [0, 700_000],
+      [700_000, 1_200_000],
+      [1_200_000, Number.POSITIVE_INFINITY],
+    ] as const) {
+      for (const [i, data] of datas.entries()) {
+        const hash = hashes[i] as StreamHash
+        hash.update(data.subarray(start, end))
+        await hash.ready()
+      }
+    }
+    for (const d of dropped) d.discard()
+    const digests = await Promise.all(hashes.map((h) => h.digest()))
+    expect(digests).toEqual(datas.map((d) => createHash('md5').update(d).digest()))
+    // And the shared slots still work afterwards.
+    const again = offThreadHash('sha256')
+    const data = randomBytes(3 * 1024 * 1024)
+    again.update(data)
+    expect(await again.digest()).toEqual(createHash('sha256').update(data).digest())
   })
 })

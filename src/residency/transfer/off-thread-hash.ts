@@ -5,8 +5,15 @@ import { Worker } from 'node:worker_threads'
  * Hashes (MD5, SHA-256) computed on a worker thread, so that a large copy's hashing runs on the
  * machine's second core while the event loop decrypts and encrypts. One worker per process,
  * started on first use and unreferenced (it never keeps the process alive); hashes of several
- * copies share it. Chunks are copied once into a fresh buffer that is transferred (not cloned)
- * to the worker, so the caller may reuse or keep its own chunk.
+ * copies share it. Chunks are copied once into a slot of a memory block shared with the worker
+ * (a `SharedArrayBuffer` of `SLOTS` MiB, made once), so the caller may reuse or keep its own
+ * chunk, and the messages carry only slot numbers.
+ *
+ * Why shared slots and not transferred buffers: every `ArrayBuffer` that comes back from a
+ * transfer is a new one to V8, and a pooled one lives long enough to reach the old generation;
+ * with ~1 GiB of such buffers per GiB hashed, V8's external-memory accounting started a full
+ * (mark-compact) collection every ~64 MiB and the same copy cost twice the CPU
+ * (docs/benchmarks.md, "Transfer benchmark (issue 5)", 2026-11-28 03:30 UTC).
  */
 
 /** What the copier hashes with: node:crypto's `Hash` subset, finished asynchronously. */
@@ -47,15 +54,22 @@ export function offThreadHash(algorithm: HashAlgorithm): StreamHash {
 }
 
 // Plain JavaScript run by the worker (eval: no build step, works from src/ and dist/ alike).
+// An update names a slot of the shared block (answered with the slot, free again) or, when no
+// slot was free, carries its own transferred buffer (answered with slot -1).
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
+const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
+const shared = workerData.shared
+const batch = workerData.batch
 const hashes = new Map()
 parentPort.on('message', (m) => {
   if (m.op === 'open') hashes.set(m.id, createHash(m.algorithm))
   else if (m.op === 'update') {
-    hashes.get(m.id).update(new Uint8Array(m.chunk, 0, m.length))
-    parentPort.postMessage({ recycle: m.chunk }, [m.chunk])
+    const bytes = m.slot >= 0
+      ? new Uint8Array(shared, m.slot * batch, m.length)
+      : new Uint8Array(m.chunk, 0, m.length)
+    hashes.get(m.id).update(bytes)
+    parentPort.postMessage(m.slot)
   }
   else if (m.op === 'discard') hashes.delete(m.id)
   else if (m.op === 'digest') {
@@ -68,10 +82,14 @@ parentPort.on('message', (m) => {
 })
 `
 
-/** Bytes per message to the worker. */
+/** Bytes per message to the worker (one slot). */
 const BATCH = 1024 * 1024
-/** Batches kept for reuse once the worker has hashed them. */
-const POOL = 8
+/**
+ * Slots of the shared block: up to `MAX_QUEUED` waiting for the worker, plus one being filled
+ * by each hash in progress (8 objects in flight). A hash that finds none free fills a buffer of
+ * its own, transferred to the worker (the rare case).
+ */
+const SLOTS = 16
 /** Batches sent and not yet hashed beyond which `ready()` waits. */
 const MAX_QUEUED = 8
 
@@ -87,7 +105,9 @@ class HashWorker {
 
   readonly #worker: Worker
   readonly #pending = new Map<number, Pending>()
-  readonly #free: Uint8Array<ArrayBuffer>[] = []
+  readonly #block = new SharedArrayBuffer(SLOTS * BATCH)
+  /** Slots not being filled nor hashed. */
+  readonly #free: number[] = Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i)
   /** Batches posted and not yet hashed, and producers waiting for that number to fall. */
   #queued = 0
   #waiting: Array<() => void> = []
@@ -95,12 +115,15 @@ class HashWorker {
   #failed: Error | null = null
 
   private constructor() {
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true })
+    this.#worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { shared: this.#block, batch: BATCH },
+    })
     this.#worker.unref()
-    this.#worker.on('message', (m: { id: number; digest: ArrayBuffer; recycle?: ArrayBuffer }) => {
-      if (m.recycle !== undefined) {
-        // Hashed: the batch comes back to be filled again (no fresh pages, no garbage).
-        if (this.#free.length < POOL) this.#free.push(new Uint8Array(m.recycle))
+    this.#worker.on('message', (m: number | { id: number; digest: ArrayBuffer }) => {
+      if (typeof m === 'number') {
+        // Hashed: the slot can be filled again (no new buffer, nothing for the GC).
+        if (m >= 0) this.#free.push(m)
         this.#queued--
         this.#wake()
         return
@@ -126,20 +149,39 @@ class HashWorker {
     const id = this.#next++
     this.#post({ op: 'open', id, algorithm })
     let done = false
-    let batch: Uint8Array<ArrayBuffer> | null = null
+    /** The batch being filled: a shared slot (`slot` ≥ 0) or a buffer of its own (-1). */
+    let batch: Uint8Array | null = null
+    let slot = -1
     let filled = 0
     const flush = () => {
       if (batch === null || filled === 0) return
-      this.#post({ op: 'update', id, chunk: batch.buffer, length: filled }, [batch.buffer])
+      if (slot >= 0) {
+        this.#post({ op: 'update', id, slot, length: filled })
+      } else {
+        const own = batch.buffer as ArrayBuffer
+        this.#post({ op: 'update', id, slot, chunk: own, length: filled }, [own])
+      }
       this.#queued++
       batch = null
+      slot = -1
+      filled = 0
+    }
+    const release = () => {
+      // A slot filled but never sent (a discarded or failed hash) is free again.
+      if (slot >= 0) this.#free.push(slot)
+      batch = null
+      slot = -1
       filled = 0
     }
     return {
       update: (chunk) => {
         if (done) throw new Error('Cannot update a finished hash')
         for (let offset = 0; offset < chunk.length; ) {
-          batch ??= this.#free.pop() ?? new Uint8Array(BATCH)
+          if (batch === null) {
+            slot = this.#failed === null ? (this.#free.pop() ?? -1) : -1
+            batch =
+              slot >= 0 ? new Uint8Array(this.#block, slot * BATCH, BATCH) : new Uint8Array(BATCH)
+          }
           const take = Math.min(chunk.length - offset, BATCH - filled)
           batch.set(chunk.subarray(offset, offset + take), filled)
           filled += take
@@ -164,6 +206,7 @@ class HashWorker {
       discard: () => {
         if (done) return
         done = true
+        release()
         this.#post({ op: 'discard', id })
       },
       ready: () => this.#ready(),
