@@ -32,6 +32,7 @@
 //   --sovra-dist=DIR      compiled Sovra to run  [dist]
 //   --before-dist=DIR     compiled Sovra of an earlier commit, run as server `sovra-before`
 //   --server-cpus=LIST    CPUs the servers may run on (taskset -c); the load stays on CPU 1  [0]
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import {
   existsSync,
@@ -48,6 +49,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Target, Task } from './load.js'
 import { table as markdownTable } from './report.js'
+import { serverNodeFlags } from './server-node-flags.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = resolve(HERE, '..')
@@ -289,6 +291,7 @@ async function startSovra(
     ...SOVRA_VARIANTS[variant]?.env,
   }
   const nodeArgs = [
+    ...serverNodeFlags(bin),
     ...(SOVRA_VARIANTS[variant]?.nodeArgs ?? []),
     ...(opts.profile
       ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, `${stamp}-${variant}-prof`)}`]
@@ -1040,7 +1043,9 @@ async function main() {
   try {
     for (const name of opts.servers) {
       servers.push(
-        name === 's3rver' ? await startS3rver(opts) : await startSovra(opts, resultsDir, stamp, name),
+        name === 's3rver'
+          ? await startS3rver(opts)
+          : await startSovra(opts, resultsDir, stamp, name),
       )
       const s = servers[servers.length - 1] as Server
       log(
