@@ -3,36 +3,13 @@
 // delete, and the locks still there and enforced after the server is SIGKILLed and restarted.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type SpawnedSovra, spawnSovra } from '../support/spawn-server.js'
-import { AWS, awsCliFor, bucketName, run, runOk, tempDir } from './lib/e2e-helpers.js'
+import { describe, expect, it } from 'vitest'
+import { bucketName } from './lib/e2e-helpers.js'
+import { restartableSovra } from './lib/restartable-server.js'
 
 const DC = 'ap-southeast-1'
-let server: SpawnedSovra
-let data: { path: string; remove: () => void }
-let work: { path: string; remove: () => void }
-let env: NodeJS.ProcessEnv
-
-beforeAll(async () => {
-  data = tempDir('sovra-e2e-object-lock-')
-  server = await spawnSovra({ dataDir: data.path })
-  work = tempDir()
-  // The aws cli's environment; the server's endpoints are passed per call (they change on restart).
-  env = awsCliFor(server, work.path).env
-})
-
-afterAll(async () => {
-  await server?.stop()
-  data?.remove()
-  work?.remove()
-})
-
-const base = () => ['--endpoint-url', server.endpoint(DC), '--region', DC, 's3api']
-
-async function s3api(args: string[]): Promise<Record<string, unknown>> {
-  const r = await runOk(AWS, [...base(), ...args], { env })
-  return r.stdout.trim() === '' ? {} : (JSON.parse(r.stdout) as Record<string, unknown>)
-}
+const sovra = restartableSovra('sovra-e2e-object-lock-')
+const s3api = (args: string[]) => sovra.s3api(DC, args)
 
 describe('aws s3api Object Lock', () => {
   const Bucket = bucketName('awslock')
@@ -41,7 +18,7 @@ describe('aws s3api Object Lock', () => {
 
   it('sets a legal hold and COMPLIANCE retention, and a locked version cannot be deleted', async () => {
     await s3api(['create-bucket', '--bucket', Bucket, '--object-lock-enabled-for-bucket'])
-    const file = join(work.path, 'doc.txt')
+    const file = join(sovra.work, 'doc.txt')
     writeFileSync(file, 'kept for the auditors')
     const put = await s3api(['put-object', '--bucket', Bucket, '--key', 'doc', '--body', file])
     versionId = put.VersionId as string
@@ -57,23 +34,22 @@ describe('aws s3api Object Lock', () => {
     expect(hold).toEqual({ LegalHold: { Status: 'ON' } })
     const ret = await s3api(['get-object-retention', ...version])
     expect((ret.Retention as { Mode: string }).Mode).toBe('COMPLIANCE')
-    const del = await run(AWS, [...base(), 'delete-object', ...version], { env })
+    const del = await sovra.s3apiRun(DC, ['delete-object', ...version])
     expect(del.code).not.toBe(0)
     expect(del.stderr).toContain('AccessDenied')
   })
 
   it('keeps and enforces the locks after a SIGKILL and restart', async () => {
-    await server.kill('SIGKILL')
-    server = await spawnSovra({ dataDir: data.path })
+    await sovra.restart()
     const version = ['--bucket', Bucket, '--key', 'doc', '--version-id', versionId]
     await s3api(['put-object-legal-hold', ...version, '--legal-hold', 'Status=OFF'])
     const ret = await s3api(['get-object-retention', ...version])
     expect((ret.Retention as { Mode: string }).Mode).toBe('COMPLIANCE')
-    const del = await run(
-      AWS,
-      [...base(), 'delete-object', ...version, '--bypass-governance-retention'],
-      { env },
-    )
+    const del = await sovra.s3apiRun(DC, [
+      'delete-object',
+      ...version,
+      '--bypass-governance-retention',
+    ])
     expect(del.code).not.toBe(0)
     expect(del.stderr).toContain('AccessDenied')
     const head = await s3api(['head-object', ...version])

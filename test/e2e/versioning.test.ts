@@ -4,39 +4,14 @@
 // its paginator, restores a version by copy, and deletes versions in a batch.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type SpawnedSovra, spawnSovra } from '../support/spawn-server.js'
-import { AWS, awsCliFor, bucketName, PYTHON, run, runOk, tempDir } from './lib/e2e-helpers.js'
+import { describe, expect, it } from 'vitest'
+import { bucketName, PYTHON, runOk } from './lib/e2e-helpers.js'
+import { restartableSovra } from './lib/restartable-server.js'
 
 const DC = 'ap-southeast-1'
-let server: SpawnedSovra
-let data: { path: string; remove: () => void }
-let work: { path: string; remove: () => void }
-let env: NodeJS.ProcessEnv
-
-beforeAll(async () => {
-  data = tempDir('sovra-e2e-versioning-')
-  server = await spawnSovra({ dataDir: data.path })
-  work = tempDir()
-  // The aws cli's environment; the server's endpoints are passed per call (they change on restart).
-  env = awsCliFor(server, work.path).env
-})
-
-afterAll(async () => {
-  await server?.stop()
-  data?.remove()
-  work?.remove()
-})
-
+const sovra = restartableSovra('sovra-e2e-versioning-')
 /** `aws s3api <args>` against the data center; its JSON output parsed (or {} when empty). */
-async function s3api(args: string[]): Promise<Record<string, unknown>> {
-  const r = await runOk(
-    AWS,
-    ['--endpoint-url', server.endpoint(DC), '--region', DC, 's3api', ...args],
-    { env },
-  )
-  return r.stdout.trim() === '' ? {} : (JSON.parse(r.stdout) as Record<string, unknown>)
-}
+const s3api = (args: string[]) => sovra.s3api(DC, args)
 
 interface Listing {
   Versions?: Array<{ Key: string; VersionId: string; IsLatest: boolean; Size: number }>
@@ -48,7 +23,7 @@ describe('aws s3api', () => {
   let v1 = ''
   let v2 = ''
   let marker = ''
-  const file = (name: string) => join(work.path, name)
+  const file = (name: string) => join(sovra.work, name)
 
   it('enables versioning, keeps each version, and hides the key behind a delete marker', async () => {
     await s3api([
@@ -92,44 +67,26 @@ describe('aws s3api', () => {
     const del = await s3api(['delete-object', '--bucket', Bucket, '--key', 'k'])
     expect(del.DeleteMarker).toBe(true)
     marker = del.VersionId as string
-    const gone = await run(
-      AWS,
-      [
-        '--endpoint-url',
-        server.endpoint(DC),
-        '--region',
-        DC,
-        's3api',
-        'get-object',
-        '--bucket',
-        Bucket,
-        '--key',
-        'k',
-        file('nothing'),
-      ],
-      { env },
-    )
+    const gone = await sovra.s3apiRun(DC, [
+      'get-object',
+      '--bucket',
+      Bucket,
+      '--key',
+      'k',
+      file('nothing'),
+    ])
     expect(gone.code).not.toBe(0)
     expect(gone.stderr).toContain('NoSuchKey')
-    const bad = await run(
-      AWS,
-      [
-        '--endpoint-url',
-        server.endpoint(DC),
-        '--region',
-        DC,
-        's3api',
-        'get-object',
-        '--bucket',
-        Bucket,
-        '--key',
-        'k',
-        '--version-id',
-        'not-a-version',
-        file('nothing'),
-      ],
-      { env },
-    )
+    const bad = await sovra.s3apiRun(DC, [
+      'get-object',
+      '--bucket',
+      Bucket,
+      '--key',
+      'k',
+      '--version-id',
+      'not-a-version',
+      file('nothing'),
+    ])
     expect(bad.code).not.toBe(0)
     expect(bad.stderr).toContain('InvalidArgument')
     expect(bad.stderr).toContain('Invalid version id specified')
@@ -143,9 +100,8 @@ describe('aws s3api', () => {
   })
 
   it('keeps versions and markers across a SIGKILL and restart; removing the marker restores the key', async () => {
-    const killed = await server.kill('SIGKILL')
+    const killed = await sovra.restart()
     expect(killed.signal).toBe('SIGKILL')
-    server = await spawnSovra({ dataDir: data.path })
     const listing = (await s3api(['list-object-versions', '--bucket', Bucket])) as Listing
     expect(listing.Versions?.map((v) => v.VersionId)).toEqual([v2, v1])
     expect(listing.DeleteMarkers?.map((m) => m.VersionId)).toEqual([marker])
@@ -208,12 +164,12 @@ print(json.dumps({'ids': ids, 'pages': pages, 'copySource': copy.get('CopySource
 `
     const bucket = bucketName('boto3ver')
     const r = await runOk(PYTHON, ['-c', script], {
-      env,
+      env: sovra.env,
       input: JSON.stringify({
-        endpoint: server.endpoint(DC),
+        endpoint: sovra.server.endpoint(DC),
         dc: DC,
-        id: server.credentials.accessKeyId,
-        secret: server.credentials.secretAccessKey,
+        id: sovra.server.credentials.accessKeyId,
+        secret: sovra.server.credentials.secretAccessKey,
         bucket,
       }),
     })
