@@ -140,7 +140,7 @@ async function* settled(answer: Promise<Buffer[]>): AsyncGenerator<Buffer, void,
   yield* out
 }
 
-/** One sealer or opener living in a worker. */
+/** One opener living in a worker. */
 interface RemoteStream {
   /**
    * Sends `length` bytes of `batch`, whose memory the caller gives up (it is transferred: the
@@ -153,10 +153,8 @@ interface RemoteStream {
   close(): void
 }
 
-/** A `seal` or `open` request before the pool gives it a stream id. */
-type OpenRequest =
-  | Omit<Extract<EnvelopeRequest, { op: 'seal' }>, 'id'>
-  | Omit<Extract<EnvelopeRequest, { op: 'open' }>, 'id'>
+/** An `open` request before the pool gives it a stream id. */
+type OpenRequest = Omit<Extract<EnvelopeRequest, { op: 'open' }>, 'id'>
 
 type Waiting = {
   readonly resolve: (out: Buffer[]) => void
@@ -183,7 +181,7 @@ class EnvelopePool {
   open(request: OpenRequest): RemoteStream {
     const lane = this.#lanes[this.#next++ % this.#lanes.length] as Lane
     const id = ++this.#ids
-    lane.post({ ...request, id } as EnvelopeRequest)
+    lane.post({ ...request, id })
     let done = false
     return {
       update: (batch, length) => {

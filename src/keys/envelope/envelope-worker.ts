@@ -5,8 +5,8 @@ import { EnvelopeOpener, type OpenOptions } from './envelope-opener.js'
 
 /**
  * The envelope worker: runs the same `EnvelopeOpener` as the event loop, on another thread, for
- * the streams `envelope-threads.ts` hands it. One message in, exactly one
- * message out, in order; the output of one message is one buffer, transferred (never cloned).
+ * the streams `envelope-threads.ts` hands it. Each `update` or `final` gets exactly one answer,
+ * in order; its output buffers are transferred, never cloned.
  */
 
 /** What the event loop asks of the worker. */
@@ -41,7 +41,6 @@ export interface EnvelopeReply {
   readonly id: number
   /** Output bytes, in order (may be none); with an error, the bytes that verified before it. */
   readonly out: ArrayBuffer[]
-  readonly segmentsVerified: number
   readonly error?: WireError
 }
 
@@ -77,7 +76,7 @@ function handle(m: EnvelopeRequest): EnvelopeReply | null {
   }
   const out: Buffer[] = []
   if (opener === undefined) {
-    return reply(m.id, out, 0, { message: `Envelope stream "${m.id}" is not open` })
+    return reply(m.id, out, { message: `Envelope stream "${m.id}" is not open` })
   }
   try {
     if (m.op === 'update') opener.update(Buffer.from(m.chunk, 0, m.length), out)
@@ -85,11 +84,11 @@ function handle(m: EnvelopeRequest): EnvelopeReply | null {
       opener.final(out)
       streams.delete(m.id)
     }
-    return reply(m.id, out, opener.segmentsVerified)
+    return reply(m.id, out)
   } catch (err) {
     streams.delete(m.id)
     opener.destroy()
-    return reply(m.id, out, opener.segmentsVerified, toWire(opener.asIntegrity(err)))
+    return reply(m.id, out, toWire(opener.asIntegrity(err)))
   }
 }
 
@@ -98,12 +97,7 @@ function handle(m: EnvelopeRequest): EnvelopeReply | null {
  * own (what the cipher returns) goes as it is; small or partial pieces (tags, the header, range
  * edges) are joined into fresh buffers.
  */
-function reply(
-  id: number,
-  out: Buffer[],
-  segmentsVerified: number,
-  error?: WireError,
-): EnvelopeReply {
+function reply(id: number, out: Buffer[], error?: WireError): EnvelopeReply {
   const buffers: ArrayBuffer[] = []
   let small: Buffer[] = []
   const flush = () => {
@@ -122,7 +116,7 @@ function reply(
     } else small.push(piece)
   }
   flush()
-  return { id, out: buffers, segmentsVerified, ...(error === undefined ? {} : { error }) }
+  return { id, out: buffers, ...(error === undefined ? {} : { error }) }
 }
 
 /** Pieces from this size on are sent in their own buffer when they have one. */
