@@ -830,18 +830,7 @@ export class SqliteMetaStore implements MetaStore {
           }
         }
       }
-      scan: while (from !== null) {
-        let next: Cursor | null = null
-        for (const row of this.#mergedVersions(bucket, from)) {
-          const r = take(row)
-          if (r === 'stop') break scan
-          if (r !== 'next') {
-            next = r
-            break
-          }
-        }
-        from = next
-      }
+      scanRuns(from, (at) => this.#mergedVersions(bucket, at), take)
       return result()
 
       function result(): ListVersionsResult {
@@ -1045,19 +1034,11 @@ export class SqliteMetaStore implements MetaStore {
           }
         }
       }
-      scan: while (from !== null) {
-        const stmt = from.inclusive ? this.#s.uploadsFrom : this.#s.uploadsAfter
-        let next: Cursor | null = null
-        for (const row of stmt.iterate(bucket, from.key)) {
-          const r = take(row)
-          if (r === 'stop') break scan
-          if (r !== 'next') {
-            next = r
-            break
-          }
-        }
-        from = next
-      }
+      scanRuns(
+        from,
+        (at) => (at.inclusive ? this.#s.uploadsFrom : this.#s.uploadsAfter).iterate(bucket, at.key),
+        take,
+      )
       return result()
 
       function result(): ListUploadsResult {
@@ -1951,6 +1932,31 @@ function prepareStatements(db: Database.Database) {
 interface Cursor {
   readonly key: string
   readonly inclusive: boolean
+}
+
+/**
+ * Walks an index run by run: `rowsFrom(cursor)` yields rows in key order from a cursor, and
+ * `take` says for each row whether to go on ('next'), end the scan ('stop'), or seek to a new
+ * cursor (past a common prefix) with a fresh run. Leaving a run early closes its iterator.
+ */
+function scanRuns<Row>(
+  start: Cursor | null,
+  rowsFrom: (from: Cursor) => Iterable<Row>,
+  take: (row: Row) => Cursor | 'stop' | 'next',
+): void {
+  let from = start
+  while (from !== null) {
+    let next: Cursor | null = null
+    for (const row of rowsFrom(from)) {
+      const r = take(row)
+      if (r === 'stop') return
+      if (r !== 'next') {
+        next = r
+        break
+      }
+    }
+    from = next
+  }
 }
 
 function conditionFailure(
