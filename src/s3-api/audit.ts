@@ -1,4 +1,5 @@
 import { ledgerReceipt } from '../cell/index.js'
+import { canonicalize } from '../core/index.js'
 import type { ReceiptSource } from '../keys/index.js'
 import {
   commit,
@@ -73,6 +74,19 @@ async function buildEvent(
 
 function slowDown(err: unknown): unknown {
   return isPushback(err) ? new S3Error('SlowDown', 'Please reduce your request rate.') : err
+}
+
+/**
+ * The `bucket.config` event of a bucket setting set to `config`: the log holds a commitment to
+ * the setting's canonical JSON, never the setting itself.
+ */
+export async function configSetEvent(
+  ctx: RequestContext,
+  setting: Extract<LedgerEvent, { type: 'bucket.config' }>['setting'],
+  config: unknown,
+): Promise<WriteOptions> {
+  const committed = await commitment(ctx, canonicalize(config))
+  return changeEvent(ctx, { type: 'bucket.config', setting, config: committed })
 }
 
 /**

@@ -1,5 +1,4 @@
 import { cannedAcl, isOwnerOnlyAcl } from '../../access/index.js'
-import { canonicalize } from '../../core/index.js'
 import type { AccessControlList } from '../../meta/index.js'
 import {
   aclNotSupported,
@@ -9,7 +8,7 @@ import {
   requestedAcl,
 } from '../access-control.js'
 import { aclXml, parseAclXml } from '../acl-xml.js'
-import { changeEvent, commitment } from '../audit.js'
+import { configSetEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty } from '../response.js'
@@ -84,14 +83,6 @@ export async function putBucketAcl(ctx: RequestContext): Promise<void> {
   if (aclsDisabled(record) && !isOwnerOnlyAcl(acl)) throw aclNotSupported()
   checkPublicAcl(record, acl)
   const stored = isOwnerOnlyAcl(acl) ? null : acl
-  await ctx.deps.cell.meta.setBucketAcl(
-    record.name,
-    stored,
-    await changeEvent(ctx, {
-      type: 'bucket.config',
-      setting: 'acl',
-      config: await commitment(ctx, canonicalize(acl)),
-    }),
-  )
+  await ctx.deps.cell.meta.setBucketAcl(record.name, stored, await configSetEvent(ctx, 'acl', acl))
   sendEmpty(ctx.res, 200)
 }

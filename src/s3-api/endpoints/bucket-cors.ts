@@ -1,5 +1,4 @@
-import { canonicalize } from '../../core/index.js'
-import { changeEvent, commitment } from '../audit.js'
+import { changeEvent, configSetEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { corsXml, parseCorsXml } from '../cors.js'
@@ -12,11 +11,7 @@ const MAX_CORS_BODY = 64 * 1024
 /** PutBucketCors: replaces the bucket's CORS rules; bad documents change nothing. */
 export async function putBucketCors(ctx: RequestContext): Promise<void> {
   const rules = parseCorsXml(await readSmallBody(ctx, MAX_CORS_BODY))
-  const event = await changeEvent(ctx, {
-    type: 'bucket.config',
-    setting: 'cors',
-    config: await commitment(ctx, canonicalize(rules)),
-  })
+  const event = await configSetEvent(ctx, 'cors', rules)
   await ctx.deps.cell.meta.setBucketCors(ctx.s3.bucket as string, rules, event)
   sendEmpty(ctx.res, 200)
 }

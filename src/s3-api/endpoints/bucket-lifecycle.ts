@@ -1,5 +1,4 @@
-import { canonicalize } from '../../core/index.js'
-import { changeEvent, commitment } from '../audit.js'
+import { changeEvent, configSetEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { lifecycleXml, parseLifecycleXml, TRANSITION_MINIMUM_HEADER } from '../lifecycle.js'
@@ -19,11 +18,7 @@ export async function putBucketLifecycle(ctx: RequestContext): Promise<void> {
     await readSmallBody(ctx, MAX_LIFECYCLE_BODY),
     typeof minimum === 'string' ? minimum : undefined,
   )
-  const event = await changeEvent(ctx, {
-    type: 'bucket.config',
-    setting: 'lifecycle',
-    config: await commitment(ctx, canonicalize(config)),
-  })
+  const event = await configSetEvent(ctx, 'lifecycle', config)
   await ctx.deps.cell.meta.setBucketLifecycle(ctx.s3.bucket as string, config, event)
   sendEmpty(ctx.res, 200, {
     [TRANSITION_MINIMUM_HEADER]: config.transitionDefaultMinimumObjectSize,

@@ -1,7 +1,6 @@
-import { canonicalize } from '../../core/index.js'
 import type { BucketRecord, ObjectRecord } from '../../meta/index.js'
 import { bucketRecordOf } from '../access-control.js'
-import { changeEvent, commitment, recordRead } from '../audit.js'
+import { changeEvent, commitment, configSetEvent, recordRead } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { isoDate } from '../object-headers.js'
@@ -39,11 +38,7 @@ export async function putObjectLockConfiguration(ctx: RequestContext): Promise<v
   await ctx.deps.cell.meta.setBucketObjectLock(
     record.name,
     config,
-    await changeEvent(ctx, {
-      type: 'bucket.config',
-      setting: 'object-lock',
-      config: await commitment(ctx, canonicalize(config)),
-    }),
+    await configSetEvent(ctx, 'object-lock', config),
   )
   sendEmpty(ctx.res, 200)
 }

@@ -1,7 +1,6 @@
-import { canonicalize } from '../../core/index.js'
 import type { PublicAccessBlock } from '../../meta/index.js'
 import { bucketRecordOf } from '../access-control.js'
-import { changeEvent, commitment } from '../audit.js'
+import { changeEvent, configSetEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty, sendXml } from '../response.js'
@@ -38,11 +37,7 @@ export async function putPublicAccessBlock(ctx: RequestContext): Promise<void> {
   await ctx.deps.cell.meta.setBucketPublicAccessBlock(
     ctx.s3.bucket as string,
     value,
-    await changeEvent(ctx, {
-      type: 'bucket.config',
-      setting: 'public-access-block',
-      config: await commitment(ctx, canonicalize(value)),
-    }),
+    await configSetEvent(ctx, 'public-access-block', value),
   )
   sendEmpty(ctx.res, 200)
 }
