@@ -183,7 +183,7 @@ export interface ObjectRecord {
   readonly tags?: readonly Tag[]
   /** Object Lock retention; absent or null when none. */
   readonly retention?: ObjectRetention | null
-  /** Object Lock legal hold; absent or false when off. */
+  /** Object Lock legal hold: true `ON`, false `OFF` (set, then released), absent never set. */
   readonly legalHold?: boolean
   /** The object's ACL; absent: the default (private, owned by the bucket owner). */
   readonly acl?: AccessControlList

@@ -221,7 +221,9 @@ export function lockResponseHeaders(record: ObjectRecord): Record<string, string
       record.retention.retainUntil,
     ).toISOString()
   }
-  if (record.legalHold === true) out['x-amz-object-lock-legal-hold'] = 'ON'
+  if (record.legalHold !== undefined) {
+    out['x-amz-object-lock-legal-hold'] = record.legalHold ? 'ON' : 'OFF'
+  }
   return out
 }
 

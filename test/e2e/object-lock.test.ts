@@ -23,6 +23,9 @@ describe('aws s3api Object Lock', () => {
     const put = await s3api(['put-object', '--bucket', Bucket, '--key', 'doc', '--body', file])
     versionId = put.VersionId as string
     const version = ['--bucket', Bucket, '--key', 'doc', '--version-id', versionId]
+    const never = await sovra.s3apiRun(DC, ['get-object-legal-hold', ...version])
+    expect(never.code).not.toBe(0)
+    expect(never.stderr).toContain('NoSuchObjectLockConfiguration')
     await s3api(['put-object-legal-hold', ...version, '--legal-hold', 'Status=ON'])
     await s3api([
       'put-object-retention',
@@ -43,6 +46,9 @@ describe('aws s3api Object Lock', () => {
     await sovra.restart()
     const version = ['--bucket', Bucket, '--key', 'doc', '--version-id', versionId]
     await s3api(['put-object-legal-hold', ...version, '--legal-hold', 'Status=OFF'])
+    expect(await s3api(['get-object-legal-hold', ...version])).toEqual({
+      LegalHold: { Status: 'OFF' },
+    })
     const ret = await s3api(['get-object-retention', ...version])
     expect((ret.Retention as { Mode: string }).Mode).toBe('COMPLIANCE')
     const del = await sovra.s3apiRun(DC, [

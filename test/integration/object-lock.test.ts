@@ -215,6 +215,33 @@ describe('legal hold', () => {
     )
     expect(err.name).toBe('AccessDenied')
   })
+
+  it('answers NoSuchObjectLockConfiguration until a hold is set, then ON, then OFF once released', async () => {
+    const Bucket = 'lock-hold'
+    const VersionId = await put(Bucket, 'never')
+    const hold = () => s3().send(new GetObjectLegalHoldCommand({ Bucket, Key: 'never', VersionId }))
+    const err = await s3Error(hold())
+    expect(err.name).toBe('NoSuchObjectLockConfiguration')
+    expect(err.$metadata.httpStatusCode).toBe(404)
+    const fresh = await s3().send(new HeadObjectCommand({ Bucket, Key: 'never', VersionId }))
+    expect(fresh.ObjectLockLegalHoldStatus).toBeUndefined()
+    for (const Status of ['ON', 'OFF'] as const) {
+      await s3().send(
+        new PutObjectLegalHoldCommand({ Bucket, Key: 'never', VersionId, LegalHold: { Status } }),
+      )
+      expect((await hold()).LegalHold?.Status).toBe(Status)
+      const head = await s3().send(new HeadObjectCommand({ Bucket, Key: 'never', VersionId }))
+      expect(head.ObjectLockLegalHoldStatus).toBe(Status)
+    }
+    // Released is not locked: the version can go.
+    await s3().send(new DeleteObjectCommand({ Bucket, Key: 'never', VersionId }))
+    // OFF given at creation is a hold that was set, and answers OFF.
+    const off = await put(Bucket, 'off', { ObjectLockLegalHoldStatus: 'OFF' })
+    const got = await s3().send(
+      new GetObjectLegalHoldCommand({ Bucket, Key: 'off', VersionId: off }),
+    )
+    expect(got.LegalHold?.Status).toBe('OFF')
+  })
 })
 
 describe('retention', () => {

@@ -667,7 +667,8 @@ export class SqliteMetaStore implements MetaStore {
     options: WriteOptions & VersionSelector = {},
   ): Promise<void> {
     return this.#write(
-      () => this.#setLock(bucket, key, options, (row) => ({ ...row, legal_hold: on ? 1 : 0 })),
+      () =>
+        this.#setLock(bucket, key, options, (row) => ({ ...row, legal_hold: legalHoldColumn(on) })),
       options.events === undefined ? undefined : { events: options.events },
     )
   }
@@ -1431,7 +1432,7 @@ export class SqliteMetaStore implements MetaStore {
       aclJson(record.acl ?? null),
       record.retention?.mode ?? null,
       record.retention?.retainUntil ?? null,
-      record.legalHold === true ? 1 : 0,
+      legalHoldColumn(record.legalHold),
       null,
       ++this.#versionSeq,
     )
@@ -2127,7 +2128,7 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
     ...(row.lock_mode === null || row.lock_until === null
       ? {}
       : { retention: { mode: row.lock_mode, retainUntil: row.lock_until } }),
-    ...(row.legal_hold === 1 ? { legalHold: true } : {}),
+    ...(row.legal_hold === LEGAL_HOLD_NONE ? {} : { legalHold: row.legal_hold === LEGAL_HOLD_ON }),
     ...(row.acl == null ? {} : { acl: JSON.parse(row.acl) as AccessControlList }),
     data:
       row.blob_parts === null
@@ -2140,9 +2141,22 @@ function toObjectRecord(row: ObjectRow): ObjectRecord {
   }
 }
 
+/**
+ * The `legal_hold` column: never set (no `LegalHold` to answer), `ON`, or explicitly `OFF`
+ * (GetObjectLegalHold answers `OFF` only for a hold that was set and released, as AWS does).
+ */
+const LEGAL_HOLD_NONE = 0
+const LEGAL_HOLD_ON = 1
+const LEGAL_HOLD_OFF = 2
+
+function legalHoldColumn(hold: boolean | undefined): number {
+  if (hold === undefined) return LEGAL_HOLD_NONE
+  return hold ? LEGAL_HOLD_ON : LEGAL_HOLD_OFF
+}
+
 /** Why a version may not be removed (or replaced) under `lock`, or null when it may. */
 function lockRefusal(row: LockColumns, lock: LockOptions): string | null {
-  if (row.legal_hold === 1) return 'it is under a legal hold'
+  if (row.legal_hold === LEGAL_HOLD_ON) return 'it is under a legal hold'
   if (row.lock_mode === null || row.lock_until === null) return null
   if (row.lock_until <= (lock.now ?? Date.now())) return null
   if (row.lock_mode === 'COMPLIANCE') return 'it is under COMPLIANCE retention'

@@ -112,12 +112,7 @@ export async function putObjectRetention(ctx: RequestContext): Promise<void> {
 export async function getObjectRetention(ctx: RequestContext): Promise<void> {
   const { object, versionId } = await lockedVersion(ctx)
   await recordRead(ctx, { type: 'object.head', key: await commitment(ctx, object.key) })
-  if (object.retention == null) {
-    throw new S3Error(
-      'NoSuchObjectLockConfiguration',
-      'The specified object does not have a ObjectLock configuration',
-    )
-  }
+  if (object.retention == null) throw noLockConfiguration()
   sendXml(
     ctx.res,
     200,
@@ -139,15 +134,27 @@ export async function putObjectLegalHold(ctx: RequestContext): Promise<void> {
   sendEmpty(ctx.res, 200, versionHeader(object.versionId, versionId))
 }
 
-/** GetObjectLegalHold: the version's legal hold status, `ON` or `OFF`. */
+/**
+ * GetObjectLegalHold: the version's legal hold status, `ON` or `OFF`;
+ * `NoSuchObjectLockConfiguration` 404 for a version on which no hold was ever set, as AWS.
+ */
 export async function getObjectLegalHold(ctx: RequestContext): Promise<void> {
   const { object, versionId } = await lockedVersion(ctx)
   await recordRead(ctx, { type: 'object.head', key: await commitment(ctx, object.key) })
+  if (object.legalHold === undefined) throw noLockConfiguration()
   sendXml(
     ctx.res,
     200,
     'LegalHold',
-    { Status: object.legalHold === true ? 'ON' : 'OFF' },
+    { Status: object.legalHold ? 'ON' : 'OFF' },
     versionHeader(object.versionId, versionId),
+  )
+}
+
+/** What AWS answers for a version without the retention or legal hold asked for. */
+function noLockConfiguration(): S3Error {
+  return new S3Error(
+    'NoSuchObjectLockConfiguration',
+    'The specified object does not have a ObjectLock configuration',
   )
 }
