@@ -42,6 +42,7 @@ export {
 export {
   type CryptoCell,
   decryptingRead,
+  decryptingReadInline,
   encryptingWrite,
   type ObjectIdentity,
   type ReadKeys,

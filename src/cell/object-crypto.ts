@@ -143,17 +143,7 @@ export async function decryptingRead(
     return Readable.from([])
   }
   if (record.data.kind === 'inline') {
-    const { bytes, wrappedKey } = record.data
-    if (wrappedKey === undefined) return Readable.from([bytes.subarray(range.start, range.end + 1)])
-    const plaintext = await withContext(cell, identity, undefined, async () => {
-      const dek = await unwrap(cell, wrappedKey, identity, keys)
-      try {
-        return decryptBuffer(dek, bindingOf(cell, identity), bytes, record.size)
-      } finally {
-        dek.fill(0)
-      }
-    })
-    return Readable.from([plaintext.subarray(range.start, range.end + 1)])
+    return Readable.from([await decryptingReadInline(cell, record, options)])
   }
   const pieces = piecesOf(record.data.parts, range)
   const [first] = pieces
@@ -178,6 +168,37 @@ export async function decryptingRead(
   return Readable.from(piecesBytes(cell, identity, pieces, firstDek, keys), {
     highWaterMark: 1,
   })
+}
+
+/**
+ * The plaintext of an object stored inline in the metadata row (`range` of it, or all), as one
+ * buffer: what `decryptingRead` streams for such an object, without a stream around it, for a
+ * caller that can send it in one write. The same checks and `KeyError`s.
+ */
+export async function decryptingReadInline(
+  cell: CryptoCell,
+  record: ObjectRecord,
+  options: { readonly range: ByteRange | null } & ReadKeys,
+): Promise<Buffer> {
+  if (record.data.kind !== 'inline') throw new TypeError('decryptingReadInline: not inline')
+  const range = options.range ?? { start: 0, end: record.size - 1 }
+  const { bytes, wrappedKey } = record.data
+  if (wrappedKey === undefined) return bytes.subarray(range.start, range.end + 1)
+  const identity: ObjectIdentity = {
+    bucket: record.bucket,
+    key: record.key,
+    versionId: record.versionId,
+  }
+  const keys = readKeysOf(record, options)
+  const plaintext = await withContext(cell, identity, undefined, async () => {
+    const dek = await unwrap(cell, wrappedKey, identity, keys)
+    try {
+      return decryptBuffer(dek, bindingOf(cell, identity), bytes, record.size)
+    } finally {
+      dek.fill(0)
+    }
+  })
+  return plaintext.subarray(range.start, range.end + 1)
 }
 
 /** Decrypts every envelope of an empty object (each yields no bytes) to check it authenticates. */

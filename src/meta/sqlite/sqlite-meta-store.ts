@@ -202,6 +202,14 @@ const VERSION_LIST_COLUMNS =
 const UPLOAD_COLUMNS =
   'upload_id, bucket, key, initiated, tenant_id, headers, user_metadata, checksum_algorithm, checksum_type, encryption, tags, acl, object_lock'
 
+/** `columns` (a comma-separated list) each prefixed with the table alias `alias`. */
+function qualified(alias: string, columns: string): string {
+  return columns
+    .split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ')
+}
+
 /** Opens (creating and migrating if needed) a SQLite metadata store. */
 export async function openSqliteMetaStore(config: SqliteMetaStoreConfig): Promise<SqliteMetaStore> {
   await mkdir(dirname(config.path), { recursive: true })
@@ -1649,10 +1657,11 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`,
     ),
     getObjectWithData: db.prepare<[string, string], ObjectRow>(
-      `SELECT ${OBJECT_COLUMNS},
-         (SELECT bytes FROM object_data d WHERE d.bucket = o.bucket AND d.key = o.key) AS inline_data,
-         (SELECT wrapped_key FROM object_data d WHERE d.bucket = o.bucket AND d.key = o.key) AS inline_key
-       FROM objects o WHERE bucket = ? AND key = ?`,
+      // One lookup of the data row: wrapped_key is stored after the bytes, so a second subquery
+      // for it would walk the blob's overflow pages again.
+      `SELECT ${qualified('o', OBJECT_COLUMNS)}, d.bytes AS inline_data, d.wrapped_key AS inline_key
+       FROM objects o LEFT JOIN object_data d ON d.bucket = o.bucket AND d.key = o.key
+       WHERE o.bucket = ? AND o.key = ?`,
     ),
     putObjectData: db.prepare<[string, string, Buffer, string | null]>(
       'INSERT OR REPLACE INTO object_data (bucket, key, bytes, wrapped_key) VALUES (?, ?, ?, ?)',

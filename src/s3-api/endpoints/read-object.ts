@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { decryptingRead } from '../../cell/index.js'
+import { decryptingRead, decryptingReadInline } from '../../cell/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
 import { commitment, readAccess, recordRead } from '../audit.js'
 import { checksumHeaders } from '../checksums.js'
@@ -229,15 +229,13 @@ export async function readObject(
   // key that a customer key service must unwrap is unwrapped only after this read's event is in
   // the log (log-before-decrypt: `access.receipt`); otherwise the read is logged as usual.
   const access = readAccess(ctx, event)
-  const body = options.body
-    ? await primed(
-        await decryptingRead(ctx.deps.cell, record, {
-          range: r,
-          customerKey,
-          receipt: access.receipt,
-        }),
-      )
-    : null
+  const read = { range: r, customerKey, receipt: access.receipt }
+  // An object inline in its metadata row is decrypted whole and sent in one write.
+  const body = !options.body
+    ? null
+    : record.data.kind === 'inline'
+      ? await decryptingReadInline(ctx.deps.cell, record, read)
+      : await primed(await decryptingRead(ctx.deps.cell, record, read))
   if (!access.logged()) await recordRead(ctx, event)
   ctx.res.writeHead(status, headers)
   if (body === null) {
@@ -245,5 +243,6 @@ export async function readObject(
     return
   }
   ctx.deps.metrics.bytesOut.inc({ dc: ctx.deps.cell.dc.id, op: ctx.s3.op }, length)
-  await pipeline(body, ctx.res)
+  if (Buffer.isBuffer(body)) ctx.res.end(body)
+  else await pipeline(body, ctx.res)
 }
