@@ -227,7 +227,8 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
       if (s3.bucket !== null) {
         bucket = await deps.directory.getBucket(s3.bucket)
         if (bucket === null && !CREATES_BUCKET.has(s3.op)) throw S3Errors.noSuchBucket(s3.bucket)
-        if (bucket !== null) {
+        // Creating a bucket that exists is 409 wherever it lives (createBucket), not a redirect.
+        if (bucket !== null && !CREATES_BUCKET.has(s3.op)) {
           const placement = placementOf(bucket.dcId, dcId, {
             directoryOnly: DIRECTORY_ONLY.has(s3.op),
           })
