@@ -35,6 +35,7 @@ export {
   dueAt,
   expiringRule,
   matchesFilter,
+  scheduledExpiration,
   type VersionAction,
   type VersionFacts,
   versionAction,

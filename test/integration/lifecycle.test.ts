@@ -4,11 +4,13 @@
 // an incomplete multipart upload aborted, the ledger recording each expiry as a lifecycle
 // object.delete, and bad configurations refused with AWS's errors without changing anything.
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketLifecycleCommand,
   DeleteObjectCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   type LifecycleRule,
   ListMultipartUploadsCommand,
@@ -205,6 +207,69 @@ describe('lifecycle configuration', () => {
     expect(res.status).toBe(501)
     const head = await s3().send(new HeadObjectCommand({ Bucket, Key: 'file' }))
     expect(head.ContentLength).toBe(10)
+  })
+})
+
+describe('x-amz-expiration', () => {
+  it('names the expiry date and rule on PUT, GET, HEAD and CopyObject of a matching object, and nothing for others', async () => {
+    const Bucket = 'lc-expiration'
+    await s3().send(new CreateBucketCommand({ Bucket }))
+    await s3().send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket,
+        LifecycleConfiguration: {
+          Rules: [
+            // 365 "days" of 200 ms: 73 s, longer than this test.
+            {
+              ID: 'logs-year',
+              Status: 'Enabled',
+              Filter: { Prefix: 'logs/' },
+              Expiration: { Days: 365 },
+            },
+            { ID: 'off', Status: 'Disabled', Filter: {}, Expiration: { Days: 1 } },
+            {
+              ID: 'tmp-2099',
+              Status: 'Enabled',
+              Filter: { Tag: { Key: 'class', Value: 'tmp' } },
+              Expiration: { Date: new Date('2099-01-01T00:00:00Z') },
+            },
+          ],
+        },
+      }),
+    )
+    const header = /^expiry-date="([^"]+)", rule-id="([^"]+)"$/
+    const before = Date.now()
+    const written = await s3().send(
+      new PutObjectCommand({ Bucket, Key: 'logs/a', Body: 'x', Tagging: 'class=tmp' }),
+    )
+    // Both rules match; the earlier date wins: 365 * 200 ms after the write, rounded up.
+    const [, date, rule] = header.exec(written.Expiration ?? '') ?? []
+    expect(rule).toBe('logs-year')
+    const at = Date.parse(date as string)
+    expect(at).toBeGreaterThanOrEqual(Math.floor((before + 365 * DAY_MS) / 1000) * 1000)
+    expect(at).toBeLessThanOrEqual(Date.now() + 365 * DAY_MS + 1000)
+    const head = await s3().send(new HeadObjectCommand({ Bucket, Key: 'logs/a' }))
+    expect(head.Expiration).toBe(written.Expiration)
+    const got = await s3().send(new GetObjectCommand({ Bucket, Key: 'logs/a' }))
+    expect(got.Expiration).toBe(written.Expiration)
+    await got.Body?.transformToString()
+    // A tagged object outside logs/ gets the Date rule.
+    await put(Bucket, 'other', 10, 'class=tmp')
+    const tagged = await s3().send(new HeadObjectCommand({ Bucket, Key: 'other' }))
+    expect(tagged.Expiration).toBe(
+      'expiry-date="Thu, 01 Jan 2099 00:00:00 GMT", rule-id="tmp-2099"',
+    )
+    // No rule matches an untagged object outside logs/ (the Disabled one does not count).
+    const plain = await s3().send(new PutObjectCommand({ Bucket, Key: 'plain', Body: 'x' }))
+    expect(plain.Expiration).toBeUndefined()
+    const copy = await s3().send(
+      new CopyObjectCommand({ Bucket, Key: 'logs/copy', CopySource: `${Bucket}/plain` }),
+    )
+    expect(copy.Expiration).toMatch(/rule-id="logs-year"$/)
+    // Without a configuration, no header.
+    await s3().send(new DeleteBucketLifecycleCommand({ Bucket }))
+    const after = await s3().send(new HeadObjectCommand({ Bucket, Key: 'logs/a' }))
+    expect(after.Expiration).toBeUndefined()
   })
 })
 

@@ -106,6 +106,11 @@ export class LifecycleWorker {
     this.#now = deps.now ?? Date.now
   }
 
+  /** The length of a lifecycle "day" in ms (a real day but in tests). */
+  get dayMs(): number {
+    return this.#deps.settings.dayMs
+  }
+
   /** Schedules passes every `intervalMs` (the first one after one interval); no-op when disabled. */
   start(): void {
     if (!this.#deps.settings.enabled || this.#closed) return

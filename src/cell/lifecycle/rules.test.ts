@@ -6,6 +6,7 @@ import {
   expiringRule,
   matchesFilter,
   scanPrefix,
+  scheduledExpiration,
   type VersionFacts,
   versionAction,
 } from './rules.js'
@@ -152,6 +153,53 @@ describe('expiringRule()', () => {
     ],
   ])('%s', (_name, rules, now, want) => {
     expect(expiringRule(rules, object, now, DAY)?.id ?? null).toBe(want)
+  })
+})
+
+describe('scheduledExpiration()', () => {
+  const lastModified = Date.UTC(2030, 0, 1, 12)
+  const object = { key: 'tmp/a', size: 10, tags: [{ key: 'class', value: 'tmp' }], lastModified }
+  const on = (date: string) => ({ days: null, date, expiredObjectDeleteMarker: null })
+  it.each<[string, LifecycleRule[], { at: number; ruleId: string } | null]>([
+    ['no rule', [], null],
+    [
+      'Days: rounded up to midnight UTC',
+      [rule({ expiration: days(1) })],
+      {
+        at: Date.UTC(2030, 0, 3),
+        ruleId: 'r',
+      },
+    ],
+    [
+      'Date: that instant',
+      [rule({ expiration: on('2030-06-01T00:00:00.000Z') })],
+      {
+        at: Date.UTC(2030, 5, 1),
+        ruleId: 'r',
+      },
+    ],
+    ['a Disabled rule is not reported', [rule({ status: 'Disabled', expiration: days(1) })], null],
+    [
+      'a rule whose filter does not match is not reported',
+      [rule({ expiration: days(1), filter: filter({ tags: [{ key: 'class', value: 'keep' }] }) })],
+      null,
+    ],
+    [
+      'ExpiredObjectDeleteMarker alone schedules nothing',
+      [rule({ expiration: { days: null, date: null, expiredObjectDeleteMarker: true } })],
+      null,
+    ],
+    [
+      'the earliest of several rules, whatever their order',
+      [
+        rule({ id: 'late', expiration: days(30) }),
+        rule({ id: 'soon', expiration: on('2030-01-02T00:00:00.000Z') }),
+        rule({ id: 'mid', expiration: days(5), filter: filter({ prefix: 'tmp/' }) }),
+      ],
+      { at: Date.UTC(2030, 0, 2), ruleId: 'soon' },
+    ],
+  ])('%s', (_name, rules, want) => {
+    expect(scheduledExpiration(rules, object, DAY)).toEqual(want)
   })
 })
 

@@ -72,6 +72,33 @@ export function expiringRule(
 }
 
 /**
+ * When `object` (a current version) is due to expire and by which rule: of every enabled rule
+ * whose `Expiration` (`Days` or `Date`) matches it, the earliest date; on a tie, the first rule.
+ * Null when no rule expires it. What S3 reports in `x-amz-expiration`.
+ */
+export function scheduledExpiration(
+  rules: readonly LifecycleRule[],
+  object: CurrentObject,
+  dayMs: number,
+): { readonly at: number; readonly ruleId: string } | null {
+  let best: { at: number; ruleId: string } | null = null
+  for (const rule of rules) {
+    if (rule.status !== 'Enabled' || rule.expiration === null) continue
+    const { days, date } = rule.expiration
+    if (!matchesFilter(rule.filter, object)) continue
+    const at =
+      days !== null
+        ? dueAt(object.lastModified, days, dayMs)
+        : date !== null
+          ? Date.parse(date)
+          : null
+    if (at === null || Number.isNaN(at)) continue
+    if (best === null || at < best.at) best = { at, ruleId: rule.id }
+  }
+  return best
+}
+
+/**
  * The first enabled rule whose `AbortIncompleteMultipartUpload` is due for `upload` at `now`, or
  * null. The upload is matched by its key (and the prefix of the filter); AWS refuses tag and
  * size filters on such rules, so there is nothing else to match.

@@ -6,6 +6,7 @@ import { readSmallBody } from '../body.js'
 import { CHECKSUM_ALGORITHMS, checksumElements, checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { customerKeyForRead, customerKeyOf, sseResponseHeaders } from '../encryption.js'
+import { expirationHeaders } from '../expiration-header.js'
 import {
   checkCompletedPart,
   checkCompletion,
@@ -196,6 +197,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
       ...(checksumType === null ? {} : { 'x-amz-checksum-type': checksumType }),
       ...sseResponseHeaders(upload.encryption, customerKey),
       ...version.header,
+      ...(await expirationHeaders(ctx, record)),
     },
   )
 }

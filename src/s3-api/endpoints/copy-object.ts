@@ -4,6 +4,7 @@ import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumElements } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
+import { expirationHeaders } from '../expiration-header.js'
 import {
   isoDate,
   quoteEtag,
@@ -135,6 +136,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     {
       ...sseResponseHeaders(sse.encryption, sse.customerKey),
       ...version.header,
+      ...(await expirationHeaders(ctx, record)),
       ...(src.versionId === null && source.versionId === undefined
         ? {}
         : { 'x-amz-copy-source-version-id': src.versionId ?? 'null' }),

@@ -6,6 +6,7 @@ import { MAX_SINGLE_UPLOAD } from '../body.js'
 import { checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { sseResponseHeaders, writeEncryptionOf } from '../encryption.js'
+import { expirationHeaders } from '../expiration-header.js'
 import { quoteEtag, storedHeadersOf, userMetadataOf, validateKey } from '../object-headers.js'
 import { writeLockOf } from '../object-lock.js'
 import { receiveObject } from '../object-writer.js'
@@ -70,6 +71,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     ...checksumHeaders(record.checksums),
     ...sseResponseHeaders(sse.encryption, sse.customerKey),
     ...version.header,
+    ...(await expirationHeaders(ctx, record)),
   }
   if (Object.keys(record.checksums).length > 0) out['x-amz-checksum-type'] = 'FULL_OBJECT'
   sendEmpty(ctx.res, 200, out)

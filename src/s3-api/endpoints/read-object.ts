@@ -7,6 +7,7 @@ import { commitment, readAccess, recordRead } from '../audit.js'
 import { checksumHeaders } from '../checksums.js'
 import type { RequestContext } from '../context.js'
 import { customerKeyForRead, sseResponseHeaders } from '../encryption.js'
+import { expirationHeaders } from '../expiration-header.js'
 import { httpDate, objectResponseHeaders, quoteEtag, unquoteEtag } from '../object-headers.js'
 import { lockResponseHeaders } from '../object-lock.js'
 import { sendEmpty } from '../response.js'
@@ -197,6 +198,8 @@ export async function readObject(
     ...partHeaders,
     ...sseResponseHeaders(record.encryption, customerKey),
     ...versionHeader(record.versionId, versionId),
+    // The current version's scheduled expiry (a named version may not be current).
+    ...(versionId === undefined ? await expirationHeaders(ctx, record) : {}),
   }
   if (evaluateConditions(ctx.req.headers, record) === 'not-modified') {
     sendEmpty(ctx.res, 304, {
