@@ -51,12 +51,26 @@ export function requestedAcl(
   return { acl: { owner: ids.owner, grants: parsed.grants }, canned: null }
 }
 
-/** The bucket's record in this cell; `NoSuchBucket` if it has gone. */
+/**
+ * The bucket's record in this cell, or null. The request's own bucket is the record its
+ * authorization read (one read per request, not one per question asked of it).
+ */
+export function findBucketRecord(
+  ctx: RequestContext,
+  name = ctx.s3.bucket as string,
+): Promise<BucketRecord | null> {
+  if (ctx.bucketRecord !== undefined && ctx.bucketRecord.name === name) {
+    return Promise.resolve(ctx.bucketRecord)
+  }
+  return ctx.deps.cell.meta.getBucket(name)
+}
+
+/** The bucket's record in this cell (as `findBucketRecord`); `NoSuchBucket` if it has gone. */
 export async function bucketRecordOf(
   ctx: RequestContext,
   name = ctx.s3.bucket as string,
 ): Promise<BucketRecord> {
-  const record = await ctx.deps.cell.meta.getBucket(name)
+  const record = await findBucketRecord(ctx, name)
   if (record === null) throw S3Errors.noSuchBucket(name)
   return record
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuthResult } from '../access/index.js'
 import type { Cell } from '../cell/index.js'
 import type { Logger } from '../core/index.js'
+import type { BucketRecord } from '../meta/index.js'
 import type { TransferService } from '../residency/index.js'
 import type { S3Metrics } from './metrics.js'
 import type { PostForm } from './multipart-form.js'
@@ -93,6 +94,12 @@ export interface RequestContext {
   readonly requester: S3Requester
   /** The bucket's directory entry, when the operation names an existing bucket. */
   readonly bucket: DirectoryBucket | null
+  /**
+   * The bucket's record in this cell as the authorizer read it at the start of the request
+   * (absent when the bucket lives elsewhere or the operation names none); `bucketRecordOf` hands
+   * it out instead of reading it again.
+   */
+  readonly bucketRecord?: BucketRecord
   /** PostObject: the form read up to its file (its fields authenticated the request). */
   readonly postForm?: PostForm
 }

@@ -9,6 +9,7 @@ import {
   sseCFingerprint,
 } from '../keys/index.js'
 import type { BucketEncryption, ObjectEncryption } from '../meta/index.js'
+import { bucketRecordOf } from './access-control.js'
 import type { RequestContext } from './context.js'
 import { S3Errors } from './s3-error.js'
 
@@ -153,8 +154,7 @@ export async function writeEncryptionOf(
       }),
     }
   }
-  const bucket = await cell.meta.getBucket(ctx.s3.bucket as string)
-  if (bucket === null) throw S3Errors.noSuchBucket(ctx.s3.bucket as string)
+  const bucket = await bucketRecordOf(ctx)
   const chosen = requested ?? bucket.encryption ?? null
   const arn = kmsKeyOf(ctx, chosen)
   return {

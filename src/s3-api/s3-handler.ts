@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type AuthResult, authenticate, authenticatePostPolicy } from '../access/index.js'
 import { isDomainError, type Logger } from '../core/index.js'
+import type { BucketRecord } from '../meta/index.js'
 import { placementOf } from '../residency/index.js'
 import { authorize } from './authorize.js'
 import type { DirectoryBucket, RequestContext, S3Deps, S3Requester, S3Tenant } from './context.js'
@@ -239,10 +240,11 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
           await applyCors(req, res, deps, bucket.name)
         }
       }
-      const tenant =
+      const authorized =
         bucket === null || s3.op === 'CreateBucket'
-          ? signedTenant(requester)
+          ? { tenant: signedTenant(requester), record: null }
           : await authorizeRequest(bucket, s3, requester, auth)
+      const { tenant } = authorized
       checkExpectedOwner(req.headers, s3.op, tenant)
       const ctx: RequestContext = {
         req,
@@ -262,6 +264,7 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
         tenant,
         requester,
         bucket,
+        ...(authorized.record === null ? {} : { bucketRecord: authorized.record }),
         ...(postForm === undefined ? {} : { postForm }),
       }
       try {
@@ -276,26 +279,27 @@ export function createS3Handler(deps: S3Deps): (req: IncomingMessage, res: Serve
     }
     /**
      * Authorization, in one place: the bucket's owner, and whether the requester may perform
-     * the operation (bucket policy, ACLs, PublicAccessBlock). Returns the owner.
+     * the operation (bucket policy, ACLs, PublicAccessBlock). Returns the owner, and the
+     * bucket's record when it lives in this cell.
      */
     const authorizeRequest = async (
       bucket: DirectoryBucket,
       s3: S3Request,
       requester: S3Requester,
       auth: AuthResult,
-    ): Promise<S3Tenant> => {
+    ): Promise<{ tenant: S3Tenant; record: BucketRecord | null }> => {
       const owner = await deps.directory.getTenant(bucket.tenantId)
       if (owner === null) throw S3Errors.accessDenied()
       const isOwner = requester.kind === 'tenant' && requester.tenant.id === owner.id
       // Answered from the directory at any data center: this cell has no record of the bucket.
       if (bucket.dcId !== dcId) {
         if (!isOwner) throw S3Errors.accessDenied()
-        return owner
+        return { tenant: owner, record: null }
       }
       const record = await deps.cell.meta.getBucket(bucket.name)
       if (record === null) throw S3Errors.noSuchBucket(bucket.name)
       await authorize({ deps, req, auth, requester, owner, record, query: s3.query }, s3.op, s3.key)
-      return owner
+      return { tenant: owner, record }
     }
     /**
      * A request validly signed for its bucket's home region but sent to this endpoint (what a

@@ -1,4 +1,5 @@
 import { isVersionId, newVersionId, type VersionLookup } from '../meta/index.js'
+import { findBucketRecord } from './access-control.js'
 import type { RequestContext } from './context.js'
 import { httpDate } from './object-headers.js'
 import { S3Error, S3Errors } from './s3-error.js'
@@ -29,7 +30,7 @@ export interface WriteVersion {
 
 /** The version id a write gets in the request's bucket (Enabled: a new one; else `null`). */
 export async function writeVersionOf(ctx: RequestContext, bucket: string): Promise<WriteVersion> {
-  const record = await ctx.deps.cell.meta.getBucket(bucket)
+  const record = await findBucketRecord(ctx, bucket)
   const status = record?.versioning ?? null
   if (status === 'Enabled') {
     const versionId = newVersionId(ctx.deps.now())

@@ -1,6 +1,6 @@
 import type { DeleteObjectOptions, DeleteObjectResult } from '../../meta/index.js'
 import { newVersionId } from '../../meta/index.js'
-import { bucketRecordOf } from '../access-control.js'
+import { bucketRecordOf, findBucketRecord } from '../access-control.js'
 import { changeEvent, commitment } from '../audit.js'
 import type { RequestContext } from '../context.js'
 import { bypassGovernanceOf } from '../object-lock.js'
@@ -26,7 +26,7 @@ export async function deleteVersioned(
   if (versionId !== undefined) {
     options = { versionId: checkVersionId(versionId) }
   } else {
-    const status = (await ctx.deps.cell.meta.getBucket(bucket))?.versioning ?? null
+    const status = (await findBucketRecord(ctx, bucket))?.versioning ?? null
     if (status !== null) {
       const now = ctx.deps.now()
       options = {
