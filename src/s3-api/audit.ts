@@ -89,6 +89,14 @@ export async function configSetEvent(
   return changeEvent(ctx, { type: 'bucket.config', setting, config: committed })
 }
 
+/** The `bucket.config` event of a bucket setting removed (no `config` commitment). */
+export function configRemovedEvent(
+  ctx: RequestContext,
+  setting: Extract<LedgerEvent, { type: 'bucket.config' }>['setting'],
+): Promise<WriteOptions> {
+  return changeEvent(ctx, { type: 'bucket.config', setting })
+}
+
 /**
  * The ledger event of a change, to pass to the metadata write that makes the change: the event
  * then commits in the same transaction (the cell's outbox), durable exactly when the change is

@@ -1,4 +1,4 @@
-import { changeEvent, configSetEvent } from '../audit.js'
+import { configRemovedEvent, configSetEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { corsXml, parseCorsXml } from '../cors.js'
@@ -35,7 +35,7 @@ export async function deleteBucketCors(ctx: RequestContext): Promise<void> {
   await ctx.deps.cell.meta.setBucketCors(
     ctx.s3.bucket as string,
     null,
-    await changeEvent(ctx, { type: 'bucket.config', setting: 'cors' }),
+    await configRemovedEvent(ctx, 'cors'),
   )
   sendEmpty(ctx.res, 204)
 }

@@ -1,4 +1,4 @@
-import { changeEvent, configSetEvent } from '../audit.js'
+import { configRemovedEvent, configSetEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { lifecycleXml, parseLifecycleXml, TRANSITION_MINIMUM_HEADER } from '../lifecycle.js'
@@ -51,7 +51,7 @@ export async function deleteBucketLifecycle(ctx: RequestContext): Promise<void> 
   await ctx.deps.cell.meta.setBucketLifecycle(
     ctx.s3.bucket as string,
     null,
-    await changeEvent(ctx, { type: 'bucket.config', setting: 'lifecycle' }),
+    await configRemovedEvent(ctx, 'lifecycle'),
   )
   sendEmpty(ctx.res, 204)
 }

@@ -1,7 +1,7 @@
 import { isOwnerOnlyAcl } from '../../access/index.js'
 import type { ObjectOwnership } from '../../meta/index.js'
 import { bucketRecordOf } from '../access-control.js'
-import { changeEvent, commitment } from '../audit.js'
+import { configRemovedEvent, configSetEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty, sendXml } from '../response.js'
@@ -46,11 +46,7 @@ export async function putBucketOwnershipControls(ctx: RequestContext): Promise<v
   await ctx.deps.cell.meta.setBucketOwnership(
     record.name,
     ownership,
-    await changeEvent(ctx, {
-      type: 'bucket.config',
-      setting: 'ownership',
-      config: await commitment(ctx, JSON.stringify(ownership)),
-    }),
+    await configSetEvent(ctx, 'ownership', ownership),
   )
   sendEmpty(ctx.res, 200)
 }
@@ -74,7 +70,7 @@ export async function deleteBucketOwnershipControls(ctx: RequestContext): Promis
   await ctx.deps.cell.meta.setBucketOwnership(
     ctx.s3.bucket as string,
     null,
-    await changeEvent(ctx, { type: 'bucket.config', setting: 'ownership' }),
+    await configRemovedEvent(ctx, 'ownership'),
   )
   sendEmpty(ctx.res, 204)
 }

@@ -1,6 +1,6 @@
 import { isPublicPolicy, parseBucketPolicy } from '../../access/index.js'
 import { bucketRecordOf } from '../access-control.js'
-import { changeEvent, commitment } from '../audit.js'
+import { changeEvent, commitment, configRemovedEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty, sendXml } from '../response.js'
@@ -68,7 +68,7 @@ export async function deleteBucketPolicy(ctx: RequestContext): Promise<void> {
   await ctx.deps.cell.meta.setBucketPolicy(
     ctx.s3.bucket as string,
     null,
-    await changeEvent(ctx, { type: 'bucket.config', setting: 'policy' }),
+    await configRemovedEvent(ctx, 'policy'),
   )
   sendEmpty(ctx.res, 204)
 }

@@ -1,4 +1,4 @@
-import { changeEvent, commitment } from '../audit.js'
+import { changeEvent, commitment, configRemovedEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty, sendXml } from '../response.js'
@@ -44,7 +44,7 @@ export async function deleteBucketTagging(ctx: RequestContext): Promise<void> {
   await ctx.deps.cell.meta.setBucketTags(
     ctx.s3.bucket as string,
     null,
-    await changeEvent(ctx, { type: 'bucket.config', setting: 'tagging' }),
+    await configRemovedEvent(ctx, 'tagging'),
   )
   sendEmpty(ctx.res, 204)
 }

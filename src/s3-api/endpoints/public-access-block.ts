@@ -1,6 +1,6 @@
 import type { PublicAccessBlock } from '../../meta/index.js'
 import { bucketRecordOf } from '../access-control.js'
-import { changeEvent, configSetEvent } from '../audit.js'
+import { configRemovedEvent, configSetEvent } from '../audit.js'
 import { readSmallBody } from '../body.js'
 import type { RequestContext } from '../context.js'
 import { sendEmpty, sendXml } from '../response.js'
@@ -66,7 +66,7 @@ export async function deletePublicAccessBlock(ctx: RequestContext): Promise<void
   await ctx.deps.cell.meta.setBucketPublicAccessBlock(
     ctx.s3.bucket as string,
     null,
-    await changeEvent(ctx, { type: 'bucket.config', setting: 'public-access-block' }),
+    await configRemovedEvent(ctx, 'public-access-block'),
   )
   sendEmpty(ctx.res, 204)
 }
