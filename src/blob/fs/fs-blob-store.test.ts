@@ -2,8 +2,10 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { runBlobStoreContract } from '../blob-store.contract.js'
+import { withWriteCheck } from '../write-check.js'
 import { openFsBlobStore } from './fs-blob-store.js'
 
 runBlobStoreContract({
@@ -84,6 +86,30 @@ describe('fs blob store: a write check reads the file', () => {
       expect(got?.[11]).toBe(0x11)
       expect(got?.[first.length]).toBe(0x22)
       await pending.discard()
+      await store.close()
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('withWriteCheck', () => {
+  it('adds its check to every write of the store it wraps, and reads through to it', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'sovra-blob-view-'))
+    try {
+      const store = await openFsBlobStore({ driver: 'fs', root })
+      const checked: string[] = []
+      const view = withWriteCheck(store, async (stored, ref) => {
+        const chunks: Buffer[] = []
+        for await (const chunk of stored) chunks.push(chunk as Buffer)
+        checked.push(`${ref}:${Buffer.concat(chunks).toString()}`)
+      })
+      const pending = await view.write(Readable.from([Buffer.from('checked bytes')]))
+      expect(checked).toEqual([`${pending.ref}:checked bytes`])
+      await pending.commit()
+      const read: Buffer[] = []
+      for await (const chunk of view.read(pending.ref)) read.push(chunk as Buffer)
+      expect(Buffer.concat(read).toString()).toBe('checked bytes')
       await store.close()
     } finally {
       await rm(root, { recursive: true, force: true })

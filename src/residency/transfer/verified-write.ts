@@ -1,5 +1,10 @@
 import type { Readable } from 'node:stream'
-import type { BlobStore, BlobWriteCheck, PendingBlob } from '../../blob/index.js'
+import {
+  type BlobStore,
+  type BlobWriteCheck,
+  type PendingBlob,
+  withWriteCheck,
+} from '../../blob/index.js'
 import { type Cell, type CryptoCell, decryptingRead, encryptingWrite } from '../../cell/index.js'
 import type { KeyProvider } from '../../keys/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
@@ -62,7 +67,7 @@ export async function writeVerifiedBlob(
     )
   }
   const sealed = await encryptingWrite(
-    { dc: cell.dc, keys: cell.keys, blob: withCheck(cell.blob, check) },
+    { dc: cell.dc, keys: cell.keys, blob: withWriteCheck(cell.blob, check) },
     bytes,
     {
       identity: { bucket: record.bucket, key: record.key, versionId: record.versionId },
@@ -84,17 +89,6 @@ export async function writeVerifiedBlob(
 /** `record` as stored in one blob `ref` whose data key is `wrappedKey`. */
 function storedAs(record: ObjectRecord, ref: string, wrappedKey: string): ObjectRecord {
   return { ...record, data: { kind: 'blobs', parts: [{ ref, size: record.size, wrappedKey }] } }
-}
-
-/** `blob`, with `check` added to every write. */
-function withCheck(blob: BlobStore, check: BlobWriteCheck): BlobStore {
-  return {
-    write: (source, options) => blob.write(source, { ...options, check }),
-    read: (ref, range) => blob.read(ref, range),
-    remove: (refs) => blob.remove(refs),
-    sweep: (isLive) => blob.sweep(isLive),
-    close: () => blob.close(),
-  }
 }
 
 /**
