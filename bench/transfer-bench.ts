@@ -6,8 +6,8 @@
 //    (TransferService.submit: parse, verify the signature and the request, record, log the
 //    instruction in both data centers' ledgers; then the job, up to 8 objects in flight: per
 //    object decrypt at the source, encrypt under the destination's keys, fsync, read back,
-//    decrypt and check size and ETag, commit, log `transfer.object` in both ledgers, record
-//    progress). Timed from submit to status `done`, with the process's CPU time (all threads)
+//    decrypt and check size and ETag (objects of 4 MiB or more: read back while written),
+//    commit, log `transfer.object` in both ledgers, record progress). Timed from submit to status `done`, with the process's CPU time (all threads)
 //    per MiB beside it (`CPU ms/MiB`; cp -r runs in a child and has none), for one large
 //    object (1 GiB) and for many small ones (10,000 x 16 KiB). The server runs in this process
 //    (serve(), as the integration tests start it) so the bench can call the gate directly; the

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -161,6 +162,112 @@ export function runBlobStoreContract(options: BlobStoreContractOptions): void {
       expect([...tail]).toEqual([(count - 1) % 251, (count - 1) % 251, (count - 1) % 251])
     })
 
+    test('write() with a check: the check reads the stored bytes while the write streams, and the write waits for it', async () => {
+      const half = patterned(1024 * 1024, 1)
+      const rest = patterned(1024 * 1024 + 7, 2)
+      let release: () => void = () => {}
+      const released = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const order: string[] = []
+      async function* source() {
+        yield half
+        // Held until the check has seen stored bytes: a check that ran only after the write
+        // would never see any, and this test would time out.
+        await released
+        yield rest
+      }
+      let seen: Buffer | null = null
+      const pending = await store.write(source(), {
+        check: async (stored, ref) => {
+          expect(ref).toMatch(/^[0-9a-f]{32}$/)
+          const chunks: Buffer[] = []
+          for await (const chunk of stored as AsyncIterable<Buffer>) {
+            chunks.push(chunk)
+            release()
+          }
+          seen = Buffer.concat(chunks)
+          order.push('check')
+        },
+      })
+      order.push('write')
+      expect(order).toEqual(['check', 'write'])
+      const all = Buffer.concat([half, rest])
+      expect(pending.size).toBe(all.length)
+      expect(sha256(seen ?? Buffer.alloc(0))).toBe(sha256(all))
+      await pending.commit()
+      expect(sha256(await collect(store.read(pending.ref)))).toBe(sha256(all))
+    })
+
+    test('write() with a check of an empty source: the check sees no bytes and the write resolves', async () => {
+      let seen = -1
+      const pending = await store.write(Readable.from([]), {
+        check: async (stored) => {
+          seen = (await collect(stored)).length
+        },
+      })
+      expect(seen).toBe(0)
+      expect(pending.size).toBe(0)
+      await pending.discard()
+    })
+
+    test('a check that rejects stops the write: write() rejects with its error as is and leaves no temp file', async () => {
+      let yielded = 0
+      async function* endless() {
+        for (let i = 0; i < 4096; i++) {
+          yielded++
+          yield patterned(64 * 1024, i)
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+      }
+      const wrong = new Error('the stored bytes are wrong')
+      const err = await store
+        .write(endless(), {
+          check: async (stored) => {
+            for await (const _ of stored) throw wrong
+          },
+        })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        )
+      expect(err).toBe(wrong)
+      expect(yielded).toBeLessThan(4096)
+      expect(await options.countTemp(location)).toBe(0)
+    })
+
+    test("a failing write errors the check's stream with the write's error; write() rejects with it", async () => {
+      async function* broken() {
+        yield patterned(512 * 1024, 3)
+        throw new Error('client went away')
+      }
+      let checkSaw: unknown = null
+      const err = await expectCode(
+        store.write(broken(), {
+          check: async (stored) => {
+            try {
+              await collect(stored)
+            } catch (e) {
+              checkSaw = e
+              throw e
+            }
+          },
+        }),
+        'SourceFailed',
+      )
+      expect((err.cause as Error).message).toBe('client went away')
+      expect(checkSaw).toMatchObject({ code: 'SourceFailed' })
+      expect(await options.countTemp(location)).toBe(0)
+    })
+
+    test('a check that resolves before reading every byte fails the write with WriteFailed', async () => {
+      await expectCode(
+        store.write(Readable.from([patterned(1024 * 1024, 4)]), { check: async () => {} }),
+        'WriteFailed',
+      )
+      expect(await options.countTemp(location)).toBe(0)
+    })
+
     test('concurrent writes get distinct refs', async () => {
       const pendings = await Promise.all(
         Array.from({ length: 50 }, (_, i) => store.write(Readable.from([Buffer.from(`n${i}`)]))),
@@ -170,6 +277,17 @@ export function runBlobStoreContract(options: BlobStoreContractOptions): void {
       expect((await collect(store.read(pendings[42]?.ref ?? ''))).toString()).toBe('n42')
     })
   })
+}
+
+/** `size` bytes that differ from one offset (and one `seed`) to the next. */
+function patterned(size: number, seed: number): Buffer {
+  const bytes = Buffer.allocUnsafe(size)
+  for (let i = 0; i < size; i++) bytes[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff
+  return bytes
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex')
 }
 
 async function collect(stream: Readable): Promise<Buffer> {

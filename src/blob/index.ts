@@ -2,7 +2,8 @@ import type { BlobStore } from './blob-store.js'
 import { openFsBlobStore } from './fs/fs-blob-store.js'
 
 export { BLOB_ERROR_CODES, BlobError, type BlobErrorCode, BlobErrors } from './blob-error.js'
-export type { BlobStore, PendingBlob } from './blob-store.js'
+export type { BlobStore, BlobWriteCheck, BlobWriteOptions, PendingBlob } from './blob-store.js'
+export { withWriteCheck } from './write-check.js'
 
 /** Which blob driver to open, and where. */
 export type BlobStoreConfig = { readonly driver: 'fs'; readonly root: string }

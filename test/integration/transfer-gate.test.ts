@@ -1,6 +1,6 @@
 // The transfer gate's S3 faces and a whole-bucket migrate, against a real in-process server.
 
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
@@ -195,6 +195,9 @@ describe('migrate', () => {
     await west.send(new CreateBucketCommand({ Bucket: 'gate-mig' }))
     const big = randomBytes(200_000)
     await west.send(new PutObjectCommand({ Bucket: 'gate-mig', Key: 'x/big', Body: big }))
+    // Large enough to be read back while it is written (object-copier.ts, OFF_THREAD_MIN_BYTES).
+    const large = randomBytes(6 * 1024 * 1024 + 123)
+    await west.send(new PutObjectCommand({ Bucket: 'gate-mig', Key: 'x/large', Body: large }))
     await west.send(new PutObjectCommand({ Bucket: 'gate-mig', Key: 'small', Body: 'tiny' }))
     const canary = 'object-name-canary-7f3a9c'
     await west.send(new PutObjectCommand({ Bucket: 'gate-mig', Key: canary, Body: 'c' }))
@@ -205,7 +208,7 @@ describe('migrate', () => {
       source: { dc: 'us-west-1', bucket: 'gate-mig' },
       destination: { dc: 'us-east-1', bucket: 'gate-mig' },
     })
-    expect(await transfers.status(id)).toMatchObject({ status: 'done', objectsDone: 3 })
+    expect(await transfers.status(id)).toMatchObject({ status: 'done', objectsDone: 4 })
     // Object names are object metadata: the job's progress never put one in the directory.
     const files = readdirSync(server.dataDir).filter((f) => f.startsWith('directory.sqlite'))
     expect(files).toContain('directory.sqlite')
@@ -230,6 +233,18 @@ describe('migrate', () => {
       await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
     )
     expect(bytes).toEqual(big)
+    const gotLarge = await following.send(
+      new GetObjectCommand({ Bucket: 'gate-mig', Key: 'x/large' }),
+    )
+    const largeBytes = Buffer.from(
+      await (
+        gotLarge.Body as { transformToByteArray(): Promise<Uint8Array> }
+      ).transformToByteArray(),
+    )
+    // Compared as digests: a deep equality over 6 MiB takes vitest minutes.
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+    expect(sha(largeBytes)).toBe(sha(large))
+    expect(gotLarge.ETag).toBe(`"${createHash('md5').update(large).digest('hex')}"`)
   })
 })
 

@@ -4,8 +4,11 @@ import {
   createReadStream,
   createWriteStream,
   fdatasync,
+  fsync,
   open as openFd,
   read as readFd,
+  write as writeFd,
+  writev as writevFd,
 } from 'node:fs'
 import { mkdir, opendir, readdir, rename, rm, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -13,7 +16,8 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fsyncDir } from '../../core/index.js'
 import { BlobErrors } from '../blob-error.js'
-import type { BlobStore, PendingBlob } from '../blob-store.js'
+import type { BlobStore, BlobWriteCheck, BlobWriteOptions, PendingBlob } from '../blob-store.js'
+import { WriteTail } from './write-tail.js'
 
 /** Settings of the file-system blob driver. */
 export interface FsBlobStoreConfig {
@@ -73,13 +77,16 @@ export class FsBlobStore implements BlobStore {
     this.#objects = join(this.#config.root, 'objects')
   }
 
-  /** Streams `source` to `tmp/<ref>` in writes of up to 256 KiB, fsyncs and closes it. */
+  /**
+   * Streams `source` to `tmp/<ref>` in writes of up to 256 KiB, fsyncs and closes it. With
+   * `check`, a `WriteTail` reads the file back through its own descriptor as the writes return.
+   */
   async write(
     source: AsyncIterable<Buffer> | Readable,
-    options: { signal?: AbortSignal } = {},
+    options: BlobWriteOptions = {},
   ): Promise<PendingBlob> {
     if (this.#closed) throw BlobErrors.storeClosed()
-    const { signal } = options
+    const { signal, check } = options
     const ref = randomBytes(16).toString('hex')
     if (isAborted(signal)) throw BlobErrors.aborted(ref, signal?.reason)
     const tmpPath = join(this.#tmp, ref)
@@ -117,6 +124,7 @@ export class FsBlobStore implements BlobStore {
       }
     }
 
+    const checking = check === undefined ? null : startCheck(check, tmpPath, ref, signal)
     this.#inflight.add(ref)
     // `flush: true` fsyncs the file before the stream closes; pipeline resolves after the close.
     const out = createWriteStream(tmpPath, {
@@ -124,22 +132,38 @@ export class FsBlobStore implements BlobStore {
       mode: 0o600,
       highWaterMark: IO_CHUNK,
       flush: true,
-    })
+      ...(checking === null ? {} : { fs: checking.fs }),
+    } as Parameters<typeof createWriteStream>[1])
     out.once('open', (opened: number) => {
       fd = opened
+      checking?.tail.opened()
     })
+    const writeSignal = checking?.signal ?? signal
     try {
-      await pipeline(counted(), out, signal === undefined ? {} : { signal })
+      await pipeline(counted(), out, writeSignal === undefined ? {} : { signal: writeSignal })
     } catch (err) {
       // Wait for the descriptor to close, so an open still in flight cannot recreate the file.
       if (!out.closed) await new Promise<void>((done) => out.once('close', () => done()))
       await syncing
+      const failed = sourceError as { readonly error: unknown } | null
+      const error = isAborted(signal)
+        ? BlobErrors.aborted(ref, signal?.reason)
+        : failed !== null
+          ? BlobErrors.sourceFailed(ref, failed.error)
+          : BlobErrors.writeFailed(ref, err)
+      // A check that failed stopped the write: its error is the one to report.
+      const checkError = checking === null ? null : await checking.failedWith(error)
       await unlink(tmpPath).catch(() => {})
       this.#inflight.delete(ref)
-      if (isAborted(signal)) throw BlobErrors.aborted(ref, signal?.reason)
-      const failed = sourceError as { readonly error: unknown } | null
-      if (failed !== null) throw BlobErrors.sourceFailed(ref, failed.error)
-      throw BlobErrors.writeFailed(ref, err)
+      throw checkError ?? error
+    }
+    if (checking !== null) {
+      const checkError = await checking.passed()
+      if (checkError !== null) {
+        await unlink(tmpPath).catch(() => {})
+        this.#inflight.delete(ref)
+        throw checkError
+      }
     }
     return new FsPendingBlob({
       ref,
@@ -316,6 +340,106 @@ class FsPendingBlob implements PendingBlob {
     this.#state = 'discarded'
     await unlink(this.#tmpPath).catch(ignoreMissing)
     this.#settled()
+  }
+}
+
+/** A write's check in progress (`BlobWriteOptions.check`): its tail, its signal, its outcome. */
+interface Checking {
+  readonly tail: WriteTail
+  /** The write's file-system hooks: each completed write is reported to the tail. */
+  readonly fs: object
+  /** Aborts the write when the check fails (or `signal` aborts). */
+  readonly signal: AbortSignal
+  /** The write failed with `error`: ends the check; the check's own error if it failed first. */
+  failedWith(error: unknown): Promise<unknown | null>
+  /** The write succeeded: the check's error, or null once it read every byte and resolved. */
+  passed(): Promise<unknown | null>
+}
+
+/** Starts `check` on a tail of `path`, which the write is about to create. */
+function startCheck(
+  check: BlobWriteCheck,
+  path: string,
+  ref: string,
+  signal: AbortSignal | undefined,
+): Checking {
+  const tail = new WriteTail(path, IO_CHUNK)
+  const stop = new AbortController()
+  // Whether the check failed while the write was still going (and so stopped it).
+  let checkFailedFirst = false
+  let writeEnded = false
+  const stored = tail.stream()
+  const outcome: Promise<{ readonly error: unknown } | null> = Promise.resolve()
+    .then(() => check(stored, ref))
+    .then(
+      () => null,
+      (error: unknown) => {
+        if (!writeEnded) {
+          checkFailedFirst = true
+          stop.abort(error)
+        }
+        return { error }
+      },
+    )
+  const settle = async (): Promise<{ readonly error: unknown } | null> => {
+    const result = await outcome
+    stored.destroy()
+    await tail.close()
+    return result
+  }
+  const landed = (err: NodeJS.ErrnoException | null, bytes: number) => {
+    if (err === null) tail.landed(bytes)
+  }
+  return {
+    tail,
+    fs: {
+      open: openFd,
+      close: closeFd,
+      fsync,
+      write: (
+        fd: number,
+        buffer: Buffer,
+        offset: number,
+        length: number,
+        position: number | null,
+        done: (err: NodeJS.ErrnoException | null, bytes: number, buffer: Buffer) => void,
+      ) =>
+        writeFd(fd, buffer, offset, length, position, (err, bytes, b) => {
+          landed(err, bytes)
+          done(err, bytes, b)
+        }),
+      writev: (
+        fd: number,
+        buffers: NodeJS.ArrayBufferView[],
+        position: number | null,
+        done: (
+          err: NodeJS.ErrnoException | null,
+          bytes: number,
+          buffers: NodeJS.ArrayBufferView[],
+        ) => void,
+      ) =>
+        writevFd(fd, buffers, position, (err, bytes, b) => {
+          landed(err, bytes)
+          done(err, bytes, b)
+        }),
+    },
+    signal: signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]),
+    async failedWith(error) {
+      writeEnded = true
+      tail.fail(error)
+      const result = await settle()
+      return checkFailedFirst && result !== null ? result.error : null
+    },
+    async passed() {
+      writeEnded = true
+      tail.finish()
+      const result = await settle()
+      if (result !== null) return result.error
+      if (!tail.complete) {
+        return BlobErrors.writeFailed(ref, new Error('its check resolved before reading all of it'))
+      }
+      return null
+    },
   }
 }
 

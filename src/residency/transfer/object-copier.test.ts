@@ -161,4 +161,73 @@ describe('object copier', () => {
     }
     expect(blobFiles(w.dataDir, 'us-east-1')).toEqual(before)
   })
+
+  it('catches corruption in the middle of a large streamed write while it is written, and stops the write', async () => {
+    const w = await openGateWorld()
+    worlds.push(w)
+    const source = w.cells.get('us-west-1') as Cell
+    const real = w.cells.get('us-east-1') as Cell
+    const size = 24 * 1024 * 1024
+    const flipAt = 8 * 1024 * 1024
+    let passed = 0
+    let stalled: 'aborted' | 'timed out' | null = null
+    // A destination disk that flips one bit at 8 MiB, writes 2 MiB more, then stalls until the
+    // write is stopped: only a check running while the blob is written can end this copy, and
+    // the stall resumes after 20 s so that a copy verified only afterwards fails, not hangs.
+    async function* corrupt(
+      bytes: AsyncIterable<Buffer> | Readable,
+      signal: AbortSignal | undefined,
+    ): AsyncGenerator<Buffer> {
+      for await (const chunk of bytes) {
+        const buffer = chunk as Buffer
+        if (passed <= flipAt && passed + buffer.length > flipAt) {
+          const copy = Buffer.from(buffer)
+          copy[flipAt - passed] = (copy[flipAt - passed] ?? 0) ^ 0x01
+          passed += buffer.length
+          yield copy
+          continue
+        }
+        if (stalled === null && passed >= flipAt + 2 * 1024 * 1024) {
+          stalled = await new Promise<'aborted' | 'timed out'>((resolve) => {
+            const timer = setTimeout(() => resolve('timed out'), 20_000)
+            signal?.addEventListener('abort', () => {
+              clearTimeout(timer)
+              resolve('aborted')
+            })
+          })
+        }
+        passed += buffer.length
+        yield buffer
+      }
+    }
+    const destination: Cell = {
+      ...real,
+      blob: {
+        write: (bytes, options) => real.blob.write(corrupt(bytes, options?.signal), options),
+        read: (ref, range) => real.blob.read(ref, range),
+        remove: (refs) => real.blob.remove(refs),
+        sweep: (isLive) => real.blob.sweep(isLive),
+        close: () => real.blob.close(),
+      },
+    }
+    const before = blobFiles(w.dataDir, 'us-east-1')
+    await w.put('us-west-1', 'src-bucket', 'big', randomBytes(size))
+    await expect(
+      copyObjectBetweenCells(
+        source,
+        destination,
+        { bucket: 'src-bucket', key: 'big' },
+        { bucket: 'dst-bucket' },
+        { inlineMaxBytes: 0 },
+      ),
+    ).rejects.toMatchObject({
+      code: 'TransferVerificationFailed',
+      message: expect.stringContaining('does not decrypt'),
+    })
+    // Caught mid-object (before the stall, or during it): the check stopped the write.
+    expect(stalled).not.toBe('timed out')
+    expect(passed).toBeLessThan(size)
+    expect(await real.meta.getObject('dst-bucket', 'big')).toBeNull()
+    expect(blobFiles(w.dataDir, 'us-east-1')).toEqual(before)
+  }, 60_000)
 })

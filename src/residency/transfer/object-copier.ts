@@ -1,10 +1,13 @@
 import { Readable } from 'node:stream'
+import type { PendingBlob } from '../../blob/index.js'
 import { type Cell, decryptingRead, encryptingWrite } from '../../cell/index.js'
-import { isKeyError, type ReceiptSource } from '../../keys/index.js'
+import type { ReceiptSource } from '../../keys/index.js'
 import type { ObjectData, ObjectRecord } from '../../meta/index.js'
-import { EtagHasher, type EtagResult } from './etag-hasher.js'
-import { localHash, offThreadHash } from './off-thread-hash.js'
-import { ResidencyErrors } from './residency-error.js'
+import { checkEtag, OFF_THREAD_MIN_BYTES, verifyCopy } from './copy-verification.js'
+import { EtagHasher } from './etag-hasher.js'
+import { writeVerifiedBlob } from './verified-write.js'
+
+export { OFF_THREAD_MIN_BYTES } from './copy-verification.js'
 
 /**
  * The only code that moves object bytes from one cell to another, through two seams:
@@ -66,7 +69,7 @@ export async function openPlaintextRange(
           hasher.update(chunk as Buffer)
           yield chunk as Buffer
         }
-        check(where, record, await hasher.finish())
+        checkEtag(where, record, await hasher.finish())
       })(),
     )
   }
@@ -80,18 +83,16 @@ export async function openPlaintextRange(
 /** The destination's encryption of a transferred object: the data center's own key. */
 const DC_ENCRYPTION = { algorithm: 'AES256', kmsKeyId: null, customerKeyFingerprint: null } as const
 
-/** Objects from this size on have their ETag computed on the hashing worker (the second core). */
-export const OFF_THREAD_MIN_BYTES = 4 * 1024 * 1024
-
 /**
  * Stores plaintext `bytes` as `record` (whose `data` is replaced) in `cell`, encrypted under a
- * fresh data key of the destination data center, then reads the committed bytes back, decrypts
- * them with the stored wrapped key and checks their size and ETag against the record: the
- * destination holds exactly the source's bytes before its metadata names them. The ETag is
- * computed once, over what the destination returns (the source's bytes are authenticated by
- * their own GCM tags as they are read); for large objects its MD5 runs on a worker thread while
- * this thread decrypts. Durable when it resolves. Throws `TransferVerificationFailed` (nothing
- * becomes visible, the written blob is removed) on a mismatch.
+ * fresh data key of the destination data center, and reads what the destination stored back:
+ * decrypted with the stored wrapped key, its size and ETag checked against the record, before
+ * the metadata row names it. The ETag is computed once, over what the destination returns (the
+ * source's bytes are authenticated by their own GCM tags as they are read). Objects in blobs
+ * from `OFF_THREAD_MIN_BYTES` on are read back while they are written (`writeVerifiedBlob`),
+ * their MD5 on a worker thread; smaller ones after their blob is committed. Durable when it
+ * resolves. Throws `TransferVerificationFailed` (nothing becomes visible, the written blob is
+ * removed) on a mismatch.
  */
 export async function writeObject(
   cell: Cell,
@@ -99,37 +100,42 @@ export async function writeObject(
   bytes: Readable,
   options: CopyOptions,
 ): Promise<ObjectRecord> {
-  const where = `${cell.dc.id}/${record.bucket}/${record.key}`
+  const where = `${cell.dc.id}/${record.bucket}/${record.key} (read back)`
   // The record says DC_ENCRYPTION: the copy is wrapped under the destination data center's key.
-  const sealed = await encryptingWrite(cell, bytes, {
-    identity: { bucket: record.bucket, key: record.key, versionId: record.versionId },
-    provider: await cell.keys.wrapperFor({
-      bucket: record.bucket,
-      kmsKeyArn: null,
-      customerKey: null,
-    }),
-    inline: record.size <= options.inlineMaxBytes,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  })
+  const target: ObjectRecord = { ...record, encryption: DC_ENCRYPTION }
+  const inline = record.size <= options.inlineMaxBytes
+  const overlapped = !inline && record.size >= OFF_THREAD_MIN_BYTES
   let data: ObjectData
-  if (sealed.kind === 'inline') {
-    data = { kind: 'inline', bytes: sealed.bytes, wrappedKey: sealed.wrappedKey }
+  if (overlapped) {
+    const { pending, wrappedKey } = await writeVerifiedBlob(cell, target, bytes, options)
+    await commitOrDiscard(pending)
+    data = { kind: 'blobs', parts: [{ ref: pending.ref, size: record.size, wrappedKey }] }
   } else {
-    try {
-      await sealed.pending.commit()
-    } catch (err) {
-      await sealed.pending.discard()
-      throw err
-    }
-    data = {
-      kind: 'blobs',
-      parts: [{ ref: sealed.pending.ref, size: record.size, wrappedKey: sealed.wrappedKey }],
+    const sealed = await encryptingWrite(cell, bytes, {
+      identity: { bucket: record.bucket, key: record.key, versionId: record.versionId },
+      provider: await cell.keys.wrapperFor({
+        bucket: record.bucket,
+        kmsKeyArn: null,
+        customerKey: null,
+      }),
+      inline,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    })
+    if (sealed.kind === 'inline') {
+      data = { kind: 'inline', bytes: sealed.bytes, wrappedKey: sealed.wrappedKey }
+    } else {
+      await commitOrDiscard(sealed.pending)
+      data = {
+        kind: 'blobs',
+        parts: [{ ref: sealed.pending.ref, size: record.size, wrappedKey: sealed.wrappedKey }],
+      }
     }
   }
-  const stored: ObjectRecord = { ...record, encryption: DC_ENCRYPTION, data }
+  const stored: ObjectRecord = { ...target, data }
   try {
     // End to end: what the destination's store decrypts back is what the source held.
-    await readBack(cell, where, stored, options.signal)
+    if (!overlapped)
+      await verifyCopy(where, stored, () => openPlaintext(cell, stored), options.signal)
     const { orphaned } = await cell.meta.putObject(stored)
     await cell.blob.remove(orphaned.map((p) => p.ref)).catch(() => undefined)
   } catch (err) {
@@ -139,38 +145,14 @@ export async function writeObject(
   return stored
 }
 
-/**
- * Decrypts a stored copy (every segment's GCM tag and binding checked) and checks its size and
- * ETag against the record; a copy that does not decrypt is a `TransferVerificationFailed` too.
- */
-async function readBack(
-  cell: Cell,
-  where: string,
-  stored: ObjectRecord,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  const hasher = new EtagHasher(
-    stored.partSizes,
-    stored.size >= OFF_THREAD_MIN_BYTES ? offThreadHash : localHash,
-  )
+/** Commits a pending blob; on failure removes it and rethrows. */
+async function commitOrDiscard(pending: PendingBlob): Promise<void> {
   try {
-    for await (const chunk of await openPlaintext(cell, stored)) {
-      if (signal?.aborted === true) throw signal.reason
-      hasher.update(chunk as Buffer)
-      // Decryption outruns MD5: wait for the worker rather than queue the object in memory.
-      await hasher.ready()
-    }
+    await pending.commit()
   } catch (err) {
-    hasher.discard()
-    if (isKeyError(err, 'IntegrityFailure')) {
-      throw ResidencyErrors.transferVerificationFailed(
-        `${where} (read back)`,
-        `the stored copy does not decrypt: ${err.message}`,
-      )
-    }
+    await pending.discard()
     throw err
   }
-  check(`${where} (read back)`, stored, await hasher.finish())
 }
 
 /**
@@ -204,20 +186,4 @@ export async function removeObject(cell: Cell, bucket: string, key: string): Pro
   const { deleted, orphaned } = await cell.meta.deleteObject(bucket, key)
   await cell.blob.remove(orphaned.map((p) => p.ref)).catch(() => undefined)
   return deleted
-}
-
-/** Size and ETag of what was read, against the record. */
-function check(where: string, record: ObjectRecord, got: EtagResult): void {
-  if (got.size !== record.size) {
-    throw ResidencyErrors.transferVerificationFailed(
-      where,
-      `size ${got.size} is not ${record.size}`,
-    )
-  }
-  if (got.etag !== record.etag) {
-    throw ResidencyErrors.transferVerificationFailed(
-      where,
-      `ETag "${got.etag}" is not "${record.etag}"`,
-    )
-  }
 }
