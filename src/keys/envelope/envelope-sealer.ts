@@ -15,13 +15,13 @@ export interface SealParams {
   /** The object's fresh 32-byte data key (`generateDataKey()`); never reuse it. */
   readonly dek: Buffer
   readonly binding: EnvelopeBinding
-  /** Plaintext bytes per segment; defaults to 64 KiB. Tests use small segments. */
+  /** Plaintext bytes per segment; defaults to `ENVELOPE_SEGMENT_SIZE`. Tests use small segments. */
   readonly segmentSize?: number
 }
 
 /**
  * A segment made of more input pieces than this is copied into one buffer first: each piece is
- * one `update()` call and one output buffer, cheaper than a 64 KiB copy only when pieces are few.
+ * one `update()` call and one output buffer, cheaper than a segment's copy only when pieces are few.
  */
 const MAX_PIECES_PER_SEGMENT = 4
 
