@@ -7,7 +7,7 @@
 // 1. At the cell's storage seam, in one process on one real cell (createCell in a temp folder):
 //    write and read 1 MiB and 64 MiB objects with the envelope (encryptingWrite /
 //    decryptingRead, the data center's own `dc` key provider: fresh data key, KEK wrap,
-//    AES-256-GCM in 64 KiB segments) and without it (the same bytes straight into and out of the
+//    AES-256-GCM in ENVELOPE_SEGMENT_SIZE segments) and without it (the same bytes straight into and out of the
 //    blob store: temp file, fsync, rename). Same chunks (64 KiB, as HTTP bodies arrive), same
 //    concurrency, alternating which goes first; `sync` before each measurement. Also reported:
 //    this process's CPU time per MiB (all threads), far less sensitive to a shared machine's
@@ -362,7 +362,7 @@ async function cellPart(
 }
 
 /**
- * The floor under the envelope: AES-256-GCM over 64 KiB segments in memory, one
+ * The floor under the envelope: AES-256-GCM over segments of ENVELOPE_SEGMENT_SIZE in memory, one
  * createCipheriv / createDecipheriv per segment (as the envelope does), no streams, no disk.
  */
 function primitiveRows(opts: Opts, withBefore: boolean): Record<string, unknown>[] {
@@ -413,7 +413,7 @@ function primitiveRows(opts: Opts, withBefore: boolean): Record<string, unknown>
     ),
   )
   const row = (op: string, ms: number) => ({
-    object: 'AES-256-GCM alone, 64 KiB segments in memory',
+    object: `AES-256-GCM alone, ${ENVELOPE_SEGMENT_SIZE / KiB} KiB segments in memory`,
     op,
     'envelope off MB/s': '',
     'envelope on MB/s': round(MiB / (ms / 1000) / 1e6),

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type BlobStore, openBlobStore } from '../blob/index.js'
 import { createLogger } from '../core/index.js'
-import { isKeyError, type SseCKey } from '../keys/index.js'
+import { ENVELOPE_SEGMENT_SIZE, isKeyError, type SseCKey } from '../keys/index.js'
 import type { BlobPart, ObjectRecord } from '../meta/index.js'
 import { openCellKeys } from './cell-keys.js'
 import {
@@ -131,7 +131,7 @@ describe('encryptingWrite / decryptingRead', () => {
   })
 
   it('opens large objects and ranges (on an envelope worker when there is a second core) and fails a flipped bit', async () => {
-    const body = randomBytes(1024 * 1024 + 333)
+    const body = randomBytes(3 * 1024 * 1024 + 333)
     const part = await piece(await seal(body, { key: 'big' }), body.length)
     const r = record('big', [part])
     expect((await read(r)).equals(body)).toBe(true)
@@ -139,7 +139,7 @@ describe('encryptingWrite / decryptingRead', () => {
     expect((await read(r, range)).equals(body.subarray(range.start, range.end + 1))).toBe(true)
 
     const stored = await readAll(blob.read(part.ref))
-    const at = 16 + 9 * (64 * 1024 + 16) + 7 // inside segment 9
+    const at = 16 + 9 * (ENVELOPE_SEGMENT_SIZE + 16) + 7 // inside segment 9
     stored.writeUInt8(stored.readUInt8(at) ^ 1, at)
     const pending = await blob.write(Readable.from([stored]))
     await pending.commit()
@@ -161,7 +161,7 @@ describe('encryptingWrite / decryptingRead', () => {
     })
     // What was served before the failure is exactly the object's first bytes, never past segment 9.
     const served = Buffer.concat(chunks)
-    expect(served.length).toBeLessThanOrEqual(9 * 64 * 1024)
+    expect(served.length).toBeLessThanOrEqual(9 * ENVELOPE_SEGMENT_SIZE)
     expect(served.equals(body.subarray(0, served.length))).toBe(true)
   })
 

@@ -37,7 +37,7 @@ import { startSovra, type TestSovra } from '../support/start-server.js'
 
 const DC = 'us-west-1'
 const Bucket = 'crypt'
-const SEGMENT = 65_536
+const SEGMENT = 262_144
 const FULL = SEGMENT + 16
 
 let server: TestSovra

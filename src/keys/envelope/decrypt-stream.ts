@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream'
+import { ENVELOPE_SEGMENT_SIZE } from './envelope-format.js'
 import { EnvelopeOpener, type OpenOptions, type OpenParams } from './envelope-opener.js'
 
 /** What `createDecryptStream` needs: the object's data key and the binding it was written with. */
@@ -18,10 +19,10 @@ export interface DecryptStream extends Transform {
 }
 
 /**
- * Its readable side holds up to one 64 KiB segment's plaintext before the transform waits for the
- * reader (Node's default, 16 KiB, would stall the transform after every segment).
+ * Its readable side holds up to one segment's plaintext (as written by default) before the
+ * transform waits for the reader (Node's default, 16 KiB, would stall it after every segment).
  */
-const READABLE_HIGH_WATER_MARK = 64 * 1024
+const READABLE_HIGH_WATER_MARK = ENVELOPE_SEGMENT_SIZE
 
 /**
  * Envelope in → plaintext out (see `EnvelopeOpener`). A segment's plaintext is pushed only after

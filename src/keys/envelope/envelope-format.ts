@@ -19,8 +19,14 @@ export const ENVELOPE_VERSION = 1
 export const ENVELOPE_ALGORITHM_AES_256_GCM = 1
 /** Header length of format version 1. */
 export const ENVELOPE_HEADER_SIZE = 16
-/** Plaintext bytes per segment written by default (64 KiB). */
-export const ENVELOPE_SEGMENT_SIZE = 65_536
+/**
+ * Plaintext bytes per segment written by default (256 KiB). Every segment costs a cipher set-up,
+ * a tag and its checks, so larger segments cost less per byte (64 KiB segments cost PUT and GET
+ * of large objects 10-20% more throughput, docs/benchmarks.md 2026-11-28 07:00); smaller ones
+ * make a short range read cheaper (a 1 KiB range decrypts one or two segments). Objects written
+ * with another size (64 KiB before 2026-11-28) stay readable: the header carries it.
+ */
+export const ENVELOPE_SEGMENT_SIZE = 262_144
 /** GCM tag length appended to every segment. */
 export const ENVELOPE_TAG_SIZE = 16
 /** Data key length: AES-256. */

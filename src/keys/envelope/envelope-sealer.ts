@@ -15,15 +15,16 @@ export interface SealParams {
   /** The object's fresh 32-byte data key (`generateDataKey()`); never reuse it. */
   readonly dek: Buffer
   readonly binding: EnvelopeBinding
-  /** Plaintext bytes per segment; defaults to 64 KiB. Tests use small segments. */
+  /** Plaintext bytes per segment; defaults to `ENVELOPE_SEGMENT_SIZE`. Tests use small segments. */
   readonly segmentSize?: number
 }
 
 /**
- * A segment made of more input pieces than this is copied into one buffer first: each piece is
- * one `update()` call and one output buffer, cheaper than a 64 KiB copy only when pieces are few.
+ * A segment whose input pieces average less than this is copied into one buffer first: each piece
+ * is one `update()` call and one output buffer, cheaper than copying the segment only when pieces
+ * are few (4 for a 64 KiB segment, 16 for a 256 KiB one).
  */
-const MAX_PIECES_PER_SEGMENT = 4
+const MIN_AVERAGE_PIECE = 16 * 1024
 
 /**
  * Plaintext in → envelope (header ‖ segments) out, without streams: the one implementation of
@@ -89,7 +90,11 @@ export class EnvelopeSealer {
     })
     cipher.setAAD(this.#params.aad(index, isLast))
     let pieces = this.#pending.takePieces(length)
-    if (pieces.length > MAX_PIECES_PER_SEGMENT) pieces = [Buffer.concat(pieces, length)]
+    if (
+      pieces.length > 1 &&
+      pieces.length * MIN_AVERAGE_PIECE > Math.max(length, MIN_AVERAGE_PIECE)
+    )
+      pieces = [Buffer.concat(pieces, length)]
     for (const piece of pieces) out.push(cipher.update(piece))
     const rest = cipher.final() // GCM is a stream mode: always empty
     if (rest.length > 0) out.push(rest)

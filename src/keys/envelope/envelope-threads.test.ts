@@ -61,7 +61,7 @@ async function sealHere(plaintext: Buffer, dek: Buffer): Promise<Buffer> {
 }
 
 describe('envelope crypto on a worker thread', () => {
-  it.each([0, 1, SEG, SEG + 1, 256 * 1024, 700_001])(
+  it.each([0, 1, SEG, SEG + 1, 256 * 1024, 700_001, 3_000_000])(
     'opens %i bytes the event loop sealed, from odd chunks and from whole buffers',
     async (size) => {
       const plaintext = randomBytes(size)
@@ -115,11 +115,11 @@ describe('envelope crypto on a worker thread', () => {
   })
 
   it('fails a flipped bit with the same IntegrityFailure, after the segments that verified', async () => {
-    const plaintext = randomBytes(400_000)
+    const plaintext = randomBytes(3_000_000)
     const dek = generateDataKey()
     const envelope = await sealHere(plaintext, dek)
     const tampered = Buffer.from(envelope)
-    const segment = 70 // in the second 256 KiB batch
+    const segment = 500 // about 2 MiB in: in the second batch of about 1.25 MiB sent to the worker
     const at = ENVELOPE_HEADER_SIZE + segment * FULL + 5
     tampered.writeUInt8(tampered.readUInt8(at) ^ 0x01, at)
     const reference = openHere(tampered, dek)
@@ -131,11 +131,13 @@ describe('envelope crypto on a worker thread', () => {
       dc: 'us-west-1',
       bucket: 'photos',
       key: 'a/b.jpg',
-      segment: '70',
+      segment: '500',
     })
-    // Every byte handed out verified, and nothing of the tampered segment was.
+    // Every byte handed out verified, and nothing of the tampered segment was; the first batch's
+    // bytes did come out (they verified before the failing batch was opened).
     expect(got.bytes.equals(plaintext.subarray(0, got.bytes.length))).toBe(true)
     expect(got.bytes.length).toBeLessThanOrEqual(segment * SEG)
+    expect(got.bytes.length).toBeGreaterThanOrEqual(1_000_000)
   })
 
   it('fails a truncated envelope, another binding and another key', async () => {

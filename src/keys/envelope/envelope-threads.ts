@@ -14,9 +14,12 @@ import type {
 /**
  * AES-GCM of large reads off the event loop. The envelope worker (`envelope-worker.ts`) runs the
  * very same `EnvelopeOpener` on other cores, so the checks and the errors are those of the event
- * loop's path; only where the cipher runs changes. The event loop hands the worker 256 KiB
- * batches (transferred, never cloned; copied into a batch only when a chunk is not a buffer of
- * its own), keeps a few in flight per stream and yields each batch's output in order.
+ * loop's path; only where the cipher runs changes. The event loop hands the worker batches of
+ * up to 1.25 MiB (a blob read's 256 KiB chunks, transferred as they are, never cloned; copied
+ * only when a chunk is not a buffer of its own), keeps one in flight per stream beside the one
+ * it fills, and yields each batch's output in order. Every message is one wake-up of another
+ * thread, which costs more than the bytes it moves: the stream opens with its first batch and
+ * ends with its last, so an object of up to 1 MiB is one message each way.
  *
  * Workers: one per core beyond the first (at most 4), started on first use, holding the process
  * open only while they have work. On a single core (`availableParallelism()` is 1, e.g. under
@@ -24,10 +27,13 @@ import type {
  * only add copies.
  */
 
-/** Bytes per message to a worker. */
-const BATCH = 256 * 1024
-/** Messages in flight per stream before it waits for the oldest answer. */
-const IN_FLIGHT = 2
+/**
+ * Bytes per message to a worker: a batch is sent when the next chunk would take it past this.
+ * 1 MiB and a quarter, so an object of 1 MiB (its envelope is 1 MiB and 272 bytes) fits one.
+ */
+const BATCH = 1024 * 1024 + 256 * 1024
+/** Batches a stream leaves in flight while it fills the next one (one more while it yields). */
+const IN_FLIGHT = 1
 /** Workers at most, however many cores there are. */
 const MAX_WORKERS = 4
 
@@ -71,8 +77,8 @@ export function openEnvelopeOffThread(
   return through(
     source,
     () => {
-      const opened = EnvelopePool.shared().open({ op: 'open', dek, binding, options: wire })
-      dek.fill(0) // posted (cloned) already
+      const opened = EnvelopePool.shared().open({ dek, binding, options: wire })
+      dek.fill(0) // copied into the stream's first message already
       return opened
     },
     sourceChunksOwned,
@@ -81,7 +87,8 @@ export function openEnvelopeOffThread(
 
 /**
  * Feeds `source` to a worker stream (opened when the first output is asked for, so a generator
- * never started leaves nothing in the worker) in batches; yields its answers in order.
+ * never started leaves nothing in the worker) in batches; yields its answers in order. A batch
+ * is posted when the next chunk would overfill it, so the last batch always carries the end.
  */
 async function* through(
   source: AsyncIterable<Buffer>,
@@ -90,33 +97,23 @@ async function* through(
 ): AsyncGenerator<Buffer, void, undefined> {
   const stream = openStream()
   const inFlight: Promise<Buffer[]>[] = []
-  let batch: Buffer | null = null
+  let batch: ArrayBuffer[] = []
   let filled = 0
   try {
     for await (const chunk of source) {
-      if (giveAway && filled === 0 && isWholeBuffer(chunk) && chunk.length >= BATCH / 4) {
-        // A chunk that is a buffer of its own goes to the worker as it is, without a copy.
-        inFlight.push(stream.update(chunk, chunk.length))
-        if (inFlight.length > IN_FLIGHT) yield* settled(inFlight.shift() as Promise<Buffer[]>)
-        continue
+      if (chunk.length === 0) continue
+      if (filled > 0 && filled + chunk.length > BATCH) {
+        inFlight.push(stream.feed(batch, false))
+        batch = []
+        filled = 0
+        // The worker opens the batch just posted while the older one's output is handed out.
+        while (inFlight.length > IN_FLIGHT) yield* settled(inFlight.shift() as Promise<Buffer[]>)
       }
-      let at = 0
-      while (at < chunk.length) {
-        batch ??= Buffer.allocUnsafeSlow(BATCH)
-        const n = Math.min(chunk.length - at, BATCH - filled)
-        chunk.copy(batch, filled, at, at + n)
-        filled += n
-        at += n
-        if (filled === BATCH) {
-          inFlight.push(stream.update(batch, filled))
-          batch = null
-          filled = 0
-          if (inFlight.length > IN_FLIGHT) yield* settled(inFlight.shift() as Promise<Buffer[]>)
-        }
-      }
+      // A chunk that is a buffer of its own goes to the worker as it is, without a copy.
+      batch.push(giveAway && isWholeBuffer(chunk) ? (chunk.buffer as ArrayBuffer) : copyOf(chunk))
+      filled += chunk.length
     }
-    if (batch !== null && filled > 0) inFlight.push(stream.update(batch, filled))
-    inFlight.push(stream.final())
+    inFlight.push(stream.feed(batch, true))
     while (inFlight.length > 0) yield* settled(inFlight.shift() as Promise<Buffer[]>)
   } finally {
     stream.close()
@@ -125,6 +122,13 @@ async function* through(
 
 function isWholeBuffer(chunk: Buffer): boolean {
   return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength
+}
+
+/** A copy of `chunk` in a buffer of its own (never the shared pool's), to transfer. */
+function copyOf(chunk: Buffer): ArrayBuffer {
+  const copy = Buffer.allocUnsafeSlow(chunk.length)
+  chunk.copy(copy)
+  return copy.buffer as ArrayBuffer
 }
 
 /** A batch's output, if any; on failure, what verified before it, then the error. */
@@ -143,18 +147,16 @@ async function* settled(answer: Promise<Buffer[]>): AsyncGenerator<Buffer, void,
 /** One opener living in a worker. */
 interface RemoteStream {
   /**
-   * Sends `length` bytes of `batch`, whose memory the caller gives up (it is transferred: the
-   * caller's view becomes empty); resolves to the output.
+   * Sends `chunks` (their memory is given up: transferred, the caller's views become empty),
+   * the stream's end when `final`; resolves to the output.
    */
-  update(batch: Buffer, length: number): Promise<Buffer[]>
-  /** Ends the input; resolves to the last output. */
-  final(): Promise<Buffer[]>
-  /** Forgets the stream in the worker (idempotent; after `final` it is already gone). */
+  feed(chunks: ArrayBuffer[], final: boolean): Promise<Buffer[]>
+  /** Forgets the stream in the worker (idempotent; after the final feed it is already gone). */
   close(): void
 }
 
-/** An `open` request before the pool gives it a stream id. */
-type OpenRequest = Omit<Extract<EnvelopeRequest, { op: 'open' }>, 'id'>
+/** What a stream is opened with (sent with its first feed). */
+type OpenRequest = NonNullable<Extract<EnvelopeRequest, { op: 'feed' }>['open']>
 
 type Waiting = {
   readonly resolve: (out: Buffer[]) => void
@@ -181,19 +183,29 @@ class EnvelopePool {
   open(request: OpenRequest): RemoteStream {
     const lane = this.#lanes[this.#next++ % this.#lanes.length] as Lane
     const id = ++this.#ids
-    lane.post({ ...request, id })
+    // Cloned into the first feed's message; the caller zeroes its copy of the key after this.
+    let open: OpenRequest | undefined = { ...request, dek: Uint8Array.from(request.dek) }
+    let started = false
     let done = false
     return {
-      update: (batch, length) => {
-        const ab = batch.buffer as ArrayBuffer
-        return lane.ask({ op: 'update', id, chunk: ab, length }, [ab])
-      },
-      final: () => {
-        done = true
-        return lane.ask({ op: 'final', id })
+      feed: (chunks, final) => {
+        const first = open
+        open = undefined
+        started = true
+        done ||= final
+        try {
+          return lane.ask(
+            { op: 'feed', id, chunks, final, ...(first === undefined ? {} : { open: first }) },
+            chunks,
+          )
+        } finally {
+          first?.dek.fill(0)
+        }
       },
       close: () => {
-        if (done) return
+        open?.dek.fill(0)
+        open = undefined
+        if (done || !started) return
         done = true
         lane.post({ op: 'destroy', id })
       },

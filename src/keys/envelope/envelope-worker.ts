@@ -5,26 +5,27 @@ import { EnvelopeOpener, type OpenOptions } from './envelope-opener.js'
 
 /**
  * The envelope worker: runs the same `EnvelopeOpener` as the event loop, on another thread, for
- * the streams `envelope-threads.ts` hands it. Each `update` or `final` gets exactly one answer,
- * in order; its output buffers are transferred, never cloned.
+ * the streams `envelope-threads.ts` hands it. Each `feed` gets exactly one answer, in order; its
+ * output buffers are transferred, never cloned. A stream is opened by its first `feed` and ends
+ * with the one marked `final`, so a small object costs one message each way.
  */
 
 /** What the event loop asks of the worker. */
 export type EnvelopeRequest =
   | {
-      readonly op: 'open'
+      readonly op: 'feed'
       readonly id: number
-      readonly dek: Uint8Array
-      readonly binding: EnvelopeBinding
-      readonly options: WireOpenOptions
+      /** Present on a stream's first feed only: what to open it with. */
+      readonly open?: {
+        readonly dek: Uint8Array
+        readonly binding: EnvelopeBinding
+        readonly options: WireOpenOptions
+      }
+      /** Envelope bytes, in order; each a whole buffer, transferred. */
+      readonly chunks: readonly ArrayBuffer[]
+      /** No bytes follow: check the envelope is complete and forget the stream. */
+      readonly final: boolean
     }
-  | {
-      readonly op: 'update'
-      readonly id: number
-      readonly chunk: ArrayBuffer
-      readonly length: number
-    }
-  | { readonly op: 'final'; readonly id: number }
   | { readonly op: 'destroy'; readonly id: number }
 
 /** `OpenOptions` as it crosses threads (a Buffer arrives as a plain Uint8Array). */
@@ -36,7 +37,7 @@ export type WireOpenOptions =
       readonly header: Uint8Array
     }
 
-/** The worker's answer to an `update` or `final`: the bytes ready, and the error if it failed. */
+/** The worker's answer to a `feed`: the bytes ready, and the error if it failed. */
 export interface EnvelopeReply {
   readonly id: number
   /** Output bytes, in order (may be none); with an error, the bytes that verified before it. */
@@ -53,40 +54,48 @@ export interface WireError {
 
 const streams = new Map<number, EnvelopeOpener>()
 
-function handle(m: EnvelopeRequest): EnvelopeReply | null {
-  if (m.op === 'open') {
-    const dek = Buffer.from(m.dek.buffer, m.dek.byteOffset, m.dek.byteLength)
-    try {
-      const o = m.options
-      const options: OpenOptions =
-        o.range === undefined
-          ? o
-          : { range: o.range, plaintextSize: o.plaintextSize, header: Buffer.from(o.header) }
-      streams.set(m.id, new EnvelopeOpener({ dek, binding: m.binding }, options))
-    } finally {
-      dek.fill(0)
-    }
-    return null
+/** What a stream's first feed opens it with. */
+type OpenRequest = NonNullable<Extract<EnvelopeRequest, { op: 'feed' }>['open']>
+
+function opened(open: OpenRequest): EnvelopeOpener {
+  const dek = Buffer.from(open.dek.buffer, open.dek.byteOffset, open.dek.byteLength)
+  try {
+    const o = open.options
+    const options: OpenOptions =
+      o.range === undefined
+        ? o
+        : { range: o.range, plaintextSize: o.plaintextSize, header: Buffer.from(o.header) }
+    return new EnvelopeOpener({ dek, binding: open.binding }, options)
+  } finally {
+    dek.fill(0)
   }
-  const opener = streams.get(m.id)
+}
+
+function handle(m: EnvelopeRequest): EnvelopeReply | null {
   if (m.op === 'destroy') {
+    streams.get(m.id)?.destroy()
     streams.delete(m.id)
-    opener?.destroy()
     return null
   }
   const out: Buffer[] = []
-  if (opener === undefined) {
-    return reply(m.id, out, { message: `Envelope stream "${m.id}" is not open` })
-  }
+  let opener = streams.get(m.id)
   try {
-    if (m.op === 'update') opener.update(Buffer.from(m.chunk, 0, m.length), out)
-    else {
+    if (m.open !== undefined) {
+      opener = opened(m.open)
+      streams.set(m.id, opener)
+    }
+    if (opener === undefined) {
+      return reply(m.id, out, { message: `Envelope stream "${m.id}" is not open` })
+    }
+    for (const chunk of m.chunks) opener.update(Buffer.from(chunk), out)
+    if (m.final) {
       opener.final(out)
       streams.delete(m.id)
     }
     return reply(m.id, out)
   } catch (err) {
     streams.delete(m.id)
+    if (opener === undefined) return reply(m.id, out, toWire(err))
     opener.destroy()
     return reply(m.id, out, toWire(opener.asIntegrity(err)))
   }
@@ -102,7 +111,11 @@ function reply(id: number, out: Buffer[], error?: WireError): EnvelopeReply {
   let small: Buffer[] = []
   const flush = () => {
     if (small.length === 0) return
-    buffers.push(Uint8Array.from(Buffer.concat(small)).buffer)
+    // A fresh buffer of its own (a small Buffer.concat result may sit in the shared pool).
+    const joined = Buffer.allocUnsafeSlow(small.reduce((n, piece) => n + piece.length, 0))
+    let at = 0
+    for (const piece of small) at += piece.copy(joined, at)
+    buffers.push(joined.buffer as ArrayBuffer)
     small = []
   }
   for (const piece of out) {

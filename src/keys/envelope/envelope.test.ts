@@ -94,7 +94,7 @@ describe('envelope round trip', () => {
     expect(header.noncePrefix.length).toBe(4)
   })
 
-  it('uses 64 KiB segments by default and a fresh nonce prefix per object', async () => {
+  it('uses 256 KiB segments by default and a fresh nonce prefix per object', async () => {
     const dek = generateDataKey()
     const a = await collect(
       Readable.from([Buffer.alloc(10)]).pipe(createEncryptStream({ dek, binding })),
@@ -102,7 +102,7 @@ describe('envelope round trip', () => {
     const b = await collect(
       Readable.from([Buffer.alloc(10)]).pipe(createEncryptStream({ dek, binding })),
     )
-    expect(parseEnvelopeHeader(a).segmentSize).toBe(65_536)
+    expect(parseEnvelopeHeader(a).segmentSize).toBe(262_144)
     expect(a.subarray(12, 16).equals(b.subarray(12, 16))).toBe(false)
     expect(a.subarray(ENVELOPE_HEADER_SIZE).equals(b.subarray(ENVELOPE_HEADER_SIZE))).toBe(false)
   })
@@ -265,10 +265,16 @@ describe('range decrypt', () => {
     }
   })
 
-  it('plans a 1 KiB read of a 1 GiB object as one or two 64 KiB segments', () => {
+  it('plans a 1 KiB read of a 1 GiB object as one or two 256 KiB segments', () => {
     const gib = 1024 ** 3
     const r = ciphertextRangeFor({ start: 500_000_000, end: 500_001_023 }, gib)
-    expect(r.end - r.start + 1).toBeLessThanOrEqual(2 * (65_536 + 16))
+    expect(r.end - r.start + 1).toBeLessThanOrEqual(2 * (262_144 + 16))
+    // An object written with 64 KiB segments (before 2026-11-28) is planned by its own size.
+    const old = ciphertextRangeFor(
+      { start: 500_000_000, end: 500_001_023 },
+      { plaintextSize: gib, segmentSize: 65_536 },
+    )
+    expect(old.end - old.start + 1).toBeLessThanOrEqual(2 * (65_536 + 16))
   })
 
   it('fails loudly on a tampered segment inside the range', async () => {
