@@ -5,6 +5,7 @@
 // configuration key or SOVRA_* variable can ask for anything else. That a server started from
 // configuration stores envelopes only (inline, blob and multipart; blob files and meta.sqlite)
 // is shown end to end by test/integration/encryption.test.ts ("bytes at rest").
+import { readFileSync } from 'node:fs'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { CONFIG_ENV_VARS, ConfigError, loadConfig } from '../../src/config/index.js'
@@ -123,5 +124,28 @@ describe('encryption at rest cannot be turned off', () => {
       expect(err, name).toBeInstanceOf(ConfigError)
       expect((err as ConfigError).code, name).toBe('UnknownEnvironmentVariable')
     }
+  })
+})
+
+describe("the benchmark's plaintext seam", () => {
+  it('exports every value the real seam exports, so a server started with the hook can link', () => {
+    const seam = production.find((s) => s.path === SEAM) as Source
+    const real = seam.ast.statements
+      .filter(
+        (s): s is ts.FunctionDeclaration | ts.VariableStatement =>
+          (ts.isFunctionDeclaration(s) || ts.isVariableStatement(s)) &&
+          (ts.getModifiers(s) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword),
+      )
+      .flatMap((s) =>
+        ts.isFunctionDeclaration(s)
+          ? [s.name?.text ?? '']
+          : s.declarationList.declarations.map((d) => d.name.getText(seam.ast)),
+      )
+    const bench = readFileSync('bench/plaintext-at-rest/object-crypto.mjs', 'utf8')
+    const offered = [...bench.matchAll(/^export (?:async function|function|const) (\w+)/gm)].map(
+      (m) => m[1],
+    )
+    expect(real.length).toBeGreaterThan(0)
+    expect(real.filter((name) => !offered.includes(name))).toEqual([])
   })
 })
