@@ -171,9 +171,12 @@ describe('object copier', () => {
     const flipAt = 8 * 1024 * 1024
     let passed = 0
     let stalled: 'aborted' | 'timed out' | null = null
-    // A destination disk that flips one bit at 8 MiB, writes 2 MiB more, then stalls until the
-    // write is stopped: only a check running while the blob is written can end this copy, and
-    // the stall resumes after 20 s so that a copy verified only afterwards fails, not hangs.
+    // A destination disk that flips one bit at 8 MiB, takes 6 MiB more (the write's stream
+    // buffers and the check's 256 KiB segments and ~1 MiB worker batches lag the file by a few
+    // MiB; with 2 MiB, as first written for 64 KiB segments, the check cannot reach the flipped
+    // segment before the stall), then stalls until the write's check fails: only a check running while the blob is written can end the stall
+    // (a check that runs after the write never starts while the write cannot finish), and the
+    // stall resumes after 20 s so that a copy verified only afterwards fails, not hangs.
     async function* corrupt(
       bytes: AsyncIterable<Buffer> | Readable,
       signal: AbortSignal | undefined,
@@ -187,7 +190,7 @@ describe('object copier', () => {
           yield copy
           continue
         }
-        if (stalled === null && passed >= flipAt + 2 * 1024 * 1024) {
+        if (stalled === null && passed >= flipAt + 6 * 1024 * 1024) {
           stalled = await new Promise<'aborted' | 'timed out'>((resolve) => {
             const timer = setTimeout(() => resolve('timed out'), 20_000)
             signal?.addEventListener('abort', () => {
@@ -203,7 +206,30 @@ describe('object copier', () => {
     const destination: Cell = {
       ...real,
       blob: {
-        write: (bytes, options) => real.blob.write(corrupt(bytes, options?.signal), options),
+        write: (bytes, options) => {
+          // The stall ends when the check fails mid-write (or the caller aborts).
+          const failed = new AbortController()
+          const check = options?.check
+          const signal =
+            options?.signal === undefined
+              ? failed.signal
+              : AbortSignal.any([options.signal, failed.signal])
+          return real.blob.write(corrupt(bytes, signal), {
+            ...options,
+            ...(check === undefined
+              ? {}
+              : {
+                  check: async (stored, ref) => {
+                    try {
+                      await check(stored, ref)
+                    } catch (err) {
+                      failed.abort(err)
+                      throw err
+                    }
+                  },
+                }),
+          })
+        },
         read: (ref, range) => real.blob.read(ref, range),
         remove: (refs) => real.blob.remove(refs),
         sweep: (isLive) => real.blob.sweep(isLive),
