@@ -105,19 +105,24 @@ export async function writeObject(
   const target: ObjectRecord = { ...record, encryption: DC_ENCRYPTION }
   const inline = record.size <= options.inlineMaxBytes
   const overlapped = !inline && record.size >= OFF_THREAD_MIN_BYTES
+  const provider = await cell.keys.wrapperFor({
+    bucket: record.bucket,
+    kmsKeyArn: null,
+    customerKey: null,
+  })
   let data: ObjectData
   if (overlapped) {
-    const { pending, wrappedKey } = await writeVerifiedBlob(cell, target, bytes, options)
+    const { pending, wrappedKey } = await writeVerifiedBlob(cell, target, bytes, {
+      provider,
+      where,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    })
     await commitOrDiscard(pending)
     data = { kind: 'blobs', parts: [{ ref: pending.ref, size: record.size, wrappedKey }] }
   } else {
     const sealed = await encryptingWrite(cell, bytes, {
       identity: { bucket: record.bucket, key: record.key, versionId: record.versionId },
-      provider: await cell.keys.wrapperFor({
-        bucket: record.bucket,
-        kmsKeyArn: null,
-        customerKey: null,
-      }),
+      provider,
       inline,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     })

@@ -38,14 +38,15 @@ export async function writeVerifiedBlob(
   cell: Cell,
   record: ObjectRecord,
   bytes: Readable,
-  options: { readonly signal?: AbortSignal },
+  options: {
+    /** The destination's key provider for `record.bucket`. */
+    readonly provider: KeyProvider
+    /** Names the copy in errors. */
+    readonly where: string
+    readonly signal?: AbortSignal
+  },
 ): Promise<VerifiedBlob> {
-  const where = `${cell.dc.id}/${record.bucket}/${record.key} (read back)`
-  const provider = await cell.keys.wrapperFor({
-    bucket: record.bucket,
-    kmsKeyArn: null,
-    customerKey: null,
-  })
+  const { provider, where } = options
   // encryptingWrite wraps the data key before it writes any byte: the check needs the wrapped
   // key to decrypt what is stored, while encryptingWrite returns it only at the end.
   let wrappedKey: string | null = null
