@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, hash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 
 /** The only algorithm this module speaks. */
@@ -161,9 +161,9 @@ export function canonicalRequest(input: CanonicalRequestInput): string {
   ].join('\n')
 }
 
-/** Hex SHA-256 of a string or bytes. */
+/** Hex SHA-256 of a string (UTF-8) or bytes. */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex')
+  return hash('sha256', data, 'hex')
 }
 
 /** HMAC-SHA256 of `data` under `key`. */
