@@ -160,4 +160,38 @@ describe('DcKeyProvider', () => {
     expect((await p.unwrap(fresh, ctx)).equals(dek)).toBe(true)
     expect(isKeyError(await p.unwrap(early, ctx).catch((e: unknown) => e))).toBe(true)
   })
+  describe('its cache of unwrapped data keys', () => {
+    it('hands out copies: a caller that zeroes its key does not change the next unwrap', async () => {
+      const p = await openDc()
+      const dek = randomBytes(32)
+      const wrapped = await p.wrap(dek, ctx)
+      const first = await p.unwrap(wrapped, ctx)
+      first.fill(0)
+      expect((await p.unwrap(wrapped, ctx)).equals(dek)).toBe(true)
+    })
+
+    it('serves a key only for the bucket it was unwrapped for', async () => {
+      const p = await openDc()
+      const wrapped = await p.wrap(randomBytes(32), ctx)
+      await p.unwrap(wrapped, ctx)
+      await p.wrap(randomBytes(32), { ...ctx, bucket: 'other' })
+      const err = await p.unwrap(wrapped, { ...ctx, bucket: 'other' }).catch((e: unknown) => e)
+      expect(isKeyError(err, 'InvalidWrappedKey')).toBe(true)
+    })
+
+    it('does not keep a key unwrapped while the bucket key was being destroyed', async () => {
+      const p = await openDc()
+      const dek = randomBytes(32)
+      const wrapped = await openDc().then((q) => q.wrap(dek, ctx))
+      // A fresh provider: the unwrap misses the cache and loads the KEK file while DeleteBucket
+      // destroys the key; whichever ends first, nothing unwraps the key afterwards.
+      const racing = p.unwrap(wrapped, ctx).catch((e: unknown) => e)
+      const destroyed = p.destroyBucketKey('photos')
+      const got = await racing
+      await destroyed
+      if (Buffer.isBuffer(got)) expect(got.equals(dek)).toBe(true)
+      const after = await p.unwrap(wrapped, ctx).catch((e: unknown) => e)
+      expect(isKeyError(after, 'KeyNotFound')).toBe(true)
+    })
+  })
 })
