@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
+import type { LifecycleConfiguration } from '../lifecycle.js'
 import { runMetaStoreContract } from '../meta-store.contract.js'
 import { openSqliteMetaStore } from './sqlite-meta-store.js'
 
@@ -47,6 +48,77 @@ describe('SqliteMetaStore', () => {
       raw.close()
       await expect(openSqliteMetaStore({ driver: 'sqlite', path })).rejects.toThrow(/newer/)
     } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+  it('serves bucket records and lifecycles from memory, and every bucket write is seen by the next read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sovra-sqlite-'))
+    const path = join(dir, 'meta.sqlite')
+    const lifecycle: LifecycleConfiguration = {
+      rules: [
+        {
+          id: 'r',
+          status: 'Enabled',
+          filter: {
+            form: 'prefix',
+            prefix: 'logs/',
+            tags: [],
+            objectSizeGreaterThan: null,
+            objectSizeLessThan: null,
+          },
+          expiration: { days: 3, date: null, expiredObjectDeleteMarker: null },
+          noncurrentVersionExpiration: null,
+          abortIncompleteMultipartUploadDays: null,
+        },
+      ],
+      transitionDefaultMinimumObjectSize: 'all_storage_classes_128K',
+    } as unknown as LifecycleConfiguration
+    const store = await openSqliteMetaStore({ driver: 'sqlite', path })
+    try {
+      // A miss is remembered too, and forgotten when the bucket is created.
+      expect(await store.getBucket('b')).toBeNull()
+      expect(await store.getBucketLifecycle('b')).toBeNull()
+      await store.createBucket({ name: 'b', tenantId: 't', createdAt: 1 })
+      const created = await store.getBucket('b')
+      expect(created).toEqual({ name: 'b', tenantId: 't', createdAt: 1 })
+      // The same record for every reader, and nobody can change it for the others.
+      expect(await store.getBucket('b')).toBe(created)
+      expect(() => {
+        ;(created as { tenantId: string }).tenantId = 'mallory'
+      }).toThrow(TypeError)
+
+      await store.setBucketPolicy('b', '{"Version":"2012-10-17","Statement":[]}')
+      expect((await store.getBucket('b'))?.policy).toBe('{"Version":"2012-10-17","Statement":[]}')
+      await store.setBucketVersioning('b', 'Enabled')
+      expect((await store.getBucket('b'))?.versioning).toBe('Enabled')
+      await store.setBucketTags('b', [{ key: 'k', value: 'v' }])
+      const tagged = await store.getBucket('b')
+      expect(tagged?.tags).toEqual([{ key: 'k', value: 'v' }])
+      expect(() => {
+        ;(tagged?.tags as unknown as object[]).push({ key: 'x', value: 'y' })
+      }).toThrow(TypeError)
+      await store.setBucketEncryption('b', {
+        algorithm: 'aws:kms',
+        kmsKeyId: 'k1',
+        bucketKeyEnabled: false,
+      })
+      expect((await store.getBucket('b'))?.encryption?.kmsKeyId).toBe('k1')
+
+      await store.setBucketLifecycle('b', lifecycle)
+      expect(await store.getBucketLifecycle('b')).toEqual(lifecycle)
+      await store.setBucketLifecycle('b', null)
+      expect(await store.getBucketLifecycle('b')).toBeNull()
+
+      // A write that fails changes nothing, in the table or in what reads return.
+      await expect(store.setBucketPolicy('nope', '{}')).rejects.toMatchObject({
+        code: 'NoSuchBucket',
+      })
+      expect(await store.getBucket('nope')).toBeNull()
+
+      await store.deleteBucket('b')
+      expect(await store.getBucket('b')).toBeNull()
+    } finally {
+      await store.close()
       await rm(dir, { recursive: true, force: true })
     }
   })

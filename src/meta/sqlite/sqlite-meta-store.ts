@@ -43,6 +43,7 @@ import type {
   WriteCondition,
   WriteOptions,
 } from '../meta-store.js'
+import { ReadCache } from './read-cache.js'
 import { type LifecycleTable, prepareLifecycle } from './sqlite-lifecycle.js'
 import { prepareTransferProgress, type TransferProgressTable } from './sqlite-transfer-progress.js'
 
@@ -291,6 +292,9 @@ export class SqliteMetaStore implements MetaStore {
   readonly #s: Statements
   readonly #transfers: TransferProgressTable
   readonly #lifecycle: LifecycleTable
+  /** Bucket records and lifecycle configurations as last read; see `#writeBucket`. */
+  readonly #buckets = new ReadCache<BucketRecord | null>()
+  readonly #lifecycles = new ReadCache<LifecycleConfiguration | null>()
   readonly #runBatch: Database.Transaction<
     (batch: readonly PendingWrite[], results: BatchResult[]) => void
   >
@@ -326,50 +330,56 @@ export class SqliteMetaStore implements MetaStore {
 
   /** Creates a bucket; `BucketAlreadyExists` if the name is taken. */
   createBucket(bucket: BucketRecord, options?: WriteOptions): Promise<void> {
-    return this.#write(() => {
-      const inserted = this.#s.insertBucket.run(
-        bucket.name,
-        bucket.tenantId,
-        bucket.createdAt,
-        bucket.policy ?? null,
-        aclJson(bucket.acl ?? null),
-        bucket.ownership ?? null,
-        bucket.publicAccessBlock == null
-          ? null
-          : JSON.stringify(publicAccessBlockJson(bucket.publicAccessBlock)),
-        bucket.objectLock == null ? null : JSON.stringify(objectLockJson(bucket.objectLock)),
-        bucket.versioning ?? null,
-      )
-      if (inserted.changes === 0) throw MetaErrors.bucketAlreadyExists(bucket.name)
-    }, options)
+    return this.#writeBucket(
+      bucket.name,
+      () => {
+        const inserted = this.#s.insertBucket.run(
+          bucket.name,
+          bucket.tenantId,
+          bucket.createdAt,
+          bucket.policy ?? null,
+          aclJson(bucket.acl ?? null),
+          bucket.ownership ?? null,
+          bucket.publicAccessBlock == null
+            ? null
+            : JSON.stringify(publicAccessBlockJson(bucket.publicAccessBlock)),
+          bucket.objectLock == null ? null : JSON.stringify(objectLockJson(bucket.objectLock)),
+          bucket.versioning ?? null,
+        )
+        if (inserted.changes === 0) throw MetaErrors.bucketAlreadyExists(bucket.name)
+      },
+      options,
+    )
   }
 
   /** The bucket, or null. */
   getBucket(name: string): Promise<BucketRecord | null> {
-    return this.#read(() => {
-      const row = this.#s.getBucket.get(name)
-      if (row === undefined) return null
-      return {
-        name: row.name,
-        tenantId: row.tenant_id,
-        createdAt: row.created_at,
-        ...(row.encryption === null
-          ? {}
-          : { encryption: JSON.parse(row.encryption) as BucketEncryption }),
-        ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
-        ...(row.cors === null ? {} : { cors: JSON.parse(row.cors) as CorsRule[] }),
-        ...(row.versioning === null ? {} : { versioning: row.versioning }),
-        ...(row.policy === null ? {} : { policy: row.policy }),
-        ...(row.acl === null ? {} : { acl: JSON.parse(row.acl) as AccessControlList }),
-        ...(row.ownership === null ? {} : { ownership: row.ownership }),
-        ...(row.public_access_block === null
-          ? {}
-          : { publicAccessBlock: JSON.parse(row.public_access_block) as PublicAccessBlock }),
-        ...(row.object_lock === null
-          ? {}
-          : { objectLock: JSON.parse(row.object_lock) as ObjectLockConfiguration }),
-      }
-    })
+    return this.#read(() => this.#buckets.get(name, () => this.#loadBucket(name)))
+  }
+
+  #loadBucket(name: string): BucketRecord | null {
+    const row = this.#s.getBucket.get(name)
+    if (row === undefined) return null
+    return {
+      name: row.name,
+      tenantId: row.tenant_id,
+      createdAt: row.created_at,
+      ...(row.encryption === null
+        ? {}
+        : { encryption: JSON.parse(row.encryption) as BucketEncryption }),
+      ...(row.tags === null ? {} : { tags: tagsOf(row.tags) }),
+      ...(row.cors === null ? {} : { cors: JSON.parse(row.cors) as CorsRule[] }),
+      ...(row.versioning === null ? {} : { versioning: row.versioning }),
+      ...(row.policy === null ? {} : { policy: row.policy }),
+      ...(row.acl === null ? {} : { acl: JSON.parse(row.acl) as AccessControlList }),
+      ...(row.ownership === null ? {} : { ownership: row.ownership }),
+      ...(row.public_access_block === null
+        ? {}
+        : { publicAccessBlock: JSON.parse(row.public_access_block) as PublicAccessBlock }),
+      ...(row.object_lock === null
+        ? {}
+        : { objectLock: JSON.parse(row.object_lock) as ObjectLockConfiguration }),
+    }
   }
 
   /** Sets the bucket's versioning state. */
@@ -378,15 +388,19 @@ export class SqliteMetaStore implements MetaStore {
     status: VersioningStatus,
     options?: WriteOptions,
   ): Promise<void> {
-    return this.#write(() => {
-      this.#requireBucket(name)
-      this.#s.setBucketVersioning.run(status, name)
-    }, options)
+    return this.#writeBucket(
+      name,
+      () => {
+        this.#requireBucket(name)
+        this.#s.setBucketVersioning.run(status, name)
+      },
+      options,
+    )
   }
 
   /** Sets or removes the bucket's default encryption. */
   setBucketEncryption(name: string, encryption: BucketEncryption | null): Promise<void> {
-    return this.#write(() => {
+    return this.#writeBucket(name, () => {
       this.#requireBucket(name)
       this.#s.setBucketEncryption.run(
         encryption === null
@@ -403,10 +417,14 @@ export class SqliteMetaStore implements MetaStore {
 
   /** Sets or removes the bucket's tag set. */
   setBucketTags(name: string, tags: readonly Tag[] | null, options?: WriteOptions): Promise<void> {
-    return this.#write(() => {
-      this.#requireBucket(name)
-      this.#s.setBucketTags.run(tags === null ? null : JSON.stringify(tags.map(tagJson)), name)
-    }, options)
+    return this.#writeBucket(
+      name,
+      () => {
+        this.#requireBucket(name)
+        this.#s.setBucketTags.run(tags === null ? null : JSON.stringify(tags.map(tagJson)), name)
+      },
+      options,
+    )
   }
 
   /** Sets or removes the bucket's CORS rules. */
@@ -415,15 +433,19 @@ export class SqliteMetaStore implements MetaStore {
     rules: readonly CorsRule[] | null,
     options?: WriteOptions,
   ): Promise<void> {
-    return this.#write(() => {
-      this.#requireBucket(name)
-      this.#s.setBucketCors.run(rules === null ? null : JSON.stringify(rules.map(corsJson)), name)
-    }, options)
+    return this.#writeBucket(
+      name,
+      () => {
+        this.#requireBucket(name)
+        this.#s.setBucketCors.run(rules === null ? null : JSON.stringify(rules.map(corsJson)), name)
+      },
+      options,
+    )
   }
 
   /** The bucket's lifecycle configuration (table `bucket_lifecycle`), or null. */
   getBucketLifecycle(name: string): Promise<LifecycleConfiguration | null> {
-    return this.#read(() => this.#lifecycle.get(name))
+    return this.#read(() => this.#lifecycles.get(name, () => this.#lifecycle.get(name)))
   }
 
   /** Sets or removes the bucket's lifecycle configuration. */
@@ -432,10 +454,14 @@ export class SqliteMetaStore implements MetaStore {
     config: LifecycleConfiguration | null,
     options?: WriteOptions,
   ): Promise<void> {
-    return this.#write(() => {
-      this.#requireBucket(name)
-      this.#lifecycle.set(name, config)
-    }, options)
+    return this.#writeBucket(
+      name,
+      () => {
+        this.#requireBucket(name)
+        this.#lifecycle.set(name, config)
+      },
+      options,
+    )
   }
 
   /** A page of the buckets that have a lifecycle configuration. */
@@ -495,31 +521,56 @@ export class SqliteMetaStore implements MetaStore {
     return this.#setBucketColumn(this.#s.setBucketObjectLock, name, json, options)
   }
 
+  /**
+   * A write that changes bucket `name`'s row or settings. Only these writes touch the `buckets`
+   * and `bucket_lifecycle` tables, and this process is their only writer, so forgetting the
+   * bucket here, inside the transaction, keeps the read caches exact: the next read after the
+   * write (or after its rollback) reads the table again.
+   */
+  #writeBucket<T>(name: string, change: () => T, options?: WriteOptions): Promise<T> {
+    return this.#write(() => {
+      this.#buckets.forget(name)
+      this.#lifecycles.forget(name)
+      return change()
+    }, options)
+  }
+
   #setBucketColumn(
     statement: Database.Statement<[string | null, string]>,
     name: string,
     value: string | null,
     options: WriteOptions | undefined,
   ): Promise<void> {
-    return this.#write(() => {
-      this.#requireBucket(name)
-      statement.run(value, name)
-    }, options)
+    return this.#writeBucket(
+      name,
+      () => {
+        this.#requireBucket(name)
+        statement.run(value, name)
+      },
+      options,
+    )
   }
 
   /** Removes an empty bucket and its uploads; returns the uploads' part blobs. */
   deleteBucket(name: string, options?: WriteOptions): Promise<Orphans> {
-    return this.#write(() => {
-      this.#requireBucket(name)
-      if (this.#s.hasObjects.get(name) !== undefined || this.#s.hasVersions.get(name) !== undefined)
-        throw MetaErrors.bucketNotEmpty(name)
-      const orphaned: BlobPart[] = []
-      for (const upload of this.#s.uploadIdsOfBucket.all(name)) {
-        this.#dropUpload(upload.upload_id, orphaned)
-      }
-      this.#s.deleteBucket.run(name)
-      return { orphaned }
-    }, options)
+    return this.#writeBucket(
+      name,
+      () => {
+        this.#requireBucket(name)
+        if (
+          this.#s.hasObjects.get(name) !== undefined ||
+          this.#s.hasVersions.get(name) !== undefined
+        )
+          throw MetaErrors.bucketNotEmpty(name)
+        const orphaned: BlobPart[] = []
+        for (const upload of this.#s.uploadIdsOfBucket.all(name)) {
+          this.#dropUpload(upload.upload_id, orphaned)
+        }
+        this.#s.deleteBucket.run(name)
+        return { orphaned }
+      },
+      options,
+    )
   }
 
   // ── objects ──────────────────────────────────────────────────────────────────
