@@ -6,6 +6,7 @@ import {
   splitQuery,
   splitTarget,
   uriEncode,
+  uriEncodeBytes,
 } from './canonical-request.js'
 
 describe('uriEncode', () => {
@@ -47,6 +48,18 @@ describe('canonicalQueryString', () => {
 
   it('normalises what encodeURIComponent leaves alone', () => {
     expect(canonicalQueryString(splitQuery("k=(a)!*'"))).toBe('k=%28a%29%21%2A%27')
+  })
+
+  it('upper-cases escapes and encodes what was sent raw, as the decode-then-encode definition says', () => {
+    const raw = ['X-Amz-Credential=AK%2f2013%2Fus-east-1', 'a=b c', 'é=€', 'p=a+b', 'q=%7e~']
+    expect(canonicalQueryString(splitQuery(raw.join('&')))).toBe(
+      '%C3%A9=%E2%82%AC&X-Amz-Credential=AK%2F2013%2Fus-east-1&a=b%20c&p=a%2Bb&q=~~',
+    )
+    for (const part of raw) {
+      const [name, value] = part.split('=') as [string, string]
+      const reference = `${uriEncodeBytes(percentDecodeBytes(name))}=${uriEncodeBytes(percentDecodeBytes(value))}`
+      expect(canonicalQueryString(splitQuery(part))).toBe(reference)
+    }
   })
 })
 

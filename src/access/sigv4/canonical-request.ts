@@ -87,9 +87,24 @@ export function splitQuery(rawQuery: string): RawQueryParam[] {
 /** The decoded value of query parameter `name` (first occurrence), or undefined. */
 export function queryParam(params: readonly RawQueryParam[], name: string): string | undefined {
   for (const p of params) {
-    if (p.name === name) return percentDecodeBytes(p.value).toString('utf8')
+    if (p.name !== name) continue
+    return p.value.includes('%') ? percentDecodeBytes(p.value).toString('utf8') : p.value
   }
   return undefined
+}
+
+function isUnreserved(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i)
+    if (code >= 128 || UNRESERVED[code] !== 1) return false
+  }
+  return true
+}
+
+/** A raw query name or value in canonical form: decoded, then RFC 3986 encoded. */
+function canonicalComponent(raw: string): string {
+  // Unreserved characters decode and encode to themselves: most names and values are only that.
+  return isUnreserved(raw) ? raw : uriEncodeBytes(percentDecodeBytes(raw))
 }
 
 /** SigV4 canonical query: names and values decoded, RFC 3986 encoded, sorted; `exclude` holds raw names. */
@@ -100,10 +115,7 @@ export function canonicalQueryString(
   const encoded: [string, string][] = []
   for (const p of params) {
     if (exclude?.has(p.name)) continue
-    encoded.push([
-      uriEncodeBytes(percentDecodeBytes(p.name)),
-      uriEncodeBytes(percentDecodeBytes(p.value)),
-    ])
+    encoded.push([canonicalComponent(p.name), canonicalComponent(p.value)])
   }
   encoded.sort((a, b) =>
     a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0,
