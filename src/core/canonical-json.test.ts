@@ -98,4 +98,13 @@ describe('canonicalize()', () => {
   ])('rejects %s', (_label, value) => {
     expect(() => canonicalize(value)).toThrow(TypeError)
   })
+
+  it.each([
+    [{ a: [1, { b: Number.NaN }] }, '$.a[1].b'],
+    [{ x: { y: ['ok', 'bad\udc00'] } }, '$.x.y[1]'],
+    [[{ when: new Date(0) }], '$[0].when'],
+    [{ k: () => 1 }, '$.k'],
+  ])('names where the bad value is (%#)', (value, path) => {
+    expect(() => canonicalize(value)).toThrow(`Cannot canonicalize ${path}:`)
+  })
 })
