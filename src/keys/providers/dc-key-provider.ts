@@ -131,9 +131,7 @@ export class DcKeyProvider implements KeyProvider, SupportsKeyRotation, Supports
     const keks = await this.#keksFor(context.bucket, true)
     if (keks === undefined) throw KeyErrors.notFound(NAME, this.#keyName(context.bucket))
     const kek = keks.keks.get(keks.current) as Buffer
-    const wrapped = `${NAME}:v1:${keks.current}:${seal(kek, dek, dekAad(context, keks.current)).toString('base64url')}`
-    this.#remember(context.bucket, keks, wrapped, dek)
-    return wrapped
+    return `${NAME}:v1:${keks.current}:${seal(kek, dek, dekAad(context, keks.current)).toString('base64url')}`
   }
 
   async unwrap(wrapped: WrappedKey, context: KeyContext, signal?: AbortSignal): Promise<Buffer> {

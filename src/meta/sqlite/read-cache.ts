@@ -22,6 +22,11 @@ export class ReadCache<V> {
     return value
   }
 
+  /** Drops every value. */
+  clear(): void {
+    this.#values.clear()
+  }
+
   /** Drops `key`: the next `get` loads it again. */
   forget(key: string): void {
     this.#values.delete(key)

@@ -525,13 +525,18 @@ export class SqliteMetaStore implements MetaStore {
    * A write that changes bucket `name`'s row or settings. Only these writes touch the `buckets`
    * and `bucket_lifecycle` tables, and this process is their only writer, so forgetting the
    * bucket here, inside the transaction, keeps the read caches exact: the next read after the
-   * write (or after its rollback) reads the table again.
+   * write reads the table again. A batch that fails as a whole forgets everything (`#flush`):
+   * a later write of the same batch may have cached what the rolled-back one left.
    */
   #writeBucket<T>(name: string, change: () => T, options?: WriteOptions): Promise<T> {
     return this.#write(() => {
-      this.#buckets.forget(name)
-      this.#lifecycles.forget(name)
-      return change()
+      try {
+        return change()
+      } finally {
+        // After the change: it may have read the bucket (`#requireBucket`) before changing it.
+        this.#buckets.forget(name)
+        this.#lifecycles.forget(name)
+      }
     }, options)
   }
 
@@ -1399,6 +1404,8 @@ export class SqliteMetaStore implements MetaStore {
       // The commit (or the transaction as a whole) failed: nothing in the batch is durable,
       // and its outbox row ids may be reused; fall back to the last bound known durable.
       this.#lastOutboxSeq = this.#durableOutboxSeq
+      this.#buckets.clear()
+      this.#lifecycles.clear()
       for (const op of batch) op.reject(err)
       return
     }
@@ -1434,7 +1441,9 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   #requireBucket(bucket: string): void {
-    if (this.#s.getBucket.get(bucket) === undefined) throw MetaErrors.noSuchBucket(bucket)
+    if (this.#buckets.get(bucket, () => this.#loadBucket(bucket)) === null) {
+      throw MetaErrors.noSuchBucket(bucket)
+    }
   }
 
   /**
