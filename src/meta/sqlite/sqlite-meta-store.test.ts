@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -119,6 +119,55 @@ describe('SqliteMetaStore', () => {
       expect(await store.getBucket('b')).toBeNull()
     } finally {
       await store.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+  it('migration 13 moves inline bytes into a rowid object_data table, every row and wrapped key intact', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sovra-sqlite-'))
+    const path = join(dir, 'meta.sqlite')
+    try {
+      // A database as the build before migration 13 left it, with two inline objects.
+      const raw = new Database(path)
+      const migrations = new URL('./migrations/', import.meta.url)
+      const files = readdirSync(migrations)
+        .filter((f) => f.endsWith('.sql'))
+        .sort()
+      for (const file of files.slice(0, 12))
+        raw.exec(readFileSync(new URL(file, migrations), 'utf8'))
+      raw.pragma('user_version = 12')
+      raw.exec(`INSERT INTO buckets (name, tenant_id, created_at) VALUES ('b', 't', 1)`)
+      const bodies = { a: Buffer.from('first body'), 'd/é': Buffer.alloc(4150, 7) }
+      for (const [key, bytes] of Object.entries(bodies)) {
+        raw
+          .prepare(
+            `INSERT INTO objects (bucket, key, version_id, size, etag, last_modified, checksums, headers, user_metadata)
+             VALUES ('b', ?, 'null', ?, '"e"', 1, '{}', '{}', '{}')`,
+          )
+          .run(key, bytes.length)
+        raw
+          .prepare(
+            `INSERT INTO object_data (bucket, key, bytes, wrapped_key) VALUES ('b', ?, ?, ?)`,
+          )
+          .run(key, bytes, `dc:v1:1:${key}`)
+      }
+      raw.close()
+
+      const store = await openSqliteMetaStore({ driver: 'sqlite', path })
+      for (const [key, bytes] of Object.entries(bodies)) {
+        const record = await store.getObject('b', key, { withData: true })
+        expect(record?.data).toEqual({ kind: 'inline', bytes, wrappedKey: `dc:v1:1:${key}` })
+      }
+      await store.close()
+      const after = new Database(path, { readonly: true })
+      expect(after.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(13)
+      const sql = after
+        .prepare(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'object_data'`)
+        .pluck()
+        .get() as string
+      expect(sql).not.toMatch(/WITHOUT ROWID/i)
+      expect(after.prepare('SELECT count(*) FROM object_data').pluck().get()).toBe(2)
+      after.close()
+    } finally {
       await rm(dir, { recursive: true, force: true })
     }
   })

@@ -1717,8 +1717,7 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`,
     ),
     getObjectWithData: db.prepare<[string, string], ObjectRow>(
-      // One lookup of the data row: wrapped_key is stored after the bytes, so a second subquery
-      // for it would walk the blob's overflow pages again.
+      // The object's row and its inline bytes in one statement (see README: Inline bytes).
       `SELECT ${qualified('o', OBJECT_COLUMNS)}, d.bytes AS inline_data, d.wrapped_key AS inline_key
        FROM objects o LEFT JOIN object_data d ON d.bucket = o.bucket AND d.key = o.key
        WHERE o.bucket = ? AND o.key = ?`,
