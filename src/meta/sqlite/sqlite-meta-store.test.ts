@@ -94,9 +94,8 @@ describe('SqliteMetaStore', () => {
       await store.setBucketTags('b', [{ key: 'k', value: 'v' }])
       const tagged = await store.getBucket('b')
       expect(tagged?.tags).toEqual([{ key: 'k', value: 'v' }])
-      expect(() => {
-        ;(tagged?.tags as unknown as object[]).push({ key: 'x', value: 'y' })
-      }).toThrow(TypeError)
+      const tags = (tagged?.tags ?? []) as unknown as object[]
+      expect(() => tags.push({ key: 'x', value: 'y' })).toThrow(TypeError)
       await store.setBucketEncryption('b', {
         algorithm: 'aws:kms',
         kmsKeyId: 'k1',
