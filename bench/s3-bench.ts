@@ -32,14 +32,22 @@
 //   --sovra-dist=DIR      compiled Sovra to run  [dist]
 //   --before-dist=DIR     compiled Sovra of an earlier commit, run as server `sovra-before`
 //   --server-cpus=LIST    CPUs the servers may run on (taskset -c); the load stays on CPU 1  [0]
+//   --memory              what Sovra's RSS is made of, after start-up and after each phase: the
+//                         kernel's view (/proc/<pid>/status, smaps) beside V8's (heap spaces,
+//                         external memory), read by bench/memory-probe/register.mjs on SIGUSR2
+//   --memory-gc           with --memory: also the V8 figures right after a full GC (perturbs the
+//                         run; tells garbage from live data)
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import {
+  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
@@ -147,6 +155,8 @@ function parseArgs(argv: string[]) {
     sovraDist: resolve(ROOT, a['sovra-dist'] ?? 'dist'),
     beforeDist: a['before-dist'] === undefined ? null : resolve(ROOT, a['before-dist']),
     serverCpus: parseCpus(a['server-cpus'] ?? '0'),
+    memory: a.memory === 'true' || a['memory-gc'] === 'true',
+    memoryGc: a['memory-gc'] === 'true',
   }
   for (const k of Object.keys(a)) {
     const known = [
@@ -169,6 +179,8 @@ function parseArgs(argv: string[]) {
       'sovra-dist',
       'before-dist',
       'populate-concurrency',
+      'memory',
+      'memory-gc',
     ]
     if (!known.includes(k)) throw new Error(`Unknown option --${k}`)
   }
@@ -238,6 +250,8 @@ interface Server {
   readonly target: Target
   readonly dataDir: string
   readonly adminPort?: number
+  /** Where bench/memory-probe/register.mjs writes V8's figures on SIGUSR2 (`--memory`). */
+  readonly memoryFile?: string
   stderr: string
 }
 
@@ -280,8 +294,12 @@ async function startSovra(
     secretAccessKey: 'sovra-bench-secret-key-0123456789abcdef',
     region: 'us-west-1',
   }
+  const memoryFile = opts.memory ? `${dataDir}-memory.json` : undefined
   const env = {
     ...cleanEnv(),
+    ...(memoryFile === undefined
+      ? {}
+      : { BENCH_MEMORY_PROBE_FILE: memoryFile, BENCH_MEMORY_PROBE_GC: opts.memoryGc ? '1' : '0' }),
     SOVRA_DATA_DIR: dataDir,
     SOVRA_BASE_PORT: String(base),
     SOVRA_ADMIN_PORT: String(adminPort),
@@ -293,6 +311,7 @@ async function startSovra(
   const nodeArgs = [
     ...serverNodeFlags(bin),
     ...(SOVRA_VARIANTS[variant]?.nodeArgs ?? []),
+    ...(memoryFile === undefined ? [] : ['--import', join(HERE, 'memory-probe', 'register.mjs')]),
     ...(opts.profile
       ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, `${stamp}-${variant}-prof`)}`]
       : []),
@@ -305,6 +324,7 @@ async function startSovra(
     pid: proc.pid as number,
     dataDir,
     adminPort,
+    ...(memoryFile === undefined ? {} : { memoryFile }),
     stderr: '',
     target: { host: '127.0.0.1', port, bucket: 'bench', creds },
   }
@@ -329,8 +349,14 @@ function blobsAtRest(s: Server): 'envelopes' | 'plaintext' | 'none' | 'mixed' {
     .slice(0, 50)
   if (files.length === 0) return 'none'
   const sealed = files.filter((name) => {
-    const head = readFileSync(join(dir, name)).subarray(0, 4)
-    return head.equals(ENVELOPE_MAGIC)
+    // Only the first bytes: a big object's file is larger than readFileSync's 2 GiB limit.
+    const fd = openSync(join(dir, name), 'r')
+    try {
+      const head = Buffer.alloc(ENVELOPE_MAGIC.length)
+      return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(ENVELOPE_MAGIC)
+    } finally {
+      closeSync(fd)
+    }
   }).length
   return sealed === files.length ? 'envelopes' : sealed === 0 ? 'plaintext' : 'mixed'
 }
@@ -410,6 +436,86 @@ function rssKiB(pid: number): number {
   } catch {
     return 0
   }
+}
+
+/** Fields of /proc/<pid>/status in kB (VmRSS, VmHWM, RssAnon, RssFile, RssShmem, Threads). */
+function procStatus(pid: number): Record<string, number> {
+  const out: Record<string, number> = {}
+  try {
+    for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+      const m = /^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem|Threads):\s+(\d+)/.exec(line)
+      if (m !== null) out[m[1] as string] = Number(m[2])
+    }
+  } catch {}
+  return out
+}
+
+/**
+ * Resident kB of the process's mappings by kind, from /proc/<pid>/smaps: `brk` (glibc's main
+ * arena, `[heap]`), `anon` (every other anonymous mapping: V8's heap pages, other threads' malloc
+ * arenas, large malloc chunks, thread stacks), `file` (code, shared libraries, mmapped files);
+ * `anon64` counts the anonymous mappings inside 64 MiB-aligned reservations (glibc's per-thread
+ * arenas reserve 64 MiB each; V8 pages are 256 KiB-aligned), an estimate, not an accounting.
+ */
+function smapsByKind(pid: number): Record<string, number> {
+  const out: Record<string, number> = { brk: 0, anon: 0, file: 0, other: 0, anon64: 0 }
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8')
+  } catch {
+    return out
+  }
+  let kind = 'other'
+  let arena = false
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$/.exec(line)
+    if (head !== null) {
+      const name = head[3] ?? ''
+      kind =
+        name === '[heap]' ? 'brk' : name === '' ? 'anon' : name.startsWith('/') ? 'file' : 'other'
+      arena = kind === 'anon' && BigInt(`0x${head[1]}`) % BigInt(64 * MiB) === 0n
+      continue
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line)
+    if (rss !== null) {
+      out[kind] = (out[kind] ?? 0) + Number(rss[1])
+      if (arena) out.anon64 = (out.anon64 ?? 0) + Number(rss[1])
+    }
+  }
+  return out
+}
+
+/** V8's figures from bench/memory-probe/register.mjs (null when it did not answer within 3 s). */
+async function probeV8(s: Server): Promise<Record<string, unknown> | null> {
+  if (s.memoryFile === undefined) return null
+  rmSync(s.memoryFile, { force: true })
+  try {
+    process.kill(s.pid, 'SIGUSR2')
+  } catch {
+    return null
+  }
+  for (let i = 0; i < 60; i++) {
+    await sleep(50)
+    if (existsSync(s.memoryFile))
+      return JSON.parse(readFileSync(s.memoryFile, 'utf8')) as Record<string, unknown>
+  }
+  return null
+}
+
+/** What the server's RSS is made of now (`--memory`), logged and returned for the results. */
+async function memorySnapshot(s: Server, after: string): Promise<Record<string, unknown>> {
+  const status = procStatus(s.pid)
+  const maps = smapsByKind(s.pid)
+  const v8 = await probeV8(s)
+  const snap = { after, status, smaps: maps, v8 }
+  const mb = (kB: number | undefined) => ((kB ?? 0) / 1024).toFixed(0)
+  const b = (v8?.before ?? {}) as Record<string, number>
+  const g = v8?.afterGc as Record<string, number> | undefined
+  const MBof = (bytes: number | undefined) => ((bytes ?? 0) / MiB).toFixed(0)
+  log(
+    `memory ${s.name} after ${after}: RSS ${mb(status.VmRSS)} MiB (HWM ${mb(status.VmHWM)}; anon ${mb(status.RssAnon)}, file ${mb(status.RssFile)}; smaps brk ${mb(maps.brk)}, other anon ${mb(maps.anon)} of which 64M-aligned ${mb(maps.anon64)}; threads ${status.Threads}); V8 heap ${MBof(b.heapPhysical)} MiB physical, ${MBof(b.heapUsed)} used, limit ${MBof(b.heapLimit)}; external ${MBof(b.external)} (array buffers ${MBof(b.arrayBuffers)}); V8 malloc ${MBof(b.mallocedByV8)}${g === undefined ? '' : `; after a full GC: heap ${MBof(g.heapPhysical)} physical, ${MBof(g.heapUsed)} used, external ${MBof(g.external)}, RSS ${MBof(g.rss)}`}`,
+  )
+  return snap
 }
 
 /** CPU seconds (user + system, all threads) the process has used so far. */
@@ -1053,6 +1159,20 @@ async function main() {
       )
       await load({ kind: 'createBucket', target: s.target })
     }
+    const memory: Record<string, Record<string, unknown>[]> = {}
+    const snapshotMemory = async (after: string) => {
+      if (!opts.memory) return
+      for (const s of servers) {
+        if (s.memoryFile === undefined) continue
+        memory[s.name] ??= []
+        memory[s.name]?.push(await memorySnapshot(s, after))
+      }
+    }
+    if (opts.memory) {
+      results.memory = memory
+      await sleep(2000)
+      await snapshotMemory('start')
+    }
     for (const phase of opts.only) {
       const spec = OBJECT_PHASES[phase]
       const out: Record<string, unknown> = {}
@@ -1063,6 +1183,7 @@ async function main() {
       else if (phase === 'big') await bigPhase(servers, opts, out as Record<string, Measurement>)
       else if (phase === 'variants')
         await variantsPhase(servers, opts, out as Record<string, Record<string, VariantRun>>)
+      await snapshotMemory(phase)
     }
     for (const s of servers) {
       if (s.name === 's3rver') continue

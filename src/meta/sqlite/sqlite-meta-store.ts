@@ -56,7 +56,11 @@ export interface SqliteMetaStoreConfig {
   readonly busyTimeoutMs?: number
   /** Most write operations committed in one transaction (default 256). */
   readonly maxBatch?: number
-  /** Page cache size in KiB (default 65536): listings and random inserts stay in memory. */
+  /**
+   * Page cache size in KiB (default 8192). Every data center has its own store, and a full cache
+   * stays resident (malloc never hands it back), so this bounds the server's RSS; pages beyond it
+   * are read again from the OS page cache (docs/benchmarks.md, S3 section, RSS, 2026-11-28).
+   */
   readonly cacheSizeKiB?: number
 }
 
@@ -192,6 +196,12 @@ type BatchResult = { ok: true; value: unknown } | { ok: false; err: unknown }
 
 type Orphans = { readonly orphaned: readonly BlobPart[] }
 
+/**
+ * 8 MiB of SQLite page cache per store (SQLite's own default is 2 MiB). It was 64 MiB: 4 KiB objects
+ * are stored inline, so a few minutes of small PUTs filled it, ~56 MiB of the server's RSS in the
+ * S3 benchmark, once per data center that takes writes.
+ */
+const DEFAULT_CACHE_KIB = 8192
 const MIGRATIONS_URL = new URL('./migrations/', import.meta.url)
 const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/
 const OBJECT_COLUMNS =
@@ -223,7 +233,7 @@ export async function openSqliteMetaStore(config: SqliteMetaStoreConfig): Promis
     // an acknowledged write survives power loss while the event loop never blocks on the disk.
     db.pragma('synchronous = NORMAL')
     db.pragma(`busy_timeout = ${Math.trunc(config.busyTimeoutMs ?? 5000)}`)
-    db.pragma(`cache_size = -${Math.trunc(config.cacheSizeKiB ?? 65536)}`)
+    db.pragma(`cache_size = -${Math.trunc(config.cacheSizeKiB ?? DEFAULT_CACHE_KIB)}`)
     migrate(db, migrations)
   } catch (err) {
     db.close()
