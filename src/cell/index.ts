@@ -44,6 +44,7 @@ export {
   type CryptoCell,
   decryptingRead,
   decryptingReadInline,
+  digestingRead,
   encryptingWrite,
   type ObjectIdentity,
   type ReadKeys,

@@ -4,8 +4,11 @@ import {
   type ByteRange,
   ciphertextRangeFor,
   createDecryptStream,
+  digestEnvelope,
+  digestEnvelopeOffThread,
   ENVELOPE_HEADER_SIZE,
   type EnvelopeBinding,
+  type EnvelopeDigest,
   EnvelopeOpener,
   envelopeThreadsAvailable,
   generateDataKey,
@@ -14,6 +17,7 @@ import {
   KeyErrors,
   type KeyProvider,
   openEnvelopeOffThread,
+  PlaintextDigest,
   parseEnvelopeHeader,
   type ReceiptSource,
   type SseCKey,
@@ -199,6 +203,53 @@ export async function decryptingReadInline(
     }
   })
   return plaintext.subarray(range.start, range.end + 1)
+}
+
+/**
+ * The size and MD5s (split at `record.partSizes`, see `EnvelopeDigest`) of the whole plaintext
+ * of `record`, opened with the same keys, checks and `KeyError`s as `decryptingRead`, for a
+ * caller that checks what is stored rather than serving it. An object in one envelope of
+ * 256 KiB or more is opened and hashed in one job on an envelope worker when there is one: no
+ * plaintext comes back to the event loop. Other objects are read as `decryptingRead` streams
+ * them and hashed here.
+ */
+export async function digestingRead(
+  cell: CryptoCell,
+  record: ObjectRecord,
+  options: ReadKeys,
+): Promise<EnvelopeDigest> {
+  const part =
+    record.data.kind === 'blobs' && record.data.parts.length === 1
+      ? record.data.parts[0]
+      : undefined
+  const wrapped = part?.wrappedKey
+  if (part === undefined || wrapped === undefined || record.size === 0) {
+    const digest = new PlaintextDigest(record.partSizes)
+    const plaintext = await decryptingRead(cell, record, { ...options, range: null })
+    for await (const chunk of plaintext) digest.update(chunk as Buffer)
+    return digest.finish()
+  }
+  const identity: ObjectIdentity = {
+    bucket: record.bucket,
+    key: record.key,
+    versionId: record.versionId,
+  }
+  const keys = readKeysOf(record, options)
+  return withContext(cell, identity, part.partNumber, async () => {
+    const dek = await unwrap(cell, wrapped, identity, keys)
+    try {
+      const params = { dek, binding: bindingOf(cell, { ...identity, ...partNumberOf(part) }) }
+      const opts = { plaintextSize: part.size, partSizes: record.partSizes }
+      // The blob read was opened for this digest alone: its chunks can move to the worker.
+      return part.size >= OFF_THREAD_MIN_BYTES && envelopeThreadsAvailable()
+        ? await digestEnvelopeOffThread(cell.blob.read(part.ref), params, opts, {
+            sourceChunksOwned: true,
+          })
+        : await digestEnvelope(cell.blob.read(part.ref), params, opts)
+    } finally {
+      dek.fill(0)
+    }
+  })
 }
 
 /** Decrypts every envelope of an empty object (each yields no bytes) to check it authenticates. */

@@ -2,12 +2,15 @@ import { parentPort } from 'node:worker_threads'
 import { KeyError } from '../key-error.js'
 import type { EnvelopeBinding } from './envelope-format.js'
 import { EnvelopeOpener, type OpenOptions } from './envelope-opener.js'
+import { PlaintextDigest } from './plaintext-digest.js'
 
 /**
  * The envelope worker: runs the same `EnvelopeOpener` as the event loop, on another thread, for
  * the streams `envelope-threads.ts` hands it. Each `feed` gets exactly one answer, in order; its
  * output buffers are transferred, never cloned. A stream is opened by its first `feed` and ends
- * with the one marked `final`, so a small object costs one message each way.
+ * with the one marked `final`, so a small object costs one message each way. A stream opened
+ * with `digest` hashes its plaintext here instead of sending it: its answers carry no bytes, and
+ * the final one the size and MD5s (`PlaintextDigest`).
  */
 
 /** What the event loop asks of the worker. */
@@ -20,6 +23,8 @@ export type EnvelopeRequest =
         readonly dek: Uint8Array
         readonly binding: EnvelopeBinding
         readonly options: WireOpenOptions
+        /** Digest the plaintext here (split at these part sizes) and send none of it back. */
+        readonly digest?: { readonly partSizes: readonly number[] | null }
       }
       /** Envelope bytes, in order; each a whole buffer, transferred. */
       readonly chunks: readonly ArrayBuffer[]
@@ -42,6 +47,8 @@ export interface EnvelopeReply {
   readonly id: number
   /** Output bytes, in order (may be none); with an error, the bytes that verified before it. */
   readonly out: ArrayBuffer[]
+  /** A digesting stream's final answer: plaintext size and MD5s (`EnvelopeDigest`). */
+  readonly digest?: { readonly size: number; readonly digests: readonly Uint8Array[] }
   readonly error?: WireError
 }
 
@@ -52,12 +59,25 @@ export interface WireError {
   readonly details?: Record<string, string>
 }
 
-const streams = new Map<number, EnvelopeOpener>()
+/** A stream in this worker: its opener and, for a digesting stream, what hashes the plaintext. */
+interface Stream {
+  readonly opener: EnvelopeOpener
+  readonly digest: PlaintextDigest | null
+}
+
+const streams = new Map<number, Stream>()
 
 /** What a stream's first feed opens it with. */
 type OpenRequest = NonNullable<Extract<EnvelopeRequest, { op: 'feed' }>['open']>
 
-function opened(open: OpenRequest): EnvelopeOpener {
+function opened(open: OpenRequest): Stream {
+  return {
+    opener: openerOf(open),
+    digest: open.digest === undefined ? null : new PlaintextDigest(open.digest.partSizes),
+  }
+}
+
+function openerOf(open: OpenRequest): EnvelopeOpener {
   const dek = Buffer.from(open.dek.buffer, open.dek.byteOffset, open.dek.byteLength)
   try {
     const o = open.options
@@ -73,32 +93,45 @@ function opened(open: OpenRequest): EnvelopeOpener {
 
 function handle(m: EnvelopeRequest): EnvelopeReply | null {
   if (m.op === 'destroy') {
-    streams.get(m.id)?.destroy()
+    streams.get(m.id)?.opener.destroy()
     streams.delete(m.id)
     return null
   }
   const out: Buffer[] = []
-  let opener = streams.get(m.id)
+  let stream = streams.get(m.id)
   try {
     if (m.open !== undefined) {
-      opener = opened(m.open)
-      streams.set(m.id, opener)
+      stream = opened(m.open)
+      streams.set(m.id, stream)
     }
-    if (opener === undefined) {
+    if (stream === undefined) {
       return reply(m.id, out, { message: `Envelope stream "${m.id}" is not open` })
     }
-    for (const chunk of m.chunks) opener.update(Buffer.from(chunk), out)
-    if (m.final) {
-      opener.final(out)
-      streams.delete(m.id)
+    const { opener, digest } = stream
+    for (const chunk of m.chunks) {
+      opener.update(Buffer.from(chunk), out)
+      if (digest !== null) digested(digest, out)
     }
-    return reply(m.id, out)
+    if (!m.final) return reply(m.id, out)
+    opener.final(out)
+    streams.delete(m.id)
+    if (digest === null) return reply(m.id, out)
+    digested(digest, out)
+    return { ...reply(m.id, out), digest: digest.finish() }
   } catch (err) {
     streams.delete(m.id)
-    if (opener === undefined) return reply(m.id, out, toWire(err))
-    opener.destroy()
-    return reply(m.id, out, toWire(opener.asIntegrity(err)))
+    if (stream === undefined) return reply(m.id, out, toWire(err))
+    stream.opener.destroy()
+    // A digesting stream sends no plaintext, not even what verified before the failure.
+    if (stream.digest !== null) out.length = 0
+    return reply(m.id, out, toWire(stream.opener.asIntegrity(err)))
   }
+}
+
+/** Hashes the plaintext in `out` and empties it: a digesting stream sends none back. */
+function digested(digest: PlaintextDigest, out: Buffer[]): void {
+  for (const piece of out) digest.update(piece)
+  out.length = 0
 }
 
 /**

@@ -27,6 +27,8 @@ export {
 } from './envelope-format.js'
 export { EnvelopeOpener, type OpenOptions, type OpenParams } from './envelope-opener.js'
 export {
+  digestEnvelopeOffThread,
   envelopeThreadsAvailable,
   openEnvelopeOffThread,
 } from './envelope-threads.js'
+export { digestEnvelope, type EnvelopeDigest, PlaintextDigest } from './plaintext-digest.js'
