@@ -49,6 +49,8 @@ export {
   type ObjectIdentity,
   type ReadKeys,
   type SealedData,
+  type SealedPlaintext,
+  sealedRead,
 } from './object-crypto.js'
 export {
   MAX_EVENTS_PAGE,

@@ -9,7 +9,11 @@ import {
   type EnvelopeBinding,
 } from './envelope-format.js'
 import { EnvelopeOpener, type OpenOptions } from './envelope-opener.js'
-import { digestEnvelopeOffThread, openEnvelopeOffThread } from './envelope-threads.js'
+import {
+  digestEnvelopeOffThread,
+  openEnvelopeOffThread,
+  resealEnvelopeOffThread,
+} from './envelope-threads.js'
 import { digestEnvelope, type EnvelopeDigest } from './plaintext-digest.js'
 
 // The worker runs the event loop's opener: what the event loop sealed, it opens to the same
@@ -328,5 +332,75 @@ describe('opening and digesting an envelope in one worker job', () => {
     const here = await settle(digestEnvelope(broken(), { dek, binding }))
     expect((here.error as Error).message).toBe('disk went away')
     expect(dek.equals(copy)).toBe(true)
+  })
+})
+
+describe('resealing an envelope in one worker job', () => {
+  const other: EnvelopeBinding = {
+    dc: 'us-east-1',
+    bucket: 'copy',
+    key: 'a/b.jpg',
+    versionId: 'null',
+  }
+
+  it.each([0, 1, SEG, 700_001, 3_000_000])(
+    'seals the %i bytes it opens under the new key and binding, and nothing else opens them',
+    async (size) => {
+      const plaintext = randomBytes(size)
+      const dek = generateDataKey()
+      const envelope = await sealHere(plaintext, dek)
+      const next = generateDataKey()
+      const keys = [Buffer.from(dek), Buffer.from(next)]
+      const resealed = await drain(
+        resealEnvelopeOffThread(
+          pieces(envelope, 65_537),
+          { dek, binding, plaintextSize: size },
+          { dek: next, binding: other, segmentSize: SEG },
+        ),
+      )
+      expect(resealed.error).toBeNull()
+      // The caller's keys are its own: copied, not zeroed.
+      expect([dek, next]).toEqual(keys)
+      const opened = openHere(resealed.bytes, next, { plaintextSize: size }, other)
+      expect(opened.error).toBeNull()
+      expect(opened.bytes.equals(plaintext)).toBe(true)
+      expect(isKeyError(openHere(resealed.bytes, dek, {}, other).error, 'IntegrityFailure')).toBe(
+        true,
+      )
+      expect(
+        isKeyError(openHere(resealed.bytes, next, {}, binding).error, 'IntegrityFailure'),
+      ).toBe(true)
+    },
+  )
+
+  it("fails a flipped bit, truncation and another key with the opener's IntegrityFailure", async () => {
+    const plaintext = randomBytes(3_000_000)
+    const dek = generateDataKey()
+    const envelope = await sealHere(plaintext, dek)
+    const tampered = Buffer.from(envelope)
+    const at = ENVELOPE_HEADER_SIZE + 500 * FULL + 5
+    tampered.writeUInt8(tampered.readUInt8(at) ^ 0x01, at)
+    const seal = { dek: generateDataKey(), binding: other }
+    const flipped = await drain(resealEnvelopeOffThread(pieces(tampered), { dek, binding }, seal))
+    const streaming = await drain(openEnvelopeOffThread(pieces(tampered), { dek, binding }))
+    expect(isKeyError(flipped.error, 'IntegrityFailure')).toBe(true)
+    expect((flipped.error as KeyError).message).toBe((streaming.error as KeyError).message)
+    expect((flipped.error as KeyError).details).toMatchObject({ bucket: 'photos', segment: '500' })
+    // What came out before the failure is the start of an envelope that cannot be whole.
+    expect(flipped.bytes.length).toBeLessThan(envelope.length)
+    for (const [bytes, key, size] of [
+      [envelope.subarray(0, envelope.length - FULL), dek, undefined],
+      [envelope, dek, plaintext.length - 1],
+      [envelope, generateDataKey(), undefined],
+    ] as const) {
+      const got = await drain(
+        resealEnvelopeOffThread(
+          pieces(bytes),
+          { dek: key, binding, ...(size === undefined ? {} : { plaintextSize: size }) },
+          seal,
+        ),
+      )
+      expect(isKeyError(got.error, 'IntegrityFailure')).toBe(true)
+    }
   })
 })

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { KeyError, type KeyErrorCode } from '../key-error.js'
 import type { OpenOptions, OpenParams } from './envelope-opener.js'
+import type { SealParams } from './envelope-sealer.js'
 import type {
   EnvelopeReply,
   EnvelopeRequest,
@@ -74,13 +75,11 @@ export function openEnvelopeOffThread(
           header: Uint8Array.from(options.header),
         }
   // Made now, not when the generator starts: the caller may zero its key once this returns.
-  return plaintextOf(through(source, openRequest(params, wire), sourceChunksOwned))
+  return outputOf(through(source, openRequest(params, wire), sourceChunksOwned))
 }
 
-/** The answers' plaintext; on failure, what verified before it, then the error. */
-async function* plaintextOf(
-  answers: AsyncIterable<Answer>,
-): AsyncGenerator<Buffer, void, undefined> {
+/** The answers' bytes; on failure, what verified before it, then the error. */
+async function* outputOf(answers: AsyncIterable<Answer>): AsyncGenerator<Buffer, void, undefined> {
   try {
     for await (const answer of answers) yield* answer.out
   } catch (err) {
@@ -106,7 +105,9 @@ export async function digestEnvelopeOffThread(
 ): Promise<EnvelopeDigest> {
   const wire: WireOpenOptions =
     options.plaintextSize === undefined ? {} : { plaintextSize: options.plaintextSize }
-  const request = openRequest(params, wire, { partSizes: [...(options.partSizes ?? [])] })
+  const request = openRequest(params, wire, {
+    digest: { partSizes: [...(options.partSizes ?? [])] },
+  })
   let digest: EnvelopeDigest | undefined
   for await (const answer of through(source, request, sourceChunksOwned)) {
     digest = answer.digest ?? digest
@@ -116,20 +117,41 @@ export async function digestEnvelopeOffThread(
 }
 
 /**
+ * A new envelope of the plaintext of the whole envelope read from `source`: opened with `open`
+ * (the same `EnvelopeOpener`, checks and `KeyError`s as `openEnvelopeOffThread`; with
+ * `plaintextSize`, another size fails) and sealed again with `seal` (a fresh data key and the
+ * new binding; `EnvelopeSealer`), both on a worker thread: ciphertext in, ciphertext out, no
+ * plaintext on this thread. Yields the new envelope's bytes as they are sealed (header first);
+ * on a failure, none of the segments of the batch that failed. Both keys are copied now (the
+ * caller may zero its buffers once this returns). `source` and `sourceChunksOwned` as for
+ * `openEnvelopeOffThread`.
+ */
+export function resealEnvelopeOffThread(
+  source: AsyncIterable<Buffer>,
+  open: OpenParams & { readonly plaintextSize?: number },
+  seal: SealParams,
+  { sourceChunksOwned = false }: { readonly sourceChunksOwned?: boolean } = {},
+): AsyncGenerator<Buffer, void, undefined> {
+  const wire: WireOpenOptions =
+    open.plaintextSize === undefined ? {} : { plaintextSize: open.plaintextSize }
+  const reseal = {
+    dek: Uint8Array.from(seal.dek),
+    binding: { ...seal.binding },
+    ...(seal.segmentSize === undefined ? {} : { segmentSize: seal.segmentSize }),
+  }
+  return outputOf(through(source, openRequest(open, wire, { reseal }), sourceChunksOwned))
+}
+
+/**
  * What a worker stream is opened with, holding its own copy of the key (the caller may zero
  * `params.dek` once this returns); the copy is zeroed once posted.
  */
 function openRequest(
   params: OpenParams,
   options: WireOpenOptions,
-  digest?: OpenRequest['digest'],
+  job: Pick<OpenRequest, 'digest' | 'reseal'> = {},
 ): OpenRequest {
-  return {
-    dek: Uint8Array.from(params.dek),
-    binding: { ...params.binding },
-    options,
-    ...(digest === undefined ? {} : { digest }),
-  }
+  return { dek: Uint8Array.from(params.dek), binding: { ...params.binding }, options, ...job }
 }
 
 /**
@@ -144,7 +166,9 @@ async function* through(
   giveAway: boolean,
 ): AsyncGenerator<Answer, void, undefined> {
   const stream = EnvelopePool.shared().open(request)
-  request.dek.fill(0) // copied into the stream's first message already
+  // Copied into the stream's first message already.
+  request.dek.fill(0)
+  request.reseal?.dek.fill(0)
   const inFlight: Promise<Answer>[] = []
   let batch: ArrayBuffer[] = []
   let filled = 0
@@ -205,7 +229,12 @@ type Waiting = {
   readonly reject: (err: Error) => void
 }
 
-/** The workers; a stream stays on the worker it was opened on. */
+/**
+ * The workers; a stream stays on the worker it was opened on. Digesting streams have workers of
+ * their own (as many, started only when first used): a copy's read-back digests what its
+ * resealing stream wrote moments before, so on one worker each would wait for the other
+ * (measured: docs/benchmarks.md, transfer section, 2026-11-28 09:05-10:30).
+ */
 class EnvelopePool {
   static #shared: EnvelopePool | null = null
 
@@ -215,18 +244,31 @@ class EnvelopePool {
   }
 
   readonly #lanes: Lane[]
+  readonly #digestLanes: Lane[]
   #next = 0
+  #nextDigest = 0
   #ids = 0
 
   private constructor(size: number) {
     this.#lanes = Array.from({ length: size }, () => new Lane())
+    this.#digestLanes = Array.from({ length: size }, () => new Lane())
   }
 
   open(request: OpenRequest): RemoteStream {
-    const lane = this.#lanes[this.#next++ % this.#lanes.length] as Lane
+    const lane = (
+      request.digest === undefined
+        ? this.#lanes[this.#next++ % this.#lanes.length]
+        : this.#digestLanes[this.#nextDigest++ % this.#digestLanes.length]
+    ) as Lane
     const id = ++this.#ids
     // Cloned into the first feed's message; the caller zeroes its copy of the key after this.
-    let open: OpenRequest | undefined = { ...request, dek: Uint8Array.from(request.dek) }
+    let open: OpenRequest | undefined = {
+      ...request,
+      dek: Uint8Array.from(request.dek),
+      ...(request.reseal === undefined
+        ? {}
+        : { reseal: { ...request.reseal, dek: Uint8Array.from(request.reseal.dek) } }),
+    }
     let started = false
     let done = false
     return {
@@ -242,10 +284,12 @@ class EnvelopePool {
           )
         } finally {
           first?.dek.fill(0)
+          first?.reseal?.dek.fill(0)
         }
       },
       close: () => {
         open?.dek.fill(0)
+        open?.reseal?.dek.fill(0)
         open = undefined
         if (done || !started) return
         done = true

@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads'
 import { KeyError } from '../key-error.js'
 import type { EnvelopeBinding } from './envelope-format.js'
 import { EnvelopeOpener, type OpenOptions } from './envelope-opener.js'
+import { EnvelopeSealer } from './envelope-sealer.js'
 import { PlaintextDigest } from './plaintext-digest.js'
 
 /**
@@ -10,7 +11,9 @@ import { PlaintextDigest } from './plaintext-digest.js'
  * output buffers are transferred, never cloned. A stream is opened by its first `feed` and ends
  * with the one marked `final`, so a small object costs one message each way. A stream opened
  * with `digest` hashes its plaintext here instead of sending it: its answers carry no bytes, and
- * the final one the size and MD5s (`PlaintextDigest`).
+ * the final one the size and MD5s (`PlaintextDigest`). A stream opened with `reseal` seals its
+ * plaintext here again, under another key and binding (`EnvelopeSealer`), and sends back the new
+ * envelope instead: ciphertext in, ciphertext out.
  */
 
 /** What the event loop asks of the worker. */
@@ -25,6 +28,12 @@ export type EnvelopeRequest =
         readonly options: WireOpenOptions
         /** Digest the plaintext here (split at these part sizes) and send none of it back. */
         readonly digest?: { readonly partSizes: readonly number[] | null }
+        /** Seal the plaintext here into a new envelope and send that back instead. */
+        readonly reseal?: {
+          readonly dek: Uint8Array
+          readonly binding: EnvelopeBinding
+          readonly segmentSize?: number
+        }
       }
       /** Envelope bytes, in order; each a whole buffer, transferred. */
       readonly chunks: readonly ArrayBuffer[]
@@ -59,10 +68,14 @@ export interface WireError {
   readonly details?: Record<string, string>
 }
 
-/** A stream in this worker: its opener and, for a digesting stream, what hashes the plaintext. */
+/**
+ * A stream in this worker: its opener and, for a digesting stream, what hashes the plaintext, for
+ * a resealing one, what seals it again.
+ */
 interface Stream {
   readonly opener: EnvelopeOpener
   readonly digest: PlaintextDigest | null
+  readonly sealer: EnvelopeSealer | null
 }
 
 const streams = new Map<number, Stream>()
@@ -74,6 +87,20 @@ function opened(open: OpenRequest): Stream {
   return {
     opener: openerOf(open),
     digest: open.digest === undefined ? null : new PlaintextDigest(open.digest.partSizes),
+    sealer: open.reseal === undefined ? null : sealerOf(open.reseal),
+  }
+}
+
+function sealerOf(reseal: NonNullable<OpenRequest['reseal']>): EnvelopeSealer {
+  const dek = Buffer.from(reseal.dek.buffer, reseal.dek.byteOffset, reseal.dek.byteLength)
+  try {
+    return new EnvelopeSealer({
+      dek,
+      binding: reseal.binding,
+      ...(reseal.segmentSize === undefined ? {} : { segmentSize: reseal.segmentSize }),
+    })
+  } finally {
+    dek.fill(0)
   }
 }
 
@@ -93,7 +120,7 @@ function openerOf(open: OpenRequest): EnvelopeOpener {
 
 function handle(m: EnvelopeRequest): EnvelopeReply | null {
   if (m.op === 'destroy') {
-    streams.get(m.id)?.opener.destroy()
+    forget(streams.get(m.id))
     streams.delete(m.id)
     return null
   }
@@ -107,25 +134,45 @@ function handle(m: EnvelopeRequest): EnvelopeReply | null {
     if (stream === undefined) {
       return reply(m.id, out, { message: `Envelope stream "${m.id}" is not open` })
     }
-    const { opener, digest } = stream
+    const { opener, digest, sealer } = stream
+    const sealed: Buffer[] = []
     for (const chunk of m.chunks) {
       opener.update(Buffer.from(chunk), out)
       if (digest !== null) digested(digest, out)
+      if (sealer !== null) resealed(sealer, out, sealed, false)
     }
-    if (!m.final) return reply(m.id, out)
+    if (!m.final) return reply(m.id, sealer === null ? out : sealed)
     opener.final(out)
     streams.delete(m.id)
+    if (sealer !== null) {
+      resealed(sealer, out, sealed, true)
+      return reply(m.id, sealed)
+    }
     if (digest === null) return reply(m.id, out)
     digested(digest, out)
     return { ...reply(m.id, out), digest: digest.finish() }
   } catch (err) {
     streams.delete(m.id)
     if (stream === undefined) return reply(m.id, out, toWire(err))
-    stream.opener.destroy()
-    // A digesting stream sends no plaintext, not even what verified before the failure.
-    if (stream.digest !== null) out.length = 0
+    forget(stream)
+    // A digesting or resealing stream sends no plaintext, not even what verified before the
+    // failure (nor the new envelope's bytes: it is not whole).
+    if (stream.digest !== null || stream.sealer !== null) out.length = 0
     return reply(m.id, out, toWire(stream.opener.asIntegrity(err)))
   }
+}
+
+/** Zeroes a stream's keys. */
+function forget(stream: Stream | undefined): void {
+  stream?.opener.destroy()
+  stream?.sealer?.destroy()
+}
+
+/** Seals the plaintext in `out` into `sealed` (the envelope's end when `last`) and empties it. */
+function resealed(sealer: EnvelopeSealer, out: Buffer[], sealed: Buffer[], last: boolean): void {
+  for (const piece of out) sealer.update(piece, sealed)
+  out.length = 0
+  if (last) sealer.final(sealed)
 }
 
 /** Hashes the plaintext in `out` and empties it: a digesting stream sends none back. */

@@ -30,5 +30,6 @@ export {
   digestEnvelopeOffThread,
   envelopeThreadsAvailable,
   openEnvelopeOffThread,
+  resealEnvelopeOffThread,
 } from './envelope-threads.js'
 export { digestEnvelope, type EnvelopeDigest, PlaintextDigest } from './plaintext-digest.js'

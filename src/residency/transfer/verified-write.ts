@@ -5,7 +5,13 @@ import {
   type PendingBlob,
   withWriteCheck,
 } from '../../blob/index.js'
-import { type Cell, type CryptoCell, digestingRead, encryptingWrite } from '../../cell/index.js'
+import {
+  type Cell,
+  type CryptoCell,
+  digestingRead,
+  encryptingWrite,
+  type SealedPlaintext,
+} from '../../cell/index.js'
 import type { KeyProvider } from '../../keys/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
 import { verifyCopyDigest } from './copy-verification.js'
@@ -37,7 +43,7 @@ export interface VerifiedBlob {
 export async function writeVerifiedBlob(
   cell: Cell,
   record: ObjectRecord,
-  bytes: Readable,
+  bytes: Readable | SealedPlaintext,
   options: {
     /** The destination's key provider for `record.bucket`. */
     readonly provider: KeyProvider
