@@ -16,11 +16,11 @@ import {
   KeyError,
   KeyErrors,
   type KeyProvider,
+  type OpeningParams,
   openEnvelopeOffThread,
   PlaintextDigest,
   parseEnvelopeHeader,
   type ReceiptSource,
-  resealEnvelopeOffThread,
   type SseCKey,
   sealEnvelope,
 } from '../keys/index.js'
@@ -88,10 +88,14 @@ export async function encryptingWrite(
     // stays on the event loop: on a worker it cost more CPU per MiB and gained no throughput
     // (docs/benchmarks.md, 2026-11-28 04:10). Plaintext still sealed is opened and sealed again
     // in one worker job instead: it never reaches the event loop.
-    const binding = bindingOf(cell, identity)
-    sealed = isSealed(source)
-      ? storedEnvelopeOf(source).resealed({ dek, binding })
-      : sealEnvelope(source, { dek, binding })
+    const { bytes, opening } = isSealed(source)
+      ? storedEnvelopeOf(source).take()
+      : { bytes: source, opening: undefined }
+    sealed = sealEnvelope(bytes, {
+      dek,
+      binding: bindingOf(cell, identity),
+      ...(opening === undefined ? {} : { opening }),
+    })
   } finally {
     dek.fill(0)
     if (isSealed(source)) source.discard()
@@ -137,16 +141,22 @@ class StoredEnvelope implements SealedPlaintext {
     this.size = size
   }
 
-  /** The new envelope, sealed with `seal` on a worker (the keys are copied before this returns). */
-  resealed(seal: { readonly dek: Buffer; readonly binding: EnvelopeBinding }) {
+  /**
+   * The stored envelope and what opens it, for `sealEnvelope` (which copies the key before it
+   * returns; `discard()` zeroes this one after); once.
+   */
+  take(): { readonly bytes: Readable; readonly opening: OpeningParams } {
     if (this.#taken) throw new Error('A sealed plaintext is written once')
     this.#taken = true
-    try {
-      const open = { dek: this.#dek, binding: this.#binding, plaintextSize: this.size }
+    return {
+      bytes: this.#envelope,
       // The blob read was opened for this copy alone: its chunks can move to the worker.
-      return resealEnvelopeOffThread(this.#envelope, open, seal, { sourceChunksOwned: true })
-    } finally {
-      this.#dek.fill(0)
+      opening: {
+        dek: this.#dek,
+        binding: this.#binding,
+        plaintextSize: this.size,
+        sourceChunksOwned: true,
+      },
     }
   }
 

@@ -8,6 +8,7 @@ export {
   createEncryptStream,
   type EncryptParams,
   generateDataKey,
+  type OpeningParams,
   sealEnvelope,
 } from './encrypt-stream.js'
 export {
