@@ -39,3 +39,9 @@ export async function decryptingRead(cell, record, options) {
 
 /** The real one: an inline object without a wrapped key is already served as stored. */
 export const decryptingReadInline = real.decryptingReadInline
+
+/** The real one: a plaintext object (no wrapped key) is digested as decryptingRead serves it. */
+export const digestingRead = real.digestingRead
+
+/** The real one: null for a plaintext object (no wrapped key), so it is copied as plaintext. */
+export const sealedRead = real.sealedRead

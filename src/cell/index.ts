@@ -44,10 +44,13 @@ export {
   type CryptoCell,
   decryptingRead,
   decryptingReadInline,
+  digestingRead,
   encryptingWrite,
   type ObjectIdentity,
   type ReadKeys,
   type SealedData,
+  type SealedPlaintext,
+  sealedRead,
 } from './object-crypto.js'
 export {
   MAX_EVENTS_PAGE,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +12,7 @@ import { openCellKeys } from './cell-keys.js'
 import {
   type CryptoCell,
   decryptingRead,
+  digestingRead,
   encryptingWrite,
   type SealedData,
 } from './object-crypto.js'
@@ -267,5 +268,62 @@ describe('encryptingWrite / decryptingRead', () => {
     expect(isKeyError(await read(wrongPart).catch((e: unknown) => e), 'IntegrityFailure')).toBe(
       true,
     )
+  })
+})
+
+describe('digestingRead', () => {
+  const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex')
+  const digestOf = async (r: ObjectRecord) => {
+    const got = await digestingRead(cell, r, { customerKey: null })
+    return { size: got.size, digests: got.digests.map((d) => d.toString('hex')) }
+  }
+
+  it('gives the size and MD5 of what decryptingRead serves, for every shape of object', async () => {
+    for (const size of [0, 1000, 300_000, 5 * 1024 * 1024 + 7]) {
+      const body = randomBytes(size)
+      const r = record(`k${size}`, [await piece(await seal(body, { key: `k${size}` }), size)])
+      expect((await read(r)).equals(body)).toBe(true)
+      expect(await digestOf(r)).toEqual({ size, digests: [md5(body)] })
+      // A multipart ETag's parts: split where the record says.
+      const partSizes = size === 0 ? [] : [Math.ceil(size / 2), Math.floor(size / 2)]
+      const halves = [body.subarray(0, Math.ceil(size / 2)), body.subarray(Math.ceil(size / 2))]
+      expect(await digestOf({ ...r, partSizes })).toEqual({
+        size,
+        digests: size === 0 ? [md5(body)] : halves.map(md5), // no parts: one digest of all
+      })
+    }
+    const inline = await seal(randomBytes(5000), { key: 'i', inline: true })
+    if (inline.kind !== 'inline') throw new Error('expected inline')
+    const i: ObjectRecord = {
+      ...record('i', []),
+      size: 5000,
+      data: { kind: 'inline', bytes: inline.bytes, wrappedKey: inline.wrappedKey },
+    }
+    expect(await digestOf(i)).toEqual({ size: 5000, digests: [md5(await read(i))] })
+  })
+
+  it('fails a flipped bit, and a key wrapped for another bucket, as decryptingRead does', async () => {
+    const body = randomBytes(5 * 1024 * 1024)
+    const part = await piece(await seal(body, { key: 'big' }), body.length)
+    const stored = await readAll(blob.read(part.ref))
+    const at = 16 + 9 * (ENVELOPE_SEGMENT_SIZE + 16) + 7 // inside segment 9
+    stored.writeUInt8(stored.readUInt8(at) ^ 1, at)
+    const pending = await blob.write(Readable.from([stored]))
+    await pending.commit()
+    const tampered = record('big', [{ ...part, ref: pending.ref }])
+    const err = await digestOf(tampered).catch((e: unknown) => e)
+    const streamed = await read(tampered).catch((e: unknown) => e)
+    expect(isKeyError(err, 'IntegrityFailure')).toBe(true)
+    expect((err as Error).message).toBe((streamed as Error).message)
+    expect((err as { details: Record<string, string> }).details).toMatchObject({
+      dc: 'dc-1',
+      bucket: 'b',
+      key: 'big',
+      segment: '9',
+    })
+    await seal(randomBytes(10), { key: 'other', bucket: 'b2' }) // b2 has a key of its own
+    const foreign = await digestOf(record('big', [part], 'b2')).catch((e: unknown) => e)
+    expect(isKeyError(foreign, 'InvalidWrappedKey')).toBe(true)
+    expect((foreign as { details: Record<string, string> }).details).toMatchObject({ bucket: 'b2' })
   })
 })

@@ -4,8 +4,11 @@ import {
   type ByteRange,
   ciphertextRangeFor,
   createDecryptStream,
+  digestEnvelope,
+  digestEnvelopeOffThread,
   ENVELOPE_HEADER_SIZE,
   type EnvelopeBinding,
+  type EnvelopeDigest,
   EnvelopeOpener,
   envelopeThreadsAvailable,
   generateDataKey,
@@ -13,7 +16,9 @@ import {
   KeyError,
   KeyErrors,
   type KeyProvider,
+  type OpeningParams,
   openEnvelopeOffThread,
+  PlaintextDigest,
   parseEnvelopeHeader,
   type ReceiptSource,
   type SseCKey,
@@ -59,7 +64,7 @@ export type SealedData =
  */
 export async function encryptingWrite(
   cell: CryptoCell,
-  source: AsyncIterable<Buffer> | Readable,
+  source: AsyncIterable<Buffer> | Readable | SealedPlaintext,
   options: {
     readonly identity: ObjectIdentity
     readonly provider: KeyProvider
@@ -81,10 +86,19 @@ export async function encryptingWrite(
     // No stream between the source, the cipher and the blob file: each ciphertext buffer goes to
     // the blob store as the cipher made it (the generator holds its own copy of the key). Sealing
     // stays on the event loop: on a worker it cost more CPU per MiB and gained no throughput
-    // (docs/benchmarks.md, 2026-11-28 04:10).
-    sealed = sealEnvelope(source, { dek, binding: bindingOf(cell, identity) })
+    // (docs/benchmarks.md, 2026-11-28 04:10). Plaintext still sealed is opened and sealed again
+    // in one worker job instead: it never reaches the event loop.
+    const { bytes, opening } = isSealed(source)
+      ? storedEnvelopeOf(source).take()
+      : { bytes: source, opening: undefined }
+    sealed = sealEnvelope(bytes, {
+      dek,
+      binding: bindingOf(cell, identity),
+      ...(opening === undefined ? {} : { opening }),
+    })
   } finally {
     dek.fill(0)
+    if (isSealed(source)) source.discard()
   }
   if (options.inline) {
     const chunks: Buffer[] = []
@@ -96,6 +110,112 @@ export async function encryptingWrite(
     options.signal === undefined ? {} : { signal: options.signal },
   )
   return { kind: 'pending', pending, wrappedKey }
+}
+
+/**
+ * An object's plaintext still in its stored envelope (`sealedRead`): what `encryptingWrite`
+ * takes to store it again under another key and binding, opening and sealing it in one job on an
+ * envelope worker, so that no plaintext reaches the event loop. Consumed by one `encryptingWrite`;
+ * `discard()` (idempotent) forgets its data key and stops its read if nothing consumed it.
+ */
+export interface SealedPlaintext {
+  readonly kind: 'sealed'
+  /** Plaintext bytes. */
+  readonly size: number
+  discard(): void
+}
+
+/** The one implementation of `SealedPlaintext`: a blob's envelope, its key and binding. */
+class StoredEnvelope implements SealedPlaintext {
+  readonly kind = 'sealed'
+  readonly size: number
+  readonly #envelope: Readable
+  readonly #dek: Buffer
+  readonly #binding: EnvelopeBinding
+  #taken = false
+
+  constructor(envelope: Readable, dek: Buffer, binding: EnvelopeBinding, size: number) {
+    this.#envelope = envelope
+    this.#dek = Buffer.from(dek)
+    this.#binding = binding
+    this.size = size
+  }
+
+  /**
+   * The stored envelope and what opens it, for `sealEnvelope` (which copies the key before it
+   * returns; `discard()` zeroes this one after); once.
+   */
+  take(): { readonly bytes: Readable; readonly opening: OpeningParams } {
+    if (this.#taken) throw new Error('A sealed plaintext is written once')
+    this.#taken = true
+    return {
+      bytes: this.#envelope,
+      // The blob read was opened for this copy alone: its chunks can move to the worker.
+      opening: {
+        dek: this.#dek,
+        binding: this.#binding,
+        plaintextSize: this.size,
+        sourceChunksOwned: true,
+      },
+    }
+  }
+
+  discard(): void {
+    this.#dek.fill(0)
+    if (!this.#taken) this.#envelope.destroy()
+    this.#taken = true
+  }
+}
+
+function isSealed(
+  source: AsyncIterable<Buffer> | Readable | SealedPlaintext,
+): source is SealedPlaintext {
+  return 'kind' in source && source.kind === 'sealed'
+}
+
+function storedEnvelopeOf(source: SealedPlaintext): StoredEnvelope {
+  if (!(source instanceof StoredEnvelope)) throw new TypeError('Not a sealedRead() result')
+  return source
+}
+
+/**
+ * The whole of `record` as a `SealedPlaintext` when it is one envelope of 256 KiB or more and
+ * there is an envelope worker; null otherwise (read it with `decryptingRead`). Its data key is
+ * unwrapped now, with the same keys, receipts and `KeyError`s as `decryptingRead`; its envelope
+ * is authenticated segment by segment as it is sealed again (`IntegrityFailure` as on read).
+ */
+export async function sealedRead(
+  cell: CryptoCell,
+  record: ObjectRecord,
+  options: ReadKeys,
+): Promise<SealedPlaintext | null> {
+  const part =
+    record.data.kind === 'blobs' && record.data.parts.length === 1
+      ? record.data.parts[0]
+      : undefined
+  const wrapped = part?.wrappedKey
+  if (
+    part === undefined ||
+    wrapped === undefined ||
+    part.size < OFF_THREAD_MIN_BYTES ||
+    !envelopeThreadsAvailable()
+  ) {
+    return null
+  }
+  const identity: ObjectIdentity = {
+    bucket: record.bucket,
+    key: record.key,
+    versionId: record.versionId,
+  }
+  const dek = await withContext(cell, identity, part.partNumber, () =>
+    unwrap(cell, wrapped, identity, readKeysOf(record, options)),
+  )
+  try {
+    const binding = bindingOf(cell, { ...identity, ...partNumberOf(part) })
+    return new StoredEnvelope(cell.blob.read(part.ref), dek, binding, part.size)
+  } finally {
+    dek.fill(0)
+  }
 }
 
 /**
@@ -199,6 +319,53 @@ export async function decryptingReadInline(
     }
   })
   return plaintext.subarray(range.start, range.end + 1)
+}
+
+/**
+ * The size and MD5s (split at `record.partSizes`, see `EnvelopeDigest`) of the whole plaintext
+ * of `record`, opened with the same keys, checks and `KeyError`s as `decryptingRead`, for a
+ * caller that checks what is stored rather than serving it. An object in one envelope of
+ * 256 KiB or more is opened and hashed in one job on an envelope worker when there is one: no
+ * plaintext comes back to the event loop. Other objects are read as `decryptingRead` streams
+ * them and hashed here.
+ */
+export async function digestingRead(
+  cell: CryptoCell,
+  record: ObjectRecord,
+  options: ReadKeys,
+): Promise<EnvelopeDigest> {
+  const part =
+    record.data.kind === 'blobs' && record.data.parts.length === 1
+      ? record.data.parts[0]
+      : undefined
+  const wrapped = part?.wrappedKey
+  if (part === undefined || wrapped === undefined || record.size === 0) {
+    const digest = new PlaintextDigest(record.partSizes)
+    const plaintext = await decryptingRead(cell, record, { ...options, range: null })
+    for await (const chunk of plaintext) digest.update(chunk as Buffer)
+    return digest.finish()
+  }
+  const identity: ObjectIdentity = {
+    bucket: record.bucket,
+    key: record.key,
+    versionId: record.versionId,
+  }
+  const keys = readKeysOf(record, options)
+  return withContext(cell, identity, part.partNumber, async () => {
+    const dek = await unwrap(cell, wrapped, identity, keys)
+    try {
+      const params = { dek, binding: bindingOf(cell, { ...identity, ...partNumberOf(part) }) }
+      const opts = { plaintextSize: part.size, partSizes: record.partSizes }
+      // The blob read was opened for this digest alone: its chunks can move to the worker.
+      return part.size >= OFF_THREAD_MIN_BYTES && envelopeThreadsAvailable()
+        ? await digestEnvelopeOffThread(cell.blob.read(part.ref), params, opts, {
+            sourceChunksOwned: true,
+          })
+        : await digestEnvelope(cell.blob.read(part.ref), params, opts)
+    } finally {
+      dek.fill(0)
+    }
+  })
 }
 
 /** Decrypts every envelope of an empty object (each yields no bytes) to check it authenticates. */

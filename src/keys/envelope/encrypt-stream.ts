@@ -1,10 +1,23 @@
 import { randomBytes } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import { DEK_SIZE } from './envelope-format.js'
+import type { OpenParams } from './envelope-opener.js'
 import { EnvelopeSealer, type SealParams } from './envelope-sealer.js'
+import { resealEnvelopeOffThread } from './envelope-threads.js'
 
 /** What `createEncryptStream` and `sealEnvelope` need. */
 export type EncryptParams = SealParams
+
+/**
+ * What `sealEnvelope` needs when its source is an envelope to open rather than plaintext: the
+ * key and binding it was sealed with and, optionally, its plaintext size (another size fails).
+ * With `sourceChunksOwned` (a blob read opened for this alone) whole chunks move to the worker
+ * without a copy.
+ */
+export interface OpeningParams extends OpenParams {
+  readonly plaintextSize?: number
+  readonly sourceChunksOwned?: boolean
+}
 
 /** Returns a fresh random 32-byte data key. */
 export function generateDataKey(): Buffer {
@@ -28,9 +41,21 @@ export function createEncryptStream(params: EncryptParams): Transform {
  */
 export function sealEnvelope(
   source: AsyncIterable<Buffer>,
-  params: EncryptParams,
+  params: EncryptParams & {
+    /**
+     * `source` is another envelope: opened with these (every segment's tag and binding checked,
+     * the opener's `KeyError`s) and its plaintext sealed under `params`, both on an envelope
+     * worker (`resealEnvelopeOffThread`), so the plaintext never reaches this thread.
+     */
+    readonly opening?: OpeningParams
+  },
 ): AsyncGenerator<Buffer, void, undefined> {
-  return sealing(source, new EnvelopeSealer(params))
+  const { opening, ...seal } = params
+  if (opening !== undefined) {
+    const { sourceChunksOwned = false, ...open } = opening
+    return resealEnvelopeOffThread(source, open, seal, { sourceChunksOwned })
+  }
+  return sealing(source, new EnvelopeSealer(seal))
 }
 
 async function* sealing(

@@ -4,12 +4,14 @@ import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { KeyError, type KeyErrorCode } from '../key-error.js'
 import type { OpenOptions, OpenParams } from './envelope-opener.js'
+import type { SealParams } from './envelope-sealer.js'
 import type {
   EnvelopeReply,
   EnvelopeRequest,
   WireError,
   WireOpenOptions,
 } from './envelope-worker.js'
+import type { EnvelopeDigest } from './plaintext-digest.js'
 
 /**
  * AES-GCM of large reads off the event loop. The envelope worker (`envelope-worker.ts`) runs the
@@ -72,31 +74,102 @@ export function openEnvelopeOffThread(
           plaintextSize: options.plaintextSize,
           header: Uint8Array.from(options.header),
         }
-  const dek = Uint8Array.from(params.dek)
-  const binding = { ...params.binding }
-  return through(
-    source,
-    () => {
-      const opened = EnvelopePool.shared().open({ dek, binding, options: wire })
-      dek.fill(0) // copied into the stream's first message already
-      return opened
-    },
-    sourceChunksOwned,
-  )
+  // Made now, not when the generator starts: the caller may zero its key once this returns.
+  return outputOf(through(source, openRequest(params, wire), sourceChunksOwned))
+}
+
+/** The answers' bytes; on failure, what verified before it, then the error. */
+async function* outputOf(answers: AsyncIterable<Answer>): AsyncGenerator<Buffer, void, undefined> {
+  try {
+    for await (const answer of answers) yield* answer.out
+  } catch (err) {
+    // Handed out before the error, as the event loop's opener does.
+    yield* (err as { [VERIFIED_OUTPUT]?: Buffer[] })[VERIFIED_OUTPUT] ?? []
+    throw err
+  }
 }
 
 /**
- * Feeds `source` to a worker stream (opened when the first output is asked for, so a generator
+ * The size and MD5 of the plaintext of the whole envelope read from `source` (per part, split at
+ * `partSizes`; see `EnvelopeDigest`), opened and hashed on a worker thread in one job: the
+ * same `EnvelopeOpener`, the same checks and `KeyError`s as `openEnvelopeOffThread`, but no
+ * plaintext comes back to this thread, not even that of segments which verified before a
+ * failure. With `plaintextSize`, an envelope that opens to any other size fails. `source` and
+ * `sourceChunksOwned` as for `openEnvelopeOffThread`.
+ */
+export async function digestEnvelopeOffThread(
+  source: AsyncIterable<Buffer>,
+  params: OpenParams,
+  options: { readonly plaintextSize?: number; readonly partSizes?: readonly number[] | null } = {},
+  { sourceChunksOwned = false }: { readonly sourceChunksOwned?: boolean } = {},
+): Promise<EnvelopeDigest> {
+  const wire: WireOpenOptions =
+    options.plaintextSize === undefined ? {} : { plaintextSize: options.plaintextSize }
+  const request = openRequest(params, wire, {
+    digest: { partSizes: [...(options.partSizes ?? [])] },
+  })
+  let digest: EnvelopeDigest | undefined
+  for await (const answer of through(source, request, sourceChunksOwned)) {
+    digest = answer.digest ?? digest
+  }
+  if (digest === undefined) throw new Error('The envelope worker sent no digest')
+  return digest
+}
+
+/**
+ * A new envelope of the plaintext of the whole envelope read from `source`: opened with `open`
+ * (the same `EnvelopeOpener`, checks and `KeyError`s as `openEnvelopeOffThread`; with
+ * `plaintextSize`, another size fails) and sealed again with `seal` (a fresh data key and the
+ * new binding; `EnvelopeSealer`), both on a worker thread: ciphertext in, ciphertext out, no
+ * plaintext on this thread. Yields the new envelope's bytes as they are sealed (header first);
+ * on a failure, none of the segments of the batch that failed. Both keys are copied now (the
+ * caller may zero its buffers once this returns). `source` and `sourceChunksOwned` as for
+ * `openEnvelopeOffThread`.
+ */
+export function resealEnvelopeOffThread(
+  source: AsyncIterable<Buffer>,
+  open: OpenParams & { readonly plaintextSize?: number },
+  seal: SealParams,
+  { sourceChunksOwned = false }: { readonly sourceChunksOwned?: boolean } = {},
+): AsyncGenerator<Buffer, void, undefined> {
+  const wire: WireOpenOptions =
+    open.plaintextSize === undefined ? {} : { plaintextSize: open.plaintextSize }
+  const reseal = {
+    dek: Uint8Array.from(seal.dek),
+    binding: { ...seal.binding },
+    ...(seal.segmentSize === undefined ? {} : { segmentSize: seal.segmentSize }),
+  }
+  return outputOf(through(source, openRequest(open, wire, { reseal }), sourceChunksOwned))
+}
+
+/**
+ * What a worker stream is opened with, holding its own copy of the key (the caller may zero
+ * `params.dek` once this returns); the copy is zeroed once posted.
+ */
+function openRequest(
+  params: OpenParams,
+  options: WireOpenOptions,
+  job: Pick<OpenRequest, 'digest' | 'reseal'> = {},
+): OpenRequest {
+  return { dek: Uint8Array.from(params.dek), binding: { ...params.binding }, options, ...job }
+}
+
+/**
+ * Feeds `source` to a worker stream (opened when the first answer is asked for, so a generator
  * never started leaves nothing in the worker) in batches; yields its answers in order. A batch
  * is posted when the next chunk would overfill it, so the last batch always carries the end.
+ * A failed batch throws its error (carrying what verified before it, see `withOutput`).
  */
 async function* through(
   source: AsyncIterable<Buffer>,
-  openStream: () => RemoteStream,
-  giveAway = false,
-): AsyncGenerator<Buffer, void, undefined> {
-  const stream = openStream()
-  const inFlight: Promise<Buffer[]>[] = []
+  request: OpenRequest,
+  giveAway: boolean,
+): AsyncGenerator<Answer, void, undefined> {
+  const stream = EnvelopePool.shared().open(request)
+  // Copied into the stream's first message already.
+  request.dek.fill(0)
+  request.reseal?.dek.fill(0)
+  const inFlight: Promise<Answer>[] = []
   let batch: ArrayBuffer[] = []
   let filled = 0
   try {
@@ -106,15 +179,15 @@ async function* through(
         inFlight.push(stream.feed(batch, false))
         batch = []
         filled = 0
-        // The worker opens the batch just posted while the older one's output is handed out.
-        while (inFlight.length > IN_FLIGHT) yield* settled(inFlight.shift() as Promise<Buffer[]>)
+        // The worker opens the batch just posted while the older one's answer is handed out.
+        while (inFlight.length > IN_FLIGHT) yield await (inFlight.shift() as Promise<Answer>)
       }
       // A chunk that is a buffer of its own goes to the worker as it is, without a copy.
       batch.push(giveAway && isWholeBuffer(chunk) ? (chunk.buffer as ArrayBuffer) : copyOf(chunk))
       filled += chunk.length
     }
     inFlight.push(stream.feed(batch, true))
-    while (inFlight.length > 0) yield* settled(inFlight.shift() as Promise<Buffer[]>)
+    while (inFlight.length > 0) yield await (inFlight.shift() as Promise<Answer>)
   } finally {
     stream.close()
   }
@@ -131,17 +204,10 @@ function copyOf(chunk: Buffer): ArrayBuffer {
   return copy.buffer as ArrayBuffer
 }
 
-/** A batch's output, if any; on failure, what verified before it, then the error. */
-async function* settled(answer: Promise<Buffer[]>): AsyncGenerator<Buffer, void, undefined> {
-  let out: Buffer[]
-  try {
-    out = await answer
-  } catch (err) {
-    const verified = (err as { [VERIFIED_OUTPUT]?: Buffer[] })[VERIFIED_OUTPUT]
-    if (verified !== undefined) yield* verified
-    throw err
-  }
-  yield* out
+/** A worker's answer to one batch: plaintext, or for a digesting stream's last batch the digest. */
+interface Answer {
+  readonly out: Buffer[]
+  readonly digest?: EnvelopeDigest
 }
 
 /** One opener living in a worker. */
@@ -150,7 +216,7 @@ interface RemoteStream {
    * Sends `chunks` (their memory is given up: transferred, the caller's views become empty),
    * the stream's end when `final`; resolves to the output.
    */
-  feed(chunks: ArrayBuffer[], final: boolean): Promise<Buffer[]>
+  feed(chunks: ArrayBuffer[], final: boolean): Promise<Answer>
   /** Forgets the stream in the worker (idempotent; after the final feed it is already gone). */
   close(): void
 }
@@ -159,11 +225,16 @@ interface RemoteStream {
 type OpenRequest = NonNullable<Extract<EnvelopeRequest, { op: 'feed' }>['open']>
 
 type Waiting = {
-  readonly resolve: (out: Buffer[]) => void
+  readonly resolve: (answer: Answer) => void
   readonly reject: (err: Error) => void
 }
 
-/** The workers; a stream stays on the worker it was opened on. */
+/**
+ * The workers; a stream stays on the worker it was opened on. Digesting streams have workers of
+ * their own (as many, started only when first used): a copy's read-back digests what its
+ * resealing stream wrote moments before, so on one worker each would wait for the other
+ * (measured: docs/benchmarks.md, transfer section, 2026-11-28 09:05-10:30).
+ */
 class EnvelopePool {
   static #shared: EnvelopePool | null = null
 
@@ -173,18 +244,31 @@ class EnvelopePool {
   }
 
   readonly #lanes: Lane[]
+  readonly #digestLanes: Lane[]
   #next = 0
+  #nextDigest = 0
   #ids = 0
 
   private constructor(size: number) {
     this.#lanes = Array.from({ length: size }, () => new Lane())
+    this.#digestLanes = Array.from({ length: size }, () => new Lane())
   }
 
   open(request: OpenRequest): RemoteStream {
-    const lane = this.#lanes[this.#next++ % this.#lanes.length] as Lane
+    const lane = (
+      request.digest === undefined
+        ? this.#lanes[this.#next++ % this.#lanes.length]
+        : this.#digestLanes[this.#nextDigest++ % this.#digestLanes.length]
+    ) as Lane
     const id = ++this.#ids
     // Cloned into the first feed's message; the caller zeroes its copy of the key after this.
-    let open: OpenRequest | undefined = { ...request, dek: Uint8Array.from(request.dek) }
+    let open: OpenRequest | undefined = {
+      ...request,
+      dek: Uint8Array.from(request.dek),
+      ...(request.reseal === undefined
+        ? {}
+        : { reseal: { ...request.reseal, dek: Uint8Array.from(request.reseal.dek) } }),
+    }
     let started = false
     let done = false
     return {
@@ -200,10 +284,12 @@ class EnvelopePool {
           )
         } finally {
           first?.dek.fill(0)
+          first?.reseal?.dek.fill(0)
         }
       },
       close: () => {
         open?.dek.fill(0)
+        open?.reseal?.dek.fill(0)
         open = undefined
         if (done || !started) return
         done = true
@@ -227,9 +313,9 @@ class Lane {
   ask(
     request: EnvelopeRequest & { readonly id: number },
     transfer: ArrayBuffer[] = [],
-  ): Promise<Buffer[]> {
+  ): Promise<Answer> {
     const worker = this.#spawned()
-    const answer = new Promise<Buffer[]>((resolve, reject) => {
+    const answer = new Promise<Answer>((resolve, reject) => {
       const queue = this.#waiting.get(request.id)
       if (queue === undefined) this.#waiting.set(request.id, [{ resolve, reject }])
       else queue.push({ resolve, reject })
@@ -266,8 +352,12 @@ class Lane {
     if (--this.#pending === 0) this.#worker?.unref()
     if (waiting === undefined) return
     const out = reply.out.map((ab) => Buffer.from(ab))
-    if (reply.error === undefined) waiting.resolve(out)
-    else waiting.reject(withOutput(fromWire(reply.error), out))
+    if (reply.error !== undefined) waiting.reject(withOutput(fromWire(reply.error), out))
+    else if (reply.digest === undefined) waiting.resolve({ out })
+    else {
+      const { size, digests } = reply.digest
+      waiting.resolve({ out, digest: { size, digests: digests.map((d) => Buffer.from(d)) } })
+    }
   }
 }
 
@@ -296,8 +386,8 @@ function fromWire(error: WireError): Error {
 }
 
 /**
- * The bytes that verified before a failure ride on the error: `through` yields them before it
- * throws, as the event loop's opener hands them out before its error.
+ * The bytes that verified before a failure ride on the error: `openEnvelopeOffThread` yields
+ * them before it throws, as the event loop's opener hands them out before its error.
  */
 function withOutput(err: Error, out: Buffer[]): Error {
   if (out.length > 0) Object.defineProperty(err, VERIFIED_OUTPUT, { value: out })

@@ -2,12 +2,18 @@ import { parentPort } from 'node:worker_threads'
 import { KeyError } from '../key-error.js'
 import type { EnvelopeBinding } from './envelope-format.js'
 import { EnvelopeOpener, type OpenOptions } from './envelope-opener.js'
+import { EnvelopeSealer } from './envelope-sealer.js'
+import { PlaintextDigest } from './plaintext-digest.js'
 
 /**
  * The envelope worker: runs the same `EnvelopeOpener` as the event loop, on another thread, for
  * the streams `envelope-threads.ts` hands it. Each `feed` gets exactly one answer, in order; its
  * output buffers are transferred, never cloned. A stream is opened by its first `feed` and ends
- * with the one marked `final`, so a small object costs one message each way.
+ * with the one marked `final`, so a small object costs one message each way. A stream opened
+ * with `digest` hashes its plaintext here instead of sending it: its answers carry no bytes, and
+ * the final one the size and MD5s (`PlaintextDigest`). A stream opened with `reseal` seals its
+ * plaintext here again, under another key and binding (`EnvelopeSealer`), and sends back the new
+ * envelope instead: ciphertext in, ciphertext out.
  */
 
 /** What the event loop asks of the worker. */
@@ -20,6 +26,14 @@ export type EnvelopeRequest =
         readonly dek: Uint8Array
         readonly binding: EnvelopeBinding
         readonly options: WireOpenOptions
+        /** Digest the plaintext here (split at these part sizes) and send none of it back. */
+        readonly digest?: { readonly partSizes: readonly number[] | null }
+        /** Seal the plaintext here into a new envelope and send that back instead. */
+        readonly reseal?: {
+          readonly dek: Uint8Array
+          readonly binding: EnvelopeBinding
+          readonly segmentSize?: number
+        }
       }
       /** Envelope bytes, in order; each a whole buffer, transferred. */
       readonly chunks: readonly ArrayBuffer[]
@@ -42,6 +56,8 @@ export interface EnvelopeReply {
   readonly id: number
   /** Output bytes, in order (may be none); with an error, the bytes that verified before it. */
   readonly out: ArrayBuffer[]
+  /** A digesting stream's final answer: plaintext size and MD5s (`EnvelopeDigest`). */
+  readonly digest?: { readonly size: number; readonly digests: readonly Uint8Array[] }
   readonly error?: WireError
 }
 
@@ -52,12 +68,43 @@ export interface WireError {
   readonly details?: Record<string, string>
 }
 
-const streams = new Map<number, EnvelopeOpener>()
+/**
+ * A stream in this worker: its opener and, for a digesting stream, what hashes the plaintext, for
+ * a resealing one, what seals it again.
+ */
+interface Stream {
+  readonly opener: EnvelopeOpener
+  readonly digest: PlaintextDigest | null
+  readonly sealer: EnvelopeSealer | null
+}
+
+const streams = new Map<number, Stream>()
 
 /** What a stream's first feed opens it with. */
 type OpenRequest = NonNullable<Extract<EnvelopeRequest, { op: 'feed' }>['open']>
 
-function opened(open: OpenRequest): EnvelopeOpener {
+function opened(open: OpenRequest): Stream {
+  return {
+    opener: openerOf(open),
+    digest: open.digest === undefined ? null : new PlaintextDigest(open.digest.partSizes),
+    sealer: open.reseal === undefined ? null : sealerOf(open.reseal),
+  }
+}
+
+function sealerOf(reseal: NonNullable<OpenRequest['reseal']>): EnvelopeSealer {
+  const dek = Buffer.from(reseal.dek.buffer, reseal.dek.byteOffset, reseal.dek.byteLength)
+  try {
+    return new EnvelopeSealer({
+      dek,
+      binding: reseal.binding,
+      ...(reseal.segmentSize === undefined ? {} : { segmentSize: reseal.segmentSize }),
+    })
+  } finally {
+    dek.fill(0)
+  }
+}
+
+function openerOf(open: OpenRequest): EnvelopeOpener {
   const dek = Buffer.from(open.dek.buffer, open.dek.byteOffset, open.dek.byteLength)
   try {
     const o = open.options
@@ -73,32 +120,65 @@ function opened(open: OpenRequest): EnvelopeOpener {
 
 function handle(m: EnvelopeRequest): EnvelopeReply | null {
   if (m.op === 'destroy') {
-    streams.get(m.id)?.destroy()
+    forget(streams.get(m.id))
     streams.delete(m.id)
     return null
   }
   const out: Buffer[] = []
-  let opener = streams.get(m.id)
+  let stream = streams.get(m.id)
   try {
     if (m.open !== undefined) {
-      opener = opened(m.open)
-      streams.set(m.id, opener)
+      stream = opened(m.open)
+      streams.set(m.id, stream)
     }
-    if (opener === undefined) {
+    if (stream === undefined) {
       return reply(m.id, out, { message: `Envelope stream "${m.id}" is not open` })
     }
-    for (const chunk of m.chunks) opener.update(Buffer.from(chunk), out)
-    if (m.final) {
-      opener.final(out)
-      streams.delete(m.id)
+    const { opener, digest, sealer } = stream
+    const sealed: Buffer[] = []
+    for (const chunk of m.chunks) {
+      opener.update(Buffer.from(chunk), out)
+      if (digest !== null) digested(digest, out)
+      if (sealer !== null) resealed(sealer, out, sealed, false)
     }
-    return reply(m.id, out)
+    if (!m.final) return reply(m.id, sealer === null ? out : sealed)
+    opener.final(out)
+    streams.delete(m.id)
+    if (sealer !== null) {
+      resealed(sealer, out, sealed, true)
+      return reply(m.id, sealed)
+    }
+    if (digest === null) return reply(m.id, out)
+    digested(digest, out)
+    return { ...reply(m.id, out), digest: digest.finish() }
   } catch (err) {
     streams.delete(m.id)
-    if (opener === undefined) return reply(m.id, out, toWire(err))
-    opener.destroy()
-    return reply(m.id, out, toWire(opener.asIntegrity(err)))
+    if (stream === undefined) return reply(m.id, out, toWire(err))
+    forget(stream)
+    // A digesting or resealing stream sends no plaintext, not even what verified before the
+    // failure (nor the new envelope's bytes: it is not whole).
+    if (stream.digest !== null || stream.sealer !== null) out.length = 0
+    return reply(m.id, out, toWire(stream.opener.asIntegrity(err)))
   }
+}
+
+/** Zeroes a stream's keys. */
+function forget(stream: Stream | undefined): void {
+  stream?.opener.destroy()
+  stream?.sealer?.destroy()
+}
+
+/** Seals the plaintext in `out` into `sealed` (the envelope's end when `last`) and empties it. */
+function resealed(sealer: EnvelopeSealer, out: Buffer[], sealed: Buffer[], last: boolean): void {
+  for (const piece of out) sealer.update(piece, sealed)
+  out.length = 0
+  if (last) sealer.final(sealed)
+}
+
+/** Hashes the plaintext in `out` and empties it: a digesting stream sends none back. */
+function digested(digest: PlaintextDigest, out: Buffer[]): void {
+  for (const piece of out) digest.update(piece)
+  out.length = 0
 }
 
 /**

@@ -8,6 +8,7 @@ export {
   createEncryptStream,
   type EncryptParams,
   generateDataKey,
+  type OpeningParams,
   sealEnvelope,
 } from './encrypt-stream.js'
 export {
@@ -27,6 +28,9 @@ export {
 } from './envelope-format.js'
 export { EnvelopeOpener, type OpenOptions, type OpenParams } from './envelope-opener.js'
 export {
+  digestEnvelopeOffThread,
   envelopeThreadsAvailable,
   openEnvelopeOffThread,
+  resealEnvelopeOffThread,
 } from './envelope-threads.js'
+export { digestEnvelope, type EnvelopeDigest, PlaintextDigest } from './plaintext-digest.js'

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream'
-import { isKeyError } from '../../keys/index.js'
+import { type EnvelopeDigest, isKeyError } from '../../keys/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
-import { EtagHasher, type EtagResult } from './etag-hasher.js'
+import { EtagHasher, type EtagResult, etagOf } from './etag-hasher.js'
 import { localHash, offThreadHash } from './off-thread-hash.js'
 import { ResidencyErrors } from './residency-error.js'
 
@@ -47,6 +47,31 @@ export async function verifyCopy(
     throw err
   }
   checkEtag(where, stored, await hasher.finish())
+}
+
+/**
+ * Checks the size and ETag of what `digest` read (a decryption of what the destination stored,
+ * hashed where it was decrypted: `digestingRead`) against `stored`, as `verifyCopy` does for a
+ * stream of plaintext; the same errors.
+ */
+export async function verifyCopyDigest(
+  where: string,
+  stored: ObjectRecord,
+  digest: () => Promise<EnvelopeDigest>,
+): Promise<void> {
+  let got: EnvelopeDigest
+  try {
+    got = await digest()
+  } catch (err) {
+    if (isKeyError(err, 'IntegrityFailure')) {
+      throw ResidencyErrors.transferVerificationFailed(
+        where,
+        `the stored copy does not decrypt: ${err.message}`,
+      )
+    }
+    throw err
+  }
+  checkEtag(where, stored, { size: got.size, etag: etagOf(stored.partSizes, got.digests) })
 }
 
 /** Size and ETag of what was read, against the record. */

@@ -69,9 +69,7 @@ export class EtagHasher {
     if (this.#partSizes === null) return { size, etag: (await this.#hash.digest()).toString('hex') }
     if (this.#inPart > 0) this.#closePart()
     else this.#hash.discard()
-    const digests = await Promise.all(this.#partDigests)
-    const etag = `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`
-    return { size, etag }
+    return { size, etag: etagOf(this.#partSizes, await Promise.all(this.#partDigests)) }
   }
 
   #closePart(): void {
@@ -83,4 +81,15 @@ export class EtagHasher {
     this.#partIndex++
     this.#inPart = 0
   }
+}
+
+/**
+ * The S3 ETag from the MD5s of an object's plaintext (`EnvelopeDigest.digests`, split at
+ * `partSizes`): the MD5 hex of a plain object, the MD5 of the parts' MD5s and `-<parts>` for a
+ * multipart one (non-empty `partSizes`).
+ */
+export function etagOf(partSizes: readonly number[] | null, digests: readonly Buffer[]): string {
+  if (partSizes === null || partSizes.length === 0)
+    return (digests[0] ?? Buffer.alloc(0)).toString('hex')
+  return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`
 }

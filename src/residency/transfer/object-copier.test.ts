@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Cell } from '../../cell/index.js'
+import { type Cell, encryptingWrite } from '../../cell/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
 import { corruptingWrites, type GateWorld, openGateWorld } from './fixtures/test-fixtures.js'
 import {
@@ -41,6 +41,39 @@ async function putMultipart(cell: Cell, key: string, parts: Buffer[]): Promise<O
     partSizes: parts.map((p) => p.length),
     encryption: null, // plaintext blobs, as objects stored before encryption at rest
     data: { kind: 'blobs', parts: refs },
+  }
+  await cell.meta.putObject(record)
+  return record
+}
+
+/** Stores `bytes` as an object encrypted under the data center's key, as a PUT does. */
+async function putSealed(cell: Cell, key: string, bytes: Buffer): Promise<ObjectRecord> {
+  const bucket = 'src-bucket'
+  const sealed = await encryptingWrite(cell, Readable.from([bytes]), {
+    identity: { bucket, key, versionId: null },
+    provider: await cell.keys.wrapperFor({ bucket, kmsKeyArn: null, customerKey: null }),
+    inline: false,
+  })
+  if (sealed.kind !== 'pending') throw new Error('expected a blob')
+  await sealed.pending.commit()
+  const record: ObjectRecord = {
+    bucket,
+    key,
+    versionId: null,
+    size: bytes.length,
+    etag: createHash('md5').update(bytes).digest('hex'),
+    lastModified: 1,
+    headers: {},
+    userMetadata: {},
+    checksums: {},
+    checksumType: null,
+    partsCount: null,
+    partSizes: null,
+    encryption: { algorithm: 'AES256', kmsKeyId: null, customerKeyFingerprint: null },
+    data: {
+      kind: 'blobs',
+      parts: [{ ref: sealed.pending.ref, size: bytes.length, wrappedKey: sealed.wrappedKey }],
+    },
   }
   await cell.meta.putObject(record)
   return record
@@ -112,7 +145,7 @@ describe('object copier', () => {
     })
   })
 
-  it('copies a large multipart object, its part MD5s computed on the hashing worker', async () => {
+  it('copies a large multipart object, its part MD5s computed on an envelope worker as it is read back', async () => {
     const w = await openGateWorld()
     worlds.push(w)
     const source = w.cells.get('us-west-1') as Cell
@@ -256,4 +289,76 @@ describe('object copier', () => {
     expect(await real.meta.getObject('dst-bucket', 'big')).toBeNull()
     expect(blobFiles(w.dataDir, 'us-east-1')).toEqual(before)
   }, 60_000)
+
+  it('copies encrypted objects, the large one opened and resealed in one worker job', async () => {
+    const w = await openGateWorld()
+    worlds.push(w)
+    const source = w.cells.get('us-west-1') as Cell
+    const destination = w.cells.get('us-east-1') as Cell
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+    for (const [key, size] of [
+      ['small', 5000],
+      ['large', OFF_THREAD_MIN_BYTES + 2 * 1024 * 1024 + 3],
+    ] as const) {
+      const bytes = randomBytes(size)
+      const record = await putSealed(source, key, bytes)
+      const out = await copyObjectBetweenCells(
+        source,
+        destination,
+        { bucket: 'src-bucket', key },
+        { bucket: 'dst-bucket' },
+        { inlineMaxBytes: 0 },
+      )
+      expect(out).toMatchObject({ kind: 'copied', record: { etag: record.etag, size } })
+      const copy = (await destination.meta.getObject('dst-bucket', key, {
+        withData: true,
+      })) as ObjectRecord
+      // Stored under a data key of the destination's own: another wrapped key, another blob.
+      expect(copy.data).toMatchObject({ kind: 'blobs', parts: [{ size }] })
+      if (copy.data.kind !== 'blobs' || record.data.kind !== 'blobs') throw new Error('blobs')
+      expect(copy.data.parts[0]?.wrappedKey).not.toBe(record.data.parts[0]?.wrappedKey)
+      expect(sha((await w.get('us-east-1', 'dst-bucket', key)) as Buffer)).toBe(sha(bytes))
+    }
+  })
+
+  it('fails a copy whose encrypted source was tampered with, small or resealed on the worker, and stores nothing', async () => {
+    const w = await openGateWorld()
+    worlds.push(w)
+    const source = w.cells.get('us-west-1') as Cell
+    const destination = w.cells.get('us-east-1') as Cell
+    const before = blobFiles(w.dataDir, 'us-east-1')
+    // 5000 bytes: decrypted on the event loop; 6 MiB: opened and resealed in one worker job.
+    for (const [key, size] of [
+      ['small', 5000],
+      ['large', OFF_THREAD_MIN_BYTES + 2 * 1024 * 1024],
+    ] as const) {
+      const record = await putSealed(source, key, randomBytes(size))
+      if (record.data.kind !== 'blobs') throw new Error('expected a blob')
+      const part = record.data.parts[0] as { ref: string; size: number; wrappedKey: string }
+      const stored = await bytesOf(source.blob.read(part.ref))
+      const at = stored.length - 100 // in the last segment: most of the object verifies first
+      stored.writeUInt8(stored.readUInt8(at) ^ 0x01, at)
+      const pending = await source.blob.write(Readable.from([stored]))
+      await pending.commit()
+      await source.meta.putObject({
+        ...record,
+        data: { kind: 'blobs', parts: [{ ...part, ref: pending.ref }] },
+      })
+      const err = await copyObjectBetweenCells(
+        source,
+        destination,
+        { bucket: 'src-bucket', key },
+        { bucket: 'dst-bucket' },
+        { inlineMaxBytes: 0 },
+      ).catch((e: unknown) => e)
+      // The destination's blob store reports its source failing, the cause being the source's
+      // envelope failing authentication (naming the source object), on both paths.
+      expect(err).toMatchObject({
+        code: 'SourceFailed',
+        cause: { code: 'IntegrityFailure', details: { dc: 'us-west-1', key } },
+      })
+      expect(await destination.meta.getObject('dst-bucket', key)).toBeNull()
+    }
+    expect(blobFiles(w.dataDir, 'us-east-1')).toEqual(before)
+  })
 })

@@ -1,6 +1,12 @@
 import { Readable } from 'node:stream'
 import type { PendingBlob } from '../../blob/index.js'
-import { type Cell, decryptingRead, encryptingWrite } from '../../cell/index.js'
+import {
+  type Cell,
+  decryptingRead,
+  encryptingWrite,
+  type SealedPlaintext,
+  sealedRead,
+} from '../../cell/index.js'
 import type { ReceiptSource } from '../../keys/index.js'
 import type { ObjectData, ObjectRecord } from '../../meta/index.js'
 import { checkEtag, OFF_THREAD_MIN_BYTES, verifyCopy } from './copy-verification.js'
@@ -97,7 +103,7 @@ const DC_ENCRYPTION = { algorithm: 'AES256', kmsKeyId: null, customerKeyFingerpr
 export async function writeObject(
   cell: Cell,
   record: ObjectRecord,
-  bytes: Readable,
+  bytes: Readable | SealedPlaintext,
   options: CopyOptions,
 ): Promise<ObjectRecord> {
   const where = `${cell.dc.id}/${record.bucket}/${record.key} (read back)`
@@ -177,13 +183,19 @@ export async function copyObjectBetweenCells(
   // The gate moves current versions: the copy is the destination's `null` version, whatever
   // version id it had at the source (ids belong to the source bucket's history).
   const target: ObjectRecord = { ...record, bucket: to.bucket, versionId: null }
-  const stored = await writeObject(
-    destination,
-    target,
-    await openPlaintext(source, record, options.sourceReceipt?.(record)),
-    options,
-  )
-  return { kind: 'copied', record: stored }
+  const receipt = options.sourceReceipt?.(record)
+  // A large object in one envelope is opened and sealed for the destination in one job on an
+  // envelope worker (`sealedRead`): its plaintext never reaches the event loop.
+  const sealed = await sealedRead(source, record, {
+    customerKey: null,
+    ...(receipt === undefined ? {} : { receipt }),
+  })
+  try {
+    const bytes = sealed ?? (await openPlaintext(source, record, receipt))
+    return { kind: 'copied', record: await writeObject(destination, target, bytes, options) }
+  } finally {
+    sealed?.discard()
+  }
 }
 
 /** Removes an object (and then its blobs) from a cell; true when it was there. */

@@ -5,10 +5,16 @@ import {
   type PendingBlob,
   withWriteCheck,
 } from '../../blob/index.js'
-import { type Cell, type CryptoCell, decryptingRead, encryptingWrite } from '../../cell/index.js'
+import {
+  type Cell,
+  type CryptoCell,
+  digestingRead,
+  encryptingWrite,
+  type SealedPlaintext,
+} from '../../cell/index.js'
 import type { KeyProvider } from '../../keys/index.js'
 import type { ObjectRecord } from '../../meta/index.js'
-import { verifyCopy } from './copy-verification.js'
+import { verifyCopyDigest } from './copy-verification.js'
 import { ResidencyErrors } from './residency-error.js'
 
 /**
@@ -37,7 +43,7 @@ export interface VerifiedBlob {
 export async function writeVerifiedBlob(
   cell: Cell,
   record: ObjectRecord,
-  bytes: Readable,
+  bytes: Readable | SealedPlaintext,
   options: {
     /** The destination's key provider for `record.bucket`. */
     readonly provider: KeyProvider
@@ -63,8 +69,8 @@ export async function writeVerifiedBlob(
     const key = wrappedKey
     if (key === null) throw new Error('the destination wrote bytes before wrapping their key')
     const written = storedAs(record, ref, key)
-    await verifyCopy(where, written, () =>
-      decryptingRead(readingTail(cell, ref, stored), written, { range: null, customerKey: null }),
+    await verifyCopyDigest(where, written, () =>
+      digestingRead(readingTail(cell, ref, stored), written, { customerKey: null }),
     )
   }
   const sealed = await encryptingWrite(
