@@ -26,24 +26,15 @@ async function putMultipart(cell: Cell, key: string, parts: Buffer[]): Promise<O
     refs.push({ ref: pending.ref, size: part.length })
   }
   const md5s = Buffer.concat(parts.map((p) => createHash('md5').update(p).digest()))
-  const record: ObjectRecord = {
-    bucket: 'src-bucket',
+  return storeRecord(cell, {
     key,
-    versionId: null,
     size: parts.reduce((n, p) => n + p.length, 0),
     etag: `${createHash('md5').update(md5s).digest('hex')}-${parts.length}`,
-    lastModified: 1,
-    headers: {},
-    userMetadata: {},
-    checksums: {},
-    checksumType: null,
     partsCount: parts.length,
     partSizes: parts.map((p) => p.length),
     encryption: null, // plaintext blobs, as objects stored before encryption at rest
     data: { kind: 'blobs', parts: refs },
-  }
-  await cell.meta.putObject(record)
-  return record
+  })
 }
 
 /** Stores `bytes` as an object encrypted under the data center's key, as a PUT does. */
@@ -56,17 +47,10 @@ async function putSealed(cell: Cell, key: string, bytes: Buffer): Promise<Object
   })
   if (sealed.kind !== 'pending') throw new Error('expected a blob')
   await sealed.pending.commit()
-  const record: ObjectRecord = {
-    bucket,
+  return storeRecord(cell, {
     key,
-    versionId: null,
     size: bytes.length,
     etag: createHash('md5').update(bytes).digest('hex'),
-    lastModified: 1,
-    headers: {},
-    userMetadata: {},
-    checksums: {},
-    checksumType: null,
     partsCount: null,
     partSizes: null,
     encryption: { algorithm: 'AES256', kmsKeyId: null, customerKeyFingerprint: null },
@@ -74,6 +58,26 @@ async function putSealed(cell: Cell, key: string, bytes: Buffer): Promise<Object
       kind: 'blobs',
       parts: [{ ref: sealed.pending.ref, size: bytes.length, wrappedKey: sealed.wrappedKey }],
     },
+  })
+}
+
+/** Writes the source object's row: `fields`, in bucket `src-bucket`, with no headers or checksums. */
+async function storeRecord(
+  cell: Cell,
+  fields: Pick<
+    ObjectRecord,
+    'key' | 'size' | 'etag' | 'partsCount' | 'partSizes' | 'encryption' | 'data'
+  >,
+): Promise<ObjectRecord> {
+  const record: ObjectRecord = {
+    bucket: 'src-bucket',
+    versionId: null,
+    lastModified: 1,
+    headers: {},
+    userMetadata: {},
+    checksums: {},
+    checksumType: null,
+    ...fields,
   }
   await cell.meta.putObject(record)
   return record
