@@ -40,6 +40,18 @@ export class ByteQueue {
     return out
   }
 
+  /**
+   * Replaces the queued bytes with one copy of them in a buffer of the queue's own, so that no
+   * chunk pushed so far is referenced any more (it can then be transferred or reused).
+   */
+  compact(): void {
+    if (this.#chunks.length === 0) return
+    const copy = Buffer.allocUnsafeSlow(this.#length)
+    let at = 0
+    for (const chunk of this.#chunks) at += chunk.copy(copy, at)
+    this.#chunks = [copy]
+  }
+
   /** Removes and returns exactly `n` bytes (n ≤ length); copies only when a slice spans chunks. */
   take(n: number): Buffer {
     if (n > this.#length)

@@ -1,6 +1,11 @@
 import { Transform, type TransformCallback } from 'node:stream'
 import { ENVELOPE_SEGMENT_SIZE } from './envelope-format.js'
-import { EnvelopeOpener, type OpenOptions, type OpenParams } from './envelope-opener.js'
+import {
+  EnvelopeOpener,
+  type OpenMemory,
+  type OpenOptions,
+  type OpenParams,
+} from './envelope-opener.js'
 
 /** What `createDecryptStream` needs: the object's data key and the binding it was written with. */
 export type DecryptParams = OpenParams
@@ -28,21 +33,23 @@ const READABLE_HIGH_WATER_MARK = ENVELOPE_SEGMENT_SIZE
  * Envelope in → plaintext out (see `EnvelopeOpener`). A segment's plaintext is pushed only after
  * its GCM tag verified; any failure (flipped bit, truncation, reordering, wrong DEK or binding,
  * trailing bytes) ends the stream with a `KeyError` 'IntegrityFailure'. Memory is bounded by
- * about two segments.
+ * about two segments. With `chunksOwned` (the writer gives its chunks away, as a blob read
+ * opened for this stream does) segments are decrypted in place (`OpenMemory`).
  */
 export function createDecryptStream(
   params: DecryptParams,
   options: DecryptOptions = {},
+  memory: OpenMemory = {},
 ): DecryptStream {
-  return new EnvelopeDecryptStream(params, options)
+  return new EnvelopeDecryptStream(params, options, memory)
 }
 
 class EnvelopeDecryptStream extends Transform implements DecryptStream {
   readonly #opener: EnvelopeOpener
 
-  constructor(params: DecryptParams, options: DecryptOptions) {
+  constructor(params: DecryptParams, options: DecryptOptions, memory: OpenMemory) {
     super({ readableHighWaterMark: READABLE_HIGH_WATER_MARK })
-    this.#opener = new EnvelopeOpener(params, options)
+    this.#opener = new EnvelopeOpener(params, options, memory)
   }
 
   get segmentsVerified(): number {

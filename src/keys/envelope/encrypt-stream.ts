@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import { DEK_SIZE } from './envelope-format.js'
 import type { OpenParams } from './envelope-opener.js'
-import { EnvelopeSealer, type SealParams } from './envelope-sealer.js'
+import { EnvelopeSealer, type SealMemory, type SealParams } from './envelope-sealer.js'
 import { resealEnvelopeOffThread } from './envelope-threads.js'
 
 /** What `createEncryptStream` and `sealEnvelope` need. */
@@ -37,7 +37,8 @@ export function createEncryptStream(params: EncryptParams): Transform {
  * between, so a writer that consumes iterables (the blob store) gets each ciphertext buffer as
  * the cipher made it, with no stream buffering or concatenation. The key is copied now (the
  * caller may zero its buffer as soon as this returns) and zeroed however the iteration ends;
- * errors of `source` are thrown as they are.
+ * errors of `source` are thrown as they are. With `chunksOwned` (nothing reads the source's
+ * chunks once they are yielded) segments are sealed in place (`SealMemory`).
  */
 export function sealEnvelope(
   source: AsyncIterable<Buffer>,
@@ -49,13 +50,14 @@ export function sealEnvelope(
      */
     readonly opening?: OpeningParams
   },
+  memory: SealMemory = {},
 ): AsyncGenerator<Buffer, void, undefined> {
   const { opening, ...seal } = params
   if (opening !== undefined) {
     const { sourceChunksOwned = false, ...open } = opening
     return resealEnvelopeOffThread(source, open, seal, { sourceChunksOwned })
   }
-  return sealing(source, new EnvelopeSealer(seal))
+  return sealing(source, new EnvelopeSealer(seal, memory))
 }
 
 async function* sealing(

@@ -12,6 +12,7 @@ import {
   SegmentParams,
   segmentCountOf,
 } from './envelope-format.js'
+import { NATIVE_GCM_MAX_PIECES, nativeGcm } from './native-gcm.js'
 
 /** What opening an envelope needs: the object's data key and the binding it was written with. */
 export interface OpenParams {
@@ -37,6 +38,17 @@ export type OpenOptions =
       /** The envelope's first 16 bytes. */
       readonly header: Buffer
     }
+
+/** How the opener may treat the bytes it is fed. */
+export interface OpenMemory {
+  /**
+   * The chunks are the caller's to give away (a blob read opened for this opener alone, bytes a
+   * worker received): with the native cipher (`native-gcm.ts`) each segment is decrypted where it
+   * lies and the plaintext handed out is views of the chunks, so no output buffer is allocated.
+   * Otherwise the chunks are never written to.
+   */
+  readonly chunksOwned?: boolean
+}
 
 /** Range mode: what to emit and which segments the bytes hold. */
 interface RangePlan {
@@ -65,13 +77,15 @@ export class EnvelopeOpener {
   #emitted = 0
   readonly #expectedSize: number | undefined
   readonly #range: RangePlan | undefined
+  readonly #inPlace: boolean
 
-  constructor(params: OpenParams, options: OpenOptions = {}) {
+  constructor(params: OpenParams, options: OpenOptions = {}, memory: OpenMemory = {}) {
     if (params.dek.length !== DEK_SIZE) {
       throw new RangeError(`Data key must be "${DEK_SIZE}" bytes: got "${params.dek.length}"`)
     }
     this.#dek = Buffer.from(params.dek)
     this.#binding = Object.freeze({ ...params.binding })
+    this.#inPlace = memory.chunksOwned === true
     if (options.range !== undefined) {
       const header = parseEnvelopeHeader(options.header)
       const { start, end } = options.range
@@ -122,6 +136,15 @@ export class EnvelopeOpener {
   /** Forgets the key (idempotent). */
   destroy(): void {
     this.#dek.fill(0)
+  }
+
+  /**
+   * Copies the bytes still queued (at most a segment and its tag) into memory of the opener's
+   * own, so that the chunks fed so far are no longer referenced here and can be given away
+   * (transferred to another thread).
+   */
+  releaseChunks(): void {
+    this.#queue.compact()
   }
 
   /** Any error of `update`/`final` as a `KeyError` naming where it failed (dc, bucket, key, part). */
@@ -186,16 +209,21 @@ export class EnvelopeOpener {
     const index = this.#index
     const body = this.#queue.takePieces(length - ENVELOPE_TAG_SIZE)
     const tag = this.#queue.take(ENVELOPE_TAG_SIZE)
-    const plaintext: Buffer[] = []
+    let plaintext: Buffer[] = []
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.#dek, params.nonce(index), {
-        authTagLength: ENVELOPE_TAG_SIZE,
-      })
-      decipher.setAAD(params.aad(index, isLast))
-      decipher.setAuthTag(tag)
-      for (const piece of body) plaintext.push(decipher.update(piece))
-      const rest = decipher.final() // throws when the tag does not verify
-      if (rest.length > 0) plaintext.push(rest)
+      const native = nativeGcm()
+      if (native !== null) {
+        plaintext = this.#openNative(native, index, isLast, body, tag)
+      } else {
+        const decipher = createDecipheriv('aes-256-gcm', this.#dek, params.nonce(index), {
+          authTagLength: ENVELOPE_TAG_SIZE,
+        })
+        decipher.setAAD(params.aad(index, isLast))
+        decipher.setAuthTag(tag)
+        for (const piece of body) plaintext.push(decipher.update(piece))
+        const rest = decipher.final() // throws when the tag does not verify
+        if (rest.length > 0) plaintext.push(rest)
+      }
     } catch (err) {
       throw this.#fail(
         `segment "${index}" failed authentication (tampered, reordered, truncated, or another object's key)`,
@@ -225,6 +253,29 @@ export class EnvelopeOpener {
         out.push(a === at && b === at + piece.length ? piece : piece.subarray(a - at, b - at))
       at += piece.length
     }
+  }
+
+  /**
+   * One segment through the addon: in place over owned chunks (the plaintext is those views), or
+   * into one new buffer. A tag that does not verify throws; the addon has zeroed what it wrote.
+   */
+  #openNative(
+    native: NonNullable<ReturnType<typeof nativeGcm>>,
+    index: number,
+    isLast: boolean,
+    body: Buffer[],
+    tag: Buffer,
+  ): Buffer[] {
+    const params = this.#params as SegmentParams
+    const size = body.reduce((n, piece) => n + piece.length, 0)
+    const inPlace = this.#inPlace && body.length <= NATIVE_GCM_MAX_PIECES
+    const into = inPlace ? null : Buffer.allocUnsafe(size)
+    const pieces = body.length <= NATIVE_GCM_MAX_PIECES ? body : [Buffer.concat(body, size)]
+    const nonce = params.nonce(index)
+    if (!native.gcm(false, this.#dek, nonce, params.aad(index, isLast), pieces, into, tag)) {
+      throw new Error('Unsupported state or unable to authenticate data')
+    }
+    return into === null ? pieces : [into]
   }
 
   #what(): string {

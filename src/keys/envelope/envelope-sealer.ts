@@ -9,6 +9,7 @@ import {
   encodeEnvelopeHeader,
   SegmentParams,
 } from './envelope-format.js'
+import { NATIVE_GCM_MAX_PIECES, type NativeGcm, nativeGcm } from './native-gcm.js'
 
 /** What an envelope is sealed with. */
 export interface SealParams {
@@ -17,6 +18,16 @@ export interface SealParams {
   readonly binding: EnvelopeBinding
   /** Plaintext bytes per segment; defaults to `ENVELOPE_SEGMENT_SIZE`. Tests use small segments. */
   readonly segmentSize?: number
+}
+
+/** How the sealer may treat the plaintext it is fed. */
+export interface SealMemory {
+  /**
+   * The chunks are the caller's to give away (plaintext a worker opened in place): with the
+   * native cipher (`native-gcm.ts`) each segment is encrypted where it lies and the envelope
+   * handed out is views of the chunks and the tags. Otherwise the chunks are never written to.
+   */
+  readonly chunksOwned?: boolean
 }
 
 /**
@@ -42,12 +53,14 @@ export class EnvelopeSealer {
   #index = 0
   #headerSent = false
   #finished = false
+  readonly #inPlace: boolean
 
-  constructor(params: SealParams) {
+  constructor(params: SealParams, memory: SealMemory = {}) {
     if (params.dek.length !== DEK_SIZE) {
       throw new RangeError(`Data key must be "${DEK_SIZE}" bytes: got "${params.dek.length}"`)
     }
     this.#dek = Buffer.from(params.dek)
+    this.#inPlace = memory.chunksOwned === true
     this.#header = encodeEnvelopeHeader(params.segmentSize ?? ENVELOPE_SEGMENT_SIZE, randomBytes(4))
     this.#params = new SegmentParams(this.#header, Object.freeze({ ...params.binding }))
   }
@@ -77,6 +90,14 @@ export class EnvelopeSealer {
     this.#dek.fill(0)
   }
 
+  /**
+   * Copies the plaintext still queued (at most a segment) into memory of the sealer's own, so
+   * that the chunks fed so far are no longer referenced here and can be given away.
+   */
+  releaseChunks(): void {
+    this.#pending.compact()
+  }
+
   #sendHeader(out: Buffer[]): void {
     if (this.#headerSent) return
     this.#headerSent = true
@@ -84,6 +105,11 @@ export class EnvelopeSealer {
   }
 
   #seal(length: number, isLast: boolean, out: Buffer[]): void {
+    const native = nativeGcm()
+    if (native !== null) {
+      this.#sealNative(native, length, isLast, out)
+      return
+    }
     const index = this.#index++
     const cipher = createCipheriv('aes-256-gcm', this.#dek, this.#params.nonce(index), {
       authTagLength: ENVELOPE_TAG_SIZE,
@@ -99,5 +125,28 @@ export class EnvelopeSealer {
     const rest = cipher.final() // GCM is a stream mode: always empty
     if (rest.length > 0) out.push(rest)
     out.push(cipher.getAuthTag())
+  }
+
+  /**
+   * One segment through the addon: in place over owned chunks (the ciphertext is those views,
+   * then the tag), or into one new buffer holding the ciphertext and its tag.
+   */
+  #sealNative(native: NativeGcm, length: number, isLast: boolean, out: Buffer[]): void {
+    const index = this.#index++
+    const params = this.#params
+    let pieces = this.#pending.takePieces(length)
+    if (pieces.length > NATIVE_GCM_MAX_PIECES) pieces = [Buffer.concat(pieces, length)]
+    const nonce = params.nonce(index)
+    const aad = params.aad(index, isLast)
+    if (this.#inPlace) {
+      const tag = Buffer.allocUnsafe(ENVELOPE_TAG_SIZE)
+      native.gcm(true, this.#dek, nonce, aad, pieces, null, tag)
+      for (const piece of pieces) if (piece.length > 0) out.push(piece)
+      out.push(tag)
+      return
+    }
+    const sealed = Buffer.allocUnsafe(length + ENVELOPE_TAG_SIZE)
+    native.gcm(true, this.#dek, nonce, aad, pieces, sealed, sealed.subarray(length))
+    out.push(sealed)
   }
 }

@@ -351,7 +351,7 @@ class Lane {
     if (queue !== undefined && queue.length === 0) this.#waiting.delete(reply.id)
     if (--this.#pending === 0) this.#worker?.unref()
     if (waiting === undefined) return
-    const out = reply.out.map((ab) => Buffer.from(ab))
+    const out = reply.out.map((view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength))
     if (reply.error !== undefined) waiting.reject(withOutput(fromWire(reply.error), out))
     else if (reply.digest === undefined) waiting.resolve({ out })
     else {

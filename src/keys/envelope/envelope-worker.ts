@@ -54,8 +54,11 @@ export type WireOpenOptions =
 /** The worker's answer to a `feed`: the bytes ready, and the error if it failed. */
 export interface EnvelopeReply {
   readonly id: number
-  /** Output bytes, in order (may be none); with an error, the bytes that verified before it. */
-  readonly out: ArrayBuffer[]
+  /**
+   * Output bytes, in order (may be none); with an error, the bytes that verified before it.
+   * Views of transferred buffers: often of the very chunks the feed sent, opened in place.
+   */
+  readonly out: Uint8Array[]
   /** A digesting stream's final answer: plaintext size and MD5s (`EnvelopeDigest`). */
   readonly digest?: { readonly size: number; readonly digests: readonly Uint8Array[] }
   readonly error?: WireError
@@ -94,11 +97,15 @@ function opened(open: OpenRequest): Stream {
 function sealerOf(reseal: NonNullable<OpenRequest['reseal']>): EnvelopeSealer {
   const dek = Buffer.from(reseal.dek.buffer, reseal.dek.byteOffset, reseal.dek.byteLength)
   try {
-    return new EnvelopeSealer({
-      dek,
-      binding: reseal.binding,
-      ...(reseal.segmentSize === undefined ? {} : { segmentSize: reseal.segmentSize }),
-    })
+    // Its plaintext is what the opener decrypted in place: this worker's own memory.
+    return new EnvelopeSealer(
+      {
+        dek,
+        binding: reseal.binding,
+        ...(reseal.segmentSize === undefined ? {} : { segmentSize: reseal.segmentSize }),
+      },
+      { chunksOwned: true },
+    )
   } finally {
     dek.fill(0)
   }
@@ -112,13 +119,20 @@ function openerOf(open: OpenRequest): EnvelopeOpener {
       o.range === undefined
         ? o
         : { range: o.range, plaintextSize: o.plaintextSize, header: Buffer.from(o.header) }
-    return new EnvelopeOpener({ dek, binding: open.binding }, options)
+    // Every chunk a feed brings was transferred or cloned to this thread: it is ours to reuse.
+    return new EnvelopeOpener({ dek, binding: open.binding }, options, { chunksOwned: true })
   } finally {
     dek.fill(0)
   }
 }
 
-function handle(m: EnvelopeRequest): EnvelopeReply | null {
+/** An answer and the buffers its views live in, to transfer with it. */
+interface Answer {
+  readonly reply: EnvelopeReply
+  readonly transfer: ArrayBuffer[]
+}
+
+function handle(m: EnvelopeRequest): Answer | null {
   if (m.op === 'destroy') {
     forget(streams.get(m.id))
     streams.delete(m.id)
@@ -132,7 +146,7 @@ function handle(m: EnvelopeRequest): EnvelopeReply | null {
       streams.set(m.id, stream)
     }
     if (stream === undefined) {
-      return reply(m.id, out, { message: `Envelope stream "${m.id}" is not open` })
+      return reply(m.id, out, [], { message: `Envelope stream "${m.id}" is not open` })
     }
     const { opener, digest, sealer } = stream
     const sealed: Buffer[] = []
@@ -141,24 +155,30 @@ function handle(m: EnvelopeRequest): EnvelopeReply | null {
       if (digest !== null) digested(digest, out)
       if (sealer !== null) resealed(sealer, out, sealed, false)
     }
-    if (!m.final) return reply(m.id, sealer === null ? out : sealed)
+    if (!m.final) {
+      // What waits for the next feed is copied out of this feed's chunks, which go back.
+      opener.releaseChunks()
+      sealer?.releaseChunks()
+      return reply(m.id, sealer === null ? out : sealed, m.chunks)
+    }
     opener.final(out)
     streams.delete(m.id)
     if (sealer !== null) {
       resealed(sealer, out, sealed, true)
-      return reply(m.id, sealed)
+      return reply(m.id, sealed, m.chunks)
     }
-    if (digest === null) return reply(m.id, out)
+    if (digest === null) return reply(m.id, out, m.chunks)
     digested(digest, out)
-    return { ...reply(m.id, out), digest: digest.finish() }
+    const answer = reply(m.id, out, m.chunks)
+    return { ...answer, reply: { ...answer.reply, digest: digest.finish() } }
   } catch (err) {
     streams.delete(m.id)
-    if (stream === undefined) return reply(m.id, out, toWire(err))
+    if (stream === undefined) return reply(m.id, out, m.chunks, toWire(err))
     forget(stream)
     // A digesting or resealing stream sends no plaintext, not even what verified before the
     // failure (nor the new envelope's bytes: it is not whole).
     if (stream.digest !== null || stream.sealer !== null) out.length = 0
-    return reply(m.id, out, toWire(stream.opener.asIntegrity(err)))
+    return reply(m.id, out, m.chunks, toWire(stream.opener.asIntegrity(err)))
   }
 }
 
@@ -182,34 +202,44 @@ function digested(digest: PlaintextDigest, out: Buffer[]): void {
 }
 
 /**
- * The output pieces as buffers that can be transferred: a piece that is a whole buffer of its
- * own (what the cipher returns) goes as it is; small or partial pieces (tags, the header, range
- * edges) are joined into fresh buffers.
+ * The answer to a feed and what to transfer with it. A piece that lies in one of the feed's own
+ * chunks (`fed`: opened or sealed in place; nothing here refers to them any more) or that is a
+ * whole buffer of its own (what `node:crypto` returns) goes as a view of that buffer, which is
+ * transferred, never cloned. Other pieces (tags, the header, bytes kept from an earlier feed)
+ * are copied, in order, into one fresh buffer.
  */
-function reply(id: number, out: Buffer[], error?: WireError): EnvelopeReply {
-  const buffers: ArrayBuffer[] = []
-  let small: Buffer[] = []
-  const flush = () => {
-    if (small.length === 0) return
-    // A fresh buffer of its own (a small Buffer.concat result may sit in the shared pool).
-    const joined = Buffer.allocUnsafeSlow(small.reduce((n, piece) => n + piece.length, 0))
-    let at = 0
-    for (const piece of small) at += piece.copy(joined, at)
-    buffers.push(joined.buffer as ArrayBuffer)
-    small = []
-  }
-  for (const piece of out) {
-    if (
-      piece.length >= OWN_MIN &&
+function reply(
+  id: number,
+  out: readonly Buffer[],
+  fed: readonly ArrayBuffer[],
+  error?: WireError,
+): Answer {
+  const chunks = new Set<ArrayBufferLike>(fed)
+  const movable = (piece: Buffer) =>
+    chunks.has(piece.buffer) ||
+    (piece.length >= OWN_MIN &&
       piece.byteOffset === 0 &&
-      piece.byteLength === piece.buffer.byteLength
-    ) {
-      flush()
-      buffers.push(piece.buffer as ArrayBuffer)
-    } else small.push(piece)
+      piece.byteLength === piece.buffer.byteLength)
+  const copied = out.reduce((n, piece) => (movable(piece) ? n : n + piece.length), 0)
+  const joined = copied === 0 ? null : Buffer.allocUnsafeSlow(copied)
+  const transfer = new Set<ArrayBuffer>()
+  const views: Uint8Array[] = []
+  let at = 0
+  for (const piece of out) {
+    if (movable(piece)) {
+      transfer.add(piece.buffer as ArrayBuffer)
+      views.push(piece)
+    } else if (joined !== null) {
+      piece.copy(joined, at)
+      views.push(joined.subarray(at, at + piece.length))
+      at += piece.length
+    }
   }
-  flush()
-  return { id, out: buffers, ...(error === undefined ? {} : { error }) }
+  if (joined !== null) transfer.add(joined.buffer as ArrayBuffer)
+  return {
+    reply: { id, out: views, ...(error === undefined ? {} : { error }) },
+    transfer: [...transfer],
+  }
 }
 
 /** Pieces from this size on are sent in their own buffer when they have one. */
@@ -224,5 +254,5 @@ function toWire(err: unknown): WireError {
 
 parentPort?.on('message', (m: EnvelopeRequest) => {
   const answer = handle(m)
-  if (answer !== null) parentPort?.postMessage(answer, answer.out)
+  if (answer !== null) parentPort?.postMessage(answer.reply, answer.transfer)
 })

@@ -33,4 +33,5 @@ export {
   openEnvelopeOffThread,
   resealEnvelopeOffThread,
 } from './envelope-threads.js'
+export { nativeGcm, nativeGcmBuilt, useNativeGcm } from './native-gcm.js'
 export { digestEnvelope, type EnvelopeDigest, PlaintextDigest } from './plaintext-digest.js'
