@@ -3,10 +3,16 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
 import { type BlobStore, openBlobStore } from '../blob/index.js'
 import { createLogger } from '../core/index.js'
-import { ENVELOPE_SEGMENT_SIZE, isKeyError, type SseCKey } from '../keys/index.js'
+import {
+  ENVELOPE_SEGMENT_SIZE,
+  isKeyError,
+  nativeGcmBuilt,
+  type SseCKey,
+  useNativeGcm,
+} from '../keys/index.js'
 import type { BlobPart, ObjectRecord } from '../meta/index.js'
 import { openCellKeys } from './cell-keys.js'
 import {
@@ -16,6 +22,8 @@ import {
   encryptingWrite,
   type SealedData,
 } from './object-crypto.js'
+
+const CIPHERS = nativeGcmBuilt() ? ['native', 'node:crypto'] : ['node:crypto']
 
 let dir: string
 let blob: BlobStore
@@ -131,40 +139,47 @@ describe('encryptingWrite / decryptingRead', () => {
     }
   })
 
-  it('opens large objects and ranges (on an envelope worker when there is a second core) and fails a flipped bit', async () => {
-    const body = randomBytes(3 * 1024 * 1024 + 333)
-    const part = await piece(await seal(body, { key: 'big' }), body.length)
-    const r = record('big', [part])
-    expect((await read(r)).equals(body)).toBe(true)
-    const range = { start: 100_000, end: 900_000 } // 800 KiB: large enough for the worker
-    expect((await read(r, range)).equals(body.subarray(range.start, range.end + 1))).toBe(true)
+  // The addon decrypts in place on the event loop; without it (node:crypto) large reads are opened
+  // on an envelope worker when there is a second core.
+  it.each(CIPHERS)(
+    'opens large objects and ranges with %s AES-GCM and fails a flipped bit',
+    async (cipher) => {
+      useNativeGcm(cipher === 'native')
+      onTestFinished(() => useNativeGcm(true))
+      const body = randomBytes(3 * 1024 * 1024 + 333)
+      const part = await piece(await seal(body, { key: 'big' }), body.length)
+      const r = record('big', [part])
+      expect((await read(r)).equals(body)).toBe(true)
+      const range = { start: 100_000, end: 900_000 } // 800 KiB: large enough for the worker
+      expect((await read(r, range)).equals(body.subarray(range.start, range.end + 1))).toBe(true)
 
-    const stored = await readAll(blob.read(part.ref))
-    const at = 16 + 9 * (ENVELOPE_SEGMENT_SIZE + 16) + 7 // inside segment 9
-    stored.writeUInt8(stored.readUInt8(at) ^ 1, at)
-    const pending = await blob.write(Readable.from([stored]))
-    await pending.commit()
-    const tampered = record('big', [{ ...part, ref: pending.ref }])
-    const chunks: Buffer[] = []
-    const err = await (async () => {
-      for await (const chunk of await decryptingRead(cell, tampered, {
-        range: null,
-        customerKey: null,
-      }))
-        chunks.push(chunk as Buffer)
-    })().catch((e: unknown) => e)
-    expect(isKeyError(err, 'IntegrityFailure')).toBe(true)
-    expect((err as { details: Record<string, string> }).details).toMatchObject({
-      dc: 'dc-1',
-      bucket: 'b',
-      key: 'big',
-      segment: '9',
-    })
-    // What was served before the failure is exactly the object's first bytes, never past segment 9.
-    const served = Buffer.concat(chunks)
-    expect(served.length).toBeLessThanOrEqual(9 * ENVELOPE_SEGMENT_SIZE)
-    expect(served.equals(body.subarray(0, served.length))).toBe(true)
-  })
+      const stored = await readAll(blob.read(part.ref))
+      const at = 16 + 9 * (ENVELOPE_SEGMENT_SIZE + 16) + 7 // inside segment 9
+      stored.writeUInt8(stored.readUInt8(at) ^ 1, at)
+      const pending = await blob.write(Readable.from([stored]))
+      await pending.commit()
+      const tampered = record('big', [{ ...part, ref: pending.ref }])
+      const chunks: Buffer[] = []
+      const err = await (async () => {
+        for await (const chunk of await decryptingRead(cell, tampered, {
+          range: null,
+          customerKey: null,
+        }))
+          chunks.push(chunk as Buffer)
+      })().catch((e: unknown) => e)
+      expect(isKeyError(err, 'IntegrityFailure')).toBe(true)
+      expect((err as { details: Record<string, string> }).details).toMatchObject({
+        dc: 'dc-1',
+        bucket: 'b',
+        key: 'big',
+        segment: '9',
+      })
+      // What was served before the failure is exactly the object's first bytes, never past segment 9.
+      const served = Buffer.concat(chunks)
+      expect(served.length).toBeLessThanOrEqual(9 * ENVELOPE_SEGMENT_SIZE)
+      expect(served.equals(body.subarray(0, served.length))).toBe(true)
+    },
+  )
 
   it('refuses parts whose part numbers were swapped: each envelope is bound to its own', async () => {
     const a = randomBytes(1000)

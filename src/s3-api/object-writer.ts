@@ -142,6 +142,11 @@ export async function storeBytes(
     readonly digest: Digest
     readonly inline: boolean
     readonly seal: SealWith
+    /**
+     * `source` is the request's decoded body: its chunks are fresh buffers of this request, hashed
+     * before they are sealed and read by nothing after, so they are sealed in place.
+     */
+    readonly requestBody?: boolean
   },
 ): Promise<ReceivedData> {
   const { length, digest } = options
@@ -149,6 +154,7 @@ export async function storeBytes(
     return await encryptingWrite(ctx.deps.cell, digesting(source, digest, length), {
       ...options.seal,
       inline: options.inline && length <= ctx.deps.settings.inlineMaxBytes,
+      chunksOwned: options.requestBody === true,
     })
   } catch (err) {
     // The blob store wraps what its source threw; the client needs the source's own S3 error.
@@ -187,6 +193,7 @@ export async function receiveObject(
     digest,
     inline: options.inline,
     seal: options.seal,
+    requestBody: true,
   })
   try {
     if (digest.size !== body.length) {
