@@ -153,12 +153,7 @@ describe('encryptingWrite / decryptingRead', () => {
       const range = { start: 100_000, end: 900_000 } // 800 KiB: large enough for the worker
       expect((await read(r, range)).equals(body.subarray(range.start, range.end + 1))).toBe(true)
 
-      const stored = await readAll(blob.read(part.ref))
-      const at = 16 + 9 * (ENVELOPE_SEGMENT_SIZE + 16) + 7 // inside segment 9
-      stored.writeUInt8(stored.readUInt8(at) ^ 1, at)
-      const pending = await blob.write(Readable.from([stored]))
-      await pending.commit()
-      const tampered = record('big', [{ ...part, ref: pending.ref }])
+      const tampered = await withFlippedBitInSegment9('big', part)
       const chunks: Buffer[] = []
       const err = await (async () => {
         for await (const chunk of await decryptingRead(cell, tampered, {
@@ -320,12 +315,7 @@ describe('digestingRead', () => {
   it('fails a flipped bit, and a key wrapped for another bucket, as decryptingRead does', async () => {
     const body = randomBytes(5 * 1024 * 1024)
     const part = await piece(await seal(body, { key: 'big' }), body.length)
-    const stored = await readAll(blob.read(part.ref))
-    const at = 16 + 9 * (ENVELOPE_SEGMENT_SIZE + 16) + 7 // inside segment 9
-    stored.writeUInt8(stored.readUInt8(at) ^ 1, at)
-    const pending = await blob.write(Readable.from([stored]))
-    await pending.commit()
-    const tampered = record('big', [{ ...part, ref: pending.ref }])
+    const tampered = await withFlippedBitInSegment9('big', part)
     const err = await digestOf(tampered).catch((e: unknown) => e)
     const streamed = await read(tampered).catch((e: unknown) => e)
     expect(isKeyError(err, 'IntegrityFailure')).toBe(true)
@@ -342,3 +332,13 @@ describe('digestingRead', () => {
     expect((foreign as { details: Record<string, string> }).details).toMatchObject({ bucket: 'b2' })
   })
 })
+
+/** The object `key` made of `part`, whose stored envelope has one bit flipped inside segment 9. */
+async function withFlippedBitInSegment9(key: string, part: BlobPart): Promise<ObjectRecord> {
+  const stored = await readAll(blob.read(part.ref))
+  const at = 16 + 9 * (ENVELOPE_SEGMENT_SIZE + 16) + 7
+  stored.writeUInt8(stored.readUInt8(at) ^ 1, at)
+  const pending = await blob.write(Readable.from([stored]))
+  await pending.commit()
+  return record(key, [{ ...part, ref: pending.ref }])
+}
