@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
 import { encryptingWrite, type ObjectIdentity, type SealedData } from '../cell/index.js'
 import { isDomainError, SovraError } from '../core/index.js'
 import type { KeyProvider } from '../keys/index.js'
 import type { ChecksumAlgorithm } from '../meta/index.js'
-import { openBody } from './body.js'
+import { openBody, readWholeBody } from './body.js'
 import {
   assertChecksumValue,
   CHECKSUM_ALGORITHMS,
@@ -115,7 +114,16 @@ export class Digest {
   }
 }
 
-async function* digesting(source: Readable, digest: Digest, limit: number): AsyncGenerator<Buffer> {
+/** One buffer as a source of chunks. */
+async function* once(chunk: Buffer): AsyncGenerator<Buffer> {
+  yield chunk
+}
+
+async function* digesting(
+  source: AsyncIterable<Buffer>,
+  digest: Digest,
+  limit: number,
+): AsyncGenerator<Buffer> {
   for await (const chunk of source) {
     const buf = chunk as Buffer
     digest.update(buf)
@@ -136,7 +144,7 @@ async function* digesting(source: Readable, digest: Digest, limit: number): Asyn
  */
 export async function storeBytes(
   ctx: RequestContext,
-  source: Readable,
+  source: AsyncIterable<Buffer>,
   options: {
     readonly length: number
     readonly digest: Digest
@@ -180,16 +188,23 @@ export async function receiveObject(
   const headers = ctx.req.headers
   const wanted = checksumRequestOf(headers)
   const md5Expected = contentMd5Of(headers)
-  const body = openBody(ctx, options.maxLength)
   const digest = new Digest([...new Set([...wanted.algorithms, ...(options.alsoCompute ?? [])])])
-  const data = await storeBytes(ctx, body.stream, {
-    length: body.length,
+  // A body to keep inline that is sent whole is read into memory at once: no stream, decoder or
+  // async iterator between the socket and the cipher.
+  const whole = options.inline
+    ? readWholeBody(ctx, options.maxLength, ctx.deps.settings.inlineMaxBytes)
+    : null
+  const streamed = whole === null ? openBody(ctx, options.maxLength) : null
+  const bytes = whole === null ? null : await whole
+  const length = streamed === null ? (bytes as Buffer).length : streamed.length
+  const data = await storeBytes(ctx, streamed === null ? once(bytes as Buffer) : streamed.stream, {
+    length,
     digest,
     inline: options.inline,
     seal: options.seal,
   })
   try {
-    if (digest.size !== body.length) {
+    if (digest.size !== length) {
       throw new S3Error(
         'IncompleteBody',
         'You did not provide the number of bytes specified by the Content-Length HTTP header',
@@ -204,7 +219,7 @@ export async function receiveObject(
     }
     const expected = { ...wanted.expected }
     if (wanted.trailer !== null) {
-      const value = body.decoder.trailers[checksumHeader(wanted.trailer)]
+      const value = streamed?.decoder.trailers[checksumHeader(wanted.trailer)]
       if (value === undefined) {
         throw new S3Error(
           'InvalidRequest',
