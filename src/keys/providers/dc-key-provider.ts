@@ -2,7 +2,13 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { chmod, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../../core/index.js'
-import { atomicWrite, createFileOnce, readIfExists, removeDurably } from '../../core/index.js'
+import {
+  atomicWrite,
+  createFileOnce,
+  randomBytesPooled,
+  readIfExists,
+  removeDurably,
+} from '../../core/index.js'
 import { isKeyError, KeyErrors } from '../key-error.js'
 import {
   checkDek,
@@ -345,7 +351,7 @@ function dekCacheId(bucket: string, wrapped: WrappedKey): string {
 }
 
 function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
-  const nonce = randomBytes(NONCE)
+  const nonce = randomBytesPooled(NONCE)
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG })
   cipher.setAAD(aad)
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()])
