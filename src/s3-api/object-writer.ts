@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto'
+import { createHash, type Hash, hash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { encryptingWrite, type ObjectIdentity, type SealedData } from '../cell/index.js'
 import { isDomainError, SovraError } from '../core/index.js'
 import type { KeyProvider } from '../keys/index.js'
 import type { ChecksumAlgorithm } from '../meta/index.js'
-import { openBody, readWholeBody } from './body.js'
+import { type IncomingBody, openBody, readWholeBody } from './body.js'
 import {
   assertChecksumValue,
   CHECKSUM_ALGORITHMS,
@@ -89,9 +89,12 @@ export interface Received {
   readonly checksums: Partial<Record<ChecksumAlgorithm, string>>
 }
 
-/** Running MD5 plus S3 checksums over a stream of chunks. */
+/** Running MD5 plus S3 checksums over a stream of chunks (or over one whole body). */
 export class Digest {
-  readonly #md5 = createHash('md5')
+  /** The running MD5, started by the first `update`. */
+  #md5: Hash | null = null
+  /** The MD5 of a body given whole (`whole`). */
+  #md5Whole: Buffer | null = null
   readonly #runs: Array<[ChecksumAlgorithm, ReturnType<typeof startChecksum>]>
   size = 0
 
@@ -101,16 +104,29 @@ export class Digest {
 
   /** Feeds bytes. */
   update(chunk: Buffer): void {
+    if (this.#md5Whole !== null) throw new Error('Cannot digest more bytes: the body was whole')
+    this.#md5 ??= createHash('md5')
     this.size += chunk.length
     this.#md5.update(chunk)
     for (const [, run] of this.#runs) run.update(chunk)
+  }
+
+  /** Feeds a whole body, instead of any `update`: its MD5 in one call. */
+  whole(body: Buffer): void {
+    if (this.#md5 !== null || this.#md5Whole !== null) {
+      throw new Error('Cannot digest a whole body: bytes were digested already')
+    }
+    this.size = body.length
+    this.#md5Whole = hash('md5', body, 'buffer')
+    for (const [, run] of this.#runs) run.update(body)
   }
 
   /** Final digests; call once. */
   finish(): { md5: Buffer; checksums: Partial<Record<ChecksumAlgorithm, string>> } {
     const checksums: Partial<Record<ChecksumAlgorithm, string>> = {}
     for (const [a, run] of this.#runs) checksums[a] = run.digest().toString('base64')
-    return { md5: this.#md5.digest(), checksums }
+    const md5 = this.#md5Whole ?? (this.#md5 ?? createHash('md5')).digest()
+    return { md5, checksums }
   }
 }
 
@@ -197,12 +213,19 @@ export async function receiveObject(
   const streamed = whole === null ? openBody(ctx, options.maxLength) : null
   const bytes = whole === null ? null : await whole
   const length = streamed === null ? (bytes as Buffer).length : streamed.length
-  const data = await storeBytes(ctx, streamed === null ? once(bytes as Buffer) : streamed.stream, {
-    length,
-    digest,
-    inline: options.inline,
-    seal: options.seal,
-  })
+  let data: ReceivedData
+  if (bytes !== null) {
+    // Kept inline (readWholeBody takes no more than inlineMaxBytes): digested, then sealed.
+    digest.whole(bytes)
+    data = await encryptingWrite(ctx.deps.cell, once(bytes), { ...options.seal, inline: true })
+  } else {
+    data = await storeBytes(ctx, (streamed as IncomingBody).stream, {
+      length,
+      digest,
+      inline: options.inline,
+      seal: options.seal,
+    })
+  }
   try {
     if (digest.size !== length) {
       throw new S3Error(

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
+import { crc32 } from 'node:zlib'
 import {
   CreateBucketCommand,
   HeadObjectCommand,
@@ -147,8 +148,20 @@ describe('bad input gets its S3 error and changes nothing', () => {
       Key: string,
       options: { headers?: Record<string, string>; payloadHash?: string },
     ) => rawRequest(ep, `/${Bucket}/${Key}`, { method: 'PUT', body, ...options })
-    // Signed with its SHA-256: stored, and read back byte for byte.
-    expect((await put('whole-signed', {})).status).toBe(200)
+    // Signed with its SHA-256 (and a right Content-MD5 and CRC32): stored, its ETag the MD5,
+    // and read back byte for byte.
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(body))
+    const ok = await put('whole-signed', {
+      headers: {
+        'content-md5': createHash('md5').update(body).digest('base64'),
+        'x-amz-checksum-crc32': crc.toString('base64'),
+      },
+    })
+    expect([ok.status, ok.headers.etag]).toEqual([
+      200,
+      `"${createHash('md5').update(body).digest('hex')}"`,
+    ])
     const got = await rawRequest(ep, `/${Bucket}/whole-signed`)
     expect([got.status, got.body]).toEqual([200, body.toString('utf8')])
     const md5 = createHash('md5').update('other').digest('base64')
