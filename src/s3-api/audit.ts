@@ -25,31 +25,33 @@ export const COMMITMENT_MEMO_ENTRIES = 8192
 /** Longer values (a policy's canonical JSON) are committed each time, never remembered. */
 const MEMO_MAX_VALUE = 1024
 
-const secretIds = new WeakMap<Buffer, number>()
-let nextSecretId = 0
-const memo = new Map<string, string>()
+/** Remembered commitments, by secret (a Buffer the directory holds for its tenant) and value. */
+let memo = new WeakMap<Buffer, Map<string, string>>()
+let memoEntries = 0
 
 /**
  * `commit(secret, value)`, remembered: the values of a request's event recur (tenant id, access
  * key, bucket name, and the object keys that reads return to), and an HMAC each time was most of
  * the cost of logging a small read. A commitment is a pure function of secret and value, so a
- * remembered one is exactly what a new HMAC gives; entries are kept per secret (a Buffer the
- * directory holds for its tenant), bounded in number and in value length.
+ * remembered one is exactly what a new HMAC gives. Bounded in number and in value length.
  */
 export function memoizedCommit(secret: Buffer, value: string): string {
   if (value.length > MEMO_MAX_VALUE) return commit(secret, value)
-  let id = secretIds.get(secret)
-  if (id === undefined) {
-    id = nextSecretId++
-    secretIds.set(secret, id)
+  let values = memo.get(secret)
+  let c = values?.get(value)
+  if (c !== undefined) return c
+  c = commit(secret, value)
+  if (memoEntries >= COMMITMENT_MEMO_ENTRIES) {
+    memo = new WeakMap()
+    memoEntries = 0
+    values = undefined
   }
-  const entry = `${id}\0${value}`
-  let c = memo.get(entry)
-  if (c === undefined) {
-    c = commit(secret, value)
-    if (memo.size >= COMMITMENT_MEMO_ENTRIES) memo.clear()
-    memo.set(entry, c)
+  if (values === undefined) {
+    values = new Map()
+    memo.set(secret, values)
   }
+  values.set(value, c)
+  memoEntries++
   return c
 }
 
