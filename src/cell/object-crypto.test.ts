@@ -119,6 +119,24 @@ describe('encryptingWrite / decryptingRead', () => {
     expect((await read(r, { start: 10, end: 19 })).equals(body.subarray(10, 20))).toBe(true)
   })
 
+  it('draws a fresh data key per write: 300 writes of the same bytes share no key, wrapped key or ciphertext', async () => {
+    const body = Buffer.alloc(4096, 1)
+    const provider = await cell.keys.wrapperFor({ bucket: 'b', kmsKeyArn: null, customerKey: null })
+    const deks = new Set<string>()
+    const wrapped = new Set<string>()
+    const ciphertexts = new Set<string>()
+    for (let i = 0; i < 300; i++) {
+      const sealed = await seal(body, { key: 'same', inline: true })
+      if (sealed.kind !== 'inline') throw new Error('expected inline')
+      wrapped.add(sealed.wrappedKey)
+      ciphertexts.add(sealed.bytes.subarray(16).toString('hex'))
+      const dek = await provider.unwrap(sealed.wrappedKey, { dc: 'dc-1', bucket: 'b' })
+      expect(dek.length).toBe(32)
+      deks.add(dek.toString('hex'))
+    }
+    expect([deks.size, wrapped.size, ciphertexts.size]).toEqual([300, 300, 300])
+  })
+
   it('reads ranges of a multipart object across segment and part boundaries', async () => {
     const a = randomBytes(200_000)
     const b = randomBytes(70_000)

@@ -1,9 +1,11 @@
 import { pipeline, Readable } from 'node:stream'
 import type { BlobStore, PendingBlob } from '../blob/index.js'
+import { randomBytesPooled } from '../core/index.js'
 import {
   type ByteRange,
   ciphertextRangeFor,
   createDecryptStream,
+  DEK_SIZE,
   digestEnvelope,
   digestEnvelopeOffThread,
   ENVELOPE_HEADER_SIZE,
@@ -11,7 +13,6 @@ import {
   type EnvelopeDigest,
   EnvelopeOpener,
   envelopeThreadsAvailable,
-  generateDataKey,
   isKeyError,
   KeyError,
   KeyErrors,
@@ -79,7 +80,8 @@ export async function encryptingWrite(
   },
 ): Promise<SealedData> {
   const { identity, provider } = options
-  const dek = generateDataKey()
+  // A fresh data key, as `generateDataKey()` draws it, from the pooled CSPRNG (no syscall per key).
+  const dek = randomBytesPooled(DEK_SIZE)
   let wrappedKey: string
   let sealed: AsyncGenerator<Buffer, void, undefined>
   try {

@@ -17,6 +17,7 @@ export {
 } from './jurisdictions.js'
 export type { Logger } from './logger.js'
 export { createLogger } from './logger.js'
+export { RANDOM_POOL_MAX_DRAW, randomBytesPooled } from './random-pool.js'
 export {
   isStoragePath,
   pathsOverlap,

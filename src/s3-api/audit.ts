@@ -19,30 +19,45 @@ type EventBody = LedgerEvent extends infer E
     : never
   : never
 
-/**
- * Commitments to values that recur on every request (tenant id, access key, bucket name),
- * memoised per secret: an HMAC each time would be most of the cost of logging a small read.
- */
-const memo = new WeakMap<Buffer, Map<string, string>>()
+/** Commitments remembered at most (all tenants together); the memo is emptied when full. */
+export const COMMITMENT_MEMO_ENTRIES = 8192
 
-function committed(secret: Buffer, value: string): string {
+/** Longer values (a policy's canonical JSON) are committed each time, never remembered. */
+const MEMO_MAX_VALUE = 1024
+
+/** Remembered commitments, by secret (a Buffer the directory holds for its tenant) and value. */
+let memo = new WeakMap<Buffer, Map<string, string>>()
+let memoEntries = 0
+
+/**
+ * `commit(secret, value)`, remembered: the values of a request's event recur (tenant id, access
+ * key, bucket name, and the object keys that reads return to), and an HMAC each time was most of
+ * the cost of logging a small read. A commitment is a pure function of secret and value, so a
+ * remembered one is exactly what a new HMAC gives. Bounded in number and in value length.
+ */
+export function memoizedCommit(secret: Buffer, value: string): string {
+  if (value.length > MEMO_MAX_VALUE) return commit(secret, value)
   let values = memo.get(secret)
+  let c = values?.get(value)
+  if (c !== undefined) return c
+  c = commit(secret, value)
+  if (memoEntries >= COMMITMENT_MEMO_ENTRIES) {
+    memo = new WeakMap()
+    memoEntries = 0
+    values = undefined
+  }
   if (values === undefined) {
     values = new Map()
     memo.set(secret, values)
   }
-  let c = values.get(value)
-  if (c === undefined) {
-    if (values.size >= 4096) values.clear()
-    c = commit(secret, value)
-    values.set(value, c)
-  }
+  values.set(value, c)
+  memoEntries++
   return c
 }
 
 /** Commits a customer value (key, bucket, prefix…) with the bucket owner's ledger secret. */
 export async function commitment(ctx: RequestContext, value: string): Promise<string> {
-  return commit(await ctx.deps.directory.ledgerSecretOf(ctx.tenant.id), value)
+  return memoizedCommit(await ctx.deps.directory.ledgerSecretOf(ctx.tenant.id), value)
 }
 
 async function buildEvent(
@@ -55,18 +70,18 @@ async function buildEvent(
   const secret = await ctx.deps.directory.ledgerSecretOf(ctx.tenant.id)
   const accessKey = ctx.auth.kind === 'signed' ? ctx.auth.accessKeyId : 'anonymous'
   const actor = ctx.requester.kind === 'tenant' ? ctx.requester.tenant.id : 'anonymous'
-  const tenant = committed(secret, ctx.tenant.id)
+  const tenant = memoizedCommit(secret, ctx.tenant.id)
   const event = {
     schema: LEDGER_EVENT_SCHEMA,
     at: new Date(ctx.deps.now()).toISOString(),
     dc: ctx.deps.cell.dc.id,
     actor: {
       kind: 'tenant',
-      tenant: actor === ctx.tenant.id ? tenant : committed(secret, actor),
-      accessKey: committed(secret, accessKey),
+      tenant: actor === ctx.tenant.id ? tenant : memoizedCommit(secret, actor),
+      accessKey: memoizedCommit(secret, accessKey),
     },
     tenant,
-    bucket: committed(secret, bucket),
+    bucket: memoizedCommit(secret, bucket),
     ...body,
   } as LedgerEvent
   return encodeEvent(event)

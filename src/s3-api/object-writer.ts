@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto'
+import { createHash, type Hash, hash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
 import { encryptingWrite, type ObjectIdentity, type SealedData } from '../cell/index.js'
 import { isDomainError, SovraError } from '../core/index.js'
 import type { KeyProvider } from '../keys/index.js'
 import type { ChecksumAlgorithm } from '../meta/index.js'
-import { openBody } from './body.js'
+import { type IncomingBody, openBody, readWholeBody } from './body.js'
 import {
   assertChecksumValue,
   CHECKSUM_ALGORITHMS,
@@ -90,9 +89,12 @@ export interface Received {
   readonly checksums: Partial<Record<ChecksumAlgorithm, string>>
 }
 
-/** Running MD5 plus S3 checksums over a stream of chunks. */
+/** Running MD5 plus S3 checksums over a stream of chunks (or over one whole body). */
 export class Digest {
-  readonly #md5 = createHash('md5')
+  /** The running MD5, started by the first `update`. */
+  #md5: Hash | null = null
+  /** The MD5 of a body given whole (`whole`). */
+  #md5Whole: Buffer | null = null
   readonly #runs: Array<[ChecksumAlgorithm, ReturnType<typeof startChecksum>]>
   size = 0
 
@@ -102,20 +104,42 @@ export class Digest {
 
   /** Feeds bytes. */
   update(chunk: Buffer): void {
+    if (this.#md5Whole !== null) throw new Error('Cannot digest more bytes: the body was whole')
+    this.#md5 ??= createHash('md5')
     this.size += chunk.length
     this.#md5.update(chunk)
     for (const [, run] of this.#runs) run.update(chunk)
+  }
+
+  /** Feeds a whole body, instead of any `update`: its MD5 in one call. */
+  whole(body: Buffer): void {
+    if (this.#md5 !== null || this.#md5Whole !== null) {
+      throw new Error('Cannot digest a whole body: bytes were digested already')
+    }
+    this.size = body.length
+    this.#md5Whole = hash('md5', body, 'buffer')
+    for (const [, run] of this.#runs) run.update(body)
   }
 
   /** Final digests; call once. */
   finish(): { md5: Buffer; checksums: Partial<Record<ChecksumAlgorithm, string>> } {
     const checksums: Partial<Record<ChecksumAlgorithm, string>> = {}
     for (const [a, run] of this.#runs) checksums[a] = run.digest().toString('base64')
-    return { md5: this.#md5.digest(), checksums }
+    const md5 = this.#md5Whole ?? (this.#md5 ?? createHash('md5')).digest()
+    return { md5, checksums }
   }
 }
 
-async function* digesting(source: Readable, digest: Digest, limit: number): AsyncGenerator<Buffer> {
+/** One buffer as a source of chunks. */
+async function* once(chunk: Buffer): AsyncGenerator<Buffer> {
+  yield chunk
+}
+
+async function* digesting(
+  source: AsyncIterable<Buffer>,
+  digest: Digest,
+  limit: number,
+): AsyncGenerator<Buffer> {
   for await (const chunk of source) {
     const buf = chunk as Buffer
     digest.update(buf)
@@ -136,7 +160,7 @@ async function* digesting(source: Readable, digest: Digest, limit: number): Asyn
  */
 export async function storeBytes(
   ctx: RequestContext,
-  source: Readable,
+  source: AsyncIterable<Buffer>,
   options: {
     readonly length: number
     readonly digest: Digest
@@ -186,17 +210,36 @@ export async function receiveObject(
   const headers = ctx.req.headers
   const wanted = checksumRequestOf(headers)
   const md5Expected = contentMd5Of(headers)
-  const body = openBody(ctx, options.maxLength)
   const digest = new Digest([...new Set([...wanted.algorithms, ...(options.alsoCompute ?? [])])])
-  const data = await storeBytes(ctx, body.stream, {
-    length: body.length,
-    digest,
-    inline: options.inline,
-    seal: options.seal,
-    requestBody: true,
-  })
+  // A body to keep inline that is sent whole is read into memory at once: no stream, decoder or
+  // async iterator between the socket and the cipher.
+  const whole = options.inline
+    ? readWholeBody(ctx, options.maxLength, ctx.deps.settings.inlineMaxBytes)
+    : null
+  const streamed = whole === null ? openBody(ctx, options.maxLength) : null
+  const bytes = whole === null ? null : await whole
+  const length = streamed === null ? (bytes as Buffer).length : streamed.length
+  let data: ReceivedData
+  if (bytes !== null) {
+    // Kept inline (readWholeBody takes no more than inlineMaxBytes): digested, then sealed.
+    digest.whole(bytes)
+    // `bytes` is this request's own buffer, hashed above and read by nothing after: sealed in place.
+    data = await encryptingWrite(ctx.deps.cell, once(bytes), {
+      ...options.seal,
+      inline: true,
+      chunksOwned: true,
+    })
+  } else {
+    data = await storeBytes(ctx, (streamed as IncomingBody).stream, {
+      length,
+      digest,
+      inline: options.inline,
+      seal: options.seal,
+      requestBody: true,
+    })
+  }
   try {
-    if (digest.size !== body.length) {
+    if (digest.size !== length) {
       throw new S3Error(
         'IncompleteBody',
         'You did not provide the number of bytes specified by the Content-Length HTTP header',
@@ -211,7 +254,7 @@ export async function receiveObject(
     }
     const expected = { ...wanted.expected }
     if (wanted.trailer !== null) {
-      const value = body.decoder.trailers[checksumHeader(wanted.trailer)]
+      const value = streamed?.decoder.trailers[checksumHeader(wanted.trailer)]
       if (value === undefined) {
         throw new S3Error(
           'InvalidRequest',

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
+import { crc32 } from 'node:zlib'
 import {
   CreateBucketCommand,
   HeadObjectCommand,
@@ -52,6 +54,21 @@ function fetchWithHost(
   })
 }
 
+/** Writes `payload`, waits `pauseMs`, half-closes, and returns what came back within a second. */
+function partialThenClose(payload: string, pauseMs: number): Promise<string> {
+  const { hostname, port } = new URL(ep)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname)
+    const chunks: Buffer[] = []
+    socket.on('data', (c: Buffer) => chunks.push(c))
+    socket.on('error', reject)
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    socket.write(payload)
+    setTimeout(() => socket.end(), pauseMs)
+    setTimeout(() => socket.destroy(), pauseMs + 1000)
+  })
+}
+
 function code(body: string): string | undefined {
   return /<Code>([^<]*)<\/Code>/.exec(body)?.[1]
 }
@@ -96,6 +113,70 @@ describe('bad input gets its S3 error and changes nothing', () => {
       { halfClose: true, ms: 1500 },
     )
     expect(await exists('short')).toBe(false)
+  })
+
+  it('a small body (read whole, kept inline) shorter than Content-Length gets no 200 and leaves no object', async () => {
+    const target = `/${Bucket}/short-small`
+    const signed = signRequestHeaders({
+      method: 'PUT',
+      url: `${ep}${target}`,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      accessKeyId: ROOT.accessKeyId,
+      secretAccessKey: ROOT.secretAccessKey,
+      region: 'us-west-1',
+      now: Date.now(),
+    })
+    const head = Object.entries({ ...signed.headers, 'content-length': '4096' })
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')
+    // The client stops while the server waits for the rest (and, once more, before it asks).
+    for (const pauseMs of [300, 0]) {
+      const out = await partialThenClose(
+        `PUT ${target} HTTP/1.1\r\nHost: ${new URL(ep).host}\r\n${head}\r\n\r\n${'x'.repeat(1000)}`,
+        pauseMs,
+      )
+      expect(out).not.toMatch(/^HTTP\/1.1 200/)
+      // Whatever the server still does with the request, it never makes the object.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(await exists('short-small')).toBe(false)
+    }
+  })
+
+  it('a small body read whole is checked like a streamed one: SHA-256, Content-MD5 and checksum headers', async () => {
+    const body = Buffer.alloc(4096, 7)
+    const put = (
+      Key: string,
+      options: { headers?: Record<string, string>; payloadHash?: string },
+    ) => rawRequest(ep, `/${Bucket}/${Key}`, { method: 'PUT', body, ...options })
+    // Signed with its SHA-256 (and a right Content-MD5 and CRC32): stored, its ETag the MD5,
+    // and read back byte for byte.
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(body))
+    const ok = await put('whole-signed', {
+      headers: {
+        'content-md5': createHash('md5').update(body).digest('base64'),
+        'x-amz-checksum-crc32': crc.toString('base64'),
+      },
+    })
+    expect([ok.status, ok.headers.etag]).toEqual([
+      200,
+      `"${createHash('md5').update(body).digest('hex')}"`,
+    ])
+    const got = await rawRequest(ep, `/${Bucket}/whole-signed`)
+    expect([got.status, got.body]).toEqual([200, body.toString('utf8')])
+    const md5 = createHash('md5').update('other').digest('base64')
+    const badMd5 = await put('whole-md5', { headers: { 'content-md5': md5 } })
+    expect([badMd5.status, code(badMd5.body)]).toEqual([400, 'BadDigest'])
+    const badCrc = await put('whole-crc', {
+      headers: { 'x-amz-checksum-crc32': 'AAAAAA==' },
+      payloadHash: 'UNSIGNED-PAYLOAD',
+    })
+    expect([badCrc.status, code(badCrc.body)]).toEqual([400, 'BadDigest'])
+    const sha = await put('whole-sha', {
+      payloadHash: createHash('sha256').update(Buffer.alloc(4096, 8)).digest('hex'),
+    })
+    expect([sha.status, code(sha.body)]).toEqual([400, 'XAmzContentSHA256Mismatch'])
+    for (const key of ['whole-md5', 'whole-crc', 'whole-sha']) expect(await exists(key)).toBe(false)
   })
 
   it('a missing Content-Length on PUT → 411 MissingContentLength', async () => {

@@ -2,7 +2,7 @@ export { authenticate } from './authenticate.js'
 export type { AwsChunkedOptions, ChunkSigning } from './aws-chunked.js'
 export { AwsChunkedDecoder, MAX_CHUNK_HEADER_BYTES, MAX_TRAILER_BYTES } from './aws-chunked.js'
 export type { PayloadDecoderOptions } from './payload-decoder.js'
-export { createPayloadDecoder } from './payload-decoder.js'
+export { createPayloadDecoder, verifyWholePayload } from './payload-decoder.js'
 export { authenticatePostPolicy } from './post-policy.js'
 export { MAX_PRESIGNED_EXPIRES } from './presigned.js'
 export type {

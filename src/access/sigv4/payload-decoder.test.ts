@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { createPayloadDecoder } from './payload-decoder.js'
+import { createPayloadDecoder, verifyWholePayload } from './payload-decoder.js'
 import { encodeAwsChunked, signRequestHeaders } from './sign.js'
 import type { PayloadMode } from './sigv4-types.js'
 import { AKID, byteByByte, DOC_NOW, decodeAll, randomSplits, SECRET } from './test-fixtures.js'
@@ -275,5 +275,36 @@ describe('createPayloadDecoder: trailers', () => {
     expect(await code(decodeAll(createPayloadDecoder(signedMode(false)), [body]))).toBe(
       'IncompleteBody',
     )
+  })
+})
+
+describe('verifyWholePayload', () => {
+  const sha = createHash('sha256').update(small).digest('hex')
+
+  it('passes an unsigned body and one whose SHA-256 is the signed value (hex in either case)', () => {
+    expect(() => verifyWholePayload({ kind: 'unsigned' }, small)).not.toThrow()
+    expect(() => verifyWholePayload({ kind: 'sha256', expected: sha }, small)).not.toThrow()
+    expect(() =>
+      verifyWholePayload({ kind: 'sha256', expected: sha.toUpperCase() }, small),
+    ).not.toThrow()
+  })
+
+  it('refuses a body whose SHA-256 differs with XAmzContentSHA256Mismatch, as the decoder does', async () => {
+    const other = Buffer.from(small)
+    other[100] = (other[100] as number) ^ 1
+    let thrown: unknown
+    try {
+      verifyWholePayload({ kind: 'sha256', expected: sha }, other)
+    } catch (err) {
+      thrown = err
+    }
+    expect((thrown as { code?: string }).code).toBe('XAmzContentSHA256Mismatch')
+    const streamed = createPayloadDecoder({ kind: 'sha256', expected: sha })
+    expect(await code(decodeAll(streamed, [other]))).toBe('XAmzContentSHA256Mismatch')
+  })
+
+  it('will not take an aws-chunked body, whose framing and chunk signatures need the decoder', () => {
+    expect(() => verifyWholePayload(unsignedTrailerMode, small)).toThrow(TypeError)
+    expect(() => verifyWholePayload(signedMode(false), small)).toThrow(TypeError)
   })
 })

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto'
+import { createHash, type Hash, hash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import { AwsChunkedDecoder } from './aws-chunked.js'
 import { SigV4Errors } from './sigv4-error.js'
@@ -71,5 +71,27 @@ export function createPayloadDecoder(
         trailer: mode.trailer,
         decodedContentLength: options.decodedContentLength,
       })
+  }
+}
+
+/**
+ * Checks a body received whole (not aws-chunked) against its payload mode, as the decoder checks
+ * it while streaming: an `unsigned` body passes, a `sha256` one must hash to the signed value
+ * (`XAmzContentSHA256Mismatch`). An aws-chunked mode is a programming error here: its framing and
+ * chunk signatures need the decoder.
+ */
+export function verifyWholePayload(mode: PayloadMode, body: Buffer): void {
+  switch (mode.kind) {
+    case 'unsigned':
+      return
+    case 'sha256': {
+      const expected = mode.expected.toLowerCase()
+      const actual = hash('sha256', body, 'hex')
+      if (actual !== expected) throw SigV4Errors.contentSha256Mismatch(expected, actual)
+      return
+    }
+    case 'streaming-signed':
+    case 'streaming-unsigned':
+      throw new TypeError(`Cannot verify a "${mode.kind}" body whole: it must be decoded`)
   }
 }

@@ -123,6 +123,32 @@ describe('DcKeyProvider', () => {
     expect((await (await openDc()).unwrap(v2, ctx)).equals(dek)).toBe(true)
   })
 
+  it('binds each wrapped key to its own bucket and key version, whatever the provider wrapped before', async () => {
+    const p = await openDc()
+    const other = { ...ctx, bucket: 'other' }
+    const v1 = randomBytes(32)
+    const v1Other = randomBytes(32)
+    const w1 = await p.wrap(v1, ctx)
+    const w1Other = await p.wrap(v1Other, other)
+    if (!supportsKeyRotation(p)) throw new Error('expected rotation')
+    await p.rotate(ctx)
+    const v2 = randomBytes(32)
+    const w2 = await p.wrap(v2, ctx)
+    expect(p.keyVersionOf(w2)).toBe(2)
+    // Each key opens in a fresh provider (nothing remembered, its first use of that bucket and
+    // version), and what fresh providers seal opens here, where every pair was used before.
+    for (const [wrapped, dek, context] of [
+      [w1, v1, ctx],
+      [w2, v2, ctx],
+      [w1Other, v1Other, other],
+    ] as const) {
+      expect((await (await openDc()).unwrap(wrapped, context)).equals(dek)).toBe(true)
+      const again = randomBytes(32)
+      const sealed = await (await openDc()).wrap(again, context)
+      expect((await p.unwrap(sealed, context)).equals(again)).toBe(true)
+    }
+  })
+
   it('creates one key when many writes race for a new bucket', async () => {
     const p = await openDc()
     const deks = Array.from({ length: 20 }, () => randomBytes(32))
