@@ -1,4 +1,5 @@
-import { createCipheriv, randomBytes } from 'node:crypto'
+import { createCipheriv } from 'node:crypto'
+import { randomBytesPooled } from '../../core/index.js'
 import { ByteQueue } from './byte-queue.js'
 import {
   DEK_SIZE,
@@ -61,7 +62,10 @@ export class EnvelopeSealer {
     }
     this.#dek = Buffer.from(params.dek)
     this.#inPlace = memory.chunksOwned === true
-    this.#header = encodeEnvelopeHeader(params.segmentSize ?? ENVELOPE_SEGMENT_SIZE, randomBytes(4))
+    this.#header = encodeEnvelopeHeader(
+      params.segmentSize ?? ENVELOPE_SEGMENT_SIZE,
+      randomBytesPooled(4),
+    )
     this.#params = new SegmentParams(this.#header, Object.freeze({ ...params.binding }))
   }
 
