@@ -69,6 +69,22 @@ function partialThenClose(payload: string, pauseMs: number): Promise<string> {
   })
 }
 
+/** The header lines of a PUT to `target` signed with UNSIGNED-PAYLOAD, declaring `length` bytes. */
+function signedPutHead(target: string, length: number): string {
+  const signed = signRequestHeaders({
+    method: 'PUT',
+    url: `${ep}${target}`,
+    payloadHash: 'UNSIGNED-PAYLOAD',
+    accessKeyId: ROOT.accessKeyId,
+    secretAccessKey: ROOT.secretAccessKey,
+    region: 'us-west-1',
+    now: Date.now(),
+  })
+  return Object.entries({ ...signed.headers, 'content-length': String(length) })
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n')
+}
+
 function code(body: string): string | undefined {
   return /<Code>([^<]*)<\/Code>/.exec(body)?.[1]
 }
@@ -95,18 +111,7 @@ describe('bad input gets its S3 error and changes nothing', () => {
 
   it('a body shorter than Content-Length leaves no object', async () => {
     const target = `/${Bucket}/short`
-    const signed = signRequestHeaders({
-      method: 'PUT',
-      url: `${ep}${target}`,
-      payloadHash: 'UNSIGNED-PAYLOAD',
-      accessKeyId: ROOT.accessKeyId,
-      secretAccessKey: ROOT.secretAccessKey,
-      region: 'us-west-1',
-      now: Date.now(),
-    })
-    const head = Object.entries({ ...signed.headers, 'content-length': '100000' })
-      .map(([k, v]) => `${k}: ${v}`)
-      .join('\r\n')
+    const head = signedPutHead(target, 100_000)
     await rawSocket(
       ep,
       `PUT ${target} HTTP/1.1\r\nHost: ${new URL(ep).host}\r\n${head}\r\n\r\n${'x'.repeat(70_000)}`,
@@ -117,18 +122,7 @@ describe('bad input gets its S3 error and changes nothing', () => {
 
   it('a small body (read whole, kept inline) shorter than Content-Length gets no 200 and leaves no object', async () => {
     const target = `/${Bucket}/short-small`
-    const signed = signRequestHeaders({
-      method: 'PUT',
-      url: `${ep}${target}`,
-      payloadHash: 'UNSIGNED-PAYLOAD',
-      accessKeyId: ROOT.accessKeyId,
-      secretAccessKey: ROOT.secretAccessKey,
-      region: 'us-west-1',
-      now: Date.now(),
-    })
-    const head = Object.entries({ ...signed.headers, 'content-length': '4096' })
-      .map(([k, v]) => `${k}: ${v}`)
-      .join('\r\n')
+    const head = signedPutHead(target, 4096)
     // The client stops while the server waits for the rest (and, once more, before it asks).
     for (const pauseMs of [300, 0]) {
       const out = await partialThenClose(
