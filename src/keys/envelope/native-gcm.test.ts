@@ -54,6 +54,7 @@ describe('the AES-GCM addon', () => {
   })
 
   const native = nativeGcm()
+  // Skipped where there is no addon to test (no C compiler); the test above says when that is.
   const maybe = native === null ? describe.skip : describe
   const addon = native as NativeGcm
 
