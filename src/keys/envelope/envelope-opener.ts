@@ -12,7 +12,7 @@ import {
   SegmentParams,
   segmentCountOf,
 } from './envelope-format.js'
-import { NATIVE_GCM_MAX_PIECES, nativeGcm } from './native-gcm.js'
+import { NATIVE_GCM_MAX_PIECES, type NativeGcm, nativeGcm } from './native-gcm.js'
 
 /** What opening an envelope needs: the object's data key and the binding it was written with. */
 export interface OpenParams {
@@ -260,7 +260,7 @@ export class EnvelopeOpener {
    * into one new buffer. A tag that does not verify throws; the addon has zeroed what it wrote.
    */
   #openNative(
-    native: NonNullable<ReturnType<typeof nativeGcm>>,
+    native: NativeGcm,
     index: number,
     isLast: boolean,
     body: Buffer[],
@@ -268,9 +268,10 @@ export class EnvelopeOpener {
   ): Buffer[] {
     const params = this.#params as SegmentParams
     const size = body.reduce((n, piece) => n + piece.length, 0)
-    const inPlace = this.#inPlace && body.length <= NATIVE_GCM_MAX_PIECES
-    const into = inPlace ? null : Buffer.allocUnsafe(size)
-    const pieces = body.length <= NATIVE_GCM_MAX_PIECES ? body : [Buffer.concat(body, size)]
+    // More pieces than one call takes (tiny chunks) are joined into a copy of the opener's own.
+    const joined = body.length > NATIVE_GCM_MAX_PIECES ? [Buffer.concat(body, size)] : null
+    const pieces = joined ?? body
+    const into = joined !== null || this.#inPlace ? null : Buffer.allocUnsafe(size)
     const nonce = params.nonce(index)
     if (!native.gcm(false, this.#dek, nonce, params.aad(index, isLast), pieces, into, tag)) {
       throw new Error('Unsupported state or unable to authenticate data')
