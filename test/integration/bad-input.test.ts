@@ -69,8 +69,11 @@ function partialThenClose(payload: string, pauseMs: number): Promise<string> {
   })
 }
 
-/** The header lines of a PUT to `target` signed with UNSIGNED-PAYLOAD, declaring `length` bytes. */
-function signedPutHead(target: string, length: number): string {
+/**
+ * The header lines of a PUT to `target` signed with UNSIGNED-PAYLOAD, declaring `length` bytes
+ * (no Content-Length header when null).
+ */
+function signedPutHead(target: string, length: number | null): string {
   const signed = signRequestHeaders({
     method: 'PUT',
     url: `${ep}${target}`,
@@ -80,7 +83,8 @@ function signedPutHead(target: string, length: number): string {
     region: 'us-west-1',
     now: Date.now(),
   })
-  return Object.entries({ ...signed.headers, 'content-length': String(length) })
+  const declared = length === null ? {} : { 'content-length': String(length) }
+  return Object.entries({ ...signed.headers, ...declared })
     .map(([k, v]) => `${k}: ${v}`)
     .join('\r\n')
 }
@@ -175,18 +179,7 @@ describe('bad input gets its S3 error and changes nothing', () => {
 
   it('a missing Content-Length on PUT → 411 MissingContentLength', async () => {
     const target = `/${Bucket}/nolen`
-    const signed = signRequestHeaders({
-      method: 'PUT',
-      url: `${ep}${target}`,
-      payloadHash: 'UNSIGNED-PAYLOAD',
-      accessKeyId: ROOT.accessKeyId,
-      secretAccessKey: ROOT.secretAccessKey,
-      region: 'us-west-1',
-      now: Date.now(),
-    })
-    const head = Object.entries(signed.headers)
-      .map(([k, v]) => `${k}: ${v}`)
-      .join('\r\n')
+    const head = signedPutHead(target, null)
     const out = await rawSocket(
       ep,
       `PUT ${target} HTTP/1.1\r\nHost: ${new URL(ep).host}\r\n${head}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
