@@ -139,10 +139,12 @@ export class EnvelopeSealer {
     const index = this.#index++
     const params = this.#params
     let pieces = this.#pending.takePieces(length)
-    if (pieces.length > NATIVE_GCM_MAX_PIECES) pieces = [Buffer.concat(pieces, length)]
+    // More pieces than one call takes (tiny chunks) are joined into a copy of the sealer's own.
+    const joined = pieces.length > NATIVE_GCM_MAX_PIECES
+    if (joined) pieces = [Buffer.concat(pieces, length)]
     const nonce = params.nonce(index)
     const aad = params.aad(index, isLast)
-    if (this.#inPlace) {
+    if (this.#inPlace || joined) {
       const tag = Buffer.allocUnsafe(ENVELOPE_TAG_SIZE)
       native.gcm(true, this.#dek, nonce, aad, pieces, null, tag)
       for (const piece of pieces) if (piece.length > 0) out.push(piece)
